@@ -1,0 +1,230 @@
+"""Listing blocks found by what they are, not by class names.
+
+An entry of a listing is a block that holds a link to an item page, and a date text or a
+summary text, and no link to another item. The block is grown from the link up to the
+largest ancestor that still holds only that item and no section heading; the section is the
+nearest heading before it. This works on tables, HTML5 `article`s, flat paragraphs and div
+soup alike, and on markups never seen before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urldefrag, urljoin
+
+import lxml.html
+from lxml.etree import _Element
+
+from portalscraper.extract.dates import DATE_TEXT_RE
+from portalscraper.extract.text import clean_text, drop_boilerplate, fold
+
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+PSEUDO_HEADINGS = frozenset({"strong", "b", "font", "span", "div", "p", "td", "th", "dt", "legend", "caption"})
+TITLE_HOLDERS = HEADINGS | {"strong", "b"}
+_SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
+_DATE_AT_START = re.compile(rf"^\s*[|·•:(\[]?\s*({DATE_TEXT_RE.pattern})", re.IGNORECASE)
+_NEXT_WORDS = ("next", "suivant", "suivante", "next page", "older", "page suivante", "»", "›", ">", ">>")
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    """One item as a listing shows it."""
+
+    url: str
+    title: str
+    date_text: str | None
+    summary: str
+    section: str
+    position: int  # 1-based, within its section on this page
+
+
+def parse_html(html: str | bytes) -> _Element:
+    if isinstance(html, bytes):
+        return lxml.html.document_fromstring(html)
+    # lxml refuses str input that declares an encoding; the text is already decoded.
+    return lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
+
+
+def _text(el: _Element) -> str:
+    return clean_text(el.text_content())
+
+
+def _chunks(el: _Element, skip: set[_Element]) -> Iterator[tuple[str, _Element]]:
+    """The text pieces inside `el` in document order, each with the element it belongs to."""
+    if el in skip or el.tag in _SKIP or not isinstance(el.tag, str):
+        return
+    if el.text and el.text.strip():
+        yield el.text, el
+    for child in el:
+        yield from _chunks(child, skip)
+        if child.tail and child.tail.strip():
+            yield child.tail, el
+
+
+def _absolute(href: str, page_url: str) -> str:
+    return urldefrag(urljoin(page_url, href.strip()))[0]
+
+
+def extract_listing(
+    root: _Element | str | bytes,
+    page_url: str,
+    is_item_url: Callable[[str], bool],
+    key: Callable[[str], str] = lambda url: url,
+) -> list[ListingEntry]:
+    """The entries of every listing block on a page, in document order.
+
+    `is_item_url` tells an item link from navigation; `key` maps the different URLs of one item
+    (session ids, locale parameters) to one identity.
+    """
+    if not isinstance(root, _Element):
+        root = parse_html(root)
+    page_key = key(page_url)
+    links: list[tuple[_Element, str, str]] = []
+    keys_under: dict[_Element, set[str]] = {}
+    for a in root.iter("a"):
+        href = a.get("href")
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        url = _absolute(href, page_url)
+        if not is_item_url(url):
+            continue
+        k = key(url)
+        if k == page_key:
+            continue
+        links.append((a, url, k))
+        node: _Element | None = a
+        while node is not None:
+            keys_under.setdefault(node, set()).add(k)
+            node = node.getparent()
+    item_links = {a for a, _, _ in links}
+    containers: dict[_Element, tuple[str, str]] = {}
+    for a, url, k in links:
+        box = _grow(a, keys_under, item_links)
+        containers.setdefault(box, (url, k))
+    headings = _heading_positions(root, set(containers), item_links)
+    entries: list[ListingEntry] = []
+    counters: dict[str, int] = {}
+    order = {el: n for n, el in enumerate(root.iter())}
+    for box in sorted(containers, key=order.__getitem__):
+        url, k = containers[box]
+        entry = _entry(box, url, k, key, page_url)
+        if entry is None:
+            continue
+        title, date_text, summary = entry
+        section = _section_before(order[box], headings)
+        counters[section] = counters.get(section, 0) + 1
+        entries.append(ListingEntry(url, title, date_text, summary, section, counters[section]))
+    return entries
+
+
+def _has_section_heading(el: _Element, item_links: set[_Element]) -> bool:
+    for h in el.iter(*HEADINGS):
+        if not any(a in item_links for a in h.iter("a")):
+            return True
+    return False
+
+
+def _grow(a: _Element, keys_under: dict[_Element, set[str]], item_links: set[_Element]) -> _Element:
+    box = a
+    parent = a.getparent()
+    while parent is not None and parent.tag not in ("body", "html"):
+        if len(keys_under.get(parent, ())) > 1 or _has_section_heading(parent, item_links):
+            break
+        box = parent
+        parent = parent.getparent()
+    return box
+
+
+def _entry(
+    box: _Element, url: str, k: str, key: Callable[[str], str], page_url: str
+) -> tuple[str, str | None, str] | None:
+    own_links = [a for a in box.iter("a") if a.get("href") and key(_absolute(a.get("href", ""), page_url)) == k]
+    title_el = _title_element(own_links)
+    if title_el is None:
+        return None
+    title = drop_boilerplate(_text(title_el))
+    skip = set(own_links) | {title_el}
+    date_text: str | None = None
+    date_el = next(box.iter("time"), None)
+    if date_el is not None and (found := DATE_TEXT_RE.search(fold(date_el.text_content()))):
+        date_text = found.group(0).strip()
+        skip.add(date_el)
+    rest: list[str] = []
+    for chunk, _ in _chunks(box, skip):
+        piece = fold(chunk)
+        if date_text is None and (m := _DATE_AT_START.match(piece)):
+            date_text = fold(m.group(1))
+            piece = piece[m.end() :].lstrip(" -|·•:)]")
+        rest.append(piece)
+    summary = drop_boilerplate(clean_text(" ".join(rest)))
+    headed = any(anc.tag in HEADINGS for anc in title_el.iterancestors())
+    if not title or (date_text is None and not summary and not headed):
+        return None
+    return title, date_text, summary
+
+
+def _title_element(own_links: list[_Element]) -> _Element | None:
+    """The link (or the heading around it) that carries the item's title: not an image link,
+    not a "Read more", preferably inside a heading or bold."""
+    best: tuple[int, int, _Element] | None = None
+    for a in own_links:
+        text = drop_boilerplate(_text(a))
+        if not text:
+            continue
+        in_heading = any(anc.tag in TITLE_HOLDERS for anc in a.iterancestors()) or any(
+            el.tag in TITLE_HOLDERS for el in a.iter()
+        )
+        rank = (int(in_heading), len(text))
+        if best is None or rank > best[:2]:
+            best = (*rank, a)
+    return best[2] if best else None
+
+
+def _heading_positions(
+    root: _Element, containers: set[_Element], item_links: set[_Element]
+) -> list[tuple[int, str, bool]]:
+    """(document position, text, is a real heading) of every heading-like element outside items."""
+    out: list[tuple[int, str, bool]] = []
+    inside: set[_Element] = set()
+    for box in containers:
+        inside.update(box.iter())
+    for n, el in enumerate(root.iter()):
+        if not isinstance(el.tag, str) or el in inside:
+            continue
+        if el.tag in HEADINGS:
+            if any(a in item_links for a in el.iter("a")):
+                continue
+            text = drop_boilerplate(_text(el))
+            if text:
+                out.append((n, text, True))
+        elif el.tag in PSEUDO_HEADINGS and len(el) <= 1 and not any(True for _ in el.iter("a", "img")):
+            text = drop_boilerplate(_text(el))
+            if text and len(text) <= 60 and len(text.split()) <= 8 and not re.search(r"\d", text) \
+                    and not text.endswith((".", ":", "?", "!")):
+                out.append((n, text, False))
+    return out
+
+
+def _section_before(position: int, headings: list[tuple[int, str, bool]]) -> str:
+    """The nearest real heading before an entry; a pseudo-heading only where none precedes it."""
+    before = [h for h in headings if h[0] < position]
+    real = [h for h in before if h[2]]
+    if real:
+        return real[-1][1]
+    return before[-1][1] if before else ""
+
+
+def next_page_url(root: _Element | str | bytes, page_url: str) -> str | None:
+    """The link to the next page of a paginated listing: rel=next, or a "Next"/"Suivant" link."""
+    if not isinstance(root, _Element):
+        root = parse_html(root)
+    for el in root.iter("a", "link"):
+        if "next" in (el.get("rel") or "").lower().split() and el.get("href"):
+            return _absolute(el.get("href", ""), page_url)
+    for a in root.iter("a"):
+        text = _text(a).lower().rstrip(" »›>").strip() or _text(a).lower()
+        if a.get("href") and (text in _NEXT_WORDS or text.startswith(("next ", "suivant"))):
+            return _absolute(a.get("href", ""), page_url)
+    return None

@@ -1,0 +1,72 @@
+"""Text as the portal published it: HTML stripped, entities decoded, NFC, whitespace folded."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import lxml.html
+
+# Portal boilerplate that is not content: whole sentences removed wherever they stand, link
+# labels removed at the end of a text, and labels that are boilerplate only as the whole text.
+BOILERPLATE_SENTENCES = ("To view this content please go to and install the flash plugin.",)
+TRAILING_LABELS = ("Read more", "Read more...", "Read more »", "More »", "Lire la suite", "En savoir plus")
+WHOLE_LABELS = ("Follow me online", "Go to", "More", "Print", "Share", "Top of page", "Haut de page")
+_SENTENCE_RE = re.compile("|".join(re.escape(b) for b in BOILERPLATE_SENTENCES), re.IGNORECASE)
+_TRAILING_RE = re.compile(
+    r"(?:^|\s)(?:" + "|".join(re.escape(b) for b in sorted(TRAILING_LABELS, key=len, reverse=True)) + r")\s*$",
+    re.IGNORECASE,
+)
+_WHOLE = {label.lower() for label in (*WHOLE_LABELS, *TRAILING_LABELS)}
+_SPACE_RE = re.compile(r"\s+")
+_TAG_HINT_RE = re.compile(r"<[a-zA-Z/!]")
+# Zero-width and soft-hyphen characters carry no text.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def fold(text: str) -> str:
+    """Collapse every run of whitespace (non-breaking spaces included) to one space, and strip."""
+    return _SPACE_RE.sub(" ", text.translate(_INVISIBLE)).strip()
+
+
+def strip_html(text: str) -> str:
+    """The text of an HTML fragment (scripts and styles dropped), entities decoded."""
+    if not _TAG_HINT_RE.search(text):
+        return html.unescape(text)
+    root = lxml.html.fragment_fromstring(text, create_parent="div")
+    for bad in root.iter("script", "style", "noscript", "template"):
+        bad.drop_tree()
+    # Block elements and <br> separate words even without whitespace between them.
+    for el in root.iter("br", "p", "div", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "tr"):
+        el.tail = " " + (el.tail or "")
+        if el.tag != "br":
+            el.text = " " + (el.text or "")
+    return html.unescape(root.text_content())
+
+
+def clean_text(text: str | None) -> str:
+    """One line of text: HTML stripped, entities decoded, Unicode NFC, whitespace folded.
+
+    Curly quotes, accents and doubled apostrophes are kept as published.
+    """
+    if not text:
+        return ""
+    return fold(unicodedata.normalize("NFC", strip_html(text)))
+
+
+def drop_boilerplate(text: str) -> str:
+    """Remove portal boilerplate: the flash-plugin notice, a trailing "Read more", a lone "Go to"."""
+    text = fold(_TRAILING_RE.sub("", _SENTENCE_RE.sub(" ", text)))
+    return "" if text.lower() in _WHOLE else text
+
+
+def is_boilerplate(text: str) -> bool:
+    return not drop_boilerplate(text)
+
+
+def clean_paragraphs(paragraphs: Iterable[str]) -> str:
+    """Paragraphs cleaned one by one, boilerplate and empty ones dropped, joined by blank lines."""
+    kept = (drop_boilerplate(clean_text(p)) for p in paragraphs)
+    return "\n\n".join(p for p in kept if p)

@@ -1,0 +1,88 @@
+"""Canonical URLs, record ids, page kinds and languages, by a portal's URL rules (pure functions)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+
+@dataclass(frozen=True)
+class UrlRules:
+    """How one portal's URLs map to page identities. Built from a profile's `[urls]` table."""
+
+    canonical_origin: str = ""
+    language_query: str = ""
+    language_path: re.Pattern[str] | None = None
+    rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()
+    keep_query: frozenset[str] = frozenset()
+    kinds: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    listing: tuple[re.Pattern[str], ...] = ()
+    languages: tuple[str, ...] = ()
+    local_origins: tuple[str, ...] = field(default=())
+
+    def with_local_origin(self, base_url: str) -> UrlRules:
+        """The same rules for a crawl of a mirror or replay at `base_url`: its URLs map to the
+        portal's canonical origin, so ids do not depend on where the portal was crawled."""
+        origin = _origin(base_url)
+        if not origin or origin == self.canonical_origin or origin in self.local_origins:
+            return self
+        return UrlRules(**{**self.__dict__, "local_origins": (*self.local_origins, origin)})
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def _same_site(netloc: str, canonical_netloc: str) -> bool:
+    strip = lambda host: host.lower().removeprefix("www.")  # noqa: E731
+    return strip(netloc) == strip(canonical_netloc)
+
+
+def language(url: str, rules: UrlRules) -> str | None:
+    """The language a URL's page is in: a locale query parameter wins over the path."""
+    parts = urlsplit(url)
+    if rules.language_query:
+        for key, value in parse_qsl(parts.query):
+            if key == rules.language_query and value:
+                return value.lower()
+    if rules.language_path is not None and (m := rules.language_path.search(parts.path)):
+        return m.group("lang").lower()
+    return None
+
+
+def canonical_url(url: str, rules: UrlRules) -> str:
+    """One absolute form per page: https and the canonical host, session segments and
+    non-identity query parameters dropped, path rewrites applied, language kept."""
+    parts = urlsplit(url.strip())
+    lang = language(url, rules) or ""
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    canonical = urlsplit(rules.canonical_origin) if rules.canonical_origin else None
+    if canonical and (_origin(url) in rules.local_origins or _same_site(netloc, canonical.netloc)):
+        scheme, netloc = canonical.scheme, canonical.netloc
+    path = parts.path or "/"
+    for pattern, replacement in rules.rewrites:
+        path = pattern.sub(replacement.replace("{lang}", lang or "en"), path)
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if k in rules.keep_query))
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def record_id(canonical: str) -> str:
+    """A stable id from a canonical URL: 16 hex digits of its SHA-1."""
+    return hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def page_kind(url: str, rules: UrlRules) -> str | None:
+    """The kind of detail page a URL is (news, review, ...), or None when it is not one."""
+    path = urlsplit(url).path
+    for kind, pattern in rules.kinds:
+        if pattern.search(path):
+            return kind
+    return None
+
+
+def is_listing(url: str, rules: UrlRules) -> bool:
+    path = urlsplit(url).path
+    return any(p.search(path) for p in rules.listing)

@@ -1,0 +1,95 @@
+"""Portal profiles: one TOML file per portal, read into a Profile. Adding a portal needs no Python."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from portalscraper.extract.urls import UrlRules
+
+
+class ProfileError(ValueError):
+    """A profile that does not exist or does not make sense."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    base_url: str
+    allowed_domains: tuple[str, ...]
+    languages: tuple[str, ...]
+    urls: UrlRules
+    start: dict[str, str] = field(default_factory=dict)
+    selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    timezone: str | None = None
+    title: str = ""
+
+    def start_url(self, name: str, base_url: str, lang: str) -> str | None:
+        path = self.start.get(name)
+        return base_url.rstrip("/") + path.replace("{lang}", lang) if path else None
+
+
+def _regex(value: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise ProfileError(f"bad regular expression {value!r} in {where}: {exc}") from None
+
+
+def profile_from_dict(data: dict[str, Any]) -> Profile:
+    try:
+        name = data["name"]
+        urls = data.get("urls", {})
+        rules = UrlRules(
+            canonical_origin=data.get("canonical_origin", data["base_url"]).rstrip("/"),
+            language_query=urls.get("language_query", ""),
+            language_path=_regex(urls["language_path"], "urls.language_path") if urls.get("language_path") else None,
+            rewrites=tuple((_regex(a, "urls.rewrites"), b) for a, b in urls.get("rewrites", [])),
+            keep_query=frozenset(urls.get("keep_query", [])),
+            kinds=tuple((k, _regex(v, f"urls.kinds.{k}")) for k, v in urls.get("kinds", {}).items()),
+            listing=tuple(_regex(v, "urls.listing") for v in urls.get("listing", [])),
+            languages=tuple(data.get("languages", [])),
+        )
+        selectors = {k: tuple([v] if isinstance(v, str) else v) for k, v in data.get("selectors", {}).items()}
+        return Profile(
+            name=name,
+            base_url=data["base_url"].rstrip("/"),
+            allowed_domains=tuple(data.get("allowed_domains", [])),
+            languages=tuple(data.get("languages", ["en"])),
+            urls=rules,
+            start=dict(data.get("start", {})),
+            selectors=selectors,
+            timezone=data.get("timezone"),
+            title=data.get("title", name),
+        )
+    except KeyError as exc:
+        raise ProfileError(f"profile is missing the key {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise ProfileError(f"profile is malformed: {exc}") from None
+
+
+def available() -> list[str]:
+    return sorted(p.name.removesuffix(".toml") for p in resources.files(__package__).iterdir()
+                  if p.name.endswith(".toml"))
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """A built-in profile by name (`nato`), or a profile file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml":
+        if not path.is_file():
+            raise ProfileError(f"no profile file at {name_or_path}")
+        text = path.read_text("utf-8")
+    else:
+        entry = resources.files(__package__).joinpath(f"{name_or_path}.toml")
+        if not entry.is_file():
+            raise ProfileError(f"unknown profile {name_or_path!r}; known: {', '.join(available())}")
+        text = entry.read_text("utf-8")
+    try:
+        return profile_from_dict(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"profile {name_or_path} is not valid TOML: {exc}") from None

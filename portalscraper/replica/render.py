@@ -1,0 +1,257 @@
+"""HTML, RSS, sitemap and robots.txt of the replica portal, rendered from its content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from html import escape
+from urllib.parse import quote
+
+from portalscraper.replica.content import Item, Portal
+
+NEWS_PER_PAGE = 25
+SITEMAP_PAGE_SIZE = 10_000
+# A session segment as the real portal put in some of its links; the server ignores it.
+SESSION_SEGMENT = "SID-D9080E0A-D29D5220"
+
+LABELS = {
+    "en": {"updated": "Last updated:", "entries": "Entries", "next": "Next", "previous": "Previous",
+           "news": "News", "home": "Home", "other": ("fr", "Français")},
+    "fr": {"updated": "Mis à jour le:", "entries": "Entrées", "next": "Suivant", "previous": "Précédent",
+           "news": "Actualités", "home": "Accueil", "other": ("en", "English")},
+}
+DOCTYPE = (
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+    '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
+)
+
+
+def e(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _page(lang: str, title: str, body: str, *, head: str = "") -> str:
+    labels = LABELS[lang]
+    other, other_name = labels["other"]
+    return (
+        f'{DOCTYPE}<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}">\n<head>\n'
+        '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />\n'
+        f"<title>{e(title)}</title>\n"
+        f'<link rel="alternate" type="application/rss+xml" title="NATO News" href="/cps/{lang}/natolive/news_rss.xml" />\n'
+        f"{head}</head>\n<body>\n<div id=\"wrapper\">\n{body}\n"
+        '<div id="footer"><ul class="footer-links">'
+        f'<li><a href="/cps/{lang}/natolive/index.htm">{labels["home"]}</a></li>'
+        f'<li><a href="/cps/{lang}/natolive/news.htm">{labels["news"]}</a></li>'
+        f'<li><a href="/cps/{other}/natolive/index.htm">{other_name}</a></li>'
+        '<li><a href="/sitemap.xml">Sitemap</a></li></ul></div>\n'
+        "</div>\n</body>\n</html>\n"
+    )
+
+
+def _link(item: Item, lang: str, variant: int = 0) -> str:
+    """The item's path, as the real homepage wrote it: some with a session id or a locale."""
+    path = item.path(lang)
+    if item.kind == "news" and variant == 2:
+        return path.replace(f"/cps/{lang}/", f"/cps/{lang}/{SESSION_SEGMENT}/")
+    if item.kind == "news" and variant == 3:
+        return f"{path}?selectedLocale={lang}"
+    return path
+
+
+def homepage(portal: Portal, lang: str) -> str:
+    features, news, review = portal.homepage()
+    parts = ['<div id="features">']
+    for item in features:
+        it = item.localized(lang)
+        parts.append(
+            f'<div class="feature"><h3><a href="{item.path(lang)}">{e(it.title)}</a></h3>\n'
+            f'<p class="teaser">{e(it.summary)}</p></div>'
+        )
+    parts.append("</div>")
+    heading = portal.news_heading_fr if lang == "fr" else portal.news_heading
+    parts.append(f'<div class="block" id="people-activities">\n<h2>{e(heading)}</h2>')
+    for n, item in enumerate(news):
+        it = item.localized(lang)
+        parts.append(
+            f'<div class="item"><a class="title" href="{_link(item, lang, n)}">{e(it.title)}</a> '
+            f'<span class="date">{e(item.listing_date)}</span> <p class="summary">{e(it.summary)}</p></div>'
+        )
+    parts.append("</div>")
+    if lang == "en":
+        blog = portal.blog
+        parts.append(
+            f'<div class="block" id="sg-blog">\n<h2>{e(blog["heading"])}</h2>'
+            f'<p><a href="/cps/en/natolive/sg_blog.htm">{e(blog["teaser"])}</a></p>'
+            f'<p class="follow">{e(blog["follow"])}</p>'
+            f'<p class="goto"><a href="/cps/en/natolive/sg_blog.htm">{e(blog["go"])}</a></p></div>'
+        )
+    parts.append(f'<div class="block" id="nato-review">\n<h2>{e(portal.review_heading)}</h2>')
+    for item in review:
+        parts.append(
+            f'<div class="item"><a class="title" href="{item.path()}">{e(item.title)}</a> '
+            f'<span class="date">{e(item.listing_date)}</span> <p class="summary">{e(item.summary)}</p></div>'
+        )
+    parts.append("</div>")
+    return _page(lang, portal.page_title, "\n".join(parts))
+
+
+def _body(item: Item) -> str:
+    out = []
+    for para in item.paragraphs:
+        if para.startswith("## "):
+            out.append(f"<h3>{e(para[3:])}</h3>")
+        else:
+            out.append(f"<p>{e(para)}</p>")
+    return "\n".join(out)
+
+
+def detail(item: Item, lang: str) -> str:
+    it = item.localized(lang)
+    labels = LABELS[lang]
+    date = f'<span class="date">{e(it.date_text)}</span> | ' if it.date_text else ""
+    body = (
+        f'<div id="content" class="{item.kind}">\n<h1>{e(it.title)}</h1>\n'
+        f'<div class="dateline">{date}<span class="updated">{labels["updated"]} {e(it.updated_text)}</span></div>\n'
+        f'<div class="text">\n{_body(it)}\n</div>\n</div>'
+    )
+    desc = f'<meta name="description" content="{e(it.summary)}" />\n'
+    return _page(lang, f"NATO - {item.kind.title()}: {it.title}", body, head=desc)
+
+
+def review_article(portal: Portal, item: Item) -> str:
+    edition_title = portal.editions.get(item.edition, item.edition)
+    body = (
+        '<div id="review">\n<p class="tagline">NATO Review</p>\n'
+        f'<div class="editionbox"><h4>This month in NATO Review</h4>'
+        f'<a href="/docu/review/2012/{item.edition}/EN/index.htm">{e(edition_title)}</a></div>\n'
+        f"<h1>{e(item.title)}</h1>\n"
+        f'<p class="date">{e(item.date_text)}</p>\n'
+        f'<div class="text">\n{_body(item)}\n</div>\n'
+        f'<p class="updated">Last updated: {e(item.updated_text)}</p>\n</div>'
+    )
+    return _page("en", f"NATO Review - {item.title}", body)
+
+
+def edition(portal: Portal, name: str, items: list[Item]) -> str:
+    title = portal.editions.get(items[0].edition if items else name, name)
+    rows = [
+        f'<li><a href="{i.path()}">{e(i.title)}</a> <span class="date">{e(i.listing_date)}</span>'
+        f'<p>{e(i.summary)}</p></li>'
+        for i in items
+    ]
+    body = (
+        f'<div id="review">\n<p class="tagline">NATO Review</p>\n<h1>{e(title)}</h1>\n'
+        f'<ul class="edition">\n' + "\n".join(rows) + "\n</ul>\n</div>"
+    )
+    return _page("en", f"NATO Review - {title}", body)
+
+
+def news_archive(portal: Portal, lang: str, page: int) -> str | None:
+    total = portal.news_count()
+    pages = max(1, -(-total // NEWS_PER_PAGE))
+    if page < 1 or page > pages:
+        return None
+    labels = LABELS[lang]
+    rows = []
+    for item in portal.news_page(page, NEWS_PER_PAGE):
+        it = item.localized(lang)
+        rows.append(
+            f'<tr><td class="date">{e(item.listing_date)}</td>'
+            f'<td><a href="{item.path(lang)}">{e(it.title)}</a><br />{e(it.summary)}</td></tr>'
+        )
+    paging = []
+    base = f"/cps/{lang}/natolive/news.htm"
+    if page > 1:
+        paging.append(f'<a class="prev" href="{base}?page={page - 1}">{labels["previous"]}</a>')
+    if page < pages:
+        paging.append(f'<a class="next" href="{base}?page={page + 1}">{labels["next"]}</a>')
+    body = (
+        f'<div id="content">\n<h1>{labels["news"]}</h1>\n<p class="entries">{total} {labels["entries"]}</p>\n'
+        '<table class="listing">\n' + "\n".join(rows) + "\n</table>\n"
+        f'<div class="paging">{" ".join(paging)}</div>\n</div>'
+    )
+    return _page(lang, f"NATO - {labels['news']}", body)
+
+
+def blog_page() -> str:
+    body = (
+        '<div id="content">\n<h1>Secretary General\'s Blog</h1>\n'
+        "<p>The latest video messages from the NATO Secretary General.</p>\n</div>"
+    )
+    return _page("en", "NATO - Secretary General's Blog", body)
+
+
+def _rfc2822(item: Item) -> str:
+    day = item.day or dt.date(2012, 9, 28)
+    moment = dt.datetime.combine(day, dt.time(12, 0), tzinfo=dt.UTC)
+    return email.utils.format_datetime(moment)
+
+
+def rss(portal: Portal, base: str, lang: str) -> str:
+    entries = []
+    for item in portal.news_page(1, 50):
+        it = item.localized(lang)
+        entries.append(
+            f"<item><title>{e(it.title)}</title><link>{e(base + item.path(lang))}</link>"
+            f"<description>{e(it.summary)}</description><pubDate>{_rfc2822(item)}</pubDate>"
+            f'<guid isPermaLink="true">{e(base + item.path(lang))}</guid></item>'
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>NATO News</title><link>{e(base)}/cps/{lang}/natolive/news.htm</link>"
+        f"<description>News from NATO</description><language>{lang}</language>\n"
+        + "\n".join(entries)
+        + "\n</channel></rss>\n"
+    )
+
+
+def sitemap_index(portal: Portal, base: str) -> str:
+    pages = max(1, -(-portal.news_count() // SITEMAP_PAGE_SIZE))
+    maps = [f"<sitemap><loc>{e(base)}/sitemap-pages.xml</loc></sitemap>"]
+    maps += [f"<sitemap><loc>{e(base)}/sitemap-news-{n}.xml</loc></sitemap>" for n in range(1, pages + 1)]
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(maps)
+        + "\n</sitemapindex>\n"
+    )
+
+
+def _urlset(locs: list[str]) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(f"<url><loc>{e(loc)}</loc></url>" for loc in locs)
+        + "\n</urlset>\n"
+    )
+
+
+def sitemap_pages(portal: Portal, base: str) -> str:
+    features, _, review = portal.homepage()
+    paths = ["/cps/en/natolive/index.htm", "/cps/fr/natolive/index.htm", "/cps/en/natolive/news.htm"]
+    paths += [i.path() for i in features] + [i.path() for i in review]
+    paths += [f"/docu/review/2012/{name}/EN/index.htm" for name in portal.editions]
+    return _urlset([base + quote(p) for p in paths])
+
+
+def sitemap_news(portal: Portal, base: str, number: int) -> str | None:
+    start = (number - 1) * SITEMAP_PAGE_SIZE
+    if number < 1 or start >= max(1, portal.news_count()):
+        return None
+    keys = portal.news_keys(start, SITEMAP_PAGE_SIZE)
+    return _urlset([f"{base}/cps/en/natolive/{key}.htm" for key in keys])
+
+
+def robots(base: str) -> str:
+    return (
+        "User-agent: *\n"
+        "Disallow: /cps/en/natolive/search.htm\n"
+        "Disallow: /cps/fr/natolive/search.htm\n"
+        "Disallow: /_replica/\n"
+        f"Sitemap: {base}/sitemap.xml\n"
+    )
+
+
+def not_found(path: str) -> str:
+    body = f'<div id="content">\n<h1>Page not found</h1>\n<p>No page at {e(path)}.</p>\n</div>'
+    return _page("en", "NATO - Page not found", body)
