@@ -27,6 +27,7 @@ class Profile:
     selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     timezone: str | None = None
     title: str = ""
+    sections: dict[str, str] = field(default_factory=dict)
 
     def start_url(self, name: str, base_url: str, lang: str) -> str | None:
         path = self.start.get(name)
@@ -65,6 +66,7 @@ def profile_from_dict(data: dict[str, Any]) -> Profile:
             selectors=selectors,
             timezone=data.get("timezone"),
             title=data.get("title", name),
+            sections=dict(data.get("sections", {})),
         )
     except KeyError as exc:
         raise ProfileError(f"profile is missing the key {exc.args[0]!r}") from None

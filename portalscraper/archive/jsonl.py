@@ -1,0 +1,82 @@
+"""JSON archives: JSON Lines written as records stream, and whole-archive exports from SQLite."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import sqlite_utils
+
+from portalscraper.archive.sqlite import ArchiveError, iter_records
+from portalscraper.items import RECORD_FIELDS
+
+EXPORT_FORMATS = ("json", "jsonl", "csv")
+
+
+def dumps(row: Mapping[str, Any]) -> str:
+    """One record as one line of JSON: UTF-8 text, not ASCII-escaped."""
+    return json.dumps(dict(row), ensure_ascii=False, separators=(",", ":"))
+
+
+class JsonLinesWriter:
+    """Appends records to a JSON Lines file as they stream; written through at each flush."""
+
+    def __init__(self, path: str | Path, batch_size: int = 500) -> None:
+        self.path = Path(path)
+        self.batch_size = max(1, batch_size)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: IO[str] = self.path.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise ArchiveError(f"cannot write the JSON Lines archive {self.path}: {exc.strerror}") from None
+        self._pending: list[str] = []
+        self.count = 0
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self._pending.append(dumps(row) + "\n")
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._file.writelines(self._pending)
+            self.count += len(self._pending)
+            self._pending = []
+        self._file.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self._file.close()
+
+
+def export(db: sqlite_utils.Database, out: IO[str], fmt: str, portal: str | None = None) -> int:
+    """Write the archive's records to `out` as one JSON document, JSON Lines, or CSV."""
+    if fmt not in EXPORT_FORMATS:
+        raise ArchiveError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    if "records" not in db.table_names():
+        raise ArchiveError("the database has no records table: is it a portalscraper archive?")
+    count = 0
+    if fmt == "jsonl":
+        for row in iter_records(db, portal):
+            out.write(dumps(row) + "\n")
+            count += 1
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(RECORD_FIELDS))
+        writer.writeheader()
+        for row in iter_records(db, portal):
+            writer.writerow({**row, "provenance": json.dumps(row["provenance"], ensure_ascii=False)})
+            count += 1
+    else:
+        crawls = list(db["crawls"].rows_where(order_by="id")) if "crawls" in db.table_names() else []
+        out.write('{"exported_at":' + json.dumps(dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+        out.write(',"portal":' + json.dumps(portal) + ',"crawls":' + json.dumps(crawls, ensure_ascii=False))
+        out.write(',"records":[')
+        for row in iter_records(db, portal):
+            out.write(("," if count else "") + "\n" + dumps(row))
+            count += 1
+        out.write("\n]," + f'"count":{count}' + "}\n")
+    return count

@@ -1,0 +1,271 @@
+"""The `portalscraper` command: thin, arguments in, one-line errors out.
+
+    portalscraper crawl nato [--base-url URL] [--since D] [--db PATH] [--jsonl PATH]
+    portalscraper demo
+    portalscraper export --format json|jsonl|csv [--db PATH] [-o FILE]
+    portalscraper replica [--port 8000] [--items N] [--changes FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NO_ITEMS = 3
+
+
+class CliError(Exception):
+    """An error the user can fix: printed as one line, exit code 2."""
+
+
+def _settings(overrides: dict[str, Any]) -> Any:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "portalscraper.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for key, value in overrides.items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def _parse_set(pairs: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"-s takes NAME=VALUE, not {pair!r}")
+        out[key] = value
+    return out
+
+
+def _check_archive_path(path: str, what: str) -> None:
+    from portalscraper.archive import ArchiveError, open_database
+
+    if not path:
+        return
+    if what == "db":
+        try:
+            open_database(path).close()
+        except ArchiveError as exc:
+            raise CliError(str(exc)) from None
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise CliError(f"the JSON Lines path {path} is a folder; give a file path such as {target / 'records.jsonl'}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise CliError(f"cannot write the JSON Lines archive {path}: {exc.strerror}") from None
+
+
+def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]) -> int:
+    """Run one spider through Scrapy's CrawlerProcess; return the exit code for a scheduler."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.spiderloader import SpiderLoader
+
+    from portalscraper.profiles import ProfileError
+    from portalscraper.spiders.base import SpiderArgumentError
+
+    settings = _settings(overrides)
+    loader = SpiderLoader.from_settings(settings)
+    if spider not in loader.list():
+        raise CliError(f"unknown spider {spider!r}; known: {', '.join(sorted(loader.list()))}")
+    _check_archive_path(settings.get("ARCHIVE_SQLITE_PATH"), "db")
+    _check_archive_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
+    spidercls = loader.load(spider)
+    try:  # the spider's own checks, before any crawl machinery starts
+        spidercls(**spider_args)
+    except (SpiderArgumentError, ProfileError) as exc:
+        raise CliError(str(exc)) from None
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(spidercls)
+    process.crawl(crawler, **spider_args)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    reason = stats.get("finish_reason")
+    if reason != "finished":
+        print(f"Error: the crawl did not finish ({reason})", file=sys.stderr)
+        return EXIT_FAILED
+    if not stats.get("item_scraped_count"):
+        print("Error: the crawl finished with no items; check --base-url and the portal's layout", file=sys.stderr)
+        return EXIT_NO_ITEMS
+    return EXIT_OK
+
+
+def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = _parse_set(args.set or [])
+    if args.db is not None:
+        overrides["ARCHIVE_SQLITE_PATH"] = args.db
+    if args.jsonl is not None:
+        overrides["ARCHIVE_JSONL_PATH"] = args.jsonl
+    if args.log_level:
+        overrides["LOG_LEVEL"] = args.log_level
+    return overrides
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    spider_args = {k: v for k, v in {
+        "base_url": args.base_url, "lang": args.lang, "since": args.since, "until": args.until,
+        "max_items": args.max_items, "max_pages": args.max_pages,
+    }.items() if v is not None}
+    return run_crawl(args.spider, spider_args, _crawl_overrides(args))
+
+
+@contextlib.contextmanager
+def replica_process(items: int, port: int = 0, changes: str | None = None) -> Iterator[str]:
+    """Start the replica portal in a child process; yield its base URL; stop it afterwards."""
+    command = [sys.executable, "-m", "portalscraper.replica", "--port", str(port), "--items", str(items)]
+    if changes:
+        command += ["--changes", changes]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the server announces its address once it listens
+        if "http://" not in line:
+            raise CliError(f"the replica portal did not start: {line.strip() or 'no output'}")
+        yield line.strip().rsplit(" ", 1)[-1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from portalscraper.archive import open_database
+
+    overrides = _crawl_overrides(args)
+    overrides.setdefault("LOG_LEVEL", "WARNING")
+    with replica_process(args.items) as base_url:
+        print(f"Replica portal (2012-09-28 homepage, {args.items} news items) at {base_url}")
+        code = run_crawl("nato", {"base_url": base_url}, overrides)
+    settings = _settings(overrides)
+    db_path = settings.get("ARCHIVE_SQLITE_PATH")
+    db = open_database(db_path)
+    crawl = next(db["crawls"].rows_where(order_by="id desc", limit=1))
+    print(f"Crawl {crawl['id']}: {crawl['status']}, {crawl['records']} records "
+          f"({crawl['records_new']} new, {crawl['records_changed']} changed), "
+          f"{crawl['appearances']} appearances, {crawl['rejects']} rejects, {crawl['duration_s']} s")
+    print("Records per section:")
+    for section, count in db.execute(
+        "SELECT section, count(*) FROM records GROUP BY section ORDER BY count(*) DESC"
+    ).fetchall():
+        print(f"  {count:6d}  {section}")
+    low, high = db.execute("SELECT min(date_start), max(date_start) FROM records").fetchone()
+    print(f"Dates from {low} to {high}")
+    print(f"SQLite archive: {Path(db_path).resolve()}")
+    if settings.get("ARCHIVE_JSONL_PATH"):
+        print(f"JSON Lines:     {Path(settings.get('ARCHIVE_JSONL_PATH')).resolve()}")
+    print(f'Try: sqlite3 {db_path} "select date_start, title from records_fts '
+          "join records on records.rowid = records_fts.rowid where records_fts match 'terrorism'\"")
+    return code
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from portalscraper.archive import ArchiveError, export, open_database
+
+    path = args.db or _settings({}).get("ARCHIVE_SQLITE_PATH")
+    if not Path(path).is_file():
+        raise CliError(f"no archive at {path}; run 'portalscraper crawl nato' first or give --db")
+    try:
+        db = open_database(path)
+        if args.output and args.output != "-":
+            with Path(args.output).open("w", encoding="utf-8", newline="") as out:
+                count = export(db, out, args.format, args.portal)
+            print(f"Exported {count} records to {args.output}", file=sys.stderr)
+        else:
+            export(db, sys.stdout, args.format, args.portal)
+    except ArchiveError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror}") from None
+    return EXIT_OK
+
+
+def cmd_replica(args: argparse.Namespace) -> int:
+    from portalscraper.replica.content import ChangeError, Portal, load_changes
+    from portalscraper.replica.server import serve
+
+    if not 0 <= args.port <= 65535:
+        raise CliError(f"--port must be from 0 to 65535, not {args.port}")
+    if args.items < 5:
+        raise CliError(f"--items must be at least 5 (the homepage's news items), not {args.items}")
+    portal = Portal(items=args.items, seed=args.seed)
+    if args.changes:
+        try:
+            portal.apply_all(load_changes(Path(args.changes).read_text("utf-8")))
+        except OSError as exc:
+            raise CliError(f"cannot read the changes file {args.changes}: {exc.strerror}") from None
+        except ChangeError as exc:
+            raise CliError(f"{args.changes}: {exc}") from None
+    try:
+        serve(portal, args.port)
+    except Exception as exc:  # noqa: BLE001 - a port in use is the usual case; say it in one line
+        raise CliError(f"cannot serve on 127.0.0.1:{args.port}: {exc}") from None
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portalscraper", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def archive_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", help="SQLite archive path (default: exports/portalscraper.sqlite)")
+        p.add_argument("--jsonl", help="JSON Lines archive path ('' for none; default: exports/records.jsonl)")
+        p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
+        p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    crawl = sub.add_parser("crawl", help="crawl a portal into the archive")
+    crawl.add_argument("spider", help="spider name, e.g. nato")
+    crawl.add_argument("--base-url", help="portal root, mirror or replay (default: the live portal)")
+    crawl.add_argument("--lang", help="language, e.g. en or fr")
+    crawl.add_argument("--since", help="only items dated on or after this ISO date")
+    crawl.add_argument("--until", help="only items dated on or before this ISO date")
+    crawl.add_argument("--max-items", help="item pages at most")
+    crawl.add_argument("--max-pages", help="archive listing pages at most")
+    archive_options(crawl)
+    crawl.set_defaults(func=cmd_crawl)
+
+    demo = sub.add_parser("demo", help="start the replica portal, crawl it into exports/, summarize")
+    demo.add_argument("--items", type=int, default=200, help="news items in the replica (default 200)")
+    archive_options(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    exp = sub.add_parser("export", help="write the archive as one JSON document, JSON Lines or CSV")
+    exp.add_argument("--format", choices=["json", "jsonl", "csv"], default="json")
+    exp.add_argument("--db", help="SQLite archive path (default: exports/portalscraper.sqlite)")
+    exp.add_argument("--portal", help="only this portal's records")
+    exp.add_argument("-o", "--output", help="output file (default: standard output)")
+    exp.set_defaults(func=cmd_export)
+
+    rep = sub.add_parser("replica", help="serve the replica portal on 127.0.0.1")
+    rep.add_argument("--port", type=int, default=8000, help="port (0: a free one; default 8000)")
+    rep.add_argument("--items", type=int, default=200, help="news items in the archive (default 200)")
+    rep.add_argument("--seed", type=int, default=2012, help="seed of the synthetic items")
+    rep.add_argument("--changes", help="JSON file of changes to apply at start (edit/add/remove)")
+    rep.set_defaults(func=cmd_replica)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

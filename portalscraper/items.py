@@ -1,0 +1,62 @@
+"""The items a crawl yields: a Record per published item, an Appearance per listing sighting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Record:
+    """One item the portal published. The archive keys it by `id`.
+
+    Spiders fill the raw texts; the normalize pipeline cleans them and fills the parsed fields.
+    """
+
+    id: str | None = None  # 16 hex digits of the SHA-1 of the canonical URL: stable across runs
+    portal: str | None = None  # profile name, e.g. "nato"
+    section: str | None = None  # the listing block it was first seen in ("People & Activities")
+    kind: str | None = None  # news, review, feature, opinion, ...
+    title: str | None = None
+    url: str | None = None  # canonical: https://www.nato.int/cps/en/natohq/news_91112.htm
+    language: str | None = None  # ISO 639-1
+    date_text: str | None = None  # as published: "13 Sep. 2012 - 14 Sep. 2012"
+    date_start: str | None = None  # ISO 8601 at the text's precision: 2012-09-13, 2012-09, 2012
+    date_end: str | None = None  # ISO 8601; None unless the date text is a range
+    updated_text: str | None = None  # as published: "Last updated: 20 Sep. 2012 14:26"
+    updated_at: str | None = None  # ISO 8601 datetime, in the portal's time zone
+    summary: str | None = None
+    body: str | None = None  # plain text, paragraphs separated by blank lines
+    source_url: str | None = None  # the page (listing or item page) the record was made from
+    fetched_at: str | None = None  # ISO 8601 UTC time the item page was fetched
+    content_hash: str | None = None  # SHA-256 of the published content fields
+    provenance: dict[str, str] = field(default_factory=dict)  # field -> listing|selector|jsonld|meta|...
+    problems: list[str] = field(default_factory=list)  # set by normalize; a record with problems is rejected
+
+
+@dataclass
+class Appearance:
+    """One sighting of an item in a listing block: what a page featured, where, and when."""
+
+    record_id: str
+    url: str  # canonical URL of the item
+    source_url: str  # the listing page
+    section: str
+    position: int  # 1-based position in its block
+    date_text: str | None = None  # the date as the listing showed it
+    title: str | None = None
+    seen_at: str | None = None
+
+
+# The record shape as exported (the archive's columns, JSON Lines keys, feed exports).
+RECORD_FIELDS: tuple[str, ...] = (
+    "id", "portal", "section", "kind", "title", "url", "language", "date_text", "date_start",
+    "date_end", "updated_text", "updated_at", "summary", "body", "source_url", "fetched_at",
+    "content_hash", "provenance",
+)
+# The fields whose change is a change of the published content.
+CONTENT_FIELDS: tuple[str, ...] = ("title", "date_text", "updated_text", "summary", "body")
+
+
+def record_row(record: Record) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in RECORD_FIELDS}

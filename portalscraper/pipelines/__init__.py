@@ -1,0 +1,1 @@
+"""Item pipelines, one responsibility each: normalize, validate, dedupe, store."""

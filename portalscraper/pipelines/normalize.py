@@ -1,0 +1,73 @@
+"""Normalize: clean the texts, parse the dates, hash the content. Appearances pass through."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from functools import lru_cache
+from typing import Any
+
+from scrapy.crawler import Crawler
+from typing import Self
+
+from portalscraper.extract.dates import parse_date_range, parse_updated
+from portalscraper.extract.text import clean_paragraphs, clean_text, drop_boilerplate
+from portalscraper.items import CONTENT_FIELDS, Record
+from portalscraper.profiles import ProfileError, load_profile
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=32)
+def _timezone(portal: str | None) -> str | None:
+    if not portal:
+        return None
+    try:
+        return load_profile(portal).timezone
+    except ProfileError:
+        return None
+
+
+def content_hash(record: Record) -> str:
+    """SHA-256 over the published content fields: a changed hash is a changed item."""
+    digest = hashlib.sha256()
+    for name in CONTENT_FIELDS:
+        digest.update((getattr(record, name) or "").encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def normalize(record: Record, tz: str | None = None) -> Record:
+    """Clean a record's texts and parse its dates in place; problems go to `record.problems`."""
+    record.title = drop_boilerplate(clean_text(record.title))
+    record.summary = drop_boilerplate(clean_text(record.summary))
+    record.section = clean_text(record.section)
+    record.body = clean_paragraphs((record.body or "").split("\n\n"))
+    record.date_text = clean_text(record.date_text) or None
+    record.updated_text = clean_text(record.updated_text) or None
+    if record.date_text:
+        dates = parse_date_range(record.date_text)
+        record.date_start, record.date_end = dates.start, dates.end
+        if dates.reason:
+            record.problems.append(f"date_text: {dates.reason}")
+    if record.updated_text:
+        updated = parse_updated(record.updated_text, tz)
+        record.updated_at = updated.value
+        if updated.reason:
+            record.problems.append(f"updated_text: {updated.reason}")
+    record.content_hash = content_hash(record)
+    return record
+
+
+class NormalizePipeline:
+    def __init__(self, default_timezone: str | None = None) -> None:
+        self.default_timezone = default_timezone
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.settings.get("PORTAL_TIMEZONE"))
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Record):
+            normalize(item, _timezone(item.portal) or self.default_timezone)
+        return item

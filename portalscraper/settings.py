@@ -1,0 +1,61 @@
+"""Scrapy settings of portalscraper: the only wiring, and the defaults of the project's own settings.
+
+Defaults are polite, for live portals. Crawls of a replica or mirror on loopback run at full
+speed (see `PortalSpider.from_crawler`).
+"""
+
+BOT_NAME = "portalscraper"
+SPIDER_MODULES = ["portalscraper.spiders"]
+NEWSPIDER_MODULE = "portalscraper.spiders"
+
+# Good citizenship towards live portals.
+ROBOTSTXT_OBEY = True
+PORTAL_CONTACT = "https://github.com/portalscraper/portalscraper"
+USER_AGENT = f"portalscraper/0.1 (+{PORTAL_CONTACT})"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_TIMES = 3
+# Loopback (replica, local mirror): no delay, no throttle, this much concurrency per host.
+PORTAL_LOOPBACK_FULL_SPEED = True
+PORTAL_LOOPBACK_CONCURRENCY = 16
+
+# Item pipelines, in order: one responsibility each.
+ITEM_PIPELINES = {
+    "portalscraper.pipelines.normalize.NormalizePipeline": 100,
+    "portalscraper.pipelines.validate.ValidatePipeline": 200,
+    "portalscraper.pipelines.dedupe.DedupePipeline": 300,
+    "portalscraper.pipelines.store.SQLiteArchivePipeline": 800,
+    "portalscraper.pipelines.store.JsonLinesArchivePipeline": 850,
+}
+# Fields a record needs to be archived; one without them goes to the rejects table.
+VALIDATE_REQUIRED_FIELDS = ["id", "url", "title"]
+# Archives. "" switches one off. Relative paths are relative to the working directory.
+ARCHIVE_SQLITE_PATH = "exports/portalscraper.sqlite"
+ARCHIVE_JSONL_PATH = "exports/records.jsonl"
+ARCHIVE_BATCH_SIZE = 500  # rows per transaction
+ARCHIVE_FLUSH_SECONDS = 5.0  # at most this long between commits
+
+# Scrapy's own feed exports (`-O out.jsonl`) get records only, in the archive's field order.
+EXTENSIONS = {
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "portalscraper.feeds.RecordFeedExporter": 0,
+}
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = [
+    "id", "portal", "section", "kind", "title", "url", "language", "date_text", "date_start",
+    "date_end", "updated_text", "updated_at", "summary", "body", "source_url", "fetched_at",
+    "content_hash", "provenance",
+]
+
+# No control ports or job files in the home folder: scheduled jobs keep their state in the archive.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+LOG_LEVEL = "INFO"

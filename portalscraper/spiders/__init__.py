@@ -1,0 +1,1 @@
+"""Spiders: navigation only (which pages, which links); extraction lives in portalscraper.extract."""

@@ -1,0 +1,54 @@
+"""The NATO portal: homepage blocks, item pages, the paginated news archive, NATO Review editions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from portalscraper.extract.listing import next_page_url
+from portalscraper.spiders.base import PortalSpider
+
+_REVIEW_EDITION = re.compile(r"^(?P<root>.*/docu/review/\d{4}/[\w-]+/)[\w-]+/EN/index\.htm$", re.I)
+
+
+class NatoSpider(PortalSpider):
+    name = "nato"
+    profile_name = "nato"
+
+    async def start(self) -> AsyncIterator[Any]:
+        homepage = self.profile.start_url("homepage", self.base_url, self.lang)
+        yield scrapy.Request(homepage, self.parse_homepage)
+
+    def parse_homepage(self, response: Response) -> Iterator[Any]:
+        entries = self.listing_entries(response)
+        yield from self.follow_entries(response, entries)
+        # NATO Review editions: each edition's index lists all its articles.
+        editions = {m["root"] + "EN/index.htm" for e in entries if (m := _REVIEW_EDITION.match(e.url))}
+        for url in sorted(editions):
+            yield response.follow(url, self.parse_listing)
+        # The archive after the homepage, so that homepage items keep the homepage's listing data.
+        archive = self.profile.start_url("archive", self.base_url, self.lang)
+        if archive:
+            yield scrapy.Request(archive, self.parse_archive, cb_kwargs={"page": 1})
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        yield from self.follow_entries(response, self.listing_entries(response))
+
+    def parse_archive(self, response: Response, page: int) -> Iterator[Any]:
+        entries = self.listing_entries(response)
+        yield from self.follow_entries(response, entries)
+        next_url = next_page_url(response.text, response.url)
+        if next_url is None:
+            return
+        if self.max_pages and page >= self.max_pages:
+            self.logger.info("Stopping the archive at page %d (max_pages)", page)
+        elif self.older_than_window(entries):
+            self.logger.info("Stopping the archive at page %d: past since=%s", page, self.since)
+        elif self.max_items and len(self.requested) >= self.max_items:
+            self.logger.info("Stopping the archive at page %d: max_items reached", page)
+        else:
+            yield response.follow(next_url, self.parse_archive, cb_kwargs={"page": page + 1})
