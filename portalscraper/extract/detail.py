@@ -106,6 +106,15 @@ def _main_block(root: _Element) -> _Element | None:
     return best[1] if best else None
 
 
+def _page_text(root: _Element) -> str:
+    """The page's visible text with pieces kept apart (text_content() would glue `2012</div>Body`)."""
+    body = root.find(".//body")
+    pieces = (t for el in (body if body is not None else root).iter()
+              if isinstance(el.tag, str) and el.tag not in ("script", "style", "noscript")
+              for t in (el.text, el.tail) if t)
+    return fold(" ".join(pieces))
+
+
 def _title_heuristic(root: _Element) -> str:
     for tag in ("h1", "h2"):
         for h in root.iter(tag):
@@ -186,7 +195,7 @@ def extract_detail(
     out.set("title", _title_heuristic(root), "heuristic")
     if not out.date_text:
         out.set("date_text", _date_line(root, out.title), "heuristic")
-    text = fold(root.text_content()) if not (out.date_text and out.updated_text) else ""
+    text = _page_text(root) if not (out.date_text and out.updated_text) else ""
     if not out.date_text and (m := _PUBLISHED_RE.search(text)):
         out.set("date_text", fold(m.group(1)), "heuristic")
     if not out.updated_text:

@@ -7,7 +7,7 @@ import email.utils
 from html import escape
 from urllib.parse import quote
 
-from portalscraper.replica.content import Item, Portal
+from portalscraper.replica.content import Item, Portal, format_date
 
 NEWS_PER_PAGE = 25
 SITEMAP_PAGE_SIZE = 10_000
@@ -156,7 +156,7 @@ def news_archive(portal: Portal, lang: str, page: int) -> str | None:
     for item in portal.news_page(page, NEWS_PER_PAGE):
         it = item.localized(lang)
         rows.append(
-            f'<tr><td class="date">{e(item.listing_date)}</td>'
+            f'<tr><td class="date">{e(_archive_date(item))}</td>'
             f'<td><a href="{item.path(lang)}">{e(it.title)}</a><br />{e(it.summary)}</td></tr>'
         )
     paging = []
@@ -171,6 +171,11 @@ def news_archive(portal: Portal, lang: str, page: int) -> str | None:
         f'<div class="paging">{" ".join(paging)}</div>\n</div>'
     )
     return _page(lang, f"NATO - {labels['news']}", body)
+
+
+def _archive_date(item: Item) -> str:
+    """Archive listings show the first day, not zero-padded (`5 Feb. 2012`)."""
+    return format_date(item.day, pad=False) if item.day else item.listing_date
 
 
 def blog_page() -> str:

@@ -1,0 +1,81 @@
+"""Fixtures: the replica portal as a real server process on 127.0.0.1, and crawls through the CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_TEXT = (ROOT / "tests/data/nato-homepage-2012-09-28.txt").read_text("utf-8")
+# The seed's dated items: "title date summary" lines, read from the reference text itself.
+_ITEM_LINE = re.compile(r"^(.*?) (\d\d [A-Z][a-z]{2}\. \d{4}(?: - \d\d [A-Z][a-z]{2}\. \d{4})?) (.*?)\s*$")
+SEED_ITEMS = [dict(zip(("title", "date_text", "summary"), m.groups(), strict=True))
+              for line in SEED_TEXT.splitlines() if (m := _ITEM_LINE.match(line))]
+assert len(SEED_ITEMS) == 32
+
+
+class Replica:
+    def __init__(self, items: int = 300, changes: Path | None = None) -> None:
+        command = [sys.executable, "-m", "portalscraper.replica", "--port", "0", "--items", str(items)]
+        if changes is not None:
+            command += ["--changes", str(changes)]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # printed once the socket listens
+        assert "listening on http://127.0.0.1:" in line, line
+        self.base_url = line.strip().rsplit(" ", 1)[-1]
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def replica() -> Iterator[Replica]:
+    server = Replica(items=300)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_replica() -> Iterator[Callable[..., Replica]]:
+    with ExitStack() as stack:
+
+        def start(items: int = 300, changes: Path | None = None) -> Replica:
+            server = Replica(items, changes)
+            stack.callback(server.stop)
+            return server
+
+        yield start
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "portalscraper.cli", *args], capture_output=True, text=True,
+                            cwd=cwd or ROOT, env=env, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"portalscraper {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}")
+    return result
+
+
+@pytest.fixture
+def crawl(tmp_path: Path) -> Callable[..., Path]:
+    """Crawl a replica into tmp_path/archive.sqlite (and records.jsonl) with the real CLI."""
+
+    def do(base_url: str, *extra: str, db: Path | None = None) -> Path:
+        db = db or tmp_path / "archive.sqlite"
+        run_cli("crawl", "nato", "--base-url", base_url, "--db", str(db), "--jsonl", str(tmp_path / "records.jsonl"),
+                "--log-level", "WARNING", *extra, cwd=tmp_path)
+        return db
+
+    return do

@@ -1,0 +1,62 @@
+"""The command line: the demo, and one-line errors with a non-zero exit for bad input."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Replica, run_cli
+
+
+def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
+    result = run_cli("demo", "--items", "60", cwd=tmp_path)
+    assert "Crawl 1: finished, 90 records (90 new, 0 changed)" in result.stdout
+    assert "      27  NATO Review" in result.stdout
+    assert "Dates from 1999-" in result.stdout
+    db = tmp_path / "exports/portalscraper.sqlite"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM records").fetchone() == (90,)
+    assert len((tmp_path / "exports/records.jsonl").read_text("utf-8").splitlines()) == 90
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "nope"], "Error: unknown spider 'nope'; known: nato"),
+        (["crawl", "nato", "--since", "yesterday"], "Error: since must be an ISO date such as 2012-09-01, not 'yesterday'"),
+        (["crawl", "nato", "--since", "2012-02-31"], "Error: since must be an ISO date such as 2012-09-01, not '2012-02-31'"),
+        (["crawl", "nato", "--base-url", "ftp://x"], "Error: base_url must be an http(s) URL such as https://www.nato.int"),
+        (["crawl", "nato", "--lang", "xx"], "Error: lang must be one of en, fr, not 'xx'"),
+        (["crawl", "nato", "--max-items", "-3"], "Error: max_items must be a positive whole number, not '-3'"),
+        (["crawl", "nato", "-s", "oops"], "Error: -s takes NAME=VALUE, not 'oops'"),
+        (["export", "--db", "missing.sqlite"], "Error: no archive at missing.sqlite; run 'portalscraper crawl nato'"),
+        (["replica", "--items", "2"], "Error: --items must be at least 5"),
+        (["replica", "--changes", "missing.json", "--port", "0"], "Error: cannot read the changes file missing.json"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    result = run_cli(*args, "--db", str(tmp_path / "a.sqlite"), cwd=tmp_path, check=False) if args[0] == "crawl" \
+        else run_cli(*args, cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_archive_paths(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.sqlite"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    (tmp_path / "folder").mkdir()
+    for db, message in ((corrupt, "is not a usable SQLite archive"), (tmp_path / "folder", "is a folder")):
+        result = run_cli("crawl", "nato", "--db", str(db), cwd=tmp_path, check=False)
+        assert result.returncode == 2
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_crawl_that_finds_nothing_exits_3(replica: Replica, tmp_path: Path) -> None:
+    result = run_cli("crawl", "nato", "--base-url", replica.url("/nothing-here"), "--db", str(tmp_path / "a.sqlite"),
+                     "--log-level", "ERROR", cwd=tmp_path, check=False)
+    assert result.returncode == 3
+    assert "Error: the crawl finished with no items" in result.stderr

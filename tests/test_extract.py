@@ -1,0 +1,121 @@
+"""Listing and detail extraction on the replica's markup and on other markups of the same content."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portalscraper.extract.detail import extract_detail
+from portalscraper.extract.listing import extract_listing, next_page_url
+from portalscraper.profiles import load_profile
+from portalscraper.replica import render
+from portalscraper.replica.content import Portal
+
+PAGE = "http://portal.test/news/index.html"
+ITEM = re.compile(r"/news/\d+\.html$")
+
+
+def is_item(url: str) -> bool:
+    return bool(ITEM.search(url))
+
+
+TITLE = "Supporting defence education in partner countries"
+DATE = "13 Sep. 2012 - 14 Sep. 2012"
+SUMMARY = "The first ever NATO Clearing House took place at NATO Headquarters."
+TITLE2 = "Staying the course in Afghanistan"
+SUMMARY2 = "On 6 September 2012, a group of Afghan junior diplomats visited NATO Headquarters."
+
+MARKUPS = {
+    "table": f"""<html><body><h2>People &amp; Activities</h2><table>
+        <tr><td><a href="/news/1.html">{TITLE}</a><br>{DATE}</td><td>{SUMMARY}</td></tr>
+        <tr><td><a href="/news/2.html">{TITLE2}</a><br>06 Sep. 2012</td><td>{SUMMARY2}</td></tr>
+        </table></body></html>""",
+    "html5": f"""<html><body><section><h2>People &amp; Activities</h2>
+        <article><h3><a href="/news/1.html">{TITLE}</a></h3><time>{DATE}</time><p>{SUMMARY}</p></article>
+        <article><h3><a href="/news/2.html">{TITLE2}</a></h3><time>06 Sep. 2012</time><p>{SUMMARY2}</p></article>
+        </section></body></html>""",
+    "flat": f"""<html><body><div><span class="x9">People &amp; Activities</span>
+        <p><a href="/news/1.html"><b>{TITLE}</b></a> <span>{DATE}</span><br>{SUMMARY}</p>
+        <p><a href="/news/2.html"><b>{TITLE2}</b></a> <span>06 Sep. 2012</span><br>{SUMMARY2}</p>
+        </div></body></html>""",
+    "div-soup": f"""<html><body><div class="c1"><font size="4">People &amp; Activities</font><div class="q">
+        <div class="z3"><a href="/news/1.html"><img src="/i/1.jpg"></a><div class="k">
+          <a href="/news/1.html">{TITLE}</a><div class="m">{DATE}</div><div>{SUMMARY}</div>
+          <a href="/news/1.html">Read more</a></div></div>
+        <div class="z3"><a href="/news/2.html"><img src="/i/2.jpg"></a><div class="k">
+          <a href="/news/2.html">{TITLE2}</a><div class="m">06 Sep. 2012</div><div>{SUMMARY2}</div>
+          <a href="/news/2.html">Read more</a></div></div>
+        </div></div><ul><li><a href="/about.html">About</a></li></ul></body></html>""",
+}
+
+
+@pytest.mark.parametrize("markup", sorted(MARKUPS))
+def test_listing_markups(markup: str) -> None:
+    entries = extract_listing(MARKUPS[markup], PAGE, is_item)
+    assert [(e.url, e.title, e.date_text, e.summary, e.section, e.position) for e in entries] == [
+        ("http://portal.test/news/1.html", TITLE, DATE, SUMMARY, "People & Activities", 1),
+        ("http://portal.test/news/2.html", TITLE2, "06 Sep. 2012", SUMMARY2, "People & Activities", 2),
+    ]
+
+
+def test_replica_homepage_listing() -> None:
+    portal = Portal(items=50)
+    rules = load_profile("nato").urls
+    from portalscraper.extract.urls import canonical_url, page_kind
+
+    entries = extract_listing(render.homepage(portal, "en"), "https://www.nato.int/cps/en/natolive/index.htm",
+                              lambda u: page_kind(canonical_url(u, rules), rules) is not None,
+                              lambda u: canonical_url(u, rules))
+    sections = [e.section for e in entries]
+    assert sections.count("People & Activities") == 5
+    assert sections.count("NATO Review") == 27
+    assert sections.count("") == 3  # the top features stand under no heading
+    first = entries[3]
+    assert (first.title, first.date_text, first.position) == (TITLE, DATE, 1)
+    assert entries[-1].title == "Inside out: a different perspective"
+    assert entries[-1].position == 27
+
+
+def test_next_page() -> None:
+    html = '<a href="?page=1">Previous</a> <a class="x" href="news.htm?page=3">Next</a>'
+    assert next_page_url(html, "http://p.test/news.htm?page=2") == "http://p.test/news.htm?page=3"
+    assert next_page_url('<a href="/p/4">Suivant »</a>', "http://p.test/p/3") == "http://p.test/p/4"
+    assert next_page_url('<link rel="next" href="/p/9">', "http://p.test/p/8") == "http://p.test/p/9"
+    assert next_page_url('<a href="/p/1">Home</a>', "http://p.test/p/8") is None
+
+
+def test_detail_from_replica_with_and_without_selectors() -> None:
+    portal = Portal(items=50)
+    html = render.detail(portal.get("news_91112"), "en")  # type: ignore[arg-type]
+    for selectors, source in ((load_profile("nato").selectors, "selector"), ({}, "heuristic")):
+        fields = extract_detail(html, selectors)
+        assert fields.title == TITLE
+        assert fields.date_text == DATE
+        assert fields.updated_text == "Last updated: 20 Sep. 2012 14:26"
+        assert fields.body.startswith("The first ever NATO Clearing House")
+        assert "\n\n" in fields.body and "Last updated" not in fields.body
+        assert fields.provenance["title"] == fields.provenance["body"] == source
+        assert fields.language == "en"
+
+
+@pytest.mark.parametrize(
+    ("html", "date_text", "source"),
+    [
+        ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "A title",'
+         ' "datePublished": "2012-09-13"}</script></head><body><p>Body text here.</p></body></html>',
+         "2012-09-13", "jsonld"),
+        ('<html><head><meta property="article:published_time" content="2012-09-13T10:00:00Z"></head>'
+         "<body><h1>A title</h1><p>Body text here.</p></body></html>", "2012-09-13T10:00:00Z", "meta"),
+        ('<html><body><h1>A title</h1><time datetime="2012-09-13">13/09</time><p>Body.</p></body></html>',
+         "2012-09-13", "time"),
+        ("<html><body><h1>A title</h1><div>Published 13 September 2012</div><p>Body.</p></body></html>",
+         "13 September 2012", "heuristic"),
+        ("<html><body><h1>A title</h1><div><span>28 Aug. 2012 -</span> | Last updated: 29 Aug. 2012 11:18"
+         "</div><p>Body.</p></body></html>", "28 Aug. 2012 -", "heuristic"),
+    ],
+)
+def test_detail_date_sources(html: str, date_text: str, source: str) -> None:
+    fields = extract_detail(html)
+    assert fields.title == "A title"
+    assert (fields.date_text, fields.provenance["date_text"]) == (date_text, source)

@@ -1,0 +1,67 @@
+"""Canonical URLs and ids: one form per item, whatever host, scheme, session id or mirror."""
+
+from __future__ import annotations
+
+import pytest
+
+from portalscraper.extract.urls import canonical_url, language, page_kind, record_id
+from portalscraper.profiles import ProfileError, load_profile
+
+RULES = load_profile("nato").urls.with_local_origin("http://127.0.0.1:8123")
+NEWS_EN = "https://www.nato.int/cps/en/natohq/news_91112.htm"
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("http://www.nato.int/cps/en/natolive/news_91112.htm", NEWS_EN),
+        ("https://nato.int/cps/en/natolive/news_91112.htm", NEWS_EN),
+        ("http://WWW.NATO.INT/cps/en/natohq/news_91112.htm", NEWS_EN),
+        ("http://www.nato.int/cps/en/SID-D9080E0A-D29D5220/natolive/news_91112.htm", NEWS_EN),
+        ("http://www.nato.int/cps/en/natolive/news_91112.htm?selectedLocale=en", NEWS_EN),
+        ("http://127.0.0.1:8123/cps/en/natolive/news_91112.htm#top", NEWS_EN),
+        ("http://www.nato.int/cps/en/natolive/news_91112.htm?selectedLocale=fr",
+         "https://www.nato.int/cps/fr/natohq/news_91112.htm"),
+        ("http://www.nato.int/docu/review/2012/Chicago/Mr-TransAtlantic/EN/index.htm",
+         "https://www.nato.int/docu/review/2012/Chicago/Mr-TransAtlantic/EN/index.htm"),
+        ("http://example.org/cps/en/natolive/news_91112.htm", "http://example.org/cps/en/natohq/news_91112.htm"),
+    ],
+)
+def test_canonical_url(url: str, canonical: str) -> None:
+    assert canonical_url(url, RULES) == canonical
+
+
+def test_record_id_is_stable_and_language_specific() -> None:
+    assert record_id(NEWS_EN) == "12be8b96a125acf6"
+    assert record_id(canonical_url("http://127.0.0.1:9/cps/en/natolive/news_91112.htm",
+                                   load_profile("nato").urls.with_local_origin("http://127.0.0.1:9"))) == (
+        "12be8b96a125acf6"
+    )
+    assert record_id("https://www.nato.int/cps/fr/natohq/news_91112.htm") != record_id(NEWS_EN)
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "lang"),
+    [
+        (NEWS_EN, "news", "en"),
+        ("https://www.nato.int/cps/fr/natohq/opinions_85000.htm", "opinion", "fr"),
+        ("https://www.nato.int/cps/en/natohq/topics_50321.htm", "feature", "en"),
+        ("https://www.nato.int/docu/review/2012/Threats-Within/Not-gone-but-not-as/EN/index.htm", "review", None),
+        ("https://www.nato.int/docu/review/en/articles/2019/04/04/nato-at-70/index.html", "review", "en"),
+        ("https://www.nato.int/cps/en/natohq/news.htm", None, "en"),
+        ("https://www.nato.int/docu/review/2012/Chicago/EN/index.htm", None, None),
+    ],
+)
+def test_page_kind_and_language(url: str, kind: str | None, lang: str | None) -> None:
+    assert page_kind(url, RULES) == kind
+    if "articles" not in url:
+        assert language(url, RULES) == lang
+
+
+def test_unknown_profile_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ProfileError, match="unknown profile 'nope'; known: nato"):
+        load_profile("nope")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n', encoding="utf-8")
+    with pytest.raises(ProfileError, match="missing the key 'base_url'"):
+        load_profile(str(bad))
