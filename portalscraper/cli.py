@@ -151,7 +151,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(overrides)
     db_path = settings.get("ARCHIVE_SQLITE_PATH")
     db = open_database(db_path)
-    crawl = next(db["crawls"].rows_where(order_by="id desc", limit=1))
+    crawl = next(db.table("crawls").rows_where(order_by="id desc", limit=1))
     print(f"Crawl {crawl['id']}: {crawl['status']}, {crawl['records']} records "
           f"({crawl['records_new']} new, {crawl['records_changed']} changed), "
           f"{crawl['appearances']} appearances, {crawl['rejects']} rejects, {crawl['duration_s']} s")
@@ -209,7 +209,7 @@ def cmd_replica(args: argparse.Namespace) -> int:
             raise CliError(f"{args.changes}: {exc}") from None
     try:
         serve(portal, args.port)
-    except Exception as exc:  # noqa: BLE001 - a port in use is the usual case; say it in one line
+    except Exception as exc:
         raise CliError(f"cannot serve on 127.0.0.1:{args.port}: {exc}") from None
     return EXIT_OK
 

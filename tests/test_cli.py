@@ -25,8 +25,8 @@ def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["crawl", "nope"], "Error: unknown spider 'nope'; known: nato"),
-        (["crawl", "nato", "--since", "yesterday"], "Error: since must be an ISO date such as 2012-09-01, not 'yesterday'"),
-        (["crawl", "nato", "--since", "2012-02-31"], "Error: since must be an ISO date such as 2012-09-01, not '2012-02-31'"),
+        (["crawl", "nato", "--since", "yesterday"], "Error: since must be an ISO date such as 2012-09-01"),
+        (["crawl", "nato", "--since", "2012-02-31"], "Error: since must be an ISO date"),
         (["crawl", "nato", "--base-url", "ftp://x"], "Error: base_url must be an http(s) URL such as https://www.nato.int"),
         (["crawl", "nato", "--lang", "xx"], "Error: lang must be one of en, fr, not 'xx'"),
         (["crawl", "nato", "--max-items", "-3"], "Error: max_items must be a positive whole number, not '-3'"),

@@ -39,7 +39,7 @@ def test_all_32_dated_homepage_items_with_detail_fields(archive: Path) -> None:
     columns = "title, date_text, summary, date_start, date_end, url, body, updated_at, updated_text, section, kind"
     by_title = {r[0]: r for r in rows(archive, f"SELECT {columns} FROM records")}
     for seed in SEED_ITEMS:
-        title, date_text, summary, start, end, url, body, updated_at, updated_text, section, kind = by_title[
+        _title, date_text, summary, start, end, url, body, updated_at, updated_text, section, kind = by_title[
             seed["title"]
         ]
         assert date_text == seed["date_text"]

@@ -71,7 +71,7 @@ def export(db: sqlite_utils.Database, out: IO[str], fmt: str, portal: str | None
             writer.writerow({**row, "provenance": json.dumps(row["provenance"], ensure_ascii=False)})
             count += 1
     else:
-        crawls = list(db["crawls"].rows_where(order_by="id")) if "crawls" in db.table_names() else []
+        crawls = list(db.table("crawls").rows_where(order_by="id")) if "crawls" in db.table_names() else []
         out.write('{"exported_at":' + json.dumps(dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
         out.write(',"portal":' + json.dumps(portal) + ',"crawls":' + json.dumps(crawls, ensure_ascii=False))
         out.write(',"records":[')

@@ -63,7 +63,9 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
         db.execute("PRAGMA synchronous = NORMAL")
         db.table_names()
     except sqlite3.DatabaseError as exc:
-        raise ArchiveError(f"{path} is not a usable SQLite archive ({exc}); move it away or choose another path") from None
+        raise ArchiveError(
+            f"{path} is not a usable SQLite archive ({exc}); move it away or choose another path"
+        ) from None
     return db
 
 
@@ -71,21 +73,23 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create the archive's tables, indexes and full-text index if they are missing."""
     with db.conn:
         if "crawls" not in db.table_names():
-            db["crawls"].create(_CRAWL_COLUMNS, pk="id")
+            db.table("crawls").create(_CRAWL_COLUMNS, pk="id")
         if "records" not in db.table_names():
-            db["records"].create(_RECORD_COLUMNS, pk="id", not_null={"url"})
-            db["records"].create_index(["date_start"])
-            db["records"].create_index(["section"])
-            db["records"].create_index(["portal"])
-            db["records"].create_index(["kind"])
-            db["records"].enable_fts(["title", "summary", "body"], create_triggers=True, tokenize="porter")
+            db.table("records").create(_RECORD_COLUMNS, pk="id", not_null={"url"})
+            db.table("records").create_index(["date_start"])
+            db.table("records").create_index(["section"])
+            db.table("records").create_index(["portal"])
+            db.table("records").create_index(["kind"])
+            db.table("records").enable_fts(["title", "summary", "body"], create_triggers=True, tokenize="porter")
         if "appearances" not in db.table_names():
-            db["appearances"].create(_APPEARANCE_COLUMNS, pk="id", foreign_keys=[("crawl_id", "crawls", "id")])
-            db["appearances"].create_index(["crawl_id", "source_url", "section", "position", "record_id"], unique=True)
-            db["appearances"].create_index(["record_id"])
+            db.table("appearances").create(_APPEARANCE_COLUMNS, pk="id", foreign_keys=[("crawl_id", "crawls", "id")])
+            db.table("appearances").create_index(
+                ["crawl_id", "source_url", "section", "position", "record_id"], unique=True
+            )
+            db.table("appearances").create_index(["record_id"])
         if "rejects" not in db.table_names():
-            db["rejects"].create(_REJECT_COLUMNS, pk="id")
-            db["rejects"].create_index(["crawl_id"])
+            db.table("rejects").create(_REJECT_COLUMNS, pk="id")
+            db.table("rejects").create_index(["crawl_id"])
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -120,22 +124,22 @@ class SQLiteArchive:
 
     def begin_crawl(self, spider: str, portal: str, args: Mapping[str, Any]) -> int:
         with self.db.conn:
-            table = self.db["crawls"].insert(
+            table = self.db.table("crawls").insert(
                 {"spider": spider, "portal": portal, "args": json.dumps(dict(args), ensure_ascii=False, sort_keys=True),
                  "started_at": utc_now(), "status": "running"}
             )
-        self.crawl_id = int(table.last_pk)
+        self.crawl_id = int(table.last_pk or 0)
         return self.crawl_id
 
     def finish_crawl(self, status: str, finish_reason: str, stats: Mapping[str, Any]) -> None:
         self.flush()
         if self.crawl_id is None:
             return
-        row = self.db["crawls"].get(self.crawl_id)
+        row = self.db.table("crawls").get(self.crawl_id)
         started = dt.datetime.fromisoformat(row["started_at"])
         finished = dt.datetime.now(dt.UTC)
         with self.db.conn:
-            self.db["crawls"].update(self.crawl_id, {
+            self.db.table("crawls").update(self.crawl_id, {
                 **self.counts, **{k: v for k, v in stats.items() if k in _CRAWL_COLUMNS},
                 "finished_at": finished.isoformat(timespec="seconds"), "status": status,
                 "finish_reason": finish_reason, "duration_s": round((finished - started).total_seconds(), 3),
@@ -177,9 +181,9 @@ class SQLiteArchive:
                 self._count_changes(records)
                 self.db.conn.executemany(self._upsert, records)
             if appearances:
-                self.db["appearances"].insert_all(appearances, ignore=True)
+                self.db.table("appearances").insert_all(appearances, ignore=True)
             if rejects:
-                self.db["rejects"].insert_all(rejects)
+                self.db.table("rejects").insert_all(rejects)
         self.counts["records"] += len(records)
         self.counts["appearances"] += len(appearances)
         self.counts["rejects"] += len(rejects)
@@ -191,7 +195,8 @@ class SQLiteArchive:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" for _ in chunk)
-            known.update(self.db.execute(f"SELECT id, content_hash FROM records WHERE id IN ({marks})", chunk).fetchall())
+            sql = f"SELECT id, content_hash FROM records WHERE id IN ({marks})"
+            known.update(self.db.execute(sql, chunk).fetchall())
         for r in records:
             if r[id_at] not in known:
                 self.counts["records_new"] += 1
@@ -208,6 +213,7 @@ class SQLiteArchive:
 def iter_records(db: sqlite_utils.Database, portal: str | None = None) -> Iterator[dict[str, Any]]:
     """Archived records in a stable order (date, then id), with provenance decoded."""
     where, params = ("portal = ?", [portal]) if portal else (None, None)
-    for row in db["records"].rows_where(where, params, order_by="date_start desc, id", select=", ".join(RECORD_FIELDS)):
+    select = ", ".join(RECORD_FIELDS)
+    for row in db.table("records").rows_where(where, params, order_by="date_start desc, id", select=select):
         row["provenance"] = json.loads(row["provenance"]) if row.get("provenance") else {}
         yield row

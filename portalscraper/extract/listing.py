@@ -120,10 +120,7 @@ def extract_listing(
 
 
 def _has_section_heading(el: _Element, item_links: set[_Element]) -> bool:
-    for h in el.iter(*HEADINGS):
-        if not any(a in item_links for a in h.iter("a")):
-            return True
-    return False
+    return any(not any(a in item_links for a in h.iter("a")) for h in el.iter(*HEADINGS))
 
 
 def _grow(a: _Element, keys_under: dict[_Element, set[str]], item_links: set[_Element]) -> _Element:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from functools import lru_cache
-from typing import Any
+from typing import Any, Self
 
 from scrapy.crawler import Crawler
-from typing import Self
 
 from portalscraper.extract.dates import parse_date_range, parse_updated
 from portalscraper.extract.text import clean_paragraphs, clean_text, drop_boilerplate

@@ -37,7 +37,8 @@ def _page(lang: str, title: str, body: str, *, head: str = "") -> str:
         f'{DOCTYPE}<html xmlns="http://www.w3.org/1999/xhtml" lang="{lang}" xml:lang="{lang}">\n<head>\n'
         '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />\n'
         f"<title>{e(title)}</title>\n"
-        f'<link rel="alternate" type="application/rss+xml" title="NATO News" href="/cps/{lang}/natolive/news_rss.xml" />\n'
+        '<link rel="alternate" type="application/rss+xml" title="NATO News" '
+        f'href="/cps/{lang}/natolive/news_rss.xml" />\n'
         f"{head}</head>\n<body>\n<div id=\"wrapper\">\n{body}\n"
         '<div id="footer"><ul class="footer-links">'
         f'<li><a href="/cps/{lang}/natolive/index.htm">{labels["home"]}</a></li>'

@@ -116,7 +116,7 @@ def _latest(items: list[Any]) -> dt.datetime:
 class PortalResource(resource.Resource):
     """Serves every path of the replica; HEAD is served by Twisted from GET without a body."""
 
-    isLeaf = True
+    isLeaf = True  # noqa: N815 (Twisted's name)
 
     def __init__(self, portal: Portal) -> None:
         super().__init__()
@@ -154,7 +154,8 @@ class PortalResource(resource.Resource):
             return b"POST only at /_replica/changes\n"
         request.setHeader("Content-Type", "application/json")
         try:
-            keys = self.portal.apply_all(load_changes(request.content.read().decode("utf-8")))
+            body = request.content.read() if request.content is not None else b""
+            keys = self.portal.apply_all(load_changes(body.decode("utf-8")))
         except ChangeError as exc:
             request.setResponseCode(400)
             return json.dumps({"error": str(exc)}).encode()
@@ -178,13 +179,13 @@ def _not_modified(request: server.Request, etag: str, modified: dt.datetime) -> 
 class QuietSite(server.Site):
     """A Site that writes no access log line per request (the benchmarks would pay for it)."""
 
-    def log(self, request: server.Request) -> None:
+    def log(self, request: Any) -> None:
         pass
 
 
 def serve(portal: Portal, port: int = 0, out: IO[str] = sys.stdout) -> None:
     """Listen on 127.0.0.1:port (0 for a free one), announce the base URL on `out`, run until stopped."""
-    listening = reactor.listenTCP(port, QuietSite(PortalResource(portal)), interface=HOST)  # type: ignore[attr-defined]
-    out.write(f"replica portal listening on http://{HOST}:{listening.getHost().port}\n")
+    listening = reactor.listenTCP(port, QuietSite(PortalResource(portal)), interface=HOST)  # type: ignore[attr-defined,arg-type]
+    out.write(f"replica portal listening on http://{HOST}:{listening.getHost().port}\n")  # type: ignore[misc]
     out.flush()
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()  # type: ignore[attr-defined,misc]

@@ -21,6 +21,8 @@ class NatoSpider(PortalSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         homepage = self.profile.start_url("homepage", self.base_url, self.lang)
+        if homepage is None:
+            raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
         yield scrapy.Request(homepage, self.parse_homepage)
 
     def parse_homepage(self, response: Response) -> Iterator[Any]:
