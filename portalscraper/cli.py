@@ -88,7 +88,7 @@ def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any
         spidercls(**spider_args)
     except (SpiderArgumentError, ProfileError) as exc:
         raise CliError(str(exc)) from None
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(spidercls)
     process.crawl(crawler, **spider_args)
     process.start()
@@ -165,8 +165,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"SQLite archive: {Path(db_path).resolve()}")
     if settings.get("ARCHIVE_JSONL_PATH"):
         print(f"JSON Lines:     {Path(settings.get('ARCHIVE_JSONL_PATH')).resolve()}")
-    print(f'Try: sqlite3 {db_path} "select date_start, title from records_fts '
-          "join records on records.rowid = records_fts.rowid where records_fts match 'terrorism'\"")
+    print(f"Try: sqlite-utils search {db_path} records terrorism -c date_start -c title")
     return code
 
 
