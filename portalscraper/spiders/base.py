@@ -146,7 +146,7 @@ class PortalSpider(scrapy.Spider):
         return bool(starts) and min(starts) < self.since[: len(min(starts))]
 
     def listing_entries(self, response: Response) -> list[ListingEntry]:
-        return extract_listing(response.text, response.url, self.is_item_url, self.canonical)
+        return extract_listing(response.selector.root, response.url, self.is_item_url, self.canonical)
 
     def follow_entries(self, response: Response, entries: list[ListingEntry]) -> Iterator[Any]:
         """An Appearance for every entry, and a request for each item page not yet requested."""
@@ -176,7 +176,7 @@ class PortalSpider(scrapy.Spider):
             self.logger.warning("Not an HTML page, kept from its listing only: %s", response.url)
             yield self.make_record(response.url, listing, None)
             return
-        fields = extract_detail(response.text, self.profile.selectors)
+        fields = extract_detail(response.selector, self.profile.selectors)
         yield self.make_record(response.url, listing, asdict(fields))
 
     def item_failed(self, failure: Failure) -> Iterator[Record]:

@@ -43,7 +43,7 @@ class NatoSpider(PortalSpider):
     def parse_archive(self, response: Response, page: int) -> Iterator[Any]:
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
-        next_url = next_page_url(response.text, response.url)
+        next_url = next_page_url(response.selector.root, response.url)
         if next_url is None:
             return
         if self.max_pages and page >= self.max_pages:
