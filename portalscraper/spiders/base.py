@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from portalscraper.extract.dates import parse_date, parse_date_range
@@ -146,6 +146,9 @@ class PortalSpider(scrapy.Spider):
         return bool(starts) and min(starts) < self.since[: len(min(starts))]
 
     def listing_entries(self, response: Response) -> list[ListingEntry]:
+        if not isinstance(response, TextResponse):
+            self.logger.warning("Not an HTML listing, skipped: %s", response.url)
+            return []
         return extract_listing(response.selector.root, response.url, self.is_item_url, self.canonical)
 
     def follow_entries(self, response: Response, entries: list[ListingEntry]) -> Iterator[Any]:
@@ -172,7 +175,7 @@ class PortalSpider(scrapy.Spider):
     # -- item pages -----------------------------------------------------------------------
 
     def parse_item(self, response: Response, listing: dict[str, Any]) -> Iterator[Record]:
-        if not isinstance(response, scrapy.http.TextResponse):
+        if not isinstance(response, TextResponse):
             self.logger.warning("Not an HTML page, kept from its listing only: %s", response.url)
             yield self.make_record(response.url, listing, None)
             return

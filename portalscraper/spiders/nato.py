@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
 from portalscraper.spiders.base import PortalSpider
@@ -43,7 +43,7 @@ class NatoSpider(PortalSpider):
     def parse_archive(self, response: Response, page: int) -> Iterator[Any]:
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
-        next_url = next_page_url(response.selector.root, response.url)
+        next_url = next_page_url(response.selector.root, response.url) if isinstance(response, TextResponse) else None
         if next_url is None:
             return
         if self.max_pages and page >= self.max_pages:
