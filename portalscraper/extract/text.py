@@ -62,10 +62,6 @@ def drop_boilerplate(text: str) -> str:
     return "" if text.lower() in _WHOLE else text
 
 
-def is_boilerplate(text: str) -> bool:
-    return not drop_boilerplate(text)
-
-
 def clean_paragraphs(paragraphs: Iterable[str]) -> str:
     """Paragraphs cleaned one by one, boilerplate and empty ones dropped, joined by blank lines."""
     kept = (drop_boilerplate(clean_text(p)) for p in paragraphs)

@@ -60,10 +60,6 @@ class Item:
     modified: dt.datetime = SEED_DATE
     fr: dict[str, str] | None = None
 
-    @property
-    def number(self) -> int:
-        return int(self.key.split("_")[1]) if "_" in self.key and self.kind != "review" else 0
-
     def path(self, lang: str = "en") -> str:
         if self.kind == "review":
             _, edition, slug = self.key.split("/")
