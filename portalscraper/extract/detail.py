@@ -132,13 +132,14 @@ def _texts_after(el: _Element, limit: int = 12) -> list[str]:
     """Text pieces following `el` in document order (its tail, then what comes after)."""
     out: list[str] = []
     started = False
+    inside = set(el.iterdescendants())
     for node in el.getroottree().iter():
         if node is el:
             started = True
             if el.tail and el.tail.strip():
                 out.append(fold(el.tail))
             continue
-        if not started or not isinstance(node.tag, str) or node in el.iterdescendants():
+        if not started or not isinstance(node.tag, str) or node in inside:
             continue
         for piece in (node.text, node.tail):
             if piece and piece.strip():

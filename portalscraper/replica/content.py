@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import random
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
@@ -264,12 +264,6 @@ class Portal:
 
     def news_page(self, page: int, per_page: int) -> list[Item]:
         return self._visible(self.news_keys((page - 1) * per_page, per_page))
-
-    def news(self) -> Iterator[Item]:
-        """All news items, newest first (added, then the seed's, then synthetic)."""
-        total = self.news_count()
-        for start in range(0, total, 500):
-            yield from self._visible(self.news_keys(start, 500))
 
     # -- changes --------------------------------------------------------------------------
 
