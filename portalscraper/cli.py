@@ -1,6 +1,6 @@
 """The `portalscraper` command: thin, arguments in, one-line errors out.
 
-    portalscraper crawl nato [--base-url URL] [--since D] [--db PATH] [--jsonl PATH]
+    portalscraper crawl nato [--base-url URL] [--since D] [--full] [--resume] [--db PATH] [--jsonl PATH]
     portalscraper demo
     portalscraper export --format json|jsonl|csv [--db PATH] [-o FILE]
     portalscraper replica [--port 8000] [--items N] [--changes FILE]
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -17,14 +18,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_NO_ITEMS = 3
+from portalscraper.health import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_ITEMS, EXIT_OK, EXIT_USAGE
 
 
 class CliError(Exception):
-    """An error the user can fix: printed as one line, exit code 2."""
+    """An error the user can fix: printed as one line, exit code 2 unless another is given."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _settings(overrides: dict[str, Any]) -> Any:
@@ -88,11 +90,46 @@ def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any
         spidercls(**spider_args)
     except (SpiderArgumentError, ProfileError) as exc:
         raise CliError(str(exc)) from None
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(spidercls)
-    process.crawl(crawler, **spider_args)
-    process.start()
+    with _archive_lock(settings.get("ARCHIVE_SQLITE_PATH")):
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(spidercls)
+        process.crawl(crawler, **spider_args)
+        process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    return _exit_code(stats, settings.get("ARCHIVE_SQLITE_PATH"))
+
+
+@contextlib.contextmanager
+def _archive_lock(path: str | None) -> Iterator[None]:
+    """Hold the archive's writer lock for the whole crawl; fail at once if another crawl holds it."""
+    from portalscraper.archive import ArchiveLock, ArchiveLockedError
+
+    if not path:
+        yield
+        return
+    lock = ArchiveLock(path)
+    try:
+        lock.acquire()
+    except ArchiveLockedError as exc:
+        raise CliError(str(exc), EXIT_LOCKED) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _exit_code(stats: dict[str, Any], db_path: str | None) -> int:
+    """The crawl's verdict as the archive recorded it (one line on stderr per alarm)."""
+    code = stats.get("portal/exit_code")
+    if code is not None and db_path and stats.get("portal/crawl_id"):
+        from portalscraper.archive import open_database
+
+        db = open_database(db_path)
+        row = db.table("crawls").get(stats["portal/crawl_id"])
+        db.close()
+        for alarm in json.loads(row["alarms"] or "[]"):
+            print(f"Error: {alarm}", file=sys.stderr)
+        return int(code)
     reason = stats.get("finish_reason")
     if reason != "finished":
         print(f"Error: the crawl did not finish ({reason})", file=sys.stderr)
@@ -118,6 +155,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     spider_args = {k: v for k, v in {
         "base_url": args.base_url, "lang": args.lang, "since": args.since, "until": args.until,
         "max_items": args.max_items, "max_pages": args.max_pages,
+        "full": args.full or None, "resume": args.resume or None,
     }.items() if v is not None}
     return run_crawl(args.spider, spider_args, _crawl_overrides(args))
 
@@ -231,6 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--until", help="only items dated on or before this ISO date")
     crawl.add_argument("--max-items", help="item pages at most")
     crawl.add_argument("--max-pages", help="archive listing pages at most")
+    crawl.add_argument("--full", action="store_true",
+                       help="a complete pass: page through every listing to its end (finds removed items)")
+    crawl.add_argument("--resume", action="store_true",
+                       help="continue the latest interrupted crawl with the same arguments into this archive")
     archive_options(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
@@ -261,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except CliError as exc:
         print(f"Error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.code
     except KeyboardInterrupt:
         return 130
 

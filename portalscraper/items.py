@@ -32,6 +32,10 @@ class Record:
     content_hash: str | None = None  # SHA-256 of the published content fields
     provenance: dict[str, str] = field(default_factory=dict)  # field -> listing|selector|jsonld|meta|...
     problems: list[str] = field(default_factory=list)  # set by normalize; a record with problems is rejected
+    # Crawl bookkeeping, stored beside the record for incremental crawls; not part of the exported shape.
+    http_etag: str | None = None  # the item page's validators, for conditional requests next time
+    http_last_modified: str | None = None
+    listing_hash: str | None = None  # hash of the listing entry the record was made from
 
 
 @dataclass
@@ -58,5 +62,13 @@ RECORD_FIELDS: tuple[str, ...] = (
 CONTENT_FIELDS: tuple[str, ...] = ("title", "date_text", "updated_text", "summary", "body")
 
 
+# The bookkeeping fields, stored in the archive only.
+STATE_FIELDS: tuple[str, ...] = ("http_etag", "http_last_modified", "listing_hash")
+
+
 def record_row(record: Record) -> dict[str, Any]:
     return {name: getattr(record, name) for name in RECORD_FIELDS}
+
+
+def record_state(record: Record) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in STATE_FIELDS}

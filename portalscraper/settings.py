@@ -43,6 +43,17 @@ ARCHIVE_JSONL_PATH = "exports/records.jsonl"
 ARCHIVE_BATCH_SIZE = 500  # rows per transaction
 ARCHIVE_FLUSH_SECONDS = 5.0  # at most this long between commits
 
+# Incremental crawls: conditional requests for archived item pages, and listings paged only until
+# they show nothing new. A complete pass (which is what notices removed items) at least this often.
+PORTAL_INCREMENTAL = True
+PORTAL_FULL_PASS_DAYS = 7.0
+
+# A crawl's verdict (exit code and crawl row): see portalscraper/health.py.
+CRAWL_MAX_ERROR_RATE = 0.05  # share of requests that may finally fail
+DRIFT_ALARMS = True  # compare each crawl with the previous healthy one of the same scope
+DRIFT_MAX_FILL_DROP = 0.2  # a field's fill rate may drop this much (0.2: from 100% to 80%)
+DRIFT_MIN_RECORDS = 20  # fill rates are compared only over at least this many records
+
 # Scrapy's own feed exports (`-O out.jsonl`) get records only, in the archive's field order.
 EXTENSIONS = {
     "scrapy.extensions.feedexport.FeedExporter": None,

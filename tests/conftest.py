@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -34,6 +36,13 @@ class Replica:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def change(self, *changes: dict[str, object]) -> list[str]:
+        """Apply changes to the running portal through its HTTP endpoint."""
+        request = urllib.request.Request(self.url("/_replica/changes"), data=json.dumps(list(changes)).encode(),
+                                         method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())["applied"]
 
     def stop(self) -> None:
         self.proc.terminate()

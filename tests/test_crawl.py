@@ -56,9 +56,13 @@ def test_all_32_dated_homepage_items_with_detail_fields(archive: Path) -> None:
 
 def test_recrawl_never_duplicates(archive: Path, replica: Replica) -> None:
     assert rows(archive, "SELECT count(*), count(DISTINCT id), count(DISTINCT url) FROM records") == [(330, 330, 330)]
-    crawls = rows(archive, "SELECT id, status, records, records_new, records_unchanged, requests FROM crawls")
-    assert [(c[0], c[1], c[2]) for c in crawls] == [(1, "finished", 330), (2, "finished", 330)]
-    assert (crawls[0][3], crawls[1][3], crawls[1][4]) == (330, 0, 330)
+    crawls = rows(archive, "SELECT id, status, mode, records, records_new, records_unchanged, item_pages_fetched, "
+                           "item_pages_not_modified FROM crawls")
+    assert crawls[0] == (1, "finished", "full", 330, 330, 0, 330, 0)
+    # The immediate re-crawl is incremental: every item it saw is unchanged, no item page was downloaded.
+    second_id, status, mode, seen, new, unchanged, fetched, not_modified = crawls[1]
+    assert (second_id, status, mode, new, fetched) == (2, "finished", "incremental", 0, 0)
+    assert 32 < seen == unchanged == not_modified < 330
     home = replica.url(HOME_PATH)
     per_crawl = rows(archive, "SELECT crawl_id, count(*), count(DISTINCT record_id) FROM appearances "
                               "WHERE source_url = ? AND date_text IS NOT NULL GROUP BY crawl_id", home)

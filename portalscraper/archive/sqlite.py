@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -21,22 +22,46 @@ from portalscraper.items import RECORD_FIELDS
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Crawl bookkeeping kept beside each record: history, disappearance, and what incremental crawls need.
+_RECORD_STATE_COLUMNS: dict[str, type] = {
+    "first_seen": str, "last_seen": str, "first_crawl_id": int, "last_crawl_id": int,
+    "version_since": str, "version_crawl_id": int, "gone_since": str, "gone_crawl_id": int,
+    "http_etag": str, "http_last_modified": str, "listing_hash": str,
+}
 _RECORD_COLUMNS: dict[str, type] = {name: str for name in RECORD_FIELDS}
-_RECORD_COLUMNS.update({"first_seen": str, "last_seen": str, "first_crawl_id": int, "last_crawl_id": int})
+_RECORD_COLUMNS.update(_RECORD_STATE_COLUMNS)
+_VERSION_COLUMNS: dict[str, type] = {"version_id": int, "record_id": str}
+_VERSION_COLUMNS.update({name: str for name in RECORD_FIELDS if name != "id"})
+_VERSION_COLUMNS.update({"valid_from": str, "valid_to": str, "first_crawl_id": int, "last_crawl_id": int,
+                         "replaced_in_crawl_id": int})
 _APPEARANCE_COLUMNS: dict[str, type] = {
     "id": int, "crawl_id": int, "record_id": str, "url": str, "source_url": str, "section": str,
     "position": int, "date_text": str, "title": str, "seen_at": str,
 }
 _CRAWL_COLUMNS: dict[str, type] = {
-    "id": int, "spider": str, "portal": str, "args": str, "started_at": str, "finished_at": str,
-    "status": str, "finish_reason": str, "records": int, "records_new": int, "records_changed": int,
-    "records_unchanged": int, "appearances": int, "rejects": int, "duplicates": int, "requests": int,
-    "responses": int, "bytes": int, "errors": int, "duration_s": float,
+    "id": int, "spider": str, "portal": str, "args": str, "mode": str, "started_at": str, "finished_at": str,
+    "status": str, "finish_reason": str, "exit_code": int, "alarms": str, "complete": int, "resumed": int,
+    "records": int, "records_new": int, "records_changed": int, "records_unchanged": int, "records_gone": int,
+    "appearances": int, "rejects": int, "duplicates": int, "requests": int, "responses": int, "bytes": int,
+    "item_pages_fetched": int, "item_pages_not_modified": int, "item_pages_failed": int, "errors": int,
+    "error_rate": float, "sections": str, "fill_rates": str, "duration_s": float, "pid": int,
 }
 _REJECT_COLUMNS: dict[str, type] = {
     "id": int, "crawl_id": int, "record_id": str, "url": str, "reason": str, "raw": str, "rejected_at": str,
 }
+_TABLES = {"crawls": _CRAWL_COLUMNS, "records": _RECORD_COLUMNS, "record_versions": _VERSION_COLUMNS,
+           "appearances": _APPEARANCE_COLUMNS, "rejects": _REJECT_COLUMNS}
+# What changed in each crawl, one row per record and change: SELECT * FROM changes WHERE crawl_id = 7
+_CHANGES_VIEW = """
+SELECT first_crawl_id AS crawl_id, 'new' AS change, id AS record_id, title, url FROM records
+UNION ALL
+SELECT v.replaced_in_crawl_id, 'changed', v.record_id, r.title, r.url
+FROM record_versions v JOIN records r ON r.id = v.record_id
+UNION ALL
+SELECT gone_crawl_id, 'gone', id, title, url FROM records WHERE gone_crawl_id IS NOT NULL
+"""
+FILL_FIELDS = ("title", "date_start", "summary", "body", "updated_at")
 
 
 class ArchiveError(Exception):
@@ -70,40 +95,79 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the archive's tables, indexes and full-text index if they are missing."""
+    """Create the archive's tables, indexes, views and full-text index; add columns older archives lack."""
     with db.conn:
-        if "crawls" not in db.table_names():
-            db.table("crawls").create(_CRAWL_COLUMNS, pk="id")
-        if "records" not in db.table_names():
-            db.table("records").create(_RECORD_COLUMNS, pk="id", not_null={"url"})
-            db.table("records").create_index(["date_start"])
-            db.table("records").create_index(["section"])
-            db.table("records").create_index(["portal"])
-            db.table("records").create_index(["kind"])
+        existing = set(db.table_names())
+        for name, columns in _TABLES.items():
+            table = db.table(name)
+            if name in existing:
+                have = set(table.columns_dict)
+                for column, kind in columns.items():
+                    if column not in have:
+                        table.add_column(column, kind)
+                continue
+            pk = {"records": "id", "record_versions": "version_id"}.get(name, "id")
+            table.create(columns, pk=pk, not_null={"url"} if name == "records" else None)
+        indexes = {
+            "records": [["date_start"], ["section"], ["portal"], ["kind"], ["last_crawl_id"], ["gone_crawl_id"],
+                        ["first_crawl_id"]],
+            "record_versions": [["record_id"], ["replaced_in_crawl_id"]],
+            "appearances": [["record_id"], ["crawl_id", "section"]],
+            "rejects": [["crawl_id"]],
+        }
+        for table_name, column_sets in indexes.items():
+            for index_columns in column_sets:
+                db.table(table_name).create_index(index_columns, if_not_exists=True)
+        db.table("appearances").create_index(
+            ["crawl_id", "source_url", "section", "position", "record_id"], unique=True, if_not_exists=True
+        )
+        if "records_fts" not in db.table_names():
             db.table("records").enable_fts(["title", "summary", "body"], create_triggers=True, tokenize="porter")
-        if "appearances" not in db.table_names():
-            db.table("appearances").create(_APPEARANCE_COLUMNS, pk="id", foreign_keys=[("crawl_id", "crawls", "id")])
-            db.table("appearances").create_index(
-                ["crawl_id", "source_url", "section", "position", "record_id"], unique=True
-            )
-            db.table("appearances").create_index(["record_id"])
-        if "rejects" not in db.table_names():
-            db.table("rejects").create(_REJECT_COLUMNS, pk="id")
-            db.table("rejects").create_index(["crawl_id"])
+        if "changes" not in db.view_names():
+            db.create_view("changes", _CHANGES_VIEW)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
+_STATE_WRITTEN = ("first_seen", "last_seen", "first_crawl_id", "last_crawl_id", "version_since", "version_crawl_id",
+                  "http_etag", "http_last_modified", "listing_hash")
+
+
 def _upsert_sql() -> str:
-    cols = [*RECORD_FIELDS, "first_seen", "last_seen", "first_crawl_id", "last_crawl_id"]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("id", "first_seen", "first_crawl_id"))
+    cols = [*RECORD_FIELDS, *_STATE_WRITTEN]
+    keep_first = ("id", "first_seen", "first_crawl_id", "version_since", "version_crawl_id")
+    updates = [f"{c} = excluded.{c}" for c in cols if c not in keep_first]
+    # A new version starts when the content changes; a record seen again is no longer gone.
+    updates += [f"{c} = CASE WHEN records.content_hash IS excluded.content_hash THEN records.{c} ELSE excluded.{c} END"
+                for c in ("version_since", "version_crawl_id")]
+    updates += ["gone_since = NULL", "gone_crawl_id = NULL"]
     return (
         f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
-        f"ON CONFLICT(id) DO UPDATE SET {updates}"
+        f"ON CONFLICT(id) DO UPDATE SET {', '.join(updates)}"
     )
 
 
+def _versions_sql(count: int) -> str:
+    """Copy the archived versions of `count` records (by id) into record_versions before they are replaced."""
+    fields = [name for name in RECORD_FIELDS if name != "id"]
+    return (
+        f"INSERT INTO record_versions (record_id, {', '.join(fields)}, valid_from, valid_to, first_crawl_id, "
+        f"last_crawl_id, replaced_in_crawl_id) "
+        f"SELECT id, {', '.join(fields)}, coalesce(version_since, first_seen), last_seen, "
+        f"coalesce(version_crawl_id, first_crawl_id), last_crawl_id, ? "
+        f"FROM records WHERE id IN ({', '.join('?' for _ in range(count))})"
+    )
+
+
+_COUNTS = ("records", "records_new", "records_changed", "records_unchanged", "records_gone", "appearances", "rejects")
+
+
 class SQLiteArchive:
-    """Buffered writer of one crawl into an archive database."""
+    """Buffered writer of one crawl into an archive database.
+
+    Each flush is one transaction holding the buffered rows, the versions they replace and the
+    crawl's running counts: a crawl killed at any moment leaves a consistent archive whose crawl
+    row says how far it got.
+    """
 
     def __init__(self, path: str | Path, batch_size: int = 500, flush_seconds: float = 5.0) -> None:
         self.path = Path(path)
@@ -117,40 +181,96 @@ class SQLiteArchive:
         self._rejects: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
         self._upsert = _upsert_sql()
-        self.counts = {"records": 0, "records_new": 0, "records_changed": 0, "records_unchanged": 0,
-                       "appearances": 0, "rejects": 0}
+        self.counts = dict.fromkeys(_COUNTS, 0)
 
     # -- crawl rows -----------------------------------------------------------------------
 
-    def begin_crawl(self, spider: str, portal: str, args: Mapping[str, Any]) -> int:
+    def mark_interrupted(self) -> int:
+        """Crawl rows left 'running' by a process that died. Call only while holding the archive's lock."""
+        with self.db.conn:
+            cursor = self.db.execute("UPDATE crawls SET status = 'interrupted' WHERE status = 'running'")
+        return cursor.rowcount
+
+    def begin_crawl(self, spider: str, portal: str, args: Mapping[str, Any], mode: str = "full") -> int:
         with self.db.conn:
             table = self.db.table("crawls").insert(
-                {"spider": spider, "portal": portal, "args": json.dumps(dict(args), ensure_ascii=False, sort_keys=True),
-                 "started_at": utc_now(), "status": "running"}
+                {"spider": spider, "portal": portal, "args": _args_json(args), "mode": mode,
+                 "started_at": utc_now(), "status": "running", "resumed": 0, "pid": os.getpid(),
+                 **self.counts}
             )
         self.crawl_id = int(table.last_pk or 0)
         return self.crawl_id
 
-    def finish_crawl(self, status: str, finish_reason: str, stats: Mapping[str, Any]) -> None:
+    def resume_crawl(self, spider: str, portal: str, args: Mapping[str, Any]) -> int | None:
+        """Reopen the latest interrupted crawl with the same spider, portal and arguments, if any."""
+        row = next(self.db.table("crawls").rows_where(
+            "spider = ? AND portal = ? AND args = ? AND status = 'interrupted'",
+            [spider, portal, _args_json(args)], order_by="id desc", limit=1), None)
+        if row is None:
+            return None
+        self.crawl_id = int(row["id"])
+        self.counts = {name: int(row.get(name) or 0) for name in _COUNTS}
+        with self.db.conn:
+            self.db.table("crawls").update(self.crawl_id, {"status": "running", "resumed": int(row["resumed"] or 0) + 1,
+                                                           "pid": os.getpid()})
+        return self.crawl_id
+
+    def crawl_row(self, crawl_id: int | None = None) -> dict[str, Any]:
+        wanted = crawl_id or self.crawl_id
+        assert wanted is not None, "no crawl begun"
+        return dict(self.db.table("crawls").get(wanted))
+
+    def mark_gone(self, portal: str, language: str) -> int:
+        """After a complete pass: records of the portal and language listed nowhere in this crawl are gone.
+
+        Records are never deleted; one listed again later is no longer gone (see the upsert).
+        """
+        self.flush()
+        with self.db.conn:
+            cursor = self.db.execute(
+                "UPDATE records SET gone_since = ?, gone_crawl_id = ? WHERE portal = ? AND language = ? "
+                "AND gone_since IS NULL AND id NOT IN (SELECT record_id FROM appearances WHERE crawl_id = ?)",
+                [utc_now(), self.crawl_id, portal, language, self.crawl_id],
+            )
+            self.counts["records_gone"] += cursor.rowcount
+            self._save_counts()
+        return cursor.rowcount
+
+    def crawl_profile(self, crawl_id: int | None = None) -> dict[str, Any]:
+        """Items per section (from appearances) and field fill rates (of the records seen) in one crawl."""
+        crawl_id = crawl_id or self.crawl_id
+        sections = dict(self.db.execute(
+            "SELECT section, count(DISTINCT record_id) FROM appearances WHERE crawl_id = ? GROUP BY section "
+            "ORDER BY section", [crawl_id]).fetchall())
+        filled = ", ".join(f"count(nullif({name}, ''))" for name in FILL_FIELDS)
+        total, *counts = self.db.execute(
+            f"SELECT count(*), {filled} FROM records WHERE last_crawl_id = ?", [crawl_id]).fetchone()
+        rates = {name: round(n / total, 4) for name, n in zip(FILL_FIELDS, counts, strict=True)} if total else {}
+        return {"sections": sections, "fill_rates": rates, "records_seen": total}
+
+    def finish_crawl(self, status: str, finish_reason: str, values: Mapping[str, Any]) -> None:
         self.flush()
         if self.crawl_id is None:
             return
-        row = self.db.table("crawls").get(self.crawl_id)
+        row = self.crawl_row()
         started = dt.datetime.fromisoformat(row["started_at"])
         finished = dt.datetime.now(dt.UTC)
         with self.db.conn:
             self.db.table("crawls").update(self.crawl_id, {
-                **self.counts, **{k: v for k, v in stats.items() if k in _CRAWL_COLUMNS},
+                **self.counts, **{k: v for k, v in values.items() if k in _CRAWL_COLUMNS},
                 "finished_at": finished.isoformat(timespec="seconds"), "status": status,
                 "finish_reason": finish_reason, "duration_s": round((finished - started).total_seconds(), 3),
             })
 
     # -- buffered writes --------------------------------------------------------------------
 
-    def add_record(self, row: Mapping[str, Any]) -> None:
+    def add_record(self, row: Mapping[str, Any], state: Mapping[str, Any] | None = None) -> None:
+        """Buffer a record; `state` may carry http_etag, http_last_modified and listing_hash."""
         now = utc_now()
+        state = state or {}
         values = [json.dumps(row[c], ensure_ascii=False) if c == "provenance" else row.get(c) for c in RECORD_FIELDS]
-        self._records.append((*values, now, now, self.crawl_id, self.crawl_id))
+        self._records.append((*values, now, now, self.crawl_id, self.crawl_id, now, self.crawl_id,
+                              state.get("http_etag"), state.get("http_last_modified"), state.get("listing_hash")))
         self._maybe_flush()
 
     def add_appearance(self, row: Mapping[str, Any]) -> None:
@@ -170,25 +290,41 @@ class SQLiteArchive:
             self.flush()
 
     def flush(self) -> None:
-        """Commit everything buffered, in one transaction."""
+        """Commit everything buffered, the versions it replaces and the running counts, in one transaction."""
         self._last_flush = time.monotonic()
         if not (self._records or self._appearances or self._rejects):
             return
         records, appearances, rejects = self._records, self._appearances, self._rejects
         self._records, self._appearances, self._rejects = [], [], []
-        with self.db.conn:
-            if records:
-                self._count_changes(records)
-                self.db.conn.executemany(self._upsert, records)
-            if appearances:
-                self.db.table("appearances").insert_all(appearances, ignore=True)
-            if rejects:
-                self.db.table("rejects").insert_all(rejects)
-        self.counts["records"] += len(records)
-        self.counts["appearances"] += len(appearances)
-        self.counts["rejects"] += len(rejects)
+        counts = dict(self.counts)
+        try:
+            with self.db.conn:
+                if records:
+                    changed = self._count_changes(records)
+                    for start in range(0, len(changed), 500):
+                        chunk = changed[start : start + 500]
+                        self.db.execute(_versions_sql(len(chunk)), [self.crawl_id, *chunk])
+                    self.db.conn.executemany(self._upsert, records)
+                if appearances:
+                    before = self.db.conn.total_changes
+                    self.db.table("appearances").insert_all(appearances, ignore=True)
+                    self.counts["appearances"] += self.db.conn.total_changes - before
+                if rejects:
+                    self.db.table("rejects").insert_all(rejects)
+                self.counts["records"] += len(records)
+                self.counts["rejects"] += len(rejects)
+                self._save_counts()
+        except BaseException:
+            self.counts = counts  # the transaction was rolled back: so are its counts
+            raise
 
-    def _count_changes(self, records: list[tuple[Any, ...]]) -> None:
+    def _save_counts(self) -> None:
+        if self.crawl_id is not None:
+            self.db.execute(f"UPDATE crawls SET {', '.join(f'{c} = ?' for c in _COUNTS)} WHERE id = ?",
+                            [*(self.counts[c] for c in _COUNTS), self.crawl_id])
+
+    def _count_changes(self, records: list[tuple[Any, ...]]) -> list[str]:
+        """Count new, changed and unchanged records of a batch; return the ids of the changed ones."""
         id_at, hash_at = RECORD_FIELDS.index("id"), RECORD_FIELDS.index("content_hash")
         ids = [r[id_at] for r in records]
         known: dict[str, str] = {}
@@ -197,17 +333,26 @@ class SQLiteArchive:
             marks = ",".join("?" for _ in chunk)
             sql = f"SELECT id, content_hash FROM records WHERE id IN ({marks})"
             known.update(self.db.execute(sql, chunk).fetchall())
+        changed = []
         for r in records:
             if r[id_at] not in known:
                 self.counts["records_new"] += 1
+                known[r[id_at]] = r[hash_at]
             elif known[r[id_at]] != r[hash_at]:
                 self.counts["records_changed"] += 1
+                changed.append(r[id_at])
+                known[r[id_at]] = r[hash_at]
             else:
                 self.counts["records_unchanged"] += 1
+        return changed
 
     def close(self) -> None:
         self.flush()
         self.db.close()
+
+
+def _args_json(args: Mapping[str, Any]) -> str:
+    return json.dumps(dict(args), ensure_ascii=False, sort_keys=True)
 
 
 def iter_records(db: sqlite_utils.Database, portal: str | None = None) -> Iterator[dict[str, Any]]:

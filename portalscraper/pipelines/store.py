@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 
-from portalscraper.archive import JsonLinesWriter, SQLiteArchive
-from portalscraper.items import Appearance, Record, record_row
+from portalscraper.archive import ArchiveError, ArchiveLock, JsonLinesWriter, SQLiteArchive, export, open_database
+from portalscraper.health import EXIT_LOCKED, drift_alarms, verdict
+from portalscraper.items import Appearance, Record, record_row, record_state
 from portalscraper.pipelines.validate import RecordRejected
 
 logger = logging.getLogger(__name__)
@@ -21,13 +25,27 @@ _STATS = {
     "requests": "downloader/request_count",
     "responses": "downloader/response_count",
     "bytes": "downloader/response_bytes",
-    "errors": "log_count/ERROR",
     "duplicates": "dedupe/duplicates",
+    "item_pages_fetched": "portal/item_page_fetched",
+    "item_pages_not_modified": "portal/item_page_not_modified",
+    "item_pages_failed": "portal/item_page_failed",
 }
+# Requests that finally failed, and callbacks that raised: the crawl's errors.
+_ERROR_STATS = ("portal/item_page_failed", "portal/listing_failed", "spider_exceptions/count")
+
+
+def _scope(args_json: str | None) -> dict[str, Any]:
+    """A crawl's arguments without the ones that change how, not what, it crawls."""
+    args = json.loads(args_json or "{}")
+    return {k: v for k, v in args.items() if k not in ("full",)}
 
 
 class SQLiteArchivePipeline:
-    """Upserts records, inserts appearances and rejects, and keeps the crawl's row."""
+    """Upserts records, inserts appearances and rejects, keeps the crawl's row, and judges the crawl.
+
+    Holds the archive's lock from open to close: a second crawl into the same archive stops at
+    once (reason `archive_locked`).
+    """
 
     def __init__(self, crawler: Crawler, path: str, batch_size: int = 500, flush_seconds: float = 5.0) -> None:
         self.crawler = crawler
@@ -35,6 +53,12 @@ class SQLiteArchivePipeline:
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.archive: SQLiteArchive | None = None
+        self.lock = ArchiveLock(path)
+        settings = crawler.settings
+        self.max_error_rate = settings.getfloat("CRAWL_MAX_ERROR_RATE")
+        self.drift_enabled = settings.getbool("DRIFT_ALARMS")
+        self.max_fill_drop = settings.getfloat("DRIFT_MAX_FILL_DROP")
+        self.drift_min_records = settings.getint("DRIFT_MIN_RECORDS")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -50,16 +74,34 @@ class SQLiteArchivePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         assert spider is not None
+        try:
+            self.lock.acquire()
+        except ArchiveError as exc:
+            logger.error("%s", exc)
+            self.crawler.stats.set_value("portal/exit_code", EXIT_LOCKED)
+            raise CloseSpider("archive_locked") from None
         self.archive = SQLiteArchive(self.path, self.batch_size, self.flush_seconds)
-        crawl_id = self.archive.begin_crawl(spider.name, getattr(spider, "portal", spider.name),
-                                            getattr(spider, "crawl_args", {}))
+        interrupted = self.archive.mark_interrupted()
+        if interrupted:
+            logger.warning("%d crawl(s) in %s had died without finishing: marked interrupted", interrupted, self.path)
+        portal = getattr(spider, "portal", spider.name)
+        args = getattr(spider, "crawl_args", {})
+        crawl_id = self.archive.resume_crawl(spider.name, portal, args) if getattr(spider, "resume", False) else None
+        if crawl_id is not None:
+            logger.info("Resuming crawl %d into %s", crawl_id, self.path)
+        else:
+            if getattr(spider, "resume", False):
+                logger.info("No interrupted crawl with these arguments in %s: starting a new one", self.path)
+                spider.resume = False  # type: ignore[attr-defined]
+            crawl_id = self.archive.begin_crawl(spider.name, portal, args)
+            logger.info("Archiving crawl %d into %s", crawl_id, self.path)
         spider.crawl_id = crawl_id  # type: ignore[attr-defined]
-        logger.info("Archiving crawl %d into %s", crawl_id, self.path)
 
     def process_item(self, item: Any) -> Any:
-        assert self.archive is not None
+        if self.archive is None:
+            return item
         if isinstance(item, Record):
-            self.archive.add_record(record_row(item))
+            self.archive.add_record(record_row(item), record_state(item))
         elif isinstance(item, Appearance):
             self.archive.add_appearance(asdict(item))
         return item
@@ -74,25 +116,79 @@ class SQLiteArchivePipeline:
             self.archive.flush()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.archive is None:
+        archive = self.archive
+        if archive is None:
             return
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        values = {column: stats.get(key, 0) for column, key in _STATS.items()}
+        try:
+            self._finish(archive, spider, reason)
+        finally:
+            archive.close()
+            self.archive = None
+            self.lock.release()
+
+    def _finish(self, archive: SQLiteArchive, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats
+        values: dict[str, Any] = {column: stats.get_value(key, 0) for column, key in _STATS.items()}
+        values["errors"] = sum(stats.get_value(key, 0) for key in _ERROR_STATS)
+        values["error_rate"] = round(values["errors"] / values["requests"], 4) if values["requests"] else 0.0
+        values["mode"] = getattr(spider, "mode", "full")
+        complete = reason == "finished" and bool(getattr(spider, "complete_pass", False))
+        values["complete"] = int(complete)
+        if complete:
+            gone = archive.mark_gone(getattr(spider, "portal", spider.name), getattr(spider, "lang", "en"))
+            if gone:
+                logger.info("%d archived records are listed no more: marked gone", gone)
+        profile = archive.crawl_profile()
+        values["sections"] = json.dumps(profile["sections"], ensure_ascii=False)
+        values["fill_rates"] = json.dumps({**profile["fill_rates"], "records_seen": profile["records_seen"]})
+        drift = drift_alarms(self._baseline(archive), profile, self.max_fill_drop, self.drift_min_records) \
+            if self.drift_enabled and reason == "finished" else []
+        result = verdict(reason, archive.counts["records"], values["requests"], values["errors"],
+                         self.max_error_rate, drift)
+        values["exit_code"] = result.exit_code
+        values["alarms"] = json.dumps(result.alarms, ensure_ascii=False) if result.alarms else None
         status = "finished" if reason == "finished" else "failed"
-        self.archive.finish_crawl(status, reason, values)
-        counts = self.archive.counts
-        logger.info("Crawl %s %s: %d records (%d new, %d changed), %d appearances, %d rejects in %s",
-                    self.archive.crawl_id, status, counts["records"], counts["records_new"],
-                    counts["records_changed"], counts["appearances"], counts["rejects"], self.path)
-        self.archive.close()
-        self.archive = None
+        archive.finish_crawl(status, reason, values)
+        stats.set_value("portal/exit_code", result.exit_code)
+        stats.set_value("portal/crawl_id", archive.crawl_id)
+        for alarm in result.alarms:
+            logger.error("Crawl %s: %s", archive.crawl_id, alarm)
+        counts = archive.counts
+        logger.info("Crawl %s %s (%s): %d records (%d new, %d changed, %d unchanged, %d gone), %d appearances, "
+                    "%d rejects, %d errors in %s; exit code %d", archive.crawl_id, status, values["mode"],
+                    counts["records"], counts["records_new"], counts["records_changed"], counts["records_unchanged"],
+                    counts["records_gone"], counts["appearances"], counts["rejects"], values["errors"], self.path,
+                    result.exit_code)
+
+    def _baseline(self, archive: SQLiteArchive) -> dict[str, Any] | None:
+        """The latest earlier healthy crawl of the same spider and scope: what this one is compared with."""
+        current = archive.crawl_row()
+        rows = archive.db.execute(
+            "SELECT args, sections, fill_rates FROM crawls WHERE spider = ? AND portal = ? AND id < ? "
+            "AND status = 'finished' AND exit_code = 0 AND sections IS NOT NULL ORDER BY id DESC LIMIT 50",
+            [current["spider"], current["portal"], current["id"]]).fetchall()
+        scope = _scope(current["args"])
+        for args, sections, fill_rates in rows:
+            if _scope(args) == scope:
+                rates = json.loads(fill_rates or "{}")
+                return {"sections": json.loads(sections), "records_seen": rates.pop("records_seen", 0),
+                        "fill_rates": rates}
+        return None
 
 
 class JsonLinesArchivePipeline:
-    """Writes each stored record as one line of JSON, as the crawl goes."""
+    """The JSON Lines archive: one record per line, UTF-8.
 
-    def __init__(self, path: str, batch_size: int = 500) -> None:
-        self.path = path
+    With a SQLite archive, written from it when the crawl closes (every current record of the
+    portal), into a temporary file renamed over the old one: a crawl killed at any point leaves
+    the previous file whole. Without one, this crawl's records stream into `<path>.part`, renamed
+    the same way at the end.
+    """
+
+    def __init__(self, crawler: Crawler, path: str, sqlite_path: str | None, batch_size: int = 500) -> None:
+        self.crawler = crawler
+        self.path = Path(path)
+        self.sqlite_path = sqlite_path
         self.batch_size = batch_size
         self.writer: JsonLinesWriter | None = None
 
@@ -101,10 +197,20 @@ class JsonLinesArchivePipeline:
         path = crawler.settings.get("ARCHIVE_JSONL_PATH")
         if not path:
             raise NotConfigured("ARCHIVE_JSONL_PATH is empty")
-        return cls(str(path), crawler.settings.getint("ARCHIVE_BATCH_SIZE"))
+        pipeline = cls(crawler, str(path), crawler.settings.get("ARCHIVE_SQLITE_PATH") or None,
+                       crawler.settings.getint("ARCHIVE_BATCH_SIZE"))
+        if pipeline.sqlite_path:
+            # After the SQLite pipeline's own spider_closed handler (connected first) has finished the crawl.
+            crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    @property
+    def part_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".part")
 
     def open_spider(self) -> None:
-        self.writer = JsonLinesWriter(self.path, self.batch_size)
+        if not self.sqlite_path:
+            self.writer = JsonLinesWriter(self.part_path, self.batch_size)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Record) and self.writer is not None:
@@ -115,3 +221,19 @@ class JsonLinesArchivePipeline:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+            os.replace(self.part_path, self.path)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.crawler.stats.get_value("portal/exit_code") == EXIT_LOCKED or not self.sqlite_path:
+            return
+        portal = getattr(spider, "portal", None)
+        db = open_database(self.sqlite_path)
+        try:
+            with self.part_path.open("w", encoding="utf-8") as out:
+                count = export(db, out, "jsonl", portal)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(self.part_path, self.path)
+        finally:
+            db.close()
+        logger.info("JSON Lines archive: %d records in %s", count, self.path)

@@ -151,6 +151,7 @@ class Portal:
         self._items: dict[str, Item] = {}
         self._removed: set[str] = set()
         self._added: list[str] = []
+        self.hidden_blocks: set[str] = set()  # homepage blocks left out: a layout change
         for f in data["features"]:
             key = f"topics_{f['id']}"
             self.features.append(key)
@@ -268,13 +269,20 @@ class Portal:
     # -- changes --------------------------------------------------------------------------
 
     def apply(self, change: dict[str, Any], now: dt.datetime | None = None) -> str:
-        """Apply one change: {"op": "edit"|"add"|"remove", ...}. Returns the item key."""
+        """Apply one change: {"op": "edit"|"add"|"remove"|"hide", ...}. Returns the item key (or block)."""
         now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
         op = change.get("op")
         if op == "edit":
             return self._edit(change, now)
         if op == "add":
             return self._add(change, now)
+        if op == "hide":
+            block = str(change.get("block", ""))
+            if block not in HOMEPAGE_BLOCKS:
+                raise ChangeError(f"no homepage block {block!r}: use one of {', '.join(HOMEPAGE_BLOCKS)}")
+            with self._lock:
+                self.hidden_blocks.add(block)
+            return block
         if op == "remove":
             key = str(change.get("key", ""))
             if self.get(key) is None:
@@ -282,7 +290,7 @@ class Portal:
             with self._lock:
                 self._removed.add(key)
             return key
-        raise ChangeError(f"unknown change op {op!r}: use edit, add or remove")
+        raise ChangeError(f"unknown change op {op!r}: use edit, add, remove or hide")
 
     def _edit(self, change: dict[str, Any], now: dt.datetime) -> str:
         key = str(change.get("key", ""))
@@ -323,6 +331,9 @@ class Portal:
 
     def apply_all(self, changes: Iterable[dict[str, Any]]) -> list[str]:
         return [self.apply(c) for c in changes]
+
+
+HOMEPAGE_BLOCKS = ("features", "people-activities", "nato-review")
 
 
 def load_changes(text: str) -> list[dict[str, Any]]:

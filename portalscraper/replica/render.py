@@ -61,6 +61,10 @@ def _link(item: Item, lang: str, variant: int = 0) -> str:
 
 def homepage(portal: Portal, lang: str) -> str:
     features, news, review = portal.homepage()
+    hidden = portal.hidden_blocks
+    features, news, review = [[] if b in hidden else i for b, i in
+                              zip(("features", "people-activities", "nato-review"), (features, news, review),
+                                  strict=True)]
     parts = ['<div id="features">']
     for item in features:
         it = item.localized(lang)

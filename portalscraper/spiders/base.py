@@ -10,10 +10,12 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from portalscraper.archive.memory import ArchiveMemory, http_date, listing_hash
 from portalscraper.extract.dates import parse_date, parse_date_range
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.listing import ListingEntry, extract_listing
@@ -47,6 +49,17 @@ def _positive(value: Any, name: str) -> int | None:
     return number
 
 
+def _flag(value: Any, name: str) -> bool:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise SpiderArgumentError(f"{name} must be true or false, not {value!r}")
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -68,7 +81,14 @@ class PortalSpider(scrapy.Spider):
     """A spider for one portal profile.
 
     Arguments: base_url (the portal, a mirror or a replay root), lang, since and until (ISO
-    dates), max_items (item pages at most), max_pages (listing pages at most per listing).
+    dates), max_items (item pages at most), max_pages (listing pages at most per listing),
+    full (page through every listing even when it only shows archived, unchanged items),
+    resume (continue the latest interrupted crawl of the same arguments into the archive).
+
+    Incremental by default: item pages already archived are requested conditionally, and a
+    listing's pagination stops at the first page showing only archived, unchanged items. A
+    complete pass (every listing to its end, which is what finds removed items) runs when `full`
+    is given, on the first crawl, and whenever the last one is older than PORTAL_FULL_PASS_DAYS.
     """
 
     profile_name = ""
@@ -82,6 +102,8 @@ class PortalSpider(scrapy.Spider):
         max_items: str | int | None = None,
         max_pages: str | int | None = None,
         profile: str | None = None,
+        full: str | bool | None = None,
+        resume: str | bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -100,9 +122,17 @@ class PortalSpider(scrapy.Spider):
         self.rules = self.profile.urls.with_local_origin(self.base_url)
         host = urlsplit(self.base_url).hostname or ""
         self.allowed_domains = sorted({host, *self.profile.allowed_domains})
+        self.full = _flag(full, "full")
+        self.resume = _flag(resume, "resume")
+        # What the crawl row records, and what a resumed crawl must match.
         self.crawl_args = {"base_url": self.base_url, "lang": self.lang, "since": self.since, "until": self.until,
-                           "max_items": self.max_items, "max_pages": self.max_pages}
+                           "max_items": self.max_items, "max_pages": self.max_pages, "full": self.full}
         self.requested: set[str] = set()
+        self.crawl_id: int | None = None  # set by the archive pipeline when it opens
+        self.memory = ArchiveMemory(None, self.portal)
+        self.incremental = True
+        self.listing_failures = 0
+        self.listings_ended: set[str] = set()  # listings paged through to their last page
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -114,7 +144,44 @@ class PortalSpider(scrapy.Spider):
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
             settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", settings.getint("PORTAL_LOOPBACK_CONCURRENCY"),
                          priority="spider")
+        crawler.signals.connect(spider.remember, signal=signals.spider_opened)
+        crawler.signals.connect(spider.forget, signal=signals.spider_closed)
         return spider
+
+    # -- what earlier crawls left in the archive ----------------------------------------------
+
+    def remember(self, spider: scrapy.Spider) -> None:
+        """Load the archive's memory (after the archive pipeline opened the crawl) and choose the mode."""
+        settings = self.crawler.settings
+        self.incremental = settings.getbool("PORTAL_INCREMENTAL")
+        if self.incremental:
+            self.memory = ArchiveMemory(settings.get("ARCHIVE_SQLITE_PATH"), self.portal, self.crawl_id)
+        if not self.full:
+            last = self.memory.last_complete_pass(self.name, self.lang) if self.incremental else None
+            days = settings.getfloat("PORTAL_FULL_PASS_DAYS")
+            if last is None or dt.datetime.now(dt.UTC) - last > dt.timedelta(days=days):
+                self.full = True
+                self.logger.info("Complete pass: %s", "no earlier complete pass in the archive" if last is None
+                                 else f"the last complete pass started {last:%Y-%m-%d %H:%M} UTC")
+        self.logger.info("Crawl %s, mode %s: %d archived records known", self.crawl_id, self.mode,
+                         len(self.memory.known))
+
+    def forget(self, spider: scrapy.Spider) -> None:
+        self.memory.close()
+
+    @property
+    def mode(self) -> str:
+        return ("full" if self.full else "incremental") + ("+resume" if self.resume else "")
+
+    @property
+    def complete_pass(self) -> bool:
+        """Did this crawl see everything the portal lists? Only then can it tell which items are gone."""
+        scoped = self.since or self.until or self.max_items or self.max_pages
+        return self.full and not scoped and not self.listing_failures and self.listings_complete()
+
+    def listings_complete(self) -> bool:
+        """Spiders that page through listings say here whether they reached every last page."""
+        return True
 
     # -- identities -----------------------------------------------------------------------
 
@@ -151,6 +218,23 @@ class PortalSpider(scrapy.Spider):
             return []
         return extract_listing(response.selector.root, response.url, self.is_item_url, self.canonical)
 
+    def listing_failed(self, failure: Failure) -> None:
+        """A listing page could not be fetched: the crawl goes on, but is no complete pass."""
+        self.listing_failures += 1
+        self.crawler.stats.inc_value("portal/listing_failed")
+        self.logger.error("Listing page failed: %s (%s)", failure.request.url,  # type: ignore[attr-defined]
+                          failure.getErrorMessage())
+
+    @staticmethod
+    def entry_hash(entry: ListingEntry) -> str:
+        return listing_hash((entry.title, entry.date_text, entry.summary))
+
+    def all_unchanged(self, entries: list[ListingEntry]) -> bool:
+        """True when a listing page shows only items archived earlier with the same listing texts."""
+        return bool(entries) and all(
+            self.memory.unchanged(record_id(self.canonical(e.url)), self.entry_hash(e)) for e in entries
+        )
+
     def follow_entries(self, response: Response, entries: list[ListingEntry]) -> Iterator[Any]:
         """An Appearance for every entry, and a request for each item page not yet requested."""
         seen_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -167,28 +251,64 @@ class PortalSpider(scrapy.Spider):
             if self.max_items and len(self.requested) >= self.max_items:
                 continue
             self.requested.add(rid)
+            if self.resume and self.memory.stored_in_this_crawl(rid):
+                self.crawler.stats.inc_value("portal/item_page_resumed")
+                continue  # stored before the interruption
             listing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
-                       "section": section, "source_url": response.url}
-            yield response.follow(entry.url, self.parse_item, errback=self.item_failed,
-                                  cb_kwargs={"listing": listing}, meta={"listing": listing})
+                       "section": section, "source_url": response.url, "listing_hash": self.entry_hash(entry),
+                       "record_id": rid}
+            headers = self.memory.validators(rid) if self.incremental else {}
+            yield response.follow(entry.url, self.parse_item, errback=self.item_failed, headers=headers,
+                                  cb_kwargs={"listing": listing},
+                                  meta={"listing": listing, "handle_httpstatus_list": [304]})
 
     # -- item pages -----------------------------------------------------------------------
 
     def parse_item(self, response: Response, listing: dict[str, Any]) -> Iterator[Record]:
+        stats = self.crawler.stats
+        if response.status == 304:
+            stats.inc_value("portal/item_page_not_modified")
+            yield self.archived_record(response.url, listing)
+            return
+        stats.inc_value("portal/item_page_fetched")
+        stats.inc_value("portal/item_page_bytes", len(response.body))
         if not isinstance(response, TextResponse):
             self.logger.warning("Not an HTML page, kept from its listing only: %s", response.url)
             yield self.make_record(response.url, listing, None)
             return
         fields = extract_detail(response.selector, self.profile.selectors)
-        yield self.make_record(response.url, listing, asdict(fields))
+        record = self.make_record(response.url, listing, asdict(fields))
+        etag = response.headers.get("ETag")
+        record.http_etag = etag.decode("latin-1") if etag else None
+        modified = response.headers.get("Last-Modified")
+        record.http_last_modified = http_date(modified.decode("latin-1")) if modified else None
+        yield record
 
     def item_failed(self, failure: Failure) -> Iterator[Record]:
-        """The item page could not be fetched: keep what its listing said."""
+        """The item page could not be fetched: keep the archived record, else what its listing said."""
         request = failure.request  # type: ignore[attr-defined]
-        self.logger.warning("Item page failed, kept from its listing only: %s (%s)", request.url,
-                            failure.getErrorMessage())
+        listing = request.meta["listing"]
         self.crawler.stats.inc_value("portal/item_page_failed")
-        yield self.make_record(request.url, request.meta["listing"], None)
+        archived = self.memory.record(listing["record_id"])
+        self.logger.error("Item page failed, kept from the %s: %s (%s)", "archive" if archived else "listing only",
+                          request.url, failure.getErrorMessage())
+        yield self.archived_record(request.url, listing) if archived else self.make_record(request.url, listing, None)
+
+    def archived_record(self, url: str, listing: dict[str, Any]) -> Record:
+        """The archived record of an item whose page did not change (304) or could not be fetched,
+        with what its listing says now: the same merge as for a fetched page."""
+        archived = self.memory.record(listing["record_id"])
+        if archived is None:  # a validator of a record since removed from the archive by hand
+            self.logger.warning("No archived record for %s; kept from its listing only", url)
+            return self.make_record(url, listing, None)
+        provenance = archived.pop("provenance") or {}
+        detail = {**archived, "provenance": provenance}
+        record = self.make_record(url, listing, detail)
+        record.fetched_at = archived.get("fetched_at")
+        known = self.memory.known.get(listing["record_id"])
+        if known is not None:
+            record.http_etag, record.http_last_modified = known.etag, known.last_modified
+        return record
 
     def make_record(self, url: str, listing: dict[str, Any], detail: dict[str, Any] | None) -> Record:
         """One record from an item's listing entry and its page, field by field: listing first."""
@@ -202,6 +322,7 @@ class PortalSpider(scrapy.Spider):
             elif detail.get(name):
                 merged[name], provenance[name] = detail[name], detail["provenance"].get(name, "page")
         return Record(
+            listing_hash=listing.get("listing_hash"),
             id=record_id(canonical),
             portal=self.portal,
             section=listing.get("section"),

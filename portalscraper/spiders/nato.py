@@ -23,7 +23,7 @@ class NatoSpider(PortalSpider):
         homepage = self.profile.start_url("homepage", self.base_url, self.lang)
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
-        yield scrapy.Request(homepage, self.parse_homepage)
+        yield scrapy.Request(homepage, self.parse_homepage, errback=self.listing_failed)
 
     def parse_homepage(self, response: Response) -> Iterator[Any]:
         entries = self.listing_entries(response)
@@ -31,11 +31,11 @@ class NatoSpider(PortalSpider):
         # NATO Review editions: each edition's index lists all its articles.
         editions = {m["root"] + "EN/index.htm" for e in entries if (m := _REVIEW_EDITION.match(e.url))}
         for url in sorted(editions):
-            yield response.follow(url, self.parse_listing)
+            yield response.follow(url, self.parse_listing, errback=self.listing_failed)
         # The archive after the homepage, so that homepage items keep the homepage's listing data.
         archive = self.profile.start_url("archive", self.base_url, self.lang)
         if archive:
-            yield scrapy.Request(archive, self.parse_archive, cb_kwargs={"page": 1})
+            yield scrapy.Request(archive, self.parse_archive, errback=self.listing_failed, cb_kwargs={"page": 1})
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         yield from self.follow_entries(response, self.listing_entries(response))
@@ -45,6 +45,7 @@ class NatoSpider(PortalSpider):
         yield from self.follow_entries(response, entries)
         next_url = next_page_url(response.selector.root, response.url) if isinstance(response, TextResponse) else None
         if next_url is None:
+            self.listings_ended.add("archive")
             return
         if self.max_pages and page >= self.max_pages:
             self.logger.info("Stopping the archive at page %d (max_pages)", page)
@@ -52,5 +53,11 @@ class NatoSpider(PortalSpider):
             self.logger.info("Stopping the archive at page %d: past since=%s", page, self.since)
         elif self.max_items and len(self.requested) >= self.max_items:
             self.logger.info("Stopping the archive at page %d: max_items reached", page)
+        elif not self.full and self.all_unchanged(entries):
+            self.logger.info("Stopping the archive at page %d: it lists only archived, unchanged items", page)
         else:
-            yield response.follow(next_url, self.parse_archive, cb_kwargs={"page": page + 1})
+            yield response.follow(next_url, self.parse_archive, errback=self.listing_failed,
+                                  cb_kwargs={"page": page + 1})
+
+    def listings_complete(self) -> bool:
+        return self.profile.start_url("archive", self.base_url, self.lang) is None or "archive" in self.listings_ended

@@ -1,0 +1,131 @@
+"""What an incremental crawl remembers of earlier ones, read from the archive.
+
+For each archived record: the item page's HTTP validators (ETag, Last-Modified), the hash of
+its listing entry, and in which crawls it was first seen, last seen and last changed. A crawl
+uses them to send conditional requests, to stop paging through a listing once it only shows
+items archived and unchanged, to rebuild a record from the archive when its page answers
+304 Not Modified (or fails), and, when resuming, to skip items already stored by the
+interrupted run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from portalscraper.extract.text import fold
+from portalscraper.items import RECORD_FIELDS
+
+
+class Known(NamedTuple):
+    etag: str | None
+    last_modified: str | None
+    listing_hash: str | None
+    first_crawl_id: int | None
+    last_crawl_id: int | None
+    version_crawl_id: int | None
+
+
+def listing_hash(texts: Iterable[str | None]) -> str:
+    """A short hash of a listing entry's texts, whitespace-folded."""
+    digest = hashlib.sha1()
+    for text in texts:
+        digest.update(fold(text or "").encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()[:20]
+
+
+class ArchiveMemory:
+    """Read-only view of an archive for one crawl. Empty when there is no archive yet."""
+
+    def __init__(self, path: str | Path | None, portal: str, crawl_id: int | None = None) -> None:
+        self.portal = portal
+        self.crawl_id = crawl_id
+        self.known: dict[str, Known] = {}
+        self._conn: sqlite3.Connection | None = None
+        if not path or not Path(path).is_file():
+            return
+        self._conn = sqlite3.connect(Path(path), timeout=30)  # reads only
+        self._conn.row_factory = sqlite3.Row
+        if not self._has_table("records"):
+            return
+        rows = self._conn.execute(
+            "SELECT id, http_etag, http_last_modified, listing_hash, first_crawl_id, last_crawl_id, "
+            "version_crawl_id FROM records WHERE portal = ?", [portal])
+        self.known = {r[0]: Known(*r[1:]) for r in rows}
+
+    def _has_table(self, name: str) -> bool:
+        assert self._conn is not None
+        return self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [name]).fetchone() is not None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # -- questions a crawl asks --------------------------------------------------------------
+
+    def validators(self, record_id: str) -> dict[str, str]:
+        """Conditional request headers for an archived item page (none for an unknown one)."""
+        known = self.known.get(record_id)
+        headers: dict[str, str] = {}
+        if known is not None and known.etag:
+            headers["If-None-Match"] = known.etag
+        if known is not None and known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        return headers
+
+    def unchanged(self, record_id: str, entry_hash: str) -> bool:
+        """True when the item was archived by an earlier crawl, with the same listing entry, and not
+        changed by this one (a resumed crawl must not mistake its own earlier writes for old news)."""
+        known = self.known.get(record_id)
+        if known is None or known.listing_hash != entry_hash:
+            return False
+        before = self.crawl_id is None or (known.first_crawl_id or 0) < self.crawl_id
+        return before and known.version_crawl_id != self.crawl_id
+
+    def stored_in_this_crawl(self, record_id: str) -> bool:
+        """True when the crawl being resumed already stored this record."""
+        known = self.known.get(record_id)
+        return known is not None and self.crawl_id is not None and known.last_crawl_id == self.crawl_id
+
+    def record(self, record_id: str) -> dict[str, Any] | None:
+        """The archived record (its exported fields), provenance decoded."""
+        if self._conn is None or record_id not in self.known:
+            return None
+        row = self._conn.execute(f"SELECT {', '.join(RECORD_FIELDS)} FROM records WHERE id = ?",
+                                 [record_id]).fetchone()
+        if row is None:
+            return None
+        record = dict(row)
+        record["provenance"] = json.loads(record["provenance"]) if record.get("provenance") else {}
+        return record
+
+    def last_complete_pass(self, spider: str, language: str) -> dt.datetime | None:
+        """When the latest finished complete pass of this spider and language started."""
+        if self._conn is None or not self._has_table("crawls"):
+            return None
+        rows = self._conn.execute(
+            "SELECT started_at, args FROM crawls WHERE spider = ? AND portal = ? AND complete = 1 "
+            "AND status = 'finished' ORDER BY id DESC", [spider, self.portal])
+        for started_at, args in rows:
+            if json.loads(args or "{}").get("lang") == language:
+                return dt.datetime.fromisoformat(started_at)
+        return None
+
+
+def http_date(value: str | None) -> str | None:
+    """A Last-Modified header value, checked; None when it is not an HTTP date."""
+    if not value:
+        return None
+    try:
+        email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return value

@@ -1,0 +1,76 @@
+"""A crawl's verdict for schedulers: exit codes, error rate and drift alarms. Pure functions.
+
+Exit codes (the `portalscraper` command returns them; each crawl row keeps its own):
+
+    0  finished, items archived, nothing alarming
+    1  the crawl did not finish (killed by a signal, shut down, or failed to start)
+    2  bad input (a one-line message says what is wrong)
+    3  finished with no items, where items were expected
+    4  too many requests finally failed (CRAWL_MAX_ERROR_RATE)
+    5  layout drift: a section went empty, or a field's fill rate dropped (DRIFT_*)
+    6  another crawl is writing to the same archive
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NO_ITEMS = 3
+EXIT_ERROR_RATE = 4
+EXIT_DRIFT = 5
+EXIT_LOCKED = 6
+
+
+@dataclass
+class Verdict:
+    exit_code: int
+    alarms: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return {EXIT_OK: "finished", EXIT_FAILED: "failed"}.get(self.exit_code, "alarm")
+
+
+def drift_alarms(previous: Mapping[str, Any] | None, current: Mapping[str, Any], max_fill_drop: float,
+                 min_records: int) -> list[str]:
+    """Alarms from comparing a crawl's profile (sections, fill rates) with a previous healthy one's.
+
+    A section that yielded items before and none now; a field whose fill rate dropped by more
+    than `max_fill_drop` (a share: 0.2 is twenty points), judged only on `min_records` or more.
+    """
+    if not previous:
+        return []
+    alarms = []
+    now_sections = current.get("sections") or {}
+    for section, count in sorted((previous.get("sections") or {}).items()):
+        if count and not now_sections.get(section):
+            alarms.append(f"section {section!r} yielded no items (previous crawl: {count})")
+    if (current.get("records_seen") or 0) >= min_records and (previous.get("records_seen") or 0) >= min_records:
+        now_rates = current.get("fill_rates") or {}
+        for name, before in sorted((previous.get("fill_rates") or {}).items()):
+            after = now_rates.get(name, 0.0)
+            if before - after > max_fill_drop:
+                alarms.append(f"field {name!r} filled in {after:.0%} of records (previous crawl: {before:.0%})")
+    return alarms
+
+
+def verdict(finish_reason: str, items: int, requests: int, errors: int, max_error_rate: float,
+            drift: list[str]) -> Verdict:
+    """The crawl's exit code; the first that applies of: failed, no items, error rate, drift."""
+    if finish_reason != "finished":
+        return Verdict(EXIT_FAILED, [f"the crawl did not finish ({finish_reason})"])
+    if items == 0:
+        return Verdict(EXIT_NO_ITEMS, ["the crawl finished with no items; check the base URL and the portal's layout"])
+    rate = errors / requests if requests else 0.0
+    if rate > max_error_rate:
+        return Verdict(EXIT_ERROR_RATE, [f"{errors} of {requests} requests failed ({rate:.1%}, more than "
+                                         f"{max_error_rate:.1%}); they are listed in the log and retried next run",
+                                         *drift])
+    if drift:
+        return Verdict(EXIT_DRIFT, drift)
+    return Verdict(EXIT_OK)
