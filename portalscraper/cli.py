@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", help="SQLite archive path (default: exports/portalscraper.sqlite)")
         p.add_argument("--jsonl", help="JSON Lines archive path ('' for none; default: exports/records.jsonl)")
         p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
-        p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+        p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
 
     crawl = sub.add_parser("crawl", help="crawl a portal into the archive")
     crawl.add_argument("spider", help="spider name, e.g. nato")

@@ -317,6 +317,7 @@ class SQLiteArchive:
         except BaseException:
             self.counts = counts  # the transaction was rolled back: so are its counts
             raise
+        logger.debug("Committed crawl %s: %d records so far", self.crawl_id, self.counts["records"])
 
     def _save_counts(self) -> None:
         if self.crawl_id is not None:

@@ -152,6 +152,7 @@ class Portal:
         self._removed: set[str] = set()
         self._added: list[str] = []
         self.hidden_blocks: set[str] = set()  # homepage blocks left out: a layout change
+        self.broken: dict[str, int] = {}  # item key -> the HTTP error status its page answers
         for f in data["features"]:
             key = f"topics_{f['id']}"
             self.features.append(key)
@@ -276,6 +277,16 @@ class Portal:
             return self._edit(change, now)
         if op == "add":
             return self._add(change, now)
+        if op == "break":
+            key = str(change.get("key", ""))
+            status = change.get("status", 500)
+            if self.get(key) is None:
+                raise ChangeError(f"no item {key!r} to break")
+            if not isinstance(status, int) or not 400 <= status <= 599:
+                raise ChangeError(f"a broken page answers an HTTP error status (400-599), not {status!r}")
+            with self._lock:
+                self.broken[key] = status
+            return key
         if op == "hide":
             block = str(change.get("block", ""))
             if block not in HOMEPAGE_BLOCKS:
@@ -290,7 +301,7 @@ class Portal:
             with self._lock:
                 self._removed.add(key)
             return key
-        raise ChangeError(f"unknown change op {op!r}: use edit, add, remove or hide")
+        raise ChangeError(f"unknown change op {op!r}: use edit, add, remove, hide or break")
 
     def _edit(self, change: dict[str, Any], now: dt.datetime) -> str:
         key = str(change.get("key", ""))
@@ -301,6 +312,8 @@ class Portal:
         for name in ("title", "summary", "updated_text", "date_text"):
             if name in change:
                 fields[name] = str(change[name])
+        if "date_text" in change:  # the listings show the same date, shortened
+            fields["listing_date"] = str(change["date_text"]).rstrip(" -").lstrip("0")
         if "body" in change:
             fields["paragraphs"] = tuple(p for p in str(change["body"]).split("\n\n") if p.strip())
         if len(fields) == 1:

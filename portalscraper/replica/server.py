@@ -92,6 +92,8 @@ class Router:
         if page == "sg_blog.htm" and lang == "en":
             return Page(200, render.blog_page())
         if m := _ITEM.match(page):
+            if status := self.portal.broken.get(m["key"]):
+                return Page(status, render.not_found(path) if status == 404 else "<h1>Server error</h1>")
             item = self.portal.get(m["key"])
             if item is not None:
                 return Page(200, render.detail(item, lang), modified=item.modified)

@@ -1,0 +1,184 @@
+"""Unattended crawls: kill and resume, one writer at a time, readers during a crawl, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from portalscraper.health import EXIT_DRIFT, EXIT_ERROR_RATE, EXIT_LOCKED, drift_alarms, verdict
+from tests.conftest import ROOT, Replica, run_cli
+
+
+def rows(db: Path, sql: str, *params: object) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def start_crawl(base_url: str, db: Path, *extra: str) -> subprocess.Popen[str]:
+    """A crawl in the background, logging at DEBUG to a pipe the test reads."""
+    command = [sys.executable, "-m", "portalscraper.cli", "crawl", "nato", "--base-url", base_url, "--db", str(db),
+               "--jsonl", "", "--log-level", "DEBUG", *extra]
+    return subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=db.parent,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def read_until(proc: subprocess.Popen[str], wanted: Callable[[str], bool]) -> str:
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if wanted(line):
+            return line
+    raise AssertionError(f"the crawl ended (exit {proc.wait()}) before the awaited log line")
+
+
+def drain(proc: subprocess.Popen[str]) -> threading.Thread:
+    assert proc.stderr is not None
+    thread = threading.Thread(target=proc.stderr.read, daemon=True)
+    thread.start()
+    return thread
+
+
+# -- resume after SIGKILL ---------------------------------------------------------------------
+
+
+def test_a_killed_crawl_resumes_to_the_same_archive(start_replica: Callable[..., Replica], tmp_path: Path) -> None:
+    server = start_replica(items=2000)
+    reference, killed = tmp_path / "reference.sqlite", tmp_path / "killed.sqlite"
+    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(reference), "--jsonl", "",
+            "--log-level", "WARNING", cwd=tmp_path)
+
+    proc = start_crawl(server.base_url, killed, "-s", "ARCHIVE_BATCH_SIZE=200")
+    read_until(proc, lambda line: "Committed crawl 1:" in line and int(line.rsplit(": ", 1)[1].split()[0]) >= 600)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert rows(killed, "PRAGMA integrity_check") == [("ok",)]
+    stored_before, status = rows(killed, "SELECT records, status FROM crawls")[0]
+    assert 600 <= stored_before < 2030 and status == "running"
+
+    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(killed), "--jsonl", "", "--resume",
+            "--log-level", "WARNING", cwd=tmp_path)
+
+    query = "SELECT id, content_hash FROM records ORDER BY id"
+    assert rows(killed, query) == rows(reference, query)
+    assert len(rows(killed, query)) == 2030
+    assert rows(killed, "SELECT count(*) - count(DISTINCT id) FROM records") == [(0,)]
+    listed = "SELECT record_id, source_url, section, position FROM appearances ORDER BY 1, 2, 3, 4"
+    assert rows(killed, listed) == rows(reference, listed)
+    crawl = rows(killed, "SELECT id, status, resumed, records, records_new, exit_code, item_pages_fetched FROM crawls")
+    assert len(crawl) == 1
+    crawl_id, status, resumed, records, new, exit_code, fetched_after_resume = crawl[0]
+    assert (crawl_id, status, resumed, records, new, exit_code) == (1, "finished", 1, 2030, 2030, 0)
+    assert fetched_after_resume <= 2030 - stored_before  # what was stored before the kill was not fetched again
+    assert rows(killed, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_resume_with_nothing_to_resume_starts_a_new_crawl(replica: Replica, crawl, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = crawl(replica.base_url, "--max-items", "10", "--resume")
+    assert rows(db, "SELECT id, status, resumed FROM crawls") == [(1, "finished", 0)]
+
+
+# -- one writer, many readers -----------------------------------------------------------------
+
+
+def test_second_writer_fails_at_once_while_readers_read(start_replica: Callable[..., Replica], tmp_path: Path) -> None:
+    server = start_replica(items=2000)
+    db = tmp_path / "archive.sqlite"
+    proc = start_crawl(server.base_url, db)
+    read_until(proc, lambda line: "Committed crawl 1:" in line)
+    drained = drain(proc)
+
+    second = run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "", cwd=tmp_path,
+                     check=False)
+    assert second.returncode == EXIT_LOCKED
+    assert second.stderr.startswith(f"Error: another crawl is writing to {db} (pid {proc.pid}, since ")
+    assert len(second.stderr.strip().splitlines()) == 1
+
+    counts, errors = [], []
+    with sqlite3.connect(db, timeout=0.5) as reader:
+        while proc.poll() is None:
+            try:
+                counts.append(reader.execute("SELECT count(*) FROM records").fetchone()[0])
+                reader.execute("SELECT count(*) FROM records_fts WHERE records_fts MATCH 'NATO'").fetchone()
+            except sqlite3.OperationalError as exc:
+                errors.append(str(exc))
+    drained.join()
+    assert proc.wait() == 0
+    assert errors == []
+    assert len(counts) > 10 and counts == sorted(counts) and counts[-1] > counts[0]
+    assert rows(db, "SELECT count(*), status FROM crawls") == [(1, "finished")]
+
+
+# -- verdicts for schedulers --------------------------------------------------------------------
+
+
+def test_drift_alarm_section_gone_and_fill_rate_drop(start_replica: Callable[..., Replica], crawl,  # type: ignore[no-untyped-def]
+                                                     tmp_path: Path) -> None:
+    server = start_replica(items=60)
+    db = crawl(server.base_url)
+    server.change({"op": "hide", "block": "nato-review"},
+                  *({"op": "edit", "key": key, "date_text": ""} for key in
+                    ("news_91112", "news_91045", "news_90839", "news_90440", "news_90387")))
+    args = ("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "", "-s",
+            "DRIFT_MAX_FILL_DROP=0.05", "--log-level", "WARNING")
+    for crawl_id in (2, 3):  # the baseline is the last healthy crawl: the alarm repeats until fixed
+        result = run_cli(*args, cwd=tmp_path, check=False)
+        assert result.returncode == EXIT_DRIFT, result.stderr[-2000:]
+        assert "Error: section 'NATO Review' yielded no items (previous crawl: 27)" in result.stderr
+        assert "Error: field 'date_start' filled in " in result.stderr
+        status, exit_code, alarms = rows(db, "SELECT status, exit_code, alarms FROM crawls WHERE id = ?", crawl_id)[0]
+        assert (status, exit_code) == ("finished", EXIT_DRIFT)
+        assert any(a.startswith("section 'NATO Review'") for a in json.loads(alarms))
+
+
+def test_error_rate_above_threshold(start_replica: Callable[..., Replica], crawl, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = start_replica(items=20)
+    server.change(*({"op": "break", "key": f"news_1000{n:02d}", "status": 404} for n in range(5)))
+    db = tmp_path / "archive.sqlite"
+    result = run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "",
+                     "--log-level", "CRITICAL", cwd=tmp_path, check=False)
+    assert result.returncode == EXIT_ERROR_RATE
+    assert result.stderr.startswith("Error: 5 of ")
+    errors, requests, rate, failed, exit_code = rows(
+        db, "SELECT errors, requests, error_rate, item_pages_failed, exit_code FROM crawls")[0]
+    assert (errors, failed, exit_code) == (5, 5, EXIT_ERROR_RATE) and rate == round(5 / requests, 4)
+    # The failed items are kept from their listing; nothing is lost.
+    assert rows(db, "SELECT count(*) FROM records WHERE url LIKE '%news_1000__.htm' AND body = ''") == [(5,)]
+    # Raise the threshold and the same crawl is fine.
+    result = run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "",
+                     "-s", "CRAWL_MAX_ERROR_RATE=0.5", "--log-level", "CRITICAL", cwd=tmp_path, check=False)
+    assert result.returncode == 0
+
+
+def test_verdict_order_and_drift_rules() -> None:
+    previous = {"sections": {"News": 25, "Features": 3}, "fill_rates": {"date_start": 1.0, "title": 1.0},
+                "records_seen": 100}
+    current = {"sections": {"News": 25}, "fill_rates": {"date_start": 0.6, "title": 1.0}, "records_seen": 100}
+    alarms = drift_alarms(previous, current, max_fill_drop=0.2, min_records=20)
+    assert alarms == ["section 'Features' yielded no items (previous crawl: 3)",
+                      "field 'date_start' filled in 60% of records (previous crawl: 100%)"]
+    assert drift_alarms(previous, {**current, "records_seen": 5}, 0.2, 20) == alarms[:1]  # too few to judge
+    assert drift_alarms(None, current, 0.2, 20) == []
+    assert verdict("shutdown", 10, 100, 50, 0.05, alarms).exit_code == 1
+    assert verdict("finished", 0, 100, 50, 0.05, alarms).exit_code == 3
+    assert verdict("finished", 10, 100, 6, 0.05, alarms).exit_code == 4
+    assert verdict("finished", 10, 100, 5, 0.05, alarms).exit_code == 5
+    assert verdict("finished", 10, 100, 5, 0.05, []).exit_code == 0
+
+
+@pytest.mark.parametrize("extra", [["--full"], []])
+def test_crawl_rows_count_requests_bytes_and_duration(replica: Replica, crawl, extra: list[str]) -> None:  # type: ignore[no-untyped-def]
+    db = crawl(replica.base_url, "--max-items", "30", *extra)
+    row = rows(db, "SELECT status, exit_code, requests, bytes, records, records_new, duration_s, finished_at, "
+                   "mode, pid FROM crawls")[0]
+    status, exit_code, requests, size, records, new, duration, finished_at, mode, pid = row
+    assert (status, exit_code, records, new, mode) == ("finished", 0, 30, 30, "full")
+    assert requests > 30 and size > 30 * 1000 and duration > 0 and finished_at and pid > 0
