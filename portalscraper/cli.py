@@ -190,8 +190,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db_path = settings.get("ARCHIVE_SQLITE_PATH")
     db = open_database(db_path)
     crawl = next(db.table("crawls").rows_where(order_by="id desc", limit=1))
-    print(f"Crawl {crawl['id']}: {crawl['status']}, {crawl['records']} records "
-          f"({crawl['records_new']} new, {crawl['records_changed']} changed), "
+    print(f"Crawl {crawl['id']} ({crawl['mode']}): {crawl['status']}, {crawl['records']} records seen "
+          f"({crawl['records_new']} new, {crawl['records_changed']} changed, {crawl['records_unchanged']} unchanged), "
           f"{crawl['appearances']} appearances, {crawl['rejects']} rejects, {crawl['duration_s']} s")
     print("Records per section:")
     for section, count in db.execute(
@@ -306,6 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into a command that stopped reading (| head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from tests.conftest import Replica, run_cli
 
 def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
     result = run_cli("demo", "--items", "60", cwd=tmp_path)
-    assert "Crawl 1: finished, 90 records (90 new, 0 changed)" in result.stdout
+    assert "Crawl 1 (full): finished, 90 records seen (90 new, 0 changed, 0 unchanged)" in result.stdout
     assert "      27  NATO Review" in result.stdout
     assert "Dates from 1999-" in result.stdout
     db = tmp_path / "exports/portalscraper.sqlite"
