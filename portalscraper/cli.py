@@ -155,7 +155,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     spider_args = {k: v for k, v in {
         "base_url": args.base_url, "lang": args.lang, "since": args.since, "until": args.until,
         "max_items": args.max_items, "max_pages": args.max_pages,
-        "full": args.full or None, "resume": args.resume or None,
+        "full": args.full or None, "resume": args.resume or None, "start_url": args.start_url,
+        "allow": args.allow, "profile": args.profile,
     }.items() if v is not None}
     return run_crawl(args.spider, spider_args, _crawl_overrides(args))
 
@@ -262,13 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
 
     crawl = sub.add_parser("crawl", help="crawl a portal into the archive")
-    crawl.add_argument("spider", help="spider name, e.g. nato")
+    crawl.add_argument("spider", help="spider name: nato, or portal (any site, no profile needed)")
     crawl.add_argument("--base-url", help="portal root, mirror or replay (default: the live portal)")
+    crawl.add_argument("--start-url", help="portal spider: the page to start from")
+    crawl.add_argument("--allow", help="portal spider: only pages and items whose URL matches this regex")
+    crawl.add_argument("--profile", help="a profile name or TOML file (default: the spider's own)")
     crawl.add_argument("--lang", help="language, e.g. en or fr")
     crawl.add_argument("--since", help="only items dated on or after this ISO date")
     crawl.add_argument("--until", help="only items dated on or before this ISO date")
     crawl.add_argument("--max-items", help="item pages at most")
-    crawl.add_argument("--max-pages", help="archive listing pages at most")
+    crawl.add_argument("--max-pages", help="listing pages at most (portal spider: pages visited, default 50)")
     crawl.add_argument("--full", action="store_true",
                        help="a complete pass: page through every listing to its end (finds removed items)")
     crawl.add_argument("--resume", action="store_true",

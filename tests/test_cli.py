@@ -24,7 +24,7 @@ def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["crawl", "nope"], "Error: unknown spider 'nope'; known: nato"),
+        (["crawl", "nope"], "Error: unknown spider 'nope'; known: nato, portal"),
         (["crawl", "nato", "--since", "yesterday"], "Error: since must be an ISO date such as 2012-09-01"),
         (["crawl", "nato", "--since", "2012-02-31"], "Error: since must be an ISO date"),
         (["crawl", "nato", "--base-url", "ftp://x"], "Error: base_url must be an http(s) URL such as https://www.nato.int"),

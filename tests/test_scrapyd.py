@@ -55,7 +55,7 @@ def test_scrapyd_runs_the_nato_spider_into_the_archive(scrapyd: str, replica: Re
     deployed = subprocess.run([sys.executable, str(ROOT / "deploy/scrapyd_deploy.py"), "--url", scrapyd,
                                "--version", "1"], capture_output=True, text=True, timeout=300)
     assert deployed.returncode == 0, deployed.stderr
-    assert api(scrapyd, "listspiders.json?project=portalscraper")["spiders"] == ["nato"]
+    assert api(scrapyd, "listspiders.json?project=portalscraper")["spiders"] == ["nato", "portal"]
 
     db = tmp_path / "scheduled.sqlite"
     job = api(scrapyd, "schedule.json", [

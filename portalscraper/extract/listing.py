@@ -142,7 +142,8 @@ def _entry(
     if title_el is None:
         return None
     title = drop_boilerplate(_text(title_el))
-    skip = set(own_links) | {title_el}
+    # Other links' texts (tags, menus, related items) are not the item's summary.
+    skip = set(box.iter("a")) | {title_el}
     date_text: str | None = None
     date_el = next(box.iter("time"), None)
     if date_el is not None and (found := DATE_TEXT_RE.search(fold(date_el.text_content()))):

@@ -65,7 +65,8 @@ def canonical_url(url: str, rules: UrlRules) -> str:
     path = parts.path or "/"
     for pattern, replacement in rules.rewrites:
         path = pattern.sub(replacement.replace("{lang}", lang or "en"), path)
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if k in rules.keep_query))
+    keep_all = "*" in rules.keep_query
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if keep_all or k in rules.keep_query))
     return urlunsplit((scheme, netloc, path, query, ""))
 
 

@@ -107,10 +107,10 @@ class PortalSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.profile: Profile = load_profile(profile or self.profile_name)
+        self.profile: Profile = self.load_profile(profile, base_url)
         self.portal = self.profile.name
         self.base_url = check_base_url(base_url or self.profile.base_url)
-        self.lang = lang or self.profile.languages[0]
+        self.lang = lang or (self.profile.languages[0] if self.profile.languages else "")
         if self.profile.languages and self.lang not in self.profile.languages:
             raise SpiderArgumentError(f"lang must be one of {', '.join(self.profile.languages)}, not {self.lang!r}")
         self.since = _iso_day(since, "since")
@@ -133,6 +133,10 @@ class PortalSpider(scrapy.Spider):
         self.incremental = True
         self.listing_failures = 0
         self.listings_ended: set[str] = set()  # listings paged through to their last page
+
+    def load_profile(self, name: str | None, base_url: str | None) -> Profile:
+        """The portal profile: the one named by the `profile` argument, else the spider's own."""
+        return load_profile(name or self.profile_name)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -328,7 +332,7 @@ class PortalSpider(scrapy.Spider):
             section=listing.get("section"),
             kind=page_kind(canonical, self.rules) or "page",
             url=canonical,
-            language=language(url, self.rules) or detail.get("language") or self.lang,
+            language=language(url, self.rules) or detail.get("language") or self.lang or None,
             source_url=listing.get("source_url") or url,
             fetched_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds") if detail else None,
             provenance=provenance,

@@ -1,0 +1,120 @@
+"""Any portal, with no profile: `scrapy crawl portal -a start_url=URL [-a allow=REGEX] [-a max_pages=N]`.
+
+The spider walks the start URL's site breadth first. On every page it visits it looks for
+listing blocks (content-anchored: repeated blocks each with an item link and a date or
+summary); their items become records, through the same extraction and pipelines as any
+profile's. A listing's "next" link and the page's other links within the site are followed
+until `max_pages` pages (default 50) have been visited. `allow` restricts both the pages
+followed and the items taken to URLs matching a regular expression. A profile (`-a
+profile=nato` or a TOML path) may still lend its URL rules and selectors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from portalscraper.extract.listing import next_page_url
+from portalscraper.extract.urls import page_kind
+from portalscraper.profiles import Profile, load_profile, profile_from_dict
+from portalscraper.spiders.base import PortalSpider, SpiderArgumentError, check_base_url
+
+# Links that are never items or listings worth visiting: files, feeds, and site furniture.
+_NOT_PAGES = re.compile(
+    r"\.(?:pdf|docx?|xlsx?|pptx?|zip|gz|rar|7z|jpe?g|png|gif|svg|webp|ico|mp[34]|avi|mov|wmv|css|js|xml|rss|json"
+    r"|txt|ics)$", re.IGNORECASE)
+_NOT_ITEMS = re.compile(
+    r"/(?:tags?|category|categories|topics?/?$|search|login|logout|register|subscribe|contact|sitemap|print|share"
+    r"|feed|rss|accessibility|privacy|cookies?|legal|disclaimer)(?:/|\.|$)|[?&](?:page|p|start|offset|sort)=",
+    re.IGNORECASE)
+DEFAULT_MAX_PAGES = 50
+
+
+class PortalSpiderGeneric(PortalSpider):
+    name = "portal"
+
+    def __init__(self, start_url: str | None = None, allow: str | None = None, **kwargs: Any) -> None:
+        if not start_url:
+            raise SpiderArgumentError("start_url is required: scrapy crawl portal -a start_url=https://example.org/")
+        check_base_url(start_url)
+        self.start_url = start_url
+        try:
+            self.allow = re.compile(allow) if allow else None
+        except re.error as exc:
+            raise SpiderArgumentError(f"allow must be a regular expression, not {allow!r} ({exc})") from None
+        parts = urlsplit(start_url)
+        kwargs.setdefault("base_url", f"{parts.scheme}://{parts.netloc}")
+        super().__init__(**kwargs)
+        self.crawl_args["start_url"] = self.start_url
+        self.crawl_args["allow"] = allow
+        self.page_budget = self.max_pages or DEFAULT_MAX_PAGES
+        self.pages: set[str] = set()  # canonical URLs of the pages requested (not items)
+        self.budget_hit = False
+
+    def load_profile(self, name: str | None, base_url: str | None) -> Profile:
+        if name:
+            return load_profile(name)
+        parts = urlsplit(base_url or "")
+        host = (parts.hostname or "portal").lower()
+        return profile_from_dict({
+            "name": host.removeprefix("www."), "base_url": f"{parts.scheme}://{parts.netloc}",
+            "allowed_domains": [host], "languages": [], "urls": {"keep_query": ["*"]},
+        })
+
+    # -- what is a page, what is an item ------------------------------------------------------
+
+    def in_site(self, url: str) -> bool:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not any(
+            host == d or host.endswith("." + d) for d in self.allowed_domains
+        ):
+            return False
+        return not _NOT_PAGES.search(parts.path) and (self.allow is None or bool(self.allow.search(url)))
+
+    def is_item_url(self, url: str) -> bool:
+        if not self.in_site(url):
+            return False
+        if self.rules.kinds:
+            return page_kind(self.canonical(url), self.rules) is not None
+        parts = urlsplit(url)
+        return parts.path not in ("", "/") and not _NOT_ITEMS.search(parts.path + ("?" + parts.query if parts.query
+                                                                                       else ""))
+
+    # -- crawling ----------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.pages.add(self.canonical(self.start_url))
+        yield scrapy.Request(self.start_url, self.parse_page, errback=self.listing_failed, cb_kwargs={"depth": 0})
+
+    def parse_page(self, response: Response, depth: int) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            return
+        entries = self.listing_entries(response)
+        yield from self.follow_entries(response, entries)
+        listed = {self.canonical(e.url) for e in entries}
+        links = []
+        if next_url := next_page_url(response.selector.root, response.url):
+            links.append(next_url)
+        links += [response.urljoin(href) for href in response.css("a::attr(href)").getall()]
+        for url in links:
+            page = self.canonical(url)
+            if page in self.pages or page in listed or not self.in_site(url):
+                continue
+            if len(self.pages) >= self.page_budget:
+                if not self.budget_hit:
+                    self.budget_hit = True
+                    self.logger.info("Requested %d pages (max_pages): following no more links", self.page_budget)
+                return
+            self.pages.add(page)
+            # Nearer pages first, and item pages before any of them.
+            yield response.follow(url, self.parse_page, errback=self.listing_failed, priority=-(depth + 1),
+                                  cb_kwargs={"depth": depth + 1})
+
+    def listings_complete(self) -> bool:
+        return not self.budget_hit

@@ -1,0 +1,62 @@
+"""The generic `portal` spider: an unknown portal crawled from a start URL, with no profile."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, SEED_ITEMS, Replica, run_cli
+
+HOME = "/cps/en/natolive/index.htm"
+
+
+def iso(day: str) -> str:
+    import datetime as dt
+
+    return dt.datetime.strptime(day.replace(".", ""), "%d %b %Y").date().isoformat()
+
+
+def test_scrapy_crawl_portal_yields_the_32_dated_homepage_items(replica: Replica, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "portal", "-a", f"start_url={replica.url(HOME)}",
+         "-a", "max_pages=1", "-O", str(tmp_path / "out.jsonl"), "-s", f"ARCHIVE_SQLITE_PATH={tmp_path / 'a.sqlite'}",
+         "-s", "ARCHIVE_JSONL_PATH=", "-s", "LOG_LEVEL=WARNING"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = {r["title"]: r for r in map(json.loads, (tmp_path / "out.jsonl").read_text("utf-8").splitlines())}
+    for seed in SEED_ITEMS:
+        record = records[seed["title"]]
+        first, _, last = seed["date_text"].partition(" - ")
+        assert (record["date_start"], record["date_end"]) == (iso(first), iso(last) if last else None), seed["title"]
+        assert record["summary"] == " ".join(seed["summary"].split())
+        assert record["url"].startswith(replica.base_url + "/") and record["portal"] == "127.0.0.1"
+        assert record["body"]  # the item page was fetched and extracted
+    assert len(records) <= 32 + 3  # and the three undated features: one page visited, its items only
+
+
+def test_portal_spider_walks_the_site_within_its_domain(replica: Replica, tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite"
+    run_cli("crawl", "portal", "--start-url", replica.url(HOME), "--allow", r"/cps/en/", "--db", str(db),
+            "--jsonl", "", "--log-level", "WARNING", cwd=tmp_path)
+    with sqlite3.connect(db) as conn:
+        urls = [u for (u,) in conn.execute("SELECT url FROM records")]
+        news = conn.execute("SELECT count(*) FROM records WHERE section = 'News'").fetchone()[0]
+        undated = conn.execute("SELECT count(*) FROM records WHERE kind = 'page' AND section = 'News' "
+                               "AND date_start IS NULL").fetchone()[0]
+    # The archive's pagination was followed to its end: every news item, each dated. (Without a
+    # profile, an item linked under two URL forms, as the homepage does, is two records.)
+    assert 295 <= news <= 300 and undated == 0
+    assert all(u.startswith(replica.base_url + "/cps/en/") for u in urls)  # allow= kept the French side out
+
+
+def test_portal_spider_needs_a_start_url(tmp_path: Path) -> None:
+    result = run_cli("crawl", "portal", "--db", str(tmp_path / "a.sqlite"), cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: start_url is required")
+    result = run_cli("crawl", "portal", "--start-url", "http://127.0.0.1:9/", "--allow", "(", "--db",
+                     str(tmp_path / "a.sqlite"), cwd=tmp_path, check=False)
+    assert result.returncode == 2 and result.stderr.startswith("Error: allow must be a regular expression")
