@@ -147,3 +147,23 @@ def test_find_updated_text() -> None:
     )
     assert find_updated_text("Mis à jour le: 19 Oct. 2012 12:39") == "Mis à jour le: 19 Oct. 2012 12:39"
     assert find_updated_text("nothing updated here") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2012-09-12T10:00:00+02:00", "2012-09-12"),  # year first: never read as year-day-month
+        ("2012-09-06 10:00", "2012-09-06"),
+        ("2012/09/06", "2012-09-06"),
+        ("06/09/2012", "2012-09-06"),  # day first otherwise
+        ("06.09.2012", "2012-09-06"),
+    ],
+)
+def test_year_first_and_day_first(text: str, value: str) -> None:
+    assert parse_date(text).value == value
+    assert parse_date_range(text).start == value
+
+
+def test_iso_datetimes_keep_month_and_day() -> None:
+    assert parse_updated("2012-09-07T16:05:00+02:00").value == "2012-09-07T16:05:00+02:00"
+    assert parse_updated("Modified: 2012-09-07 16:05", "Europe/Brussels").value == "2012-09-07T16:05+02:00"

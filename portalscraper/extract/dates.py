@@ -36,15 +36,19 @@ _MONTH_WORDS = {
 _MONTH = "(?:" + "|".join(sorted(map(re.escape, _MONTH_WORDS), key=len, reverse=True)) + r")\.?"
 _DAY = r"(?:[0-3]?\d)(?:er|st|nd|rd|th)?"
 _YEAR = r"(?:1[89]|20)\d\d"
-_TIME = r"(?:,?\s+(?:à\s+)?[0-2]?\d[:h][0-5]\d(?::[0-5]\d)?)?"
+_TIME = r"(?:,?\s+(?:à\s+|at\s+)?[0-2]?\d[:h][0-5]\d(?::[0-5]\d)?)?"
 _DATE_FORMS = (
     rf"{_DAY}[\s-]+{_MONTH}[\s-]*{_YEAR}",  # 13 Sep. 2012, 09-May-2006, 1er mai 2012
     rf"{_MONTH}\s+{_DAY},?\s+{_YEAR}",  # September 13, 2012
     r"\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?",  # ISO 8601
+    rf"[0-3]?\d(?:\.[01]?\d\.|/[01]?\d/){_YEAR}",  # 13.09.2012, 13/09/2012: day first, as European portals write
     rf"{_MONTH}\s+{_YEAR}",  # September 2012
 )
 _DATE = "(?:" + "|".join(_DATE_FORMS) + ")"
 _DASH = r"\s*[-–—]\s*"
+# An optional weekday before a date: "Thursday, 20 September 2012", "jeudi 20 septembre 2012".
+WEEKDAY = (r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+"
+           r"|(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche),?\s+)?")
 # A date, a range of dates, an open range with a trailing dash, or a range of days in one month.
 DATE_TEXT_RE = re.compile(
     rf"(?<![\w-])(?:[0-3]?\d{_DASH}{_DATE}|{_DATE}{_TIME}(?:{_DASH}{_DATE}|\s+[-–—](?!\s*\w))?)(?![\w])",
@@ -52,12 +56,13 @@ DATE_TEXT_RE = re.compile(
 )
 _WORD_RE = re.compile(r"[^\W\d_]+\.?", re.UNICODE)
 _UPDATED_LABEL_RE = re.compile(
-    r"^\s*(?:(?:last|page)\s+)?(?:updated|modified|mis\s+à\s+jour(?:\s+le)?|dernière\s+mise\s+à\s+jour"
+    r"^\s*(?:page\s+)?(?:last\s+)?(?:updated|modified|mis\s+à\s+jour(?:\s+le)?|dernière\s+mise\s+à\s+jour"
     r"|published|publié(?:\s+le)?|posted(?:\s+on)?)\s*(?:on\s+)?:?\s*",
     re.IGNORECASE,
 )
 UPDATED_LINE_RE = re.compile(
-    r"(?:(?:last|page)\s+)?(?:updated|mis\s+à\s+jour\s+le|dernière\s+mise\s+à\s+jour)\s*:?\s*" + _DATE + _TIME,
+    r"(?:page\s+)?(?:last\s+)?(?:updated|modified|mis\s+à\s+jour\s+le|dernière\s+mise\s+à\s+jour)\s*(?:on\s+)?:?\s*"
+    + WEEKDAY + _DATE + _TIME,
     re.IGNORECASE,
 )
 _DEFAULTS = (dt.datetime(1904, 1, 1), dt.datetime(1908, 2, 2))
@@ -90,7 +95,7 @@ def _normalize_words(text: str) -> str:
         key = word.rstrip(".").lower()
         if key in _MONTH_WORDS:
             return _MONTH_WORDS[key]
-        return "" if key in ("le", "the", "on", "à", "er") else word
+        return "" if key in ("le", "the", "on", "à", "at", "er") else word
 
     text = re.sub(r"\b(\d{1,2})(?:er|st|nd|rd|th)\b", r"\1", text, flags=re.IGNORECASE)
     text = re.sub(r"(\d)h(\d\d)\b", r"\1:\2", text)
@@ -113,8 +118,11 @@ def _iso_precision(text: str) -> ParsedDate | None:
 def _parse(raw: str) -> tuple[dt.datetime, set[str]] | str:
     """The datetime and the set of fields the text really has, or the reason it failed."""
     text = _normalize_words(raw)
+    # Day first, as European portals write 13/09/2012; but never for year-first (ISO 8601) forms,
+    # which dateutil would read as year-day-month.
+    dayfirst = not re.match(r"\d{4}[-/.]\d", text)
     try:
-        one, two = (dateutil_parser.parse(text, default=d, dayfirst=True) for d in _DEFAULTS)
+        one, two = (dateutil_parser.parse(text, default=d, dayfirst=dayfirst) for d in _DEFAULTS)
     except (ValueError, OverflowError) as exc:
         message = str(exc).split(":")[0]
         if "out of range" in message or "must be in" in message:

@@ -23,8 +23,10 @@ from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 _PUBLISHED_RE = re.compile(
     rf"(?:published|publié\s+le|posted\s+on|date)\s*:?\s*({DATE_TEXT_RE.pattern})", re.IGNORECASE
 )
-_DATE_LINE_RE = re.compile(rf"^\s*({DATE_TEXT_RE.pattern})\s*(?:[|·•]|$)", re.IGNORECASE)
-_BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote")
+# A date line: the date first (after an optional "BRUSSELS," dateline place or a weekday), then
+# nothing, a separator, or the dash of a press release's dateline.
+_DATE_LINE_RE = re.compile(
+    rf"^\s*(?:[A-Z][\w.'’\- ]{{1,40}},\s*)?({DATE_TEXT_RE.pattern})\s*(?:[|·•–—]|-\s|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -82,27 +84,92 @@ def _by_selectors(sel: Selector, selectors: Iterable[str]) -> Selector | None:
     return None
 
 
-def _paragraphs(root: _Element) -> list[str]:
-    out = []
-    for el in root.iter(*_BLOCKS):
-        if any(anc.tag in _BLOCKS for anc in el.iterancestors()):
-            continue  # counted with its block
-        text = drop_boilerplate(clean_text(el.text_content()))
+_BLOCK_TAGS = frozenset({"p", "div", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "td", "section", "article",
+                         "table", "tr", "ul", "ol", "dl", "dd", "dt", "pre", "header", "footer", "aside", "nav",
+                         "form", "figure", "main", "center"})
+_NOT_CONTENT = frozenset({"script", "style", "noscript", "template", "head", "nav", "select", "button", "form",
+                          "iframe", "svg"})
+_LEAD_CLASS = re.compile(r"lead|intro|summary|teaser|standfirst|abstract|chapeau|deck|excerpt", re.I)
+_FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt|em|rem)", re.I)
+_TITLE_SEPARATORS = re.compile(r"\s+[-|–—:]\s+|\s*[|–—]\s*")
+
+
+def _is_block(el: _Element) -> bool:
+    return isinstance(el.tag, str) and el.tag in _BLOCK_TAGS
+
+
+def _linked_or_hidden(el: _Element) -> bool:
+    return any(isinstance(a.tag, str) and a.tag in ("a", *_NOT_CONTENT) for a in (el, *el.iterancestors()))
+
+
+def _block_paragraphs(block: _Element) -> list[str]:
+    """A block's paragraphs: each block child is one (or more), inline runs are split at <br><br>."""
+    out: list[str] = []
+    run: list[str] = []
+    breaks = 0
+
+    def end_run() -> None:
+        text = drop_boilerplate(clean_text(" ".join(run)))
         if text:
             out.append(text)
-    if not out:
-        text = drop_boilerplate(clean_text(root.text_content()))
-        out = [text] if text else []
+        run.clear()
+
+    if block.text and block.text.strip():
+        run.append(block.text)
+    for child in block:
+        if not isinstance(child.tag, str) or child.tag in _NOT_CONTENT:
+            pass
+        elif child.tag == "br":
+            breaks += 1
+            if breaks >= 2:
+                end_run()
+        elif _is_block(child):
+            end_run()
+            out.extend(_block_paragraphs(child))
+        else:
+            if child.tag == "a" and not run:
+                pass  # a bare link between blocks is navigation
+            else:
+                run.append(child.text_content())
+        if child.tail and child.tail.strip():
+            run.append(child.tail)
+            breaks = 0
+        elif isinstance(child.tag, str) and child.tag != "br":
+            breaks = 0
+    end_run()
     return out
 
 
+def _own_text_weight(el: _Element) -> int:
+    """How much running text an element holds itself: its paragraph-like children and its own
+    inline text (text split by <br>s), not what deeper containers hold."""
+    weight = len(fold(el.text or "")) if el.text else 0
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag in _NOT_CONTENT or child.tag == "a":
+            pass
+        elif child.tag in ("p", "blockquote") or (child.tag == "div" and not any(_is_block(g) for g in child)):
+            text = fold(child.text_content())
+            links = sum(len(fold(a.text_content())) for a in child.iter("a"))
+            if len(text) >= 40 and links < len(text) / 2:
+                weight += len(text)
+        elif not _is_block(child):
+            weight += len(fold(child.text_content()))
+        if child.tail:
+            weight += len(fold(child.tail))
+    return weight
+
+
 def _main_block(root: _Element) -> _Element | None:
-    """The element whose own paragraphs hold the most text: the article body."""
+    """The element holding the most running text of its own: the article body."""
     best: tuple[int, _Element] | None = None
-    for el in root.iter("div", "article", "section", "main", "td", "body"):
-        score = sum(len(fold(p.text_content())) for p in el if isinstance(p.tag, str) and p.tag == "p")
-        if score and (best is None or score > best[0]):
-            best = (score, el)
+    for el in root.iter("div", "article", "section", "main", "td", "font", "body", "span"):
+        if _linked_or_hidden(el):
+            continue
+        weight = _own_text_weight(el)
+        if weight and (best is None or weight > best[0]):
+            best = (weight, el)
     return best[1] if best else None
 
 
@@ -115,16 +182,64 @@ def _page_text(root: _Element) -> str:
     return fold(" ".join(pieces))
 
 
+def _prominence(el: _Element) -> int:
+    """How much an element looks like a page's headline: heading level, font size, bold."""
+    heading_scores = {"h1": 100, "h2": 80, "h3": 60, "h4": 40}
+    if el.tag in heading_scores:
+        return heading_scores[el.tag]
+    score = 0
+    for node in (el, *el.iterdescendants()):
+        if not isinstance(node.tag, str):
+            continue
+        size = node.get("size", "")
+        if node.tag == "font" and size:
+            try:
+                number = int(size.lstrip("+")) + (3 if size.startswith("+") else 0)
+            except ValueError:
+                number = 0
+            score = max(score, 15 * number)
+        if m := _FONT_SIZE.search(node.get("style", "")):
+            px = float(m[1]) * {"px": 1.0, "pt": 1.33, "em": 16.0, "rem": 16.0}[m[2].lower()]
+            score = max(score, int(px * 3))
+        if node.tag in ("b", "strong") and fold(node.text_content()) == fold(el.text_content()):
+            score += 10
+    klass = f"{el.get('class', '')} {el.get('id', '')}".lower()
+    if re.search(r"title|headline|heading", klass):
+        score += 40
+    return score
+
+
 def _title_heuristic(root: _Element) -> str:
-    for tag in ("h1", "h2"):
-        for h in root.iter(tag):
-            text = drop_boilerplate(clean_text(h.text_content()))
-            if text:
-                return text
-    title = root.find(".//title")
-    if title is not None:
-        text = clean_text(title.text_content())
-        return re.split(r"\s+[-|–]\s+", text)[-1] if re.search(r"\s[-|–]\s", text) else text
+    """The headline: the visible text that the <title> repeats, else the most prominent text near
+    the top, else the first h1/h2, else the longest part of the <title>."""
+    title_el = root.find(".//title")
+    page_title = fold(title_el.text_content()) if title_el is not None else ""
+    body = root.find(".//body")
+    candidates: list[tuple[int, int, str]] = []  # (score, -position, text)
+    for n, el in enumerate((body if body is not None else root).iter()):
+        if not isinstance(el.tag, str) or el.tag in ("a", "li", "title", "option") or _linked_or_hidden(el):
+            continue
+        if el.tag not in HEADINGS and not any(isinstance(c.tag, str) for c in el) and el.tag not in (
+                "b", "strong", "font", "div", "span", "p", "td"):
+            continue
+        text = drop_boilerplate(clean_text(el.text_content()))
+        heading = el.tag in HEADINGS
+        if not (2 if heading else 8) <= len(text) <= 250 or (not heading and len(text.split()) < 2) \
+                or DATE_TEXT_RE.fullmatch(text):
+            continue
+        if not heading and any(_is_block(c) for c in el):
+            continue  # a container, not a headline
+        if sum(len(fold(a.text_content())) for a in el.iter("a")) >= len(text):
+            continue  # all link: a logo or a site name, not the page's headline
+        in_title = bool(page_title) and fold(text) in page_title
+        score = _prominence(el) + (200 + 100 * len(text) // len(page_title) if in_title else 0)
+        if score:
+            candidates.append((score, -n, text))
+    if candidates:
+        return max(candidates)[2]
+    if page_title:
+        parts = [p for p in _TITLE_SEPARATORS.split(page_title) if p]
+        return max(parts, key=len) if parts else page_title
     return ""
 
 
@@ -149,16 +264,59 @@ def _texts_after(el: _Element, limit: int = 12) -> list[str]:
     return out
 
 
-def _date_line(root: _Element, title: str) -> str:
-    """The date near the title: the first text after the title heading that starts with a date."""
-    heading = next((h for h in root.iter(*HEADINGS) if clean_text(h.text_content()) == title), None)
-    if heading is None:
+def _title_element(root: _Element, title: str) -> _Element | None:
+    """The innermost visible element whose text is the title."""
+    wanted = fold(title)
+    found = None
+    body = root.find(".//body")
+    for el in (body if body is not None else root).iter():
+        if isinstance(el.tag, str) and el.tag not in ("title", "script", "style") and \
+                fold(el.text_content()) == wanted:
+            found = el  # keep descending: the innermost match comes last in document order
+        elif found is not None and el not in set(found.iterdescendants()):
+            break
+    return found
+
+
+def _date_line(title_el: _Element | None) -> str:
+    """The date near the title: the first text after the title that starts with a date."""
+    if title_el is None:
         return ""
-    for piece in _texts_after(heading):
+    for piece in _texts_after(title_el):
         if find_updated_text(piece):
             continue
         if m := _DATE_LINE_RE.match(piece):
             return fold(m.group(1))
+    return ""
+
+
+def _lead(root: _Element, title_el: _Element | None) -> str:
+    """A lead paragraph: a block classed as one (lead, intro, teaser...), or a paragraph that is
+    all bold or italic, after the title."""
+    after_title = title_el is None
+    inside_title = set(title_el.iter()) if title_el is not None else set()
+    for el in root.iter():
+        if not after_title:
+            after_title = el is title_el
+            continue
+        if el in inside_title or not isinstance(el.tag, str) or el.tag not in ("p", "div", "span", "td"):
+            continue
+        if _linked_or_hidden(el):
+            continue
+        text = drop_boilerplate(clean_text(el.text_content()))
+        if not 40 <= len(text) <= 700 or any(_is_block(c) for c in el):
+            continue
+        parent = el.getparent()
+        only_child = parent is not None and len([c for c in parent if isinstance(c.tag, str)]) == 1
+        classes = f"{el.get('class', '')} {el.get('id', '')}"
+        if only_child and parent is not None:
+            classes += f" {parent.get('class', '')} {parent.get('id', '')}"
+        if _LEAD_CLASS.search(classes):
+            return text
+        children = [c for c in el if isinstance(c.tag, str)]
+        if el.tag == "p" and len(children) == 1 and children[0].tag in ("strong", "b", "em", "i") \
+                and fold(children[0].text_content()) == fold(text):
+            return text
     return ""
 
 
@@ -177,7 +335,7 @@ def extract_detail(
                     "selector")
     body_hit = _by_selectors(sel, selectors.get("body", ()))
     if body_hit is not None:
-        out.set("body", "\n\n".join(_paragraphs(body_hit.root)), "selector")
+        out.set("body", "\n\n".join(_block_paragraphs(body_hit.root)), "selector")
 
     ld = _jsonld(sel)
     out.set("title", clean_text(str(ld.get("headline", ""))), "jsonld")
@@ -193,16 +351,22 @@ def extract_detail(
         out.set("date_text", fold(time_attr), "time")
 
     root: _Element = sel.root if isinstance(sel.root, _Element) else parse_html(sel.get())
-    out.set("title", _title_heuristic(root), "heuristic")
+    if not out.title:
+        out.set("title", _title_heuristic(root), "heuristic")
+    title_el = _title_element(root, out.title) if out.title and not (out.date_text and out.summary) else None
     if not out.date_text:
-        out.set("date_text", _date_line(root, out.title), "heuristic")
+        out.set("date_text", _date_line(title_el), "heuristic")
     text = _page_text(root) if not (out.date_text and out.updated_text) else ""
     if not out.date_text and (m := _PUBLISHED_RE.search(text)):
         out.set("date_text", fold(m.group(1)), "heuristic")
     if not out.updated_text:
         out.set("updated_text", find_updated_text(text) or "", "heuristic")
+    if not out.summary:
+        out.set("summary", _lead(root, title_el), "heuristic")
     if not out.body and (block := _main_block(root)) is not None:
-        paras = [p for p in _paragraphs(block) if p not in (out.title, out.date_text) and not find_updated_text(p)]
+        skip = {fold(x) for x in (out.title, out.date_text) if x}
+        paras = [p for p in _block_paragraphs(block) if fold(p) not in skip and not find_updated_text(p)
+                 and not _DATE_LINE_RE.fullmatch(p)]
         out.set("body", "\n\n".join(paras), "heuristic")
     out.language = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "").lower()[:2]
     return out
