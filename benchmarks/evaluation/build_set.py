@@ -141,6 +141,24 @@ def detail_divsoup(item: Item) -> str:
 """
 
 
+def detail_kicker_date(item: Item) -> str:
+    start, _ = days(item)
+    when = f"{start:%A} {start.day} {start:%B %Y}"
+    paras = "\n".join(f"<p>{e(p)}</p>" for p in item.paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>NATO | News</title></head>
+<body><div class="top">{NAV}<form action="/search"><input name="q"><button>Search</button></form></div>
+<div class="breadcrumb"><a href="/">Home</a> › <a href="/news/">News</a></div>
+<div class="article"><div class="kicker"><span class="category">Defence education</span> <span class="when">{when}</span></div>
+<h1 class="headline">{e(item.title)}</h1>
+<h2 class="standfirst">{e(item.summary)}</h2>
+<div class="article-body">{paras}</div>
+<div class="article-foot">Last update: {updated(item):%d.%m.%Y %H:%M}</div></div>
+<div class="more"><h3>More news</h3><ul><li><a href="/n1">Chicago Summit declaration</a> 20 May 2012</li>
+<li><a href="/n2">Partners and Allies meet in Brussels</a> 18 May 2012</li></ul></div></body></html>
+"""
+
+
 def detail_jsonld_only(item: Item) -> str:
     start, _ = days(item)
     data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": item.title,
@@ -212,7 +230,7 @@ def detail_press_release(item: Item) -> str:
 DETAIL_MARKUPS = {
     "nato2012": detail_nato2012, "html5": detail_html5, "table": detail_table, "divsoup": detail_divsoup,
     "jsonld-only-date": detail_jsonld_only, "published-only-date": detail_published_only,
-    "wordpress": detail_wordpress, "press-release": detail_press_release,
+    "wordpress": detail_wordpress, "press-release": detail_press_release, "kicker-date": detail_kicker_date,
 }
 
 
@@ -220,7 +238,7 @@ def detail_truth(markup: str, item: Item) -> dict[str, Any]:
     label = truth(item)
     if markup == "jsonld-only-date":
         label["date_end"] = None  # JSON-LD has one datePublished: a range's end is not on the page
-    if markup in ("published-only-date", "wordpress", "press-release"):
+    if markup in ("published-only-date", "wordpress", "press-release", "kicker-date"):
         label["date_end"] = None  # "Published 13 September 2012": the first day only
     return label
 
@@ -283,12 +301,53 @@ def listing_divsoup(sections: list[tuple[str, list[Item]]]) -> str:
             "</body></html>")
 
 
+def listing_flat_headings(sections: list[tuple[str, list[Item]]]) -> str:
+    out = []
+    for heading, items in sections:
+        out.append(f"<h2>{e(heading)}</h2>")
+        for item in items:
+            start, end = days(item)
+            when = f"{start:%d %B %Y}" + (f" to {end:%d %B %Y}" if end else "")
+            out.append(f'<h3><a href="{url_of(item)}">{e(item.title)}</a></h3>\n<p class="d">{when}</p>\n<p>{e(item.summary)}</p>')
+    return ("<html><head><title>News</title></head><body><div id='menu'>" + NAV + "</div><div id='main'>"
+            + "\n".join(out) + "<p class='pager'><a href='?page=2'>Older news</a></p></div></body></html>")
+
+
+def listing_two_row_table(sections: list[tuple[str, list[Item]]]) -> str:
+    out = []
+    for heading, items in sections:
+        out.append(f'<tr><td colspan="2" class="hdr"><b>{e(heading)}</b></td></tr>')
+        for item in items:
+            start, end = days(item)
+            when = f"{start:%d.%m.%Y}" + (f" - {end:%d.%m.%Y}" if end else "")
+            out.append(f'<tr><td class="c1">{when}</td><td class="c2"><a href="{url_of(item)}">{e(item.title)}</a></td></tr>'
+                       f'<tr><td></td><td class="c3">{e(item.summary)}</td></tr>')
+    return ("<html><head><title>Press</title></head><body><table>" + "\n".join(out) + "</table></body></html>")
+
+
+def listing_posted_on(sections: list[tuple[str, list[Item]]]) -> str:
+    out = []
+    for heading, items in sections:
+        out.append(f'<div class="block"><font size="3" color="#036"><b>{e(heading)}</b></font><ul class="posts">')
+        for item in items:
+            start, end = days(item)
+            when = f"{start:%B} {start.day}, {start:%Y}" + (f" - {end:%B} {end.day}, {end:%Y}" if end else "")
+            out.append(f'<li class="post"><a class="t" href="{url_of(item)}">{e(item.title)}</a>'
+                       f'<div class="m">Posted by the Press Office on {when}</div>'
+                       f'<div class="x">{e(item.summary)}</div>'
+                       f'<a href="{url_of(item)}" class="more">Continue reading →</a></li>')
+        out.append("</ul></div>")
+    return ("<!DOCTYPE html><html><head><title>Blog</title></head><body><nav>" + NAV + "</nav>"
+            + "\n".join(out) + "</body></html>")
+
+
 def url_of(item: Item) -> str:
     return "/cps/en/natolive/" + item.key.replace("/", "-").lower() + ".htm"
 
 
 LISTING_MARKUPS = {"table": listing_table, "html5": listing_html5, "flat-paragraphs": listing_flat,
-                   "divsoup": listing_divsoup}
+                   "divsoup": listing_divsoup, "flat-headings": listing_flat_headings,
+                   "two-row-table": listing_two_row_table, "posted-on": listing_posted_on}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,18 +50,20 @@ _DASH = r"\s*[-–—]\s*"
 WEEKDAY = (r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+"
            r"|(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche),?\s+)?")
 # A date, a range of dates, an open range with a trailing dash, or a range of days in one month.
+_RANGE_TO = rf"(?:{_DASH}|\s+(?:to|au|until|jusqu'au)\s+)"
 DATE_TEXT_RE = re.compile(
-    rf"(?<![\w-])(?:[0-3]?\d{_DASH}{_DATE}|{_DATE}{_TIME}(?:{_DASH}{_DATE}|\s+[-–—](?!\s*\w))?)(?![\w])",
+    rf"(?<![\w-])(?:[0-3]?\d{_DASH}{_DATE}|{_DATE}{_TIME}(?:{_RANGE_TO}{_DATE}|\s+[-–—](?!\s*\w))?)(?![\w])",
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[^\W\d_]+\.?", re.UNICODE)
 _UPDATED_LABEL_RE = re.compile(
-    r"^\s*(?:page\s+)?(?:last\s+)?(?:updated|modified|mis\s+à\s+jour(?:\s+le)?|dernière\s+mise\s+à\s+jour"
+    r"^\s*(?:page\s+)?(?:last\s+)?(?:update[ds]?|modified|revised|mis\s+à\s+jour(?:\s+le)?|dernière\s+mise\s+à\s+jour"
     r"|published|publié(?:\s+le)?|posted(?:\s+on)?)\s*(?:on\s+)?:?\s*",
     re.IGNORECASE,
 )
 UPDATED_LINE_RE = re.compile(
-    r"(?:page\s+)?(?:last\s+)?(?:updated|modified|mis\s+à\s+jour\s+le|dernière\s+mise\s+à\s+jour)\s*(?:on\s+)?:?\s*"
+    r"(?:page\s+)?(?:last\s+)?(?:update[ds]?|modified|revised|mis\s+à\s+jour\s+le|dernière\s+mise\s+à\s+jour)"
+    r"\s*(?:on\s+)?:?\s*"
     + WEEKDAY + _DATE + _TIME,
     re.IGNORECASE,
 )

@@ -11,12 +11,13 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Any
 
 from lxml.etree import _Element
 from parsel import Selector
 
-from portalscraper.extract.dates import DATE_TEXT_RE, find_updated_text
+from portalscraper.extract.dates import DATE_TEXT_RE, WEEKDAY, find_updated_text
 from portalscraper.extract.listing import HEADINGS, parse_html
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 
@@ -26,7 +27,7 @@ _PUBLISHED_RE = re.compile(
 # A date line: the date first (after an optional "BRUSSELS," dateline place or a weekday), then
 # nothing, a separator, or the dash of a press release's dateline.
 _DATE_LINE_RE = re.compile(
-    rf"^\s*(?:[A-Z][\w.'’\- ]{{1,40}},\s*)?({DATE_TEXT_RE.pattern})\s*(?:[|·•–—]|-\s|$)", re.IGNORECASE)
+    rf"^\s*(?:[A-Z][\w.'’\- ]{{1,40}},\s*)?{WEEKDAY}({DATE_TEXT_RE.pattern})\s*(?:[|·•–—]|-\s|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -278,11 +279,37 @@ def _title_element(root: _Element, title: str) -> _Element | None:
     return found
 
 
+def _texts_before(el: _Element, limit: int = 6) -> list[str]:
+    """Text pieces before `el` in document order, nearest first."""
+    pieces: list[str] = []
+    for node in el.getroottree().iter():
+        if node is el:
+            break
+        if not isinstance(node.tag, str) or node.tag in ("script", "style", "title", "head"):
+            continue
+        if el in set(node.iterdescendants()):
+            if node.text and node.text.strip():
+                pieces.append(fold(node.text))
+            continue
+        for piece in (node.text, node.tail):
+            if piece and piece.strip():
+                pieces.append(fold(piece))
+    return pieces[::-1][:limit]
+
+
 def _date_line(title_el: _Element | None) -> str:
-    """The date near the title: the first text after the title that starts with a date."""
+    """The date near the title: the first text after the title that starts with a date, else the
+    nearest one before it (a kicker line above the headline)."""
     if title_el is None:
         return ""
+    after: list[str] = []
     for piece in _texts_after(title_el):
+        after.append(piece)
+        if sum(len(p) > 150 for p in after) >= 2:
+            break  # into the body: a date past its start is some other item's
+    before = _texts_before(title_el)
+    nearest_first = [p for pair in zip_longest(after, before) for p in pair if p is not None]
+    for piece in nearest_first:
         if find_updated_text(piece):
             continue
         if m := _DATE_LINE_RE.match(piece):
@@ -299,7 +326,8 @@ def _lead(root: _Element, title_el: _Element | None) -> str:
         if not after_title:
             after_title = el is title_el
             continue
-        if el in inside_title or not isinstance(el.tag, str) or el.tag not in ("p", "div", "span", "td"):
+        if el in inside_title or not isinstance(el.tag, str) or el.tag not in ("p", "div", "span", "td", "h2",
+                                                                               "h3", "h4"):
             continue
         if _linked_or_hidden(el):
             continue

@@ -107,9 +107,10 @@ def extract_listing(
     entries: list[ListingEntry] = []
     counters: dict[str, int] = {}
     order = {el: n for n, el in enumerate(root.iter())}
+    heading_at = {n for n, _, _ in headings}
     for box in sorted(containers, key=order.__getitem__):
         url, k = containers[box]
-        entry = _entry(box, url, k, key, page_url)
+        entry = _entry(box, url, k, key, page_url, lambda el: order.get(el) in heading_at)
         if entry is None:
             continue
         title, date_text, summary = entry
@@ -135,7 +136,8 @@ def _grow(a: _Element, keys_under: dict[_Element, set[str]], item_links: set[_El
 
 
 def _entry(
-    box: _Element, url: str, k: str, key: Callable[[str], str], page_url: str
+    box: _Element, url: str, k: str, key: Callable[[str], str], page_url: str,
+    is_heading: Callable[[_Element], bool] = lambda el: False,
 ) -> tuple[str, str | None, str] | None:
     own_links = [a for a in box.iter("a") if a.get("href") and key(_absolute(a.get("href", ""), page_url)) == k]
     title_el = _title_element(own_links)
@@ -146,21 +148,57 @@ def _entry(
     skip = set(box.iter("a")) | {title_el}
     date_text: str | None = None
     date_el = next(box.iter("time"), None)
-    if date_el is not None and (found := DATE_TEXT_RE.search(fold(date_el.text_content()))):
-        date_text = found.group(0).strip()
+    if date_el is not None and (in_time := DATE_TEXT_RE.search(fold(date_el.text_content()))):
+        date_text = in_time.group(0).strip()
         skip.add(date_el)
-    rest: list[str] = []
-    for chunk, _ in _chunks(box, skip):
-        piece = fold(chunk)
-        if date_text is None and (m := _DATE_AT_START.match(piece)):
-            date_text = fold(m.group(1))
-            piece = piece[m.end() :].lstrip(" -|·•:)]")
-        rest.append(piece)
+    pieces = [fold(chunk) for chunk, _ in _chunks(box, skip)]
+    found, rest = _date_and_rest(pieces, date_text)
+    if found is None or not any(rest):  # the block alone is not the whole item: look past it
+        found, rest = _date_and_rest(pieces + _pieces_after(box, own_links, is_heading), date_text)
+    date_text = found
     summary = drop_boilerplate(clean_text(" ".join(rest)))
     headed = any(anc.tag in HEADINGS for anc in title_el.iterancestors())
     if not title or (date_text is None and not summary and not headed):
         return None
     return title, date_text, summary
+
+
+def _date_and_rest(pieces: list[str], date_text: str | None) -> tuple[str | None, list[str]]:
+    """The entry's date (from a piece that starts with one, else from a short line holding one)
+    and the pieces left for the summary."""
+    rest: list[str] = []
+    for piece in pieces:
+        if date_text is None and (m := _DATE_AT_START.match(piece)):
+            date_text = fold(m.group(1))
+            piece = piece[m.end() :].lstrip(" -|·•:)]")
+        rest.append(piece)
+    if date_text is None:  # a date inside a short line: "Posted by the press office on 13 September 2012"
+        for n, piece in enumerate(rest):
+            if len(piece) <= 80 and (m := DATE_TEXT_RE.search(piece)):
+                date_text = fold(m.group(0))
+                rest[n] = ""
+                break
+    return date_text, rest
+
+
+def _pieces_after(box: _Element, own_links: list[_Element], is_heading: Callable[[_Element], bool]) -> list[str]:
+    """Texts that follow an item's block among its siblings, up to the next item, heading or link:
+    the date and summary of flat lists (`<h3><a/></h3><p>date</p><p>summary</p><h3>...`) and of
+    items spread over two table rows."""
+    out = [fold(box.tail)] if box.tail and box.tail.strip() else []
+    own = set(own_links)
+    for sib in box.itersiblings():
+        if not isinstance(sib.tag, str):
+            continue
+        if sib.tag in HEADINGS or sib.tag == "hr" or any(is_heading(x) for x in sib.iter()) or \
+                any(a not in own for a in sib.iter("a")):
+            break
+        out.extend(fold(chunk) for chunk, _ in _chunks(sib, own))
+        if sib.tail and sib.tail.strip():
+            out.append(fold(sib.tail))
+        if len(out) > 6:
+            break
+    return out
 
 
 def _title_element(own_links: list[_Element]) -> _Element | None:
