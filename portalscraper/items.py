@@ -36,6 +36,7 @@ class Record:
     http_etag: str | None = None  # the item page's validators, for conditional requests next time
     http_last_modified: str | None = None
     listing_hash: str | None = None  # hash of the listing entry the record was made from
+    page_fetched: bool = False  # the item page answered this crawl (200 or 304): settles earlier failures
 
 
 @dataclass
@@ -52,6 +53,21 @@ class Appearance:
     seen_at: str | None = None
 
 
+@dataclass
+class FetchFailure:
+    """A page the crawl could not fetch, after its retries, and why. Item pages are tried again by
+    the next run; `counted` is False for pages skipped by policy (robots.txt, another host)."""
+
+    url: str
+    kind: str  # "item" or "listing"
+    reason: str  # "HTTP 503 Service Unavailable", "TimeoutError: ...", "forbidden by robots.txt"
+    status: int | None = None  # the HTTP status, when there was a response
+    record_id: str | None = None
+    listing: dict[str, Any] | None = None  # an item's listing entry, to retry it with
+    counted: bool = True
+    failed_at: str | None = None
+
+
 # The record shape as exported (the archive's columns, JSON Lines keys, feed exports).
 RECORD_FIELDS: tuple[str, ...] = (
     "id", "portal", "section", "kind", "title", "url", "language", "date_text", "date_start",
@@ -63,7 +79,7 @@ CONTENT_FIELDS: tuple[str, ...] = ("title", "date_text", "updated_text", "summar
 
 
 # The bookkeeping fields, stored in the archive only.
-STATE_FIELDS: tuple[str, ...] = ("http_etag", "http_last_modified", "listing_hash")
+STATE_FIELDS: tuple[str, ...] = ("http_etag", "http_last_modified", "listing_hash", "page_fetched")
 
 
 def record_row(record: Record) -> dict[str, Any]:

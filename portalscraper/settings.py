@@ -23,6 +23,17 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_TIMES = 3
+# Retries back off (0.5 s, 1 s, 2 s ... at most 30 s) and honour Retry-After on 429 and 503;
+# a server asking for more than RETRY_AFTER_MAX seconds is left for the next run.
+RETRY_BACKOFF_BASE = 0.5
+RETRY_BACKOFF_MAX = 30.0
+RETRY_AFTER_MAX = 120.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "portalscraper.middlewares.BackoffRetryMiddleware": 550,
+    # Below HttpCompressionMiddleware (590): sees bodies already decompressed.
+    "portalscraper.middlewares.EncodingRepairMiddleware": 580,
+}
 # Loopback (replica, local mirror): no delay, no throttle, this much concurrency per host.
 PORTAL_LOOPBACK_FULL_SPEED = True
 PORTAL_LOOPBACK_CONCURRENCY = 16

@@ -150,12 +150,25 @@ def test_error_rate_above_threshold(start_replica: Callable[..., Replica], crawl
     errors, requests, rate, failed, exit_code = rows(
         db, "SELECT errors, requests, error_rate, item_pages_failed, exit_code FROM crawls")[0]
     assert (errors, failed, exit_code) == (5, 5, EXIT_ERROR_RATE) and rate == round(5 / requests, 4)
-    # The failed items are kept from their listing; nothing is lost.
-    assert rows(db, "SELECT count(*) FROM records WHERE url LIKE '%news_1000__.htm' AND body = ''") == [(5,)]
-    # Raise the threshold and the same crawl is fine.
+    # Each failed page is listed with its reason and its listing entry; nothing half-made is archived.
+    failures = rows(db, "SELECT url, reason, status, json_extract(listing, '$.title') IS NOT NULL, resolved_crawl_id "
+                        "FROM failures ORDER BY url")
+    assert [f[1:] for f in failures] == [("HTTP 404 Not Found", 404, 1, None)] * 5
+    broken = [f"https://www.nato.int/cps/en/natohq/news_1000{n:02d}.htm" for n in range(5)]
+    marks = ", ".join("?" for _ in broken)
+    assert rows(db, f"SELECT count(*) FROM records WHERE url IN ({marks})", *broken) == [(0,)]
+    assert rows(db, f"SELECT count(*) FROM appearances WHERE url IN ({marks})", *broken) == [(5,)]
+    # Raise the threshold and the same crawl is fine; the pages are asked for again, and fail again.
     result = run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "",
                      "-s", "CRAWL_MAX_ERROR_RATE=0.5", "--log-level", "CRITICAL", cwd=tmp_path, check=False)
     assert result.returncode == 0
+    assert rows(db, "SELECT crawl_id, count(*) FROM failures GROUP BY crawl_id") == [(1, 5), (2, 5)]
+    # Once the pages answer, the failures are settled and the items archived.
+    server.change(*({"op": "break", "key": f"news_1000{n:02d}", "status": 0} for n in range(5)))
+    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "", "--log-level",
+            "WARNING", cwd=tmp_path)
+    assert rows(db, "SELECT count(*) FROM failures WHERE resolved_crawl_id = 3") == [(10,)]
+    assert rows(db, f"SELECT count(*) FROM records WHERE url IN ({marks}) AND body != ''", *broken) == [(5,)]
 
 
 def test_verdict_order_and_drift_rules() -> None:

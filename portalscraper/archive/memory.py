@@ -107,6 +107,22 @@ class ArchiveMemory:
         record["provenance"] = json.loads(record["provenance"]) if record.get("provenance") else {}
         return record
 
+    def unresolved_failures(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Pages of this portal that earlier crawls could not fetch and no crawl has fetched since:
+        (kind, url, listing entry), latest first, one per URL. Pages skipped by policy are not here."""
+        if self._conn is None or not self._has_table("failures"):
+            return []
+        rows = self._conn.execute(
+            "SELECT kind, url, listing FROM failures WHERE resolved_crawl_id IS NULL AND counted = 1 "
+            "AND crawl_id IN (SELECT id FROM crawls WHERE portal = ?) ORDER BY id DESC", [self.portal])
+        seen: set[str] = set()
+        out = []
+        for kind, url, listing in rows:
+            if url not in seen:
+                seen.add(url)
+                out.append((kind, url, json.loads(listing) if listing else {}))
+        return out
+
     def last_complete_pass(self, spider: str, language: str) -> dt.datetime | None:
         """When the latest finished complete pass of this spider and language started."""
         if self._conn is None or not self._has_table("crawls"):

@@ -45,13 +45,17 @@ _CRAWL_COLUMNS: dict[str, type] = {
     "records": int, "records_new": int, "records_changed": int, "records_unchanged": int, "records_gone": int,
     "appearances": int, "rejects": int, "duplicates": int, "requests": int, "responses": int, "bytes": int,
     "item_pages_fetched": int, "item_pages_not_modified": int, "item_pages_failed": int, "errors": int,
-    "error_rate": float, "sections": str, "fill_rates": str, "duration_s": float, "pid": int,
+    "error_rate": float, "failures": int, "sections": str, "fill_rates": str, "duration_s": float, "pid": int,
+}
+_FAILURE_COLUMNS: dict[str, type] = {
+    "id": int, "crawl_id": int, "url": str, "record_id": str, "kind": str, "reason": str, "status": int,
+    "counted": int, "listing": str, "failed_at": str, "resolved_crawl_id": int,
 }
 _REJECT_COLUMNS: dict[str, type] = {
     "id": int, "crawl_id": int, "record_id": str, "url": str, "reason": str, "raw": str, "rejected_at": str,
 }
 _TABLES = {"crawls": _CRAWL_COLUMNS, "records": _RECORD_COLUMNS, "record_versions": _VERSION_COLUMNS,
-           "appearances": _APPEARANCE_COLUMNS, "rejects": _REJECT_COLUMNS}
+           "appearances": _APPEARANCE_COLUMNS, "rejects": _REJECT_COLUMNS, "failures": _FAILURE_COLUMNS}
 # What changed in each crawl, one row per record and change: SELECT * FROM changes WHERE crawl_id = 7
 _CHANGES_VIEW = """
 SELECT first_crawl_id AS crawl_id, 'new' AS change, id AS record_id, title, url FROM records
@@ -114,6 +118,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             "record_versions": [["record_id"], ["replaced_in_crawl_id"]],
             "appearances": [["record_id"], ["crawl_id", "section"]],
             "rejects": [["crawl_id"]],
+            "failures": [["crawl_id"], ["record_id"], ["resolved_crawl_id"]],
         }
         for table_name, column_sets in indexes.items():
             for index_columns in column_sets:
@@ -158,7 +163,8 @@ def _versions_sql(count: int) -> str:
     )
 
 
-_COUNTS = ("records", "records_new", "records_changed", "records_unchanged", "records_gone", "appearances", "rejects")
+_COUNTS = ("records", "records_new", "records_changed", "records_unchanged", "records_gone", "appearances", "rejects",
+           "failures")
 
 
 class SQLiteArchive:
@@ -179,6 +185,8 @@ class SQLiteArchive:
         self._records: list[tuple[Any, ...]] = []
         self._appearances: list[dict[str, Any]] = []
         self._rejects: list[dict[str, Any]] = []
+        self._failures: list[dict[str, Any]] = []
+        self._fetched: list[str] = []  # ids of records whose page answered: their failures are settled
         self._last_flush = time.monotonic()
         self._upsert = _upsert_sql()
         self.counts = dict.fromkeys(_COUNTS, 0)
@@ -236,6 +244,16 @@ class SQLiteArchive:
             self._save_counts()
         return cursor.rowcount
 
+    def settle_listing_failures(self) -> int:
+        """After a complete pass every listing page answered: earlier listing failures are settled."""
+        self.flush()
+        with self.db.conn:
+            cursor = self.db.execute(
+                "UPDATE failures SET resolved_crawl_id = ? WHERE resolved_crawl_id IS NULL AND kind = 'listing' "
+                "AND crawl_id IN (SELECT id FROM crawls WHERE portal = (SELECT portal FROM crawls WHERE id = ?))",
+                [self.crawl_id, self.crawl_id])
+        return cursor.rowcount
+
     def crawl_profile(self, crawl_id: int | None = None) -> dict[str, Any]:
         """Items per section (from appearances) and field fill rates (of the records seen) in one crawl."""
         crawl_id = crawl_id or self.crawl_id
@@ -271,6 +289,19 @@ class SQLiteArchive:
         values = [json.dumps(row[c], ensure_ascii=False) if c == "provenance" else row.get(c) for c in RECORD_FIELDS]
         self._records.append((*values, now, now, self.crawl_id, self.crawl_id, now, self.crawl_id,
                               state.get("http_etag"), state.get("http_last_modified"), state.get("listing_hash")))
+        if state.get("page_fetched"):
+            self._fetched.append(row["id"])
+        self._maybe_flush()
+
+    def add_failure(self, row: Mapping[str, Any]) -> None:
+        """Buffer a page that could not be fetched (see items.FetchFailure)."""
+        listing = row.get("listing")
+        self._failures.append({
+            "crawl_id": self.crawl_id, "url": row["url"], "record_id": row.get("record_id"), "kind": row["kind"],
+            "reason": row["reason"], "status": row.get("status"), "counted": int(bool(row.get("counted", True))),
+            "listing": json.dumps(listing, ensure_ascii=False) if listing else None,
+            "failed_at": row.get("failed_at") or utc_now(),
+        })
         self._maybe_flush()
 
     def add_appearance(self, row: Mapping[str, Any]) -> None:
@@ -285,17 +316,18 @@ class SQLiteArchive:
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
-        pending = len(self._records) + len(self._appearances) + len(self._rejects)
+        pending = len(self._records) + len(self._appearances) + len(self._rejects) + len(self._failures)
         if pending >= self.batch_size or time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
 
     def flush(self) -> None:
         """Commit everything buffered, the versions it replaces and the running counts, in one transaction."""
         self._last_flush = time.monotonic()
-        if not (self._records or self._appearances or self._rejects):
+        if not (self._records or self._appearances or self._rejects or self._failures):
             return
-        records, appearances, rejects = self._records, self._appearances, self._rejects
-        self._records, self._appearances, self._rejects = [], [], []
+        records, appearances, rejects, failures = self._records, self._appearances, self._rejects, self._failures
+        fetched = self._fetched
+        self._records, self._appearances, self._rejects, self._failures, self._fetched = [], [], [], [], []
         counts = dict(self.counts)
         try:
             with self.db.conn:
@@ -311,8 +343,16 @@ class SQLiteArchive:
                     self.counts["appearances"] += self.db.conn.total_changes - before
                 if rejects:
                     self.db.table("rejects").insert_all(rejects)
+                if failures:
+                    self.db.table("failures").insert_all(failures)
+                for start in range(0, len(fetched), 500):  # pages that answered settle their failures
+                    chunk = fetched[start : start + 500]
+                    self.db.execute(
+                        f"UPDATE failures SET resolved_crawl_id = ? WHERE resolved_crawl_id IS NULL AND kind = 'item' "
+                        f"AND record_id IN ({', '.join('?' for _ in chunk)})", [self.crawl_id, *chunk])
                 self.counts["records"] += len(records)
                 self.counts["rejects"] += len(rejects)
+                self.counts["failures"] += len(failures)
                 self._save_counts()
         except BaseException:
             self.counts = counts  # the transaction was rolled back: so are its counts

@@ -15,7 +15,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 
 from portalscraper.archive import ArchiveError, ArchiveLock, JsonLinesWriter, SQLiteArchive, export, open_database
 from portalscraper.health import EXIT_LOCKED, drift_alarms, verdict
-from portalscraper.items import Appearance, Record, record_row, record_state
+from portalscraper.items import Appearance, FetchFailure, Record, record_row, record_state
 from portalscraper.pipelines.validate import RecordRejected
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,8 @@ class SQLiteArchivePipeline:
             self.archive.add_record(record_row(item), record_state(item))
         elif isinstance(item, Appearance):
             self.archive.add_appearance(asdict(item))
+        elif isinstance(item, FetchFailure):
+            self.archive.add_failure(asdict(item))
         return item
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
@@ -138,6 +140,7 @@ class SQLiteArchivePipeline:
             gone = archive.mark_gone(getattr(spider, "portal", spider.name), getattr(spider, "lang", "en"))
             if gone:
                 logger.info("%d archived records are listed no more: marked gone", gone)
+            archive.settle_listing_failures()
         profile = archive.crawl_profile()
         values["sections"] = json.dumps(profile["sections"], ensure_ascii=False)
         values["fill_rates"] = json.dumps({**profile["fill_rates"], "records_seen": profile["records_seen"]})

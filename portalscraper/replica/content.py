@@ -282,10 +282,13 @@ class Portal:
             status = change.get("status", 500)
             if self.get(key) is None:
                 raise ChangeError(f"no item {key!r} to break")
-            if not isinstance(status, int) or not 400 <= status <= 599:
-                raise ChangeError(f"a broken page answers an HTTP error status (400-599), not {status!r}")
+            if not isinstance(status, int) or not (400 <= status <= 599 or status == 0):
+                raise ChangeError(f"a broken page answers an HTTP error status (400-599; 0 mends it), not {status!r}")
             with self._lock:
-                self.broken[key] = status
+                if status:
+                    self.broken[key] = status
+                else:
+                    self.broken.pop(key, None)
             return key
         if op == "hide":
             block = str(change.get("block", ""))

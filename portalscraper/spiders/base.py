@@ -6,13 +6,16 @@ import datetime as dt
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import asdict
+from http import HTTPStatus
 from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from portalscraper.archive.memory import ArchiveMemory, http_date, listing_hash
@@ -20,7 +23,7 @@ from portalscraper.extract.dates import parse_date, parse_date_range
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.listing import ListingEntry, extract_listing
 from portalscraper.extract.urls import canonical_url, language, page_kind, record_id
-from portalscraper.items import Appearance, Record
+from portalscraper.items import Appearance, FetchFailure, Record
 from portalscraper.profiles import Profile, load_profile
 
 
@@ -58,6 +61,28 @@ def _flag(value: Any, name: str) -> bool:
     if text in ("", "0", "false", "no", "off"):
         return False
     raise SpiderArgumentError(f"{name} must be true or false, not {value!r}")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
+    """Why a request finally failed: (reason, HTTP status or None, counted as an error)."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        response = exc.response
+        phrase = HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
+        return f"HTTP {response.status} {phrase}".strip(), response.status, True
+    message = failure.getErrorMessage()
+    if isinstance(exc, IgnoreRequest):
+        lowered = message.lower()
+        if "robots.txt" in lowered:
+            return "forbidden by robots.txt", None, False
+        if "offsite" in lowered:
+            return f"redirected to another site, not followed ({message})", None, False
+        return message or "ignored", None, True
+    return f"{type(exc).__name__}: {message}"[:500], None, True
 
 
 def is_loopback(url: str) -> bool:
@@ -160,6 +185,10 @@ class PortalSpider(scrapy.Spider):
         self.incremental = settings.getbool("PORTAL_INCREMENTAL")
         if self.incremental:
             self.memory = ArchiveMemory(settings.get("ARCHIVE_SQLITE_PATH"), self.portal, self.crawl_id)
+        self.failed_before = self.memory.unresolved_failures()
+        if not self.full and any(kind == "listing" for kind, _, _ in self.failed_before):
+            self.full = True
+            self.logger.info("Complete pass: listing pages failed last time, so some items were never seen")
         if not self.full:
             last = self.memory.last_complete_pass(self.name, self.lang) if self.incremental else None
             days = settings.getfloat("PORTAL_FULL_PASS_DAYS")
@@ -222,12 +251,29 @@ class PortalSpider(scrapy.Spider):
             return []
         return extract_listing(response.selector.root, response.url, self.is_item_url, self.canonical)
 
-    def listing_failed(self, failure: Failure) -> None:
+    def retry_failed_items(self) -> Iterator[scrapy.Request]:
+        """Item pages earlier runs could not fetch, asked for again (once per crawl, like any item)."""
+        for kind, url, listing in self.failed_before:
+            rid = listing.get("record_id")
+            if kind != "item" or not rid or rid in self.requested:
+                continue
+            self.requested.add(rid)
+            self.crawler.stats.inc_value("portal/item_page_retried_from_earlier_run")
+            yield scrapy.Request(url, self.parse_item, errback=self.item_failed, cb_kwargs={"listing": listing},
+                                 meta={"listing": listing, "handle_httpstatus_list": [304]})
+
+    def listing_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """A listing page could not be fetched: the crawl goes on, but is no complete pass."""
-        self.listing_failures += 1
-        self.crawler.stats.inc_value("portal/listing_failed")
-        self.logger.error("Listing page failed: %s (%s)", failure.request.url,  # type: ignore[attr-defined]
-                          failure.getErrorMessage())
+        url = failure.request.url  # type: ignore[attr-defined]
+        reason, status, counted = describe_failure(failure)
+        if counted:
+            self.listing_failures += 1
+            self.crawler.stats.inc_value("portal/listing_failed")
+            self.logger.error("Listing page failed: %s (%s)", url, reason)
+        else:
+            self.crawler.stats.inc_value("portal/listing_skipped")
+            self.logger.info("Listing page skipped: %s (%s)", url, reason)
+        yield FetchFailure(url, "listing", reason, status, counted=counted, failed_at=_now())
 
     @staticmethod
     def entry_hash(entry: ListingEntry) -> str:
@@ -272,31 +318,42 @@ class PortalSpider(scrapy.Spider):
         stats = self.crawler.stats
         if response.status == 304:
             stats.inc_value("portal/item_page_not_modified")
-            yield self.archived_record(response.url, listing)
+            record = self.archived_record(response.url, listing)
+            record.page_fetched = True
+            yield record
             return
         stats.inc_value("portal/item_page_fetched")
         stats.inc_value("portal/item_page_bytes", len(response.body))
         if not isinstance(response, TextResponse):
             self.logger.warning("Not an HTML page, kept from its listing only: %s", response.url)
-            yield self.make_record(response.url, listing, None)
+            record = self.make_record(response.url, listing, None)
+            record.page_fetched = True
+            yield record
             return
         fields = extract_detail(response.selector, self.profile.selectors)
         record = self.make_record(response.url, listing, asdict(fields))
+        record.page_fetched = True
         etag = response.headers.get("ETag")
         record.http_etag = etag.decode("latin-1") if etag else None
         modified = response.headers.get("Last-Modified")
         record.http_last_modified = http_date(modified.decode("latin-1")) if modified else None
         yield record
 
-    def item_failed(self, failure: Failure) -> Iterator[Record]:
-        """The item page could not be fetched: keep the archived record, else what its listing said."""
+    def item_failed(self, failure: Failure) -> Iterator[Record | FetchFailure]:
+        """The item page could not be fetched: the failure is recorded (the next run tries again), and
+        an item archived before is still seen, as archived. A new item waits for a fetch that works:
+        its listing entry is kept in the failure and in its appearance."""
         request = failure.request  # type: ignore[attr-defined]
         listing = request.meta["listing"]
-        self.crawler.stats.inc_value("portal/item_page_failed")
+        reason, status, counted = describe_failure(failure)
+        self.crawler.stats.inc_value("portal/item_page_failed" if counted else "portal/item_page_skipped")
         archived = self.memory.record(listing["record_id"])
-        self.logger.error("Item page failed, kept from the %s: %s (%s)", "archive" if archived else "listing only",
-                          request.url, failure.getErrorMessage())
-        yield self.archived_record(request.url, listing) if archived else self.make_record(request.url, listing, None)
+        log = self.logger.error if counted else self.logger.info
+        log("Item page %s, %s: %s (%s)", "failed" if counted else "skipped",
+            "kept as archived" if archived else "to be tried again next run", request.url, reason)
+        yield FetchFailure(request.url, "item", reason, status, listing["record_id"], listing, counted, _now())
+        if archived:
+            yield self.archived_record(request.url, listing)
 
     def archived_record(self, url: str, listing: dict[str, Any]) -> Record:
         """The archived record of an item whose page did not change (304) or could not be fetched,

@@ -24,6 +24,8 @@ class NatoSpider(PortalSpider):
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
         yield scrapy.Request(homepage, self.parse_homepage, errback=self.listing_failed)
+        for request in self.retry_failed_items():
+            yield request
 
     def parse_homepage(self, response: Response) -> Iterator[Any]:
         entries = self.listing_entries(response)

@@ -91,6 +91,8 @@ class PortalSpiderGeneric(PortalSpider):
     async def start(self) -> AsyncIterator[Any]:
         self.pages.add(self.canonical(self.start_url))
         yield scrapy.Request(self.start_url, self.parse_page, errback=self.listing_failed, cb_kwargs={"depth": 0})
+        for request in self.retry_failed_items():
+            yield request
 
     def parse_page(self, response: Response, depth: int) -> Iterator[Any]:
         if not isinstance(response, TextResponse):

@@ -1,0 +1,120 @@
+"""Downloader middlewares: retries that back off and honour Retry-After, and text encodings repaired.
+
+Enabled in settings.py (DOWNLOADER_MIDDLEWARES); each reads its settings in from_crawler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import random
+from typing import Any, Self
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response, TextResponse
+from scrapy.utils.defer import deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: bytes | str | None, now: dt.datetime | None = None) -> float | None:
+    """A Retry-After header (delay-seconds or an HTTP date) in seconds; None when absent or bad."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, spaced out: each retry waits RETRY_BACKOFF_BASE * 2**(n-1) seconds (at
+    most RETRY_BACKOFF_MAX, with some jitter), or what the server's Retry-After asks on 429 and
+    503. A Retry-After longer than RETRY_AFTER_MAX gives up at once: the URL is recorded as
+    failed and the next run tries again."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE")
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX")
+        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        asked = retry_after_seconds(response.headers.get("Retry-After")) if response.status in (429, 503) else None
+        if asked is not None and asked > self.retry_after_max:
+            logger.warning("%s asks to retry after %.0f s, more than RETRY_AFTER_MAX (%.0f s): left for the "
+                           "next run", request.url, asked, self.retry_after_max)
+            self.crawler.stats.inc_value("retry/retry_after_too_long")
+            return response
+        retry = self._retry(request, f"{response.status} response")
+        if retry is None:
+            return response
+        await self._wait(retry, asked)
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await self._wait(retry, None)
+        return retry
+
+    async def _wait(self, retry: Request, asked: float | None) -> None:
+        attempt = int(retry.meta.get("retry_times", 1))
+        delay = asked if asked is not None else min(self.cap, self.base * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+        if delay > 0:
+            self.crawler.stats.inc_value("retry/backoff_ms", int(delay * 1000))
+            await deferred_to_future(deferLater(reactor, delay, lambda: None))  # type: ignore[arg-type]
+
+
+class EncodingRepairMiddleware:
+    """Text decoded as the page really is, whatever its headers claim.
+
+    A body that is valid UTF-8 with non-ASCII text is UTF-8, even when the header or a meta tag
+    names a single-byte charset; a body declared UTF-8 that is not valid UTF-8 is windows-1252
+    (the usual culprit). Correct declarations pass untouched; `portal/encoding_repaired` counts
+    the repairs.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not isinstance(response, TextResponse) or not response.body or response.body.isascii():
+            return response
+        declared = (response.encoding or "").lower().replace("_", "-")
+        try:
+            response.body.decode("utf-8")
+            actual = "utf-8"
+        except UnicodeDecodeError:
+            actual = "cp1252" if declared in ("utf-8", "utf8") else ""
+        if not actual or declared in (actual, "utf8" if actual == "utf-8" else actual):
+            return response
+        logger.debug("Decoding %s as %s, not %s as declared", response.url, actual, declared)
+        self.crawler.stats.inc_value("portal/encoding_repaired")
+        return response.replace(encoding=actual)
