@@ -237,7 +237,20 @@ def cmd_replica(args: argparse.Namespace) -> int:
         raise CliError(f"--port must be from 0 to 65535, not {args.port}")
     if args.items < 5:
         raise CliError(f"--items must be at least 5 (the homepage's news items), not {args.items}")
-    portal = Portal(items=args.items, seed=args.seed)
+    from portalscraper.replica.faults import FaultError, Faults
+
+    portal = Portal(items=args.items, seed=args.seed, quirks=args.quirks)
+    try:
+        faults = Faults.parse(args.faults or "0", seed=args.seed, slow_seconds=args.slow_seconds,
+                              large_bytes=args.large_bytes, attempts=args.fault_attempts)
+    except FaultError as exc:
+        raise CliError(f"--faults: {exc}") from None
+    log = None
+    if args.log_requests:
+        try:
+            log = Path(args.log_requests).open("a", encoding="utf-8")  # noqa: SIM115 (open while serving)
+        except OSError as exc:
+            raise CliError(f"cannot write the request log {args.log_requests}: {exc.strerror}") from None
     if args.changes:
         try:
             portal.apply_all(load_changes(Path(args.changes).read_text("utf-8")))
@@ -246,7 +259,7 @@ def cmd_replica(args: argparse.Namespace) -> int:
         except ChangeError as exc:
             raise CliError(f"{args.changes}: {exc}") from None
     try:
-        serve(portal, args.port)
+        serve(portal, args.port, faults=faults, log=log)
     except Exception as exc:
         raise CliError(f"cannot serve on 127.0.0.1:{args.port}: {exc}") from None
     return EXIT_OK
@@ -297,6 +310,17 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--items", type=int, default=200, help="news items in the archive (default 200)")
     rep.add_argument("--seed", type=int, default=2012, help="seed of the synthetic items")
     rep.add_argument("--changes", help="JSON file of changes to apply at start (edit/add/remove)")
+    rep.add_argument("--faults", metavar="RATE[:MODES]",
+                     help="share of item and archive pages that misbehave, e.g. 0.1 or 0.2:500,503,slow "
+                          "(modes: 500 503 429 slow drop truncate redirect-chain redirect-loop offsite large "
+                          "malformed charset-cp1252 charset-meta)")
+    rep.add_argument("--fault-attempts", type=int, default=1, help="requests a failing page fails before answering")
+    rep.add_argument("--slow-seconds", type=float, default=3.0, help="delay of a slow response (default 3)")
+    rep.add_argument("--large-bytes", type=int, default=17 * 1024 * 1024, help="padding of a large response")
+    rep.add_argument("--quirks", action="store_true",
+                     help="a real portal's quirks: robots.txt closing a section, bad items (impossible date, no "
+                          "title, no summary), PDF and image links, an item listed on two pages")
+    rep.add_argument("--log-requests", metavar="FILE", help="append one JSON line per request received")
     rep.set_defaults(func=cmd_replica)
     return parser
 

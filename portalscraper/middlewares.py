@@ -10,10 +10,12 @@ import email.utils
 import logging
 import random
 from typing import Any, Self
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet import reactor
@@ -118,3 +120,30 @@ class EncodingRepairMiddleware:
         logger.debug("Decoding %s as %s, not %s as declared", response.url, actual, declared)
         self.crawler.stats.inc_value("portal/encoding_repaired")
         return response.replace(encoding=actual)
+
+
+class OffsiteRedirectMiddleware:
+    """A redirect to a host outside the spider's allowed domains is not followed, and says so.
+
+    Scrapy's offsite filter drops such a redirect silently; this stops it one step earlier, so
+    that the request's errback records the page as failed ("redirected to another site").
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        target = urljoin(request.url, location.decode("latin-1"))
+        domains = getattr(self.crawler.spider, "allowed_domains", None) or []
+        host = (urlsplit(target).hostname or "").lower()
+        if domains and not any(host == d or host.endswith("." + d) for d in domains):
+            self.crawler.stats.inc_value("portal/offsite_redirect")
+            raise IgnoreRequest(f"offsite redirect to {host!r} not followed")
+        return response

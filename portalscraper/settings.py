@@ -33,6 +33,8 @@ DOWNLOADER_MIDDLEWARES = {
     "portalscraper.middlewares.BackoffRetryMiddleware": 550,
     # Below HttpCompressionMiddleware (590): sees bodies already decompressed.
     "portalscraper.middlewares.EncodingRepairMiddleware": 580,
+    # Above RedirectMiddleware (600): a redirect off the allowed domains fails visibly.
+    "portalscraper.middlewares.OffsiteRedirectMiddleware": 610,
 }
 # Loopback (replica, local mirror): no delay, no throttle, this much concurrency per host.
 PORTAL_LOOPBACK_FULL_SPEED = True

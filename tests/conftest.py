@@ -24,8 +24,8 @@ assert len(SEED_ITEMS) == 32
 
 
 class Replica:
-    def __init__(self, items: int = 300, changes: Path | None = None) -> None:
-        command = [sys.executable, "-m", "portalscraper.replica", "--port", "0", "--items", str(items)]
+    def __init__(self, items: int = 300, changes: Path | None = None, *extra: str) -> None:
+        command = [sys.executable, "-m", "portalscraper.replica", "--port", "0", "--items", str(items), *extra]
         if changes is not None:
             command += ["--changes", str(changes)]
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -60,8 +60,8 @@ def replica() -> Iterator[Replica]:
 def start_replica() -> Iterator[Callable[..., Replica]]:
     with ExitStack() as stack:
 
-        def start(items: int = 300, changes: Path | None = None) -> Replica:
-            server = Replica(items, changes)
+        def start(items: int = 300, changes: Path | None = None, *extra: str) -> Replica:
+            server = Replica(items, changes, *extra)
             stack.callback(server.stop)
             return server
 

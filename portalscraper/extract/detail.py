@@ -18,7 +18,7 @@ from lxml.etree import _Element
 from parsel import Selector
 
 from portalscraper.extract.dates import DATE_TEXT_RE, WEEKDAY, find_updated_text
-from portalscraper.extract.listing import HEADINGS, parse_html
+from portalscraper.extract.listing import HEADINGS, parse_html, repair_markup
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 
 _PUBLISHED_RE = re.compile(
@@ -126,7 +126,8 @@ def _block_paragraphs(block: _Element) -> list[str]:
                 end_run()
         elif _is_block(child):
             end_run()
-            out.extend(_block_paragraphs(child))
+            if not _mostly_links(child):  # menus, related items, footers
+                out.extend(_block_paragraphs(child))
         else:
             if child.tag == "a" and not run:
                 pass  # a bare link between blocks is navigation
@@ -139,6 +140,20 @@ def _block_paragraphs(block: _Element) -> list[str]:
             breaks = 0
     end_run()
     return out
+
+
+def _mostly_links(el: _Element) -> bool:
+    text = len(fold(el.text_content()))
+    linked = sum(len(fold(a.text_content())) for a in el.iter("a"))
+    return text > 0 and linked >= text / 2
+
+
+def _is_body_paragraph(text: str, title: str, date_text: str) -> bool:
+    """Not the title or date line again, not a "Last updated" line."""
+    folded = fold(text)
+    if folded in (fold(title), fold(date_text)) or _DATE_LINE_RE.fullmatch(folded):
+        return False
+    return not (len(folded) < 100 and find_updated_text(folded))
 
 
 def _own_text_weight(el: _Element) -> int:
@@ -352,7 +367,10 @@ def extract_detail(
     html: str | bytes | Selector, selectors: Mapping[str, Iterable[str]] | None = None
 ) -> DetailFields:
     """The title, date text, updated text, summary and body of an item page."""
-    sel = html if isinstance(html, Selector) else Selector(text=html if isinstance(html, str) else html.decode())
+    if not isinstance(html, Selector):
+        text = html if isinstance(html, str) else html.decode("utf-8", "replace")
+        html = Selector(text=repair_markup(text), type="html")
+    sel = html
     selectors = selectors or {}
     out = DetailFields()
     for name in ("title", "date", "updated", "summary"):
@@ -363,7 +381,8 @@ def extract_detail(
                     "selector")
     body_hit = _by_selectors(sel, selectors.get("body", ()))
     if body_hit is not None:
-        out.set("body", "\n\n".join(_block_paragraphs(body_hit.root)), "selector")
+        paras = [p for p in _block_paragraphs(body_hit.root) if _is_body_paragraph(p, out.title, out.date_text)]
+        out.set("body", "\n\n".join(paras), "selector")
 
     ld = _jsonld(sel)
     out.set("title", clean_text(str(ld.get("headline", ""))), "jsonld")
@@ -392,9 +411,7 @@ def extract_detail(
     if not out.summary:
         out.set("summary", _lead(root, title_el), "heuristic")
     if not out.body and (block := _main_block(root)) is not None:
-        skip = {fold(x) for x in (out.title, out.date_text) if x}
-        paras = [p for p in _block_paragraphs(block) if fold(p) not in skip and not find_updated_text(p)
-                 and not _DATE_LINE_RE.fullmatch(p)]
+        paras = [p for p in _block_paragraphs(block) if _is_body_paragraph(p, out.title, out.date_text)]
         out.set("body", "\n\n".join(paras), "heuristic")
     out.language = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "").lower()[:2]
     return out

@@ -40,11 +40,24 @@ class ListingEntry:
     position: int  # 1-based, within its section on this page
 
 
+_STRAY_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+
+
+def repair_markup(html: str) -> str:
+    """Markup lxml would cut short: `</body>` or `</html>` in the middle of a page ends the
+    document for libxml2 (a browser reads on). Such stray end tags are dropped; a page with them
+    only at its end is returned as it is."""
+    tail = max(0, len(html) - 200)
+    if not any(m.start() < tail for m in _STRAY_END.finditer(html)):
+        return html
+    return _STRAY_END.sub("", html)
+
+
 def parse_html(html: str | bytes) -> _Element:
     if isinstance(html, bytes):
-        return lxml.html.document_fromstring(html)
+        html = html.decode("utf-8", "replace")
     # lxml refuses str input that declares an encoding; the text is already decoded.
-    return lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
+    return lxml.html.document_fromstring(repair_markup(re.sub(r"^\s*<\?xml[^>]*\?>", "", html)))
 
 
 def _text(el: _Element) -> str:
@@ -141,11 +154,9 @@ def _entry(
 ) -> tuple[str, str | None, str] | None:
     own_links = [a for a in box.iter("a") if a.get("href") and key(_absolute(a.get("href", ""), page_url)) == k]
     title_el = _title_element(own_links)
-    if title_el is None:
-        return None
-    title = drop_boilerplate(_text(title_el))
+    title = drop_boilerplate(_text(title_el)) if title_el is not None else ""
     # Other links' texts (tags, menus, related items) are not the item's summary.
-    skip = set(box.iter("a")) | {title_el}
+    skip = set(box.iter("a")) | ({title_el} if title_el is not None else set())
     date_text: str | None = None
     date_el = next(box.iter("time"), None)
     if date_el is not None and (in_time := DATE_TEXT_RE.search(fold(date_el.text_content()))):
@@ -157,6 +168,10 @@ def _entry(
         found, rest = _date_and_rest(pieces + _pieces_after(box, own_links, is_heading), date_text)
     date_text = found
     summary = drop_boilerplate(clean_text(" ".join(rest)))
+    if title_el is None:
+        # A link with no text, in a block with a date and a summary: an item published without a
+        # title. It is kept (its record will be rejected, with the reason, unless its page has one).
+        return ("", date_text, summary) if date_text and summary else None
     headed = any(anc.tag in HEADINGS for anc in title_el.iterancestors())
     if not title or (date_text is None and not summary and not headed):
         return None

@@ -133,7 +133,7 @@ class Portal:
     little memory: only their dates are precomputed to order the archive listing.
     """
 
-    def __init__(self, items: int = 200, seed: int = 2012) -> None:
+    def __init__(self, items: int = 200, seed: int = 2012, quirks: bool = False) -> None:
         data = json.loads(
             resources.files(__package__).joinpath("data/homepage-2012-09-28.json").read_text("utf-8")
         )
@@ -182,6 +182,9 @@ class Portal:
         end = dt.date(2012, 8, 20).toordinal()
         # index 0 is the newest synthetic item; its id is the highest.
         self._synthetic_days = sorted((rng.randint(start, end) for _ in range(self.synthetic_count)), reverse=True)
+        self.quirks = quirks
+        if quirks:
+            self._add_bad_items()
 
     # -- look-ups -------------------------------------------------------------------------
 
@@ -344,6 +347,22 @@ class Portal:
             )
             self._added.append(key)
         return key
+
+    def _add_bad_items(self) -> None:
+        """Quirks of a real portal's data: an impossible date, an item with no title, one with no summary."""
+        now = SEED_DATE
+        bad = [
+            ("A report dated the thirty-first of February", "31 Feb. 2012 -", "31 Feb. 2012",
+             "The date of this item cannot exist."),
+            ("", "26 Sep. 2012 -", "26 Sep. 2012", "An item published without a title."),
+            ("NATO publishes its annual exercise calendar", "25 Sep. 2012 -", "25 Sep. 2012", ""),
+        ]
+        for title, date_text, listing_date, summary in bad:
+            key = f"news_{NEW_ITEM_FIRST_ID + len(self._added)}"
+            self._items[key] = Item(key, "news", title, date_text, summary, "27 Sep. 2012 10:00",
+                                    _seed_bodies(key, summary or title or "No text."), listing_date=listing_date,
+                                    day=parse_day(listing_date) or dt.date(2012, 2, 28), modified=now)
+            self._added.append(key)
 
     def apply_all(self, changes: Iterable[dict[str, Any]]) -> list[str]:
         return [self.apply(c) for c in changes]

@@ -7,7 +7,7 @@ import email.utils
 from html import escape
 from urllib.parse import quote
 
-from portalscraper.replica.content import Item, Portal, format_date
+from portalscraper.replica.content import Item, Portal, format_date, parse_day
 
 NEWS_PER_PAGE = 25
 SITEMAP_PAGE_SIZE = 10_000
@@ -110,17 +110,21 @@ def _body(item: Item) -> str:
     return "\n".join(out)
 
 
-def detail(item: Item, lang: str) -> str:
+def detail(item: Item, lang: str, assets: bool = False) -> str:
     it = item.localized(lang)
     labels = LABELS[lang]
     date = f'<span class="date">{e(it.date_text)}</span> | ' if it.date_text else ""
+    heading = f"<h1>{e(it.title)}</h1>\n" if it.title else ""
+    attachments = (f'<p class="attachments"><a href="/docu/pdf/{item.key}.pdf">Full text (PDF)</a> '
+                   f'<img src="/images/{item.key}.jpg" alt="" /></p>\n') if assets else ""
     body = (
-        f'<div id="content" class="{item.kind}">\n<h1>{e(it.title)}</h1>\n'
+        f'<div id="content" class="{item.kind}">\n{heading}'
         f'<div class="dateline">{date}<span class="updated">{labels["updated"]} {e(it.updated_text)}</span></div>\n'
-        f'<div class="text">\n{_body(it)}\n</div>\n</div>'
+        f'<div class="text">\n{_body(it)}\n</div>\n{attachments}</div>'
     )
-    desc = f'<meta name="description" content="{e(it.summary)}" />\n'
-    return _page(lang, f"NATO - {item.kind.title()}: {it.title}", body, head=desc)
+    desc = f'<meta name="description" content="{e(it.summary)}" />\n' if it.summary else ""
+    title = f"NATO - {item.kind.title()}: {it.title}" if it.title else "NATO - North Atlantic Treaty Organization"
+    return _page(lang, title, body, head=desc)
 
 
 def review_article(portal: Portal, item: Item) -> str:
@@ -158,7 +162,15 @@ def news_archive(portal: Portal, lang: str, page: int) -> str | None:
         return None
     labels = LABELS[lang]
     rows = []
-    for item in portal.news_page(page, NEWS_PER_PAGE):
+    items = portal.news_page(page, NEWS_PER_PAGE)
+    if portal.quirks and page > 1:  # the same item on two pages: the last of the page before, again
+        items = portal.news_page(page - 1, NEWS_PER_PAGE)[-1:] + items
+    if portal.quirks and page == 1:  # a document listed like an item, and an image
+        rows.append('<tr><td class="date">28 Sep. 2012</td><td><a href="/docu/pdf/2012-annual-report.pdf">'
+                    'Secretary General\'s Annual Report 2012 (PDF)</a><br />The full report, as a PDF file.</td></tr>')
+        rows.append('<tr><td class="date">28 Sep. 2012</td><td><a href="/images/2012-summit.jpg">'
+                    'Chicago Summit family photo</a><br />High-resolution photograph.</td></tr>')
+    for item in items:
         it = item.localized(lang)
         rows.append(
             f'<tr><td class="date">{e(_archive_date(item))}</td>'
@@ -180,7 +192,9 @@ def news_archive(portal: Portal, lang: str, page: int) -> str | None:
 
 def _archive_date(item: Item) -> str:
     """Archive listings show the first day, not zero-padded (`5 Feb. 2012`)."""
-    return format_date(item.day, pad=False) if item.day else item.listing_date
+    if not item.day or parse_day(item.listing_date) is None:  # a date that cannot be: as published
+        return item.listing_date
+    return format_date(item.day, pad=False)
 
 
 def blog_page() -> str:
@@ -252,12 +266,18 @@ def sitemap_news(portal: Portal, base: str, number: int) -> str | None:
     return _urlset([f"{base}/cps/en/natolive/{key}.htm" for key in keys])
 
 
-def robots(base: str) -> str:
+# With quirks, robots.txt closes a block of a hundred news items to crawlers.
+ROBOTS_CLOSED = ("/cps/en/natolive/news_1001", "/cps/en/natohq/news_1001")
+
+
+def robots(base: str, quirks: bool = False) -> str:
+    closed = "".join(f"Disallow: {path}\n" for path in ROBOTS_CLOSED) if quirks else ""
     return (
         "User-agent: *\n"
         "Disallow: /cps/en/natolive/search.htm\n"
         "Disallow: /cps/fr/natolive/search.htm\n"
         "Disallow: /_replica/\n"
+        f"{closed}"
         f"Sitemap: {base}/sitemap.xml\n"
     )
 

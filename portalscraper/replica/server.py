@@ -10,15 +10,17 @@ import json
 import logging
 import re
 import sys
+import time
 from dataclasses import dataclass
 from typing import IO, Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from twisted.internet import reactor
 from twisted.web import resource, server
 
 from portalscraper.replica import render
 from portalscraper.replica.content import SEED_DATE, ChangeError, Portal, load_changes
+from portalscraper.replica.faults import Faults, malformed
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,12 @@ _ITEM = re.compile(r"^(?P<key>(?:news|topics)_\d+)\.htm$")
 _REVIEW_ARTICLE = re.compile(r"^/docu/review/2012/(?P<edition>[\w-]+)/(?P<slug>[\w-]+)/EN/index\.htm$", re.I)
 _REVIEW_EDITION = re.compile(r"^/docu/review/2012/(?P<edition>[\w-]+)/EN/index\.htm$", re.I)
 _SITEMAP_NEWS = re.compile(r"^/sitemap-news-(?P<n>\d+)\.xml$")
+_ASSET = re.compile(r"^/(?:docu/pdf|images)/[\w.-]+\.(?P<ext>pdf|jpg)$")
+_PDF = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+_JPEG = "\xff\xd8\xff\xe0 JFIF replica image \xff\xd9"
+# Pages that may be faulty: item pages and the news archive's pages.
+_FAULTY = re.compile(
+    r"^/cps/[a-z]{2}/nato(?:live|hq)/(?:(?:news|topics)_\d+|news)\.htm$|^/docu/review/2012/[\w-]+/[\w-]+/EN/")
 
 
 @dataclass
@@ -51,7 +59,10 @@ class Router:
         if path in ("/", "/index.htm"):
             return Page(302, "", location="/cps/en/natolive/index.htm")
         if path == "/robots.txt":
-            return Page(200, render.robots(base), "text/plain; charset=utf-8")
+            return Page(200, render.robots(base, self.portal.quirks), "text/plain; charset=utf-8")
+        if self.portal.quirks and (m := _ASSET.match(path)):
+            kind = "application/pdf" if m["ext"] == "pdf" else "image/jpeg"
+            return Page(200, _PDF if m["ext"] == "pdf" else _JPEG, kind)
         if path == "/sitemap.xml":
             return Page(200, render.sitemap_index(self.portal, base), "application/xml; charset=utf-8")
         if path == "/sitemap-pages.xml":
@@ -96,7 +107,7 @@ class Router:
                 return Page(status, render.not_found(path) if status == 404 else "<h1>Server error</h1>")
             item = self.portal.get(m["key"])
             if item is not None:
-                return Page(200, render.detail(item, lang), modified=item.modified)
+                return Page(200, render.detail(item, lang, assets=self.portal.quirks), modified=item.modified)
         return self._missing(path)
 
     def _review_key(self, edition: str, slug: str) -> str | None:
@@ -120,22 +131,83 @@ class PortalResource(resource.Resource):
 
     isLeaf = True  # noqa: N815 (Twisted's name)
 
-    def __init__(self, portal: Portal) -> None:
+    def __init__(self, portal: Portal, faults: Faults | None = None, log: IO[str] | None = None) -> None:
         super().__init__()
         self.portal = portal
         self.router = Router(portal)
+        self.faults = faults or Faults()
+        self.log = log
 
-    def render_GET(self, request: server.Request) -> bytes:  # noqa: N802 (Twisted's name)
+    def render_GET(self, request: server.Request) -> bytes | int:  # noqa: N802 (Twisted's name)
         uri = request.uri.decode("latin-1")
         parts = urlsplit(uri)
         host = (request.getHeader("host") or f"{HOST}:{request.getHost().port}").strip()
-        page = self.router.route(parts.path, parse_qs(parts.query), f"http://{host}")
+        self._log_request(request, host, uri)
+        query = parse_qs(parts.query)
+        hop, loop = query.pop("_hop", None), query.pop("_loop", None)
+        key = self._fault_key(parts.path, query)
+        mode = self.faults.mode(key) if key else None
+        if loop is not None:  # a redirect loop goes round until the client gives up
+            return self._redirect(request, parts.path, query, "_loop", _int(loop[0]) + 1)
+        if hop is not None:  # a chain of three redirects, then the page
+            mode = None
+            if _int(hop[0]) < 3:
+                return self._redirect(request, parts.path, query, "_hop", _int(hop[0]) + 1)
+        elif mode is not None and key is not None and not self.faults.bites(key, mode):
+            mode = None
+        if mode in ("500", "503", "429"):
+            request.setResponseCode(int(mode))
+            if mode != "500":
+                request.setHeader("Retry-After", "1")
+            request.setHeader("Content-Type", "text/html; charset=utf-8")
+            return b"<html><body><h1>The server is busy</h1></body></html>"
+        if mode == "redirect-chain":
+            return self._redirect(request, parts.path, query, "_hop", 1)
+        if mode == "redirect-loop":
+            return self._redirect(request, parts.path, query, "_loop", 1)
+        if mode == "offsite":
+            request.setResponseCode(302)
+            request.setHeader("Location", f"http://localhost:{request.getHost().port}{uri}")
+            return b""
+        if mode == "drop":
+            request.channel.transport.abortConnection()  # type: ignore[union-attr]
+            return server.NOT_DONE_YET
+        page = self.router.route(parts.path, query, f"http://{host}")
+        body = self._respond(request, page, mode)
+        if mode == "slow":
+            def later() -> None:
+                if not finished:
+                    request.write(body)
+                    request.finish()
+
+            finished: list[bool] = []
+            request.notifyFinish().addBoth(lambda _: finished.append(True))
+            reactor.callLater(self.faults.slow_seconds, later)  # type: ignore[attr-defined,arg-type]
+            return server.NOT_DONE_YET
+        if mode == "truncate" and len(body) > 1:
+            request.setHeader("Content-Length", str(len(body)))
+            request.write(body[: len(body) // 2])
+            request.channel.transport.loseConnection()  # type: ignore[union-attr,misc]
+            return server.NOT_DONE_YET
+        return body
+
+    def _respond(self, request: server.Request, page: Page, mode: str | None) -> bytes:
+        """Status, headers and body of a routed page, shaped by a fault mode."""
         request.setResponseCode(page.status)
         if page.location:
             request.setHeader("Location", page.location)
             return b""
-        request.setHeader("Content-Type", page.content_type)
-        body = page.body.encode("utf-8")
+        text = page.body
+        content_type = page.content_type
+        if page.status == 200 and content_type.startswith("text/html"):
+            if mode == "malformed":
+                text = malformed(text)
+            elif mode == "large":
+                text = text.replace("</body>", f"<!-- {'x' * self.faults.large_bytes} --></body>", 1)
+        body = text.encode("cp1252", "xmlcharrefreplace") if mode == "charset-cp1252" else text.encode("utf-8")
+        if mode == "charset-meta" and content_type.startswith("text/html"):
+            content_type = "text/html; charset=iso-8859-1"  # the page's own meta tag says utf-8
+        request.setHeader("Content-Type", content_type)
         if page.status != 200:
             return body
         etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
@@ -145,10 +217,32 @@ class PortalResource(resource.Resource):
         if _not_modified(request, etag, page.modified):
             request.setResponseCode(304)
             return b""
-        if b"gzip" in (request.getHeader("accept-encoding") or "").encode():
+        if mode != "large" and b"gzip" in (request.getHeader("accept-encoding") or "").encode():
             request.setHeader("Content-Encoding", "gzip")
             return gzip.compress(body, compresslevel=5, mtime=0)
         return body
+
+    @staticmethod
+    def _fault_key(path: str, query: dict[str, list[str]]) -> str | None:
+        path = _SID.sub(r"/cps/\g<lang>/", unquote(path))
+        if not _FAULTY.match(path):
+            return None
+        return f"{path}?page={query['page'][0]}" if "page" in query else path
+
+    @staticmethod
+    def _redirect(request: server.Request, path: str, query: dict[str, list[str]], name: str, value: int) -> bytes:
+        pairs = [(k, v) for k, values in query.items() for v in values] + [(name, str(value))]
+        request.setResponseCode(302)
+        request.setHeader("Location", f"{path}?{urlencode(pairs)}")
+        return b""
+
+    def _log_request(self, request: server.Request, host: str, uri: str) -> None:
+        if self.log is None:
+            return
+        agent = request.getHeader("user-agent") or ""
+        self.log.write(json.dumps({"t": round(time.time(), 3), "method": request.method.decode(), "host": host,
+                                   "uri": uri, "agent": agent}) + "\n")
+        self.log.flush()
 
     def render_POST(self, request: server.Request) -> bytes:  # noqa: N802 (Twisted's name)
         if urlsplit(request.uri.decode("latin-1")).path != "/_replica/changes":
@@ -162,6 +256,13 @@ class PortalResource(resource.Resource):
             request.setResponseCode(400)
             return json.dumps({"error": str(exc)}).encode()
         return json.dumps({"applied": keys}).encode()
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0
 
 
 def _not_modified(request: server.Request, etag: str, modified: dt.datetime) -> bool:
@@ -185,9 +286,14 @@ class QuietSite(server.Site):
         pass
 
 
-def serve(portal: Portal, port: int = 0, out: IO[str] = sys.stdout) -> None:
-    """Listen on 127.0.0.1:port (0 for a free one), announce the base URL on `out`, run until stopped."""
-    listening = reactor.listenTCP(port, QuietSite(PortalResource(portal)), interface=HOST)  # type: ignore[attr-defined,arg-type]
+def serve(portal: Portal, port: int = 0, out: IO[str] = sys.stdout, faults: Faults | None = None,
+          log: IO[str] | None = None) -> None:
+    """Listen on 127.0.0.1:port (0 for a free one), announce the base URL on `out`, run until stopped.
+
+    `faults` makes some pages misbehave (see faults.py); `log` receives one JSON line per request.
+    """
+    site = QuietSite(PortalResource(portal, faults, log))
+    listening = reactor.listenTCP(port, site, interface=HOST)  # type: ignore[attr-defined,arg-type]
     out.write(f"replica portal listening on http://{HOST}:{listening.getHost().port}\n")  # type: ignore[misc]
     out.flush()
     reactor.run()  # type: ignore[attr-defined,misc]

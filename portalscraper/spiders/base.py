@@ -11,6 +11,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from parsel import Selector
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -21,7 +22,8 @@ from twisted.python.failure import Failure
 from portalscraper.archive.memory import ArchiveMemory, http_date, listing_hash
 from portalscraper.extract.dates import parse_date, parse_date_range
 from portalscraper.extract.detail import extract_detail
-from portalscraper.extract.listing import ListingEntry, extract_listing
+from portalscraper.extract.listing import ListingEntry, extract_listing, repair_markup
+from portalscraper.extract.text import fold
 from portalscraper.extract.urls import canonical_url, language, page_kind, record_id
 from portalscraper.items import Appearance, FetchFailure, Record
 from portalscraper.profiles import Profile, load_profile
@@ -79,10 +81,21 @@ def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
         lowered = message.lower()
         if "robots.txt" in lowered:
             return "forbidden by robots.txt", None, False
-        if "offsite" in lowered:
-            return f"redirected to another site, not followed ({message})", None, False
+        if "offsite" in lowered:  # counted: the item is still to be had, next run
+            return f"redirected to another site, not followed ({message.removeprefix('offsite ')})", None, True
         return message or "ignored", None, True
     return f"{type(exc).__name__}: {message}"[:500], None, True
+
+
+def page_selector(response: TextResponse) -> Selector:
+    """The page's parsed tree, once per response; its markup repaired when lxml would cut it short."""
+    repaired = repair_markup(response.text)
+    if repaired is response.text:
+        return response.selector
+    cached = response.meta.get("_repaired_selector")
+    if cached is None:
+        cached = response.meta["_repaired_selector"] = Selector(text=repaired, type="html")
+    return cached
 
 
 def is_loopback(url: str) -> bool:
@@ -249,7 +262,7 @@ class PortalSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.logger.warning("Not an HTML listing, skipped: %s", response.url)
             return []
-        return extract_listing(response.selector.root, response.url, self.is_item_url, self.canonical)
+        return extract_listing(page_selector(response).root, response.url, self.is_item_url, self.canonical)
 
     def retry_failed_items(self) -> Iterator[scrapy.Request]:
         """Item pages earlier runs could not fetch, asked for again (once per crawl, like any item)."""
@@ -264,7 +277,8 @@ class PortalSpider(scrapy.Spider):
 
     def listing_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """A listing page could not be fetched: the crawl goes on, but is no complete pass."""
-        url = failure.request.url  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]
+        url = request.meta.get("redirect_urls", [request.url])[0]
         reason, status, counted = describe_failure(failure)
         if counted:
             self.listing_failures += 1
@@ -330,7 +344,7 @@ class PortalSpider(scrapy.Spider):
             record.page_fetched = True
             yield record
             return
-        fields = extract_detail(response.selector, self.profile.selectors)
+        fields = extract_detail(page_selector(response), self.profile.selectors)
         record = self.make_record(response.url, listing, asdict(fields))
         record.page_fetched = True
         etag = response.headers.get("ETag")
@@ -345,15 +359,16 @@ class PortalSpider(scrapy.Spider):
         its listing entry is kept in the failure and in its appearance."""
         request = failure.request  # type: ignore[attr-defined]
         listing = request.meta["listing"]
+        url = request.meta.get("redirect_urls", [request.url])[0]  # as listed, before any redirect
         reason, status, counted = describe_failure(failure)
         self.crawler.stats.inc_value("portal/item_page_failed" if counted else "portal/item_page_skipped")
         archived = self.memory.record(listing["record_id"])
         log = self.logger.error if counted else self.logger.info
         log("Item page %s, %s: %s (%s)", "failed" if counted else "skipped",
-            "kept as archived" if archived else "to be tried again next run", request.url, reason)
-        yield FetchFailure(request.url, "item", reason, status, listing["record_id"], listing, counted, _now())
+            "kept as archived" if archived else "to be tried again next run", url, reason)
+        yield FetchFailure(url, "item", reason, status, listing["record_id"], listing, counted, _now())
         if archived:
-            yield self.archived_record(request.url, listing)
+            yield self.archived_record(url, listing)
 
     def archived_record(self, url: str, listing: dict[str, Any]) -> Record:
         """The archived record of an item whose page did not change (304) or could not be fetched,
@@ -371,6 +386,10 @@ class PortalSpider(scrapy.Spider):
             record.http_etag, record.http_last_modified = known.etag, known.last_modified
         return record
 
+    def is_portal_name(self, text: str) -> bool:
+        site = fold(self.profile.title).lower()
+        return bool(site) and fold(text).lower() in site
+
     def make_record(self, url: str, listing: dict[str, Any], detail: dict[str, Any] | None) -> Record:
         """One record from an item's listing entry and its page, field by field: listing first."""
         canonical = self.canonical(url)
@@ -382,6 +401,8 @@ class PortalSpider(scrapy.Spider):
                 merged[name], provenance[name] = listing[name], "listing"
             elif detail.get(name):
                 merged[name], provenance[name] = detail[name], detail["provenance"].get(name, "page")
+        if provenance.get("title") == "heuristic" and self.is_portal_name(merged["title"]):
+            del merged["title"], provenance["title"]  # the site's name from <title>: the item has none
         return Record(
             listing_hash=listing.get("listing_hash"),
             id=record_id(canonical),

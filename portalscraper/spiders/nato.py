@@ -10,7 +10,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
-from portalscraper.spiders.base import PortalSpider
+from portalscraper.spiders.base import PortalSpider, page_selector
 
 _REVIEW_EDITION = re.compile(r"^(?P<root>.*/docu/review/\d{4}/[\w-]+/)[\w-]+/EN/index\.htm$", re.I)
 
@@ -45,7 +45,8 @@ class NatoSpider(PortalSpider):
     def parse_archive(self, response: Response, page: int) -> Iterator[Any]:
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
-        next_url = next_page_url(response.selector.root, response.url) if isinstance(response, TextResponse) else None
+        is_html = isinstance(response, TextResponse)
+        next_url = next_page_url(page_selector(response).root, response.url) if is_html else None
         if next_url is None:
             self.listings_ended.add("archive")
             return

@@ -22,7 +22,7 @@ from scrapy.http import Response, TextResponse
 from portalscraper.extract.listing import next_page_url
 from portalscraper.extract.urls import page_kind
 from portalscraper.profiles import Profile, load_profile, profile_from_dict
-from portalscraper.spiders.base import PortalSpider, SpiderArgumentError, check_base_url
+from portalscraper.spiders.base import PortalSpider, SpiderArgumentError, check_base_url, page_selector
 
 # Links that are never items or listings worth visiting: files, feeds, and site furniture.
 _NOT_PAGES = re.compile(
@@ -101,7 +101,7 @@ class PortalSpiderGeneric(PortalSpider):
         yield from self.follow_entries(response, entries)
         listed = {self.canonical(e.url) for e in entries}
         links = []
-        if next_url := next_page_url(response.selector.root, response.url):
+        if next_url := next_page_url(page_selector(response).root, response.url):
             links.append(next_url)
         links += [response.urljoin(href) for href in response.css("a::attr(href)").getall()]
         for url in links:
