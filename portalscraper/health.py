@@ -60,10 +60,13 @@ def drift_alarms(previous: Mapping[str, Any] | None, current: Mapping[str, Any],
 
 
 def verdict(finish_reason: str, items: int, requests: int, errors: int, max_error_rate: float,
-            drift: list[str]) -> Verdict:
+            drift: list[str], start_failure: str | None = None) -> Verdict:
     """The crawl's exit code; the first that applies of: failed, no items, error rate, drift."""
     if finish_reason != "finished":
         return Verdict(EXIT_FAILED, [f"the crawl did not finish ({finish_reason})"])
+    if items == 0 and start_failure:
+        return Verdict(EXIT_NO_ITEMS, [f"cannot fetch the start page {start_failure}; check the base URL "
+                                       "(--base-url) and that the portal is reachable"])
     if items == 0:
         return Verdict(EXIT_NO_ITEMS, ["the crawl finished with no items; check the base URL and the portal's layout"])
     rate = errors / requests if requests else 0.0

@@ -7,6 +7,8 @@ speed (see `PortalSpider.from_crawler`).
 BOT_NAME = "portalscraper"
 SPIDER_MODULES = ["portalscraper.spiders"]
 NEWSPIDER_MODULE = "portalscraper.spiders"
+# `scrapy crawl` with one-line argument errors and the crawl's verdict as exit status.
+COMMANDS_MODULE = "portalscraper.commands"
 
 # Good citizenship towards live portals.
 ROBOTSTXT_OBEY = True

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Replica, run_cli
+from tests.conftest import ROOT, Replica, run_cli
 
 
 def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
@@ -59,4 +59,48 @@ def test_a_crawl_that_finds_nothing_exits_3(replica: Replica, tmp_path: Path) ->
     result = run_cli("crawl", "nato", "--base-url", replica.url("/nothing-here"), "--db", str(tmp_path / "a.sqlite"),
                      "--log-level", "ERROR", cwd=tmp_path, check=False)
     assert result.returncode == 3
-    assert "Error: the crawl finished with no items" in result.stderr
+    assert "Error: cannot fetch the start page " in result.stderr and "(HTTP 404 Not Found)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (["crawl", "nato", "--profile", "nope"], "Error: unknown profile 'nope'; known: nato", 2),
+        (["crawl", "nato", "--profile", "missing.toml"], "Error: no profile file at missing.toml", 2),
+        (["crawl", "nato", "--db", "/proc/1/archive.sqlite"], "Error: cannot open or create the archive", 2),
+        (["crawl", "nato", "--jsonl", "/proc/1/records.jsonl"], "Error: cannot write the JSON Lines archive", 2),
+        (["crawl", "nato", "--base-url", "http://127.0.0.1:9", "-s", "RETRY_TIMES=0", "--log-level", "CRITICAL"],
+         "Error: cannot fetch the start page http://127.0.0.1:9/cps/en/natolive/index.htm "
+         "(DownloadConnectionRefusedError", 3),
+        (["replica", "--faults", "2"], "Error: --faults: a fault rate is a number from 0 to 1, not 2.0", 2),
+        (["replica", "--faults", "0.1:explode"], "Error: --faults: unknown fault mode 'explode'", 2),
+    ],
+)
+def test_more_bad_input(args: list[str], message: str, code: int, tmp_path: Path) -> None:
+    if args[0] == "crawl" and "--db" not in args:
+        args = [*args, "--db", str(tmp_path / "a.sqlite")]
+    result = run_cli(*args, cwd=tmp_path, check=False)
+    assert result.returncode == code, result.stderr
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("spargs", "message"),
+    [
+        (["nato", "-a", "since=yesterday"], "Error: since must be an ISO date such as 2012-09-01, not 'yesterday'"),
+        (["nato", "-a", "base_url=ftp://x"], "Error: base_url must be an http(s) URL"),
+        (["nato", "-a", "profile=nope"], "Error: unknown profile 'nope'"),
+        (["nato", "-a", "full=maybe"], "Error: full must be true or false, not 'maybe'"),
+        (["portal"], "Error: start_url is required"),
+        (["nope"], "Error: unknown spider 'nope'; known: nato, portal"),
+    ],
+)
+def test_scrapy_crawl_bad_arguments_are_one_line(spargs: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", *spargs, "-s", "LOG_LEVEL=ERROR"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith(message)

@@ -119,3 +119,20 @@ def test_detail_date_sources(html: str, date_text: str, source: str) -> None:
     fields = extract_detail(html)
     assert fields.title == "A title"
     assert (fields.date_text, fields.provenance["date_text"]) == (date_text, source)
+
+
+def test_only_plain_text_goes_into_text_fields() -> None:
+    listing = ('<html><body><h2>News</h2><div class="i"><a href="/cps/en/natolive/news_1.htm">Allies meet'
+               '<script>document.write("x")</script></a> <span>13 Sep. 2012</span>'
+               '<p>Talks on &lt;b&gt;security&lt;/b&gt; <style>.a{color:red}</style>and <i>defence</i>.</p></div>'
+               '<div class="i"><a href="/cps/en/natolive/news_2.htm">Second</a> <span>12 Sep. 2012</span>'
+               '<p>More.</p></div></body></html>')
+    entry = extract_listing(listing, "https://www.nato.int/cps/en/natolive/index.htm", lambda u: "news_" in u)[0]
+    assert (entry.title, entry.summary) == ("Allies meet", "Talks on security and defence.")
+    page = ('<html><head><title>X</title><script type="application/ld+json">{"@type": "NewsArticle", '
+            '"headline": "A &lt;i&gt;headline&lt;/i&gt;", "datePublished": "2012-09-13"}</script></head><body>'
+            '<h1>A headline</h1><div class="text"><p>One <script>var a = "<p>no</p>";</script>paragraph '
+            'with &lt;em&gt;markup&lt;/em&gt; as text.</p><p>Two.</p></div></body></html>')
+    fields = extract_detail(page)
+    assert fields.title == "A headline" and fields.date_text == "2012-09-13"
+    assert fields.body == "One paragraph with markup as text.\n\nTwo."

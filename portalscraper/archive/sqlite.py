@@ -91,6 +91,9 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.table_names()
+    except sqlite3.OperationalError as exc:
+        raise ArchiveError(f"cannot open or create the archive {path} ({exc}); check the path and the "
+                           "permissions of its folder") from None
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(
             f"{path} is not a usable SQLite archive ({exc}); move it away or choose another path"

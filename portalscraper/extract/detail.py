@@ -18,7 +18,7 @@ from lxml.etree import _Element
 from parsel import Selector
 
 from portalscraper.extract.dates import DATE_TEXT_RE, WEEKDAY, find_updated_text
-from portalscraper.extract.listing import HEADINGS, parse_html, repair_markup
+from portalscraper.extract.listing import HEADINGS, drop_scripts, parse_html, repair_markup
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 
 _PUBLISHED_RE = re.compile(
@@ -370,6 +370,7 @@ def extract_detail(
     if not isinstance(html, Selector):
         text = html if isinstance(html, str) else html.decode("utf-8", "replace")
         html = Selector(text=repair_markup(text), type="html")
+        drop_scripts(html.root)
     sel = html
     selectors = selectors or {}
     out = DetailFields()

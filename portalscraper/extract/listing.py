@@ -53,11 +53,21 @@ def repair_markup(html: str) -> str:
     return _STRAY_END.sub("", html)
 
 
+def drop_scripts(root: _Element) -> _Element:
+    """Remove scripts, styles and the like, whose text is never the page's text; JSON-LD stays."""
+    for el in list(root.iter("script", "style", "noscript", "template")):
+        if el.tag == "script" and (el.get("type") or "").lower() == "application/ld+json":
+            continue
+        el.drop_tree()
+    return root
+
+
 def parse_html(html: str | bytes) -> _Element:
     if isinstance(html, bytes):
         html = html.decode("utf-8", "replace")
     # lxml refuses str input that declares an encoding; the text is already decoded.
-    return lxml.html.document_fromstring(repair_markup(re.sub(r"^\s*<\?xml[^>]*\?>", "", html)))
+    text = repair_markup(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
+    return drop_scripts(lxml.html.document_fromstring(text))
 
 
 def _text(el: _Element) -> str:
@@ -74,6 +84,17 @@ def _chunks(el: _Element, skip: set[_Element]) -> Iterator[tuple[str, _Element]]
         yield from _chunks(child, skip)
         if child.tail and child.tail.strip():
             yield child.tail, el
+
+
+def join_pieces(pieces: list[str]) -> str:
+    """Text pieces joined by spaces, but not before closing punctuation: `and <i>defence</i>.`
+    reads `and defence.`."""
+    out = ""
+    for piece in pieces:
+        if not piece:
+            continue
+        out = piece if not out else out + ("" if piece[0] in ".,;:!?)]»”’" else " ") + piece
+    return out
 
 
 def _absolute(href: str, page_url: str) -> str:
@@ -167,7 +188,7 @@ def _entry(
     if found is None or not any(rest):  # the block alone is not the whole item: look past it
         found, rest = _date_and_rest(pieces + _pieces_after(box, own_links, is_heading), date_text)
     date_text = found
-    summary = drop_boilerplate(clean_text(" ".join(rest)))
+    summary = drop_boilerplate(clean_text(join_pieces(rest)))
     if title_el is None:
         # A link with no text, in a block with a date and a summary: an item published without a
         # title. It is kept (its record will be rejected, with the reason, unless its page has one).

@@ -34,7 +34,10 @@ def fold(text: str) -> str:
 def strip_html(text: str) -> str:
     """The text of an HTML fragment (scripts and styles dropped), entities decoded."""
     if not _TAG_HINT_RE.search(text):
-        return html.unescape(text)
+        text = html.unescape(text)
+        if not _TAG_HINT_RE.search(text):
+            return text
+        # Markup escaped once (`&lt;b&gt;` in a JSON-LD string or an attribute) is markup still.
     root = lxml.html.fragment_fromstring(text, create_parent="div")
     for bad in root.iter("script", "style", "noscript", "template"):
         bad.drop_tree()

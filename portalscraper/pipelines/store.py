@@ -147,7 +147,7 @@ class SQLiteArchivePipeline:
         drift = drift_alarms(self._baseline(archive), profile, self.max_fill_drop, self.drift_min_records) \
             if self.drift_enabled and reason == "finished" else []
         result = verdict(reason, archive.counts["records"], values["requests"], values["errors"],
-                         self.max_error_rate, drift)
+                         self.max_error_rate, drift, stats.get_value("portal/start_failed"))
         values["exit_code"] = result.exit_code
         values["alarms"] = json.dumps(result.alarms, ensure_ascii=False) if result.alarms else None
         status = "finished" if reason == "finished" else "failed"

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from portalscraper.archive.memory import ArchiveMemory, http_date, listing_hash
 from portalscraper.extract.dates import parse_date, parse_date_range
 from portalscraper.extract.detail import extract_detail
-from portalscraper.extract.listing import ListingEntry, extract_listing, repair_markup
+from portalscraper.extract.listing import ListingEntry, drop_scripts, extract_listing, repair_markup
 from portalscraper.extract.text import fold
 from portalscraper.extract.urls import canonical_url, language, page_kind, record_id
 from portalscraper.items import Appearance, FetchFailure, Record
@@ -88,13 +88,14 @@ def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
 
 
 def page_selector(response: TextResponse) -> Selector:
-    """The page's parsed tree, once per response; its markup repaired when lxml would cut it short."""
-    repaired = repair_markup(response.text)
-    if repaired is response.text:
-        return response.selector
-    cached = response.meta.get("_repaired_selector")
+    """The page's parsed tree, made once per response: markup repaired where lxml would cut it
+    short, scripts and styles removed (their text is never the page's)."""
+    cached = response.meta.get("_page_selector")
     if cached is None:
-        cached = response.meta["_repaired_selector"] = Selector(text=repaired, type="html")
+        repaired = repair_markup(response.text)
+        cached = response.selector if repaired is response.text else Selector(text=repaired, type="html")
+        drop_scripts(cached.root)
+        response.meta["_page_selector"] = cached
     return cached
 
 
@@ -284,6 +285,8 @@ class PortalSpider(scrapy.Spider):
             self.listing_failures += 1
             self.crawler.stats.inc_value("portal/listing_failed")
             self.logger.error("Listing page failed: %s (%s)", url, reason)
+        if request.meta.get("start"):
+            self.crawler.stats.set_value("portal/start_failed", f"{url} ({reason})")
         else:
             self.crawler.stats.inc_value("portal/listing_skipped")
             self.logger.info("Listing page skipped: %s (%s)", url, reason)

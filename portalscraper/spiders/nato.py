@@ -23,7 +23,7 @@ class NatoSpider(PortalSpider):
         homepage = self.profile.start_url("homepage", self.base_url, self.lang)
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
-        yield scrapy.Request(homepage, self.parse_homepage, errback=self.listing_failed)
+        yield scrapy.Request(homepage, self.parse_homepage, errback=self.listing_failed, meta={"start": True})
         for request in self.retry_failed_items():
             yield request
 
@@ -45,8 +45,9 @@ class NatoSpider(PortalSpider):
     def parse_archive(self, response: Response, page: int) -> Iterator[Any]:
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
-        is_html = isinstance(response, TextResponse)
-        next_url = next_page_url(page_selector(response).root, response.url) if is_html else None
+        next_url = None
+        if isinstance(response, TextResponse):
+            next_url = next_page_url(page_selector(response).root, response.url)
         if next_url is None:
             self.listings_ended.add("archive")
             return

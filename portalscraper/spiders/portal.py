@@ -90,7 +90,8 @@ class PortalSpiderGeneric(PortalSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.pages.add(self.canonical(self.start_url))
-        yield scrapy.Request(self.start_url, self.parse_page, errback=self.listing_failed, cb_kwargs={"depth": 0})
+        yield scrapy.Request(self.start_url, self.parse_page, errback=self.listing_failed, cb_kwargs={"depth": 0},
+                             meta={"start": True})
         for request in self.retry_failed_items():
             yield request
 
