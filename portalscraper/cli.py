@@ -162,11 +162,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def replica_process(items: int, port: int = 0, changes: str | None = None) -> Iterator[str]:
+def replica_process(items: int, port: int = 0, changes: str | None = None,
+                    log_requests: str | None = None) -> Iterator[str]:
     """Start the replica portal in a child process; yield its base URL; stop it afterwards."""
     command = [sys.executable, "-m", "portalscraper.replica", "--port", str(port), "--items", str(items)]
     if changes:
         command += ["--changes", changes]
+    if log_requests:
+        command += ["--log-requests", log_requests]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

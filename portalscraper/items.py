@@ -54,6 +54,14 @@ class Appearance:
 
 
 @dataclass
+class Sightings:
+    """The appearances of one listing page, as one item (an item each would cost more than it says)."""
+
+    source_url: str
+    appearances: list[Appearance] = field(default_factory=list)
+
+
+@dataclass
 class FetchFailure:
     """A page the crawl could not fetch, after its retries, and why. Item pages are tried again by
     the next run; `counted` is False for pages skipped by policy (robots.txt, another host)."""

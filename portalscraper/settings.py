@@ -42,6 +42,14 @@ DOWNLOADER_MIDDLEWARES = {
 PORTAL_LOOPBACK_FULL_SPEED = True
 PORTAL_LOOPBACK_CONCURRENCY = 16
 
+# Spiders page through listings themselves (max_pages); Scrapy's depth bookkeeping on every
+# request they yield buys nothing.
+SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.depth.DepthMiddleware": None}
+
+# Items are processed by this many tasks per callback. The pipelines are synchronous, so more buy
+# nothing, and Scrapy starts that many asyncio tasks for every callback's output (100 by default).
+CONCURRENT_ITEMS = 4
+
 # Item pipelines, in order: one responsibility each.
 ITEM_PIPELINES = {
     "portalscraper.pipelines.normalize.NormalizePipeline": 100,

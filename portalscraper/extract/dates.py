@@ -117,9 +117,35 @@ def _iso_precision(text: str) -> ParsedDate | None:
     return ParsedDate(text, text, precision)
 
 
+_MONTH_NUMBERS = {name: n for n, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+# The portal's own forms, after _normalize_words: `13 Sep 2012`, `20-Sep-2012 14:26`. Parsed here;
+# anything else goes to dateutil.
+_COMMON_RE = re.compile(
+    r"(\d{1,2})[\s-]+(" + "|".join(_MONTH_NUMBERS) + r")[\s-]+(\d{4})(?:,?\s+(\d{1,2}):(\d\d)(?::(\d\d))?)?")
+
+
+def _parse_common(text: str) -> tuple[dt.datetime, set[str]] | str | None:
+    m = _COMMON_RE.fullmatch(text)
+    if m is None:
+        return None
+    day, month, year, hour, minute, second = m.groups()
+    try:
+        moment = dt.datetime(int(year), _MONTH_NUMBERS[month], int(day), int(hour or 0), int(minute or 0),
+                             int(second or 0))
+    except ValueError as exc:
+        return str(exc)
+    return moment, {"year", "month", "day", *(("time",) if hour else ())}
+
+
 def _parse(raw: str) -> tuple[dt.datetime, set[str]] | str:
     """The datetime and the set of fields the text really has, or the reason it failed."""
     text = _normalize_words(raw)
+    common = _parse_common(text)
+    if isinstance(common, str):
+        return f"impossible date {raw!r}: {common}"
+    if common is not None:
+        return common
     # Day first, as European portals write 13/09/2012; but never for year-first (ISO 8601) forms,
     # which dateutil would read as year-day-month.
     dayfirst = not re.match(r"\d{4}[-/.]\d", text)

@@ -11,11 +11,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import zip_longest
 from typing import Any
 
+from lxml import etree
 from lxml.etree import _Element
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from portalscraper.extract.dates import DATE_TEXT_RE, WEEKDAY, find_updated_text
 from portalscraper.extract.listing import HEADINGS, drop_scripts, parse_html, repair_markup
@@ -69,18 +72,31 @@ def _jsonld(sel: Selector) -> dict[str, Any]:
     return {}
 
 
-def _meta(sel: Selector, *names: str) -> str:
-    for name in names:
-        value = sel.xpath(f"//meta[@property='{name}' or @name='{name}']/@content").get()
-        if value and value.strip():
-            return fold(value)
-    return ""
+def _meta_tags(sel: Selector) -> dict[str, str]:
+    """Every `meta` tag's content by its property or name (lower case; the first of each wins)."""
+    tags: dict[str, str] = {}
+    for el in sel.root.iter("meta"):
+        key = (el.get("property") or el.get("name") or "").strip().lower()
+        content = el.get("content")
+        if key and content and content.strip() and key not in tags:
+            tags[key] = fold(content)
+    return tags
 
 
-def _by_selectors(sel: Selector, selectors: Iterable[str]) -> Selector | None:
+def _meta(tags: dict[str, str], *names: str) -> str:
+    return next((tags[name] for name in names if name in tags), "")
+
+
+@lru_cache(maxsize=256)
+def _compiled(css: str) -> etree.XPath:
+    """A profile's CSS selector as compiled XPath, once per process."""
+    return etree.XPath(HTMLTranslator().css_to_xpath(css))
+
+
+def _by_selectors(root: _Element, selectors: Iterable[str]) -> _Element | None:
     for css in selectors:
-        found = sel.css(css)
-        if found:
+        found = _compiled(css)(root)
+        if found and isinstance(found, list) and isinstance(found[0], _Element):
             return found[0]
     return None
 
@@ -143,6 +159,8 @@ def _block_paragraphs(block: _Element) -> list[str]:
 
 
 def _mostly_links(el: _Element) -> bool:
+    if next(el.iter("a"), None) is None:
+        return False
     text = len(fold(el.text_content()))
     linked = sum(len(fold(a.text_content())) for a in el.iter("a"))
     return text > 0 and linked >= text / 2
@@ -374,15 +392,16 @@ def extract_detail(
     sel = html
     selectors = selectors or {}
     out = DetailFields()
+    page: _Element = sel.root
     for name in ("title", "date", "updated", "summary"):
-        hit = _by_selectors(sel, selectors.get(name, ()))
+        hit = _by_selectors(page, selectors.get(name, ()))
         if hit is not None:
-            text = drop_boilerplate(clean_text(" ".join(hit.css("::text").getall())))
+            text = drop_boilerplate(clean_text(" ".join(hit.itertext())))
             out.set("date_text" if name == "date" else "updated_text" if name == "updated" else name, text,
                     "selector")
-    body_hit = _by_selectors(sel, selectors.get("body", ()))
+    body_hit = _by_selectors(page, selectors.get("body", ()))
     if body_hit is not None:
-        paras = [p for p in _block_paragraphs(body_hit.root) if _is_body_paragraph(p, out.title, out.date_text)]
+        paras = [p for p in _block_paragraphs(body_hit) if _is_body_paragraph(p, out.title, out.date_text)]
         out.set("body", "\n\n".join(paras), "selector")
 
     ld = _jsonld(sel)
@@ -390,10 +409,11 @@ def extract_detail(
     out.set("date_text", fold(str(ld.get("datePublished", ""))), "jsonld")
     out.set("updated_text", fold(str(ld.get("dateModified", ""))), "jsonld")
     out.set("summary", clean_text(str(ld.get("description", ""))), "jsonld")
-    out.set("title", _meta(sel, "og:title", "dc.title", "DC.title"), "meta")
-    out.set("date_text", _meta(sel, "article:published_time", "dc.date", "DC.date", "date", "pubdate"), "meta")
-    out.set("updated_text", _meta(sel, "article:modified_time", "og:updated_time", "last-modified"), "meta")
-    out.set("summary", _meta(sel, "og:description", "description", "dc.description"), "meta")
+    tags = _meta_tags(sel)
+    out.set("title", _meta(tags, "og:title", "dc.title"), "meta")
+    out.set("date_text", _meta(tags, "article:published_time", "dc.date", "date", "pubdate"), "meta")
+    out.set("updated_text", _meta(tags, "article:modified_time", "og:updated_time", "last-modified"), "meta")
+    out.set("summary", _meta(tags, "og:description", "description", "dc.description"), "meta")
     time_attr = sel.css("time[datetime]::attr(datetime)").get()
     if time_attr and not out.date_text:
         out.set("date_text", fold(time_attr), "time")

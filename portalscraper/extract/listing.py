@@ -47,8 +47,7 @@ def repair_markup(html: str) -> str:
     """Markup lxml would cut short: `</body>` or `</html>` in the middle of a page ends the
     document for libxml2 (a browser reads on). Such stray end tags are dropped; a page with them
     only at its end is returned as it is."""
-    tail = max(0, len(html) - 200)
-    if not any(m.start() < tail for m in _STRAY_END.finditer(html)):
+    if _STRAY_END.search(html, 0, max(0, len(html) - 200)) is None:
         return html
     return _STRAY_END.sub("", html)
 

@@ -20,15 +20,19 @@ _TRAILING_RE = re.compile(
     re.IGNORECASE,
 )
 _WHOLE = {label.lower() for label in (*WHOLE_LABELS, *TRAILING_LABELS)}
-_SPACE_RE = re.compile(r"\s+")
+# Cheap tests before the regular expressions: most texts have no boilerplate at all.
+_SENTENCE_HINT = "flash plugin"
+_TRAILING_ENDS = tuple({label.lower().split()[-1] for label in TRAILING_LABELS} | {"»"})
 _TAG_HINT_RE = re.compile(r"<[a-zA-Z/!]")
 # Zero-width and soft-hyphen characters carry no text.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def fold(text: str) -> str:
     """Collapse every run of whitespace (non-breaking spaces included) to one space, and strip."""
-    return _SPACE_RE.sub(" ", text.translate(_INVISIBLE)).strip()
+    if not text.isascii() and _INVISIBLE_RE.search(text):
+        text = _INVISIBLE_RE.sub("", text)
+    return " ".join(text.split())
 
 
 def strip_html(text: str) -> str:
@@ -56,13 +60,24 @@ def clean_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    return fold(unicodedata.normalize("NFC", strip_html(text)))
+    if "<" in text or "&" in text:
+        text = strip_html(text)
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return fold(text)
 
 
 def drop_boilerplate(text: str) -> str:
     """Remove portal boilerplate: the flash-plugin notice, a trailing "Read more", a lone "Go to"."""
-    text = fold(_TRAILING_RE.sub("", _SENTENCE_RE.sub(" ", text)))
-    return "" if text.lower() in _WHOLE else text
+    lowered_tail = text[-24:].lower()
+    sentences = labels = 0
+    if _SENTENCE_HINT in text.lower():
+        text, sentences = _SENTENCE_RE.subn(" ", text)
+    if lowered_tail.endswith(_TRAILING_ENDS):
+        text, labels = _TRAILING_RE.subn("", text)
+    if sentences or labels:
+        text = fold(text)
+    return "" if len(text) <= 20 and text.lower() in _WHOLE else text
 
 
 def clean_paragraphs(paragraphs: Iterable[str]) -> str:

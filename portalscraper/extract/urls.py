@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
@@ -53,6 +54,7 @@ def language(url: str, rules: UrlRules) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def canonical_url(url: str, rules: UrlRules) -> str:
     """One absolute form per page: https and the canonical host, session segments and
     non-identity query parameters dropped, path rewrites applied, language kept."""

@@ -15,7 +15,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 
 from portalscraper.archive import ArchiveError, ArchiveLock, JsonLinesWriter, SQLiteArchive, export, open_database
 from portalscraper.health import EXIT_LOCKED, drift_alarms, verdict
-from portalscraper.items import Appearance, FetchFailure, Record, record_row, record_state
+from portalscraper.items import Appearance, FetchFailure, Record, Sightings, record_row, record_state
 from portalscraper.pipelines.validate import RecordRejected
 
 logger = logging.getLogger(__name__)
@@ -102,10 +102,13 @@ class SQLiteArchivePipeline:
             return item
         if isinstance(item, Record):
             self.archive.add_record(record_row(item), record_state(item))
+        elif isinstance(item, Sightings):
+            for appearance in item.appearances:
+                self.archive.add_appearance(dict(vars(appearance)))  # flat dataclasses: no deep copy needed
         elif isinstance(item, Appearance):
-            self.archive.add_appearance(asdict(item))
+            self.archive.add_appearance(dict(vars(item)))
         elif isinstance(item, FetchFailure):
-            self.archive.add_failure(asdict(item))
+            self.archive.add_failure(dict(vars(item)))
         return item
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:

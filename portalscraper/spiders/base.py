@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from collections.abc import Iterator
-from dataclasses import asdict
 from http import HTTPStatus
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -25,7 +24,7 @@ from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.listing import ListingEntry, drop_scripts, extract_listing, repair_markup
 from portalscraper.extract.text import fold
 from portalscraper.extract.urls import canonical_url, language, page_kind, record_id
-from portalscraper.items import Appearance, FetchFailure, Record
+from portalscraper.items import Appearance, FetchFailure, Record, Sightings
 from portalscraper.profiles import Profile, load_profile
 
 
@@ -274,7 +273,7 @@ class PortalSpider(scrapy.Spider):
             self.requested.add(rid)
             self.crawler.stats.inc_value("portal/item_page_retried_from_earlier_run")
             yield scrapy.Request(url, self.parse_item, errback=self.item_failed, cb_kwargs={"listing": listing},
-                                 meta={"listing": listing, "handle_httpstatus_list": [304]})
+                                 meta={"listing": listing, "handle_httpstatus_list": [304]}, dont_filter=True)
 
     def listing_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """A listing page could not be fetched: the crawl goes on, but is no complete pass."""
@@ -303,8 +302,10 @@ class PortalSpider(scrapy.Spider):
         )
 
     def follow_entries(self, response: Response, entries: list[ListingEntry]) -> Iterator[Any]:
-        """An Appearance for every entry, and a request for each item page not yet requested."""
+        """The page's appearances (one Sightings item), and a request for each item page not yet requested."""
         seen_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        sightings = Sightings(response.url)
+        requests = []
         for entry in entries:
             if not self.in_window(entry.date_text):
                 continue
@@ -312,7 +313,8 @@ class PortalSpider(scrapy.Spider):
             rid = record_id(url)
             kind = page_kind(url, self.rules) or "page"
             section = entry.section or self.profile.sections.get(kind, kind)
-            yield Appearance(rid, url, response.url, section, entry.position, entry.date_text, entry.title, seen_at)
+            sightings.appearances.append(
+                Appearance(rid, url, response.url, section, entry.position, entry.date_text, entry.title, seen_at))
             if rid in self.requested:
                 continue
             if self.max_items and len(self.requested) >= self.max_items:
@@ -325,9 +327,14 @@ class PortalSpider(scrapy.Spider):
                        "section": section, "source_url": response.url, "listing_hash": self.entry_hash(entry),
                        "record_id": rid}
             headers = self.memory.validators(rid) if self.incremental else {}
-            yield response.follow(entry.url, self.parse_item, errback=self.item_failed, headers=headers,
-                                  cb_kwargs={"listing": listing},
-                                  meta={"listing": listing, "handle_httpstatus_list": [304]})
+            # entry.url is absolute; `requested` already keeps one request per record, so Scrapy's
+            # duplicate filter (a URL canonicalization and a hash per request) is not needed.
+            requests.append(scrapy.Request(entry.url, self.parse_item, errback=self.item_failed, headers=headers,
+                                           cb_kwargs={"listing": listing}, dont_filter=True,
+                                           meta={"listing": listing, "handle_httpstatus_list": [304]}))
+        if sightings.appearances:
+            yield sightings
+        yield from requests
 
     # -- item pages -----------------------------------------------------------------------
 
@@ -348,7 +355,7 @@ class PortalSpider(scrapy.Spider):
             yield record
             return
         fields = extract_detail(page_selector(response), self.profile.selectors)
-        record = self.make_record(response.url, listing, asdict(fields))
+        record = self.make_record(response.url, listing, dict(vars(fields)))
         record.page_fetched = True
         etag = response.headers.get("ETag")
         record.http_etag = etag.decode("latin-1") if etag else None

@@ -1,0 +1,83 @@
+"""The SQLite archive writer without Scrapy: history, the full-text index, crash safety, the lock."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from portalscraper.archive import ArchiveLock, SQLiteArchive
+from portalscraper.items import RECORD_FIELDS
+
+
+def row(rid: str, title: str, body: str, content_hash: str) -> dict[str, object]:
+    values: dict[str, object] = dict.fromkeys(RECORD_FIELDS)
+    values.update({"id": rid, "portal": "nato", "url": f"https://www.nato.int/{rid}", "language": "en",
+                   "title": title, "body": body, "content_hash": content_hash, "provenance": {}})
+    return values
+
+
+def search(path: Path, query: str) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [r[0] for r in conn.execute("SELECT r.id FROM records_fts JOIN records r ON r.rowid = "
+                                           "records_fts.rowid WHERE records_fts MATCH ? ORDER BY r.id", [query])]
+
+
+def test_full_text_index_follows_new_and_changed_records(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    archive = SQLiteArchive(path)
+    archive.begin_crawl("nato", "nato", {})
+    archive.add_record(row("a", "Maritime security", "Ships in the Mediterranean", "1"))
+    archive.add_record(row("b", "Cyber defence", "Networks and partners", "2"))
+    archive.finish_crawl("finished", "finished", {})
+    assert search(path, "maritime") == ["a"] and search(path, "partner") == ["b"]  # porter: partners
+    archive.begin_crawl("nato", "nato", {})
+    archive.add_record(row("a", "Air policing", "Jets over the Baltic", "3"))  # changed
+    archive.add_record(row("b", "Cyber defence", "Networks and partners", "2"))  # unchanged
+    archive.finish_crawl("finished", "finished", {})
+    archive.close()
+    assert search(path, "maritime") == [] and search(path, "baltic") == ["a"] and search(path, "cyber") == ["b"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM record_versions").fetchone() == (1,)
+        # FTS5 compares its index with the records' texts, and raises if they disagree.
+        conn.execute("INSERT INTO records_fts(records_fts) VALUES('integrity-check')")
+
+
+def test_a_killed_writer_leaves_the_index_to_the_next_one(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    archive = SQLiteArchive(path)
+    archive.begin_crawl("nato", "nato", {})
+    archive.add_record(row("a", "Maritime security", "Ships", "1"))
+    archive.flush()  # committed, then the process dies: no finish_crawl, no sync
+    archive.db.close()
+    assert search(path, "maritime") == []
+    SQLiteArchive(path).close()  # the next writer indexes what was left
+    assert search(path, "maritime") == ["a"]
+
+
+def test_one_writer_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    with ArchiveLock(path):
+        other = subprocess_lock(path)
+        assert other.startswith("another crawl is writing to") and "pid" in other
+    assert subprocess_lock(path) == "acquired"
+
+
+def subprocess_lock(path: Path) -> str:
+    import subprocess
+    import sys
+
+    code = ("import sys; from portalscraper.archive import ArchiveLock, ArchiveLockedError\n"
+            "try:\n    ArchiveLock(sys.argv[1]).acquire(); print('acquired')\n"
+            "except ArchiveLockedError as e:\n    print(e)")
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
+    first, second = ArchiveLock(tmp_path / "a.sqlite"), ArchiveLock(tmp_path / "a.sqlite")
+    first.acquire()
+    second.acquire()
+    second.release()
+    assert subprocess_lock(tmp_path / "a.sqlite").startswith("another crawl")
+    first.release()
+    assert subprocess_lock(tmp_path / "a.sqlite") == "acquired"

@@ -1,0 +1,23 @@
+"""The benchmark script keeps working: a smoke run at tiny sizes. Nothing about speed is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def test_benchmark_smoke_run_prints_every_section(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks/bench.py"), "--smoke", "--write",
+                             str(tmp_path / "report.md")], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = (tmp_path / "report.md").read_text("utf-8")
+    for heading in ("### 1. Framework limit", "### 2. Memory", "### 3. Storage", "### 4. Re-crawl",
+                    "### 5. Extraction"):
+        assert heading in report
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"framework_ratio", "memory_ratio", "storage_ratio", "recrawl_bytes_ratio"} <= set(figures)
+    assert all(value > 0 for value in figures.values())
