@@ -65,6 +65,7 @@ ARCHIVE_SQLITE_PATH = "exports/portalscraper.sqlite"
 ARCHIVE_JSONL_PATH = "exports/records.jsonl"
 ARCHIVE_BATCH_SIZE = 500  # rows per transaction
 ARCHIVE_FLUSH_SECONDS = 5.0  # at most this long between commits
+ARCHIVE_FTS_SYNC_ROWS = 5000  # the full-text index catches up this often during a crawl, and at its end
 
 # Incremental crawls: conditional requests for archived item pages, and listings paged only until
 # they show nothing new. A complete pass (which is what notices removed items) at least this often.

@@ -65,3 +65,17 @@ def test_unknown_profile_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-
     bad.write_text('name = "x"\n', encoding="utf-8")
     with pytest.raises(ProfileError, match="missing the key 'base_url'"):
         load_profile(str(bad))
+
+
+def test_record_id_set() -> None:
+    from portalscraper.extract.urls import RecordIdSet
+
+    ids = RecordIdSet()
+    many = [record_id(f"https://www.nato.int/cps/en/natohq/news_{n}.htm") for n in range(5000)]
+    for rid in many:
+        ids.add(rid)
+    ids.add(many[0])
+    ids.add("not-hex")
+    assert len(ids) == 5001
+    assert all(rid in ids for rid in many) and "not-hex" in ids
+    assert record_id("https://www.nato.int/other") not in ids and "0" * 16 not in ids and "x" not in ids

@@ -8,6 +8,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from portalscraper.extract.urls import RecordIdSet
 from portalscraper.items import Record
 
 
@@ -19,7 +20,7 @@ class DuplicateRecord(DropItem):
 class DedupePipeline:
     def __init__(self, stats: StatsCollector | None = None) -> None:
         self.stats = stats
-        self.seen: set[str] = set()
+        self.seen = RecordIdSet()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

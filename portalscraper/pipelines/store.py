@@ -80,7 +80,8 @@ class SQLiteArchivePipeline:
             logger.error("%s", exc)
             self.crawler.stats.set_value("portal/exit_code", EXIT_LOCKED)
             raise CloseSpider("archive_locked") from None
-        self.archive = SQLiteArchive(self.path, self.batch_size, self.flush_seconds)
+        self.archive = SQLiteArchive(self.path, self.batch_size, self.flush_seconds,
+                                     self.crawler.settings.getint("ARCHIVE_FTS_SYNC_ROWS"))
         interrupted = self.archive.mark_interrupted()
         if interrupted:
             logger.warning("%d crawl(s) in %s had died without finishing: marked interrupted", interrupted, self.path)

@@ -23,7 +23,7 @@ from portalscraper.extract.dates import parse_date, parse_date_range
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.listing import ListingEntry, drop_scripts, extract_listing, repair_markup
 from portalscraper.extract.text import fold
-from portalscraper.extract.urls import canonical_url, language, page_kind, record_id
+from portalscraper.extract.urls import RecordIdSet, canonical_url, language, page_kind, record_id
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings
 from portalscraper.profiles import Profile, load_profile
 
@@ -62,6 +62,9 @@ def _flag(value: Any, name: str) -> bool:
     if text in ("", "0", "false", "no", "off"):
         return False
     raise SpiderArgumentError(f"{name} must be true or false, not {value!r}")
+
+
+ITEM_PRIORITY = 10
 
 
 def _now() -> str:
@@ -165,7 +168,7 @@ class PortalSpider(scrapy.Spider):
         # What the crawl row records, and what a resumed crawl must match.
         self.crawl_args = {"base_url": self.base_url, "lang": self.lang, "since": self.since, "until": self.until,
                            "max_items": self.max_items, "max_pages": self.max_pages, "full": self.full}
-        self.requested: set[str] = set()
+        self.requested = RecordIdSet()  # one request per record
         self.crawl_id: int | None = None  # set by the archive pipeline when it opens
         self.memory = ArchiveMemory(None, self.portal)
         self.incremental = True
@@ -329,8 +332,10 @@ class PortalSpider(scrapy.Spider):
             headers = self.memory.validators(rid) if self.incremental else {}
             # entry.url is absolute; `requested` already keeps one request per record, so Scrapy's
             # duplicate filter (a URL canonicalization and a hash per request) is not needed.
+            # Item pages before further listing pages: the queue holds one listing page's items at a
+            # time, not the whole archive's (memory stays flat however large the portal).
             requests.append(scrapy.Request(entry.url, self.parse_item, errback=self.item_failed, headers=headers,
-                                           cb_kwargs={"listing": listing}, dont_filter=True,
+                                           cb_kwargs={"listing": listing}, dont_filter=True, priority=ITEM_PRIORITY,
                                            meta={"listing": listing, "handle_httpstatus_list": [304]}))
         if sightings.appearances:
             yield sightings
