@@ -246,7 +246,7 @@ def storage(count: int, tmp: Path) -> tuple[list[str], dict[str, Any]]:
     lines = [f"### 3. Storage: {count:,} records (about 4.6 KB of text each)", "",
              "| writer | seconds | records/s | ratio to insert_all |", "| --- | ---: | ---: | ---: |",
              line("sqlite-utils `insert_all`, plain table, batches of 500 (baseline)", timings["insert_all"]),
-             line("**archive SQLite writer** (upsert, change counts, history, 5 indexes, FTS queue)",
+             line("**archive SQLite writer** (upsert, change counts, history, 7 indexes, FTS queue)",
                   timings["writer_sqlite"]),
              line("full-text index of those records, in bulk (end of crawl)", timings["fts"]),
              line("archive SQLite writer and its full-text index together",
