@@ -1,6 +1,7 @@
 """The `portalscraper` command: thin, arguments in, one-line errors out.
 
     portalscraper crawl nato [--base-url URL] [--since D] [--full] [--resume] [--db PATH] [--jsonl PATH]
+    portalscraper reparse --warc FILE... [--db PATH] [--jsonl PATH]
     portalscraper demo
     portalscraper export --format json|jsonl|csv [--db PATH] [-o FILE]
     portalscraper replica [--port 8000] [--items N] [--changes FILE]
@@ -148,7 +149,37 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["ARCHIVE_JSONL_PATH"] = args.jsonl
     if args.log_level:
         overrides["LOG_LEVEL"] = args.log_level
+    if getattr(args, "warc", None) is not None and isinstance(args.warc, str):
+        overrides["ARCHIVE_WARC_DIR"] = args.warc
     return overrides
+
+
+def cmd_reparse(args: argparse.Namespace) -> int:
+    """Rebuild records from WARC files alone: the same spider and pipelines, answered from the files."""
+    from portalscraper.warc import read_warcinfo
+
+    files = [Path(f) for f in args.warc_files]
+    for path in files:
+        if not path.is_file():
+            raise CliError(f"no WARC file at {path}")
+    info = read_warcinfo(files[0])
+    spider = args.spider or info.get("spider")
+    if not spider:
+        raise CliError(f"{files[0]} names no spider (no portalscraper warcinfo record); give --spider")
+    spider_args = {k.removeprefix("portalscraper-"): v for k, v in info.items() if k.startswith("portalscraper-")}
+    spider_args.pop("full", None)
+    spider_args.pop("resume", None)
+    overrides = _crawl_overrides(args)
+    overrides.update({
+        "PORTAL_WARC_REPLAY": [str(f) for f in files], "ARCHIVE_WARC_DIR": "",
+        "DOWNLOAD_HANDLERS": {"http": "portalscraper.warc.WarcReplayHandler",
+                              "https": "portalscraper.warc.WarcReplayHandler"},
+        "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "RETRY_ENABLED": False, "PORTAL_INCREMENTAL": False,
+    })
+    print(f"Re-parsing {len(files)} WARC file(s) with the {spider} spider ({spider_args.get('base_url')})",
+          file=sys.stderr)
+    return run_crawl(spider, spider_args, overrides)
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -293,8 +324,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a complete pass: page through every listing to its end (finds removed items)")
     crawl.add_argument("--resume", action="store_true",
                        help="continue the latest interrupted crawl with the same arguments into this archive")
+    crawl.add_argument("--warc", help="folder for the crawl's raw captures (WARC); '' for none "
+                                       "(default: exports/warc)")
     archive_options(crawl)
     crawl.set_defaults(func=cmd_crawl)
+
+    reparse = sub.add_parser("reparse", help="rebuild records from WARC files, with no network")
+    reparse.add_argument("--warc", dest="warc_files", nargs="+", required=True, metavar="FILE",
+                         help="WARC files written by crawls (--warc)")
+    reparse.add_argument("--spider", help="spider to re-run (default: the one named in the WARC file)")
+    archive_options(reparse)
+    reparse.set_defaults(func=cmd_reparse)
 
     demo = sub.add_parser("demo", help="start the replica portal, crawl it into exports/, summarize")
     demo.add_argument("--items", type=int, default=200, help="news items in the replica (default 200)")

@@ -37,6 +37,8 @@ class Record:
     http_last_modified: str | None = None
     listing_hash: str | None = None  # hash of the listing entry the record was made from
     page_fetched: bool = False  # the item page answered this crawl (200 or 304): settles earlier failures
+    warc_file: str | None = None  # the raw capture of the item page: WARC file name and record offset
+    warc_offset: int | None = None
 
 
 @dataclass
@@ -87,7 +89,8 @@ CONTENT_FIELDS: tuple[str, ...] = ("title", "date_text", "updated_text", "summar
 
 
 # The bookkeeping fields, stored in the archive only.
-STATE_FIELDS: tuple[str, ...] = ("http_etag", "http_last_modified", "listing_hash", "page_fetched")
+STATE_FIELDS: tuple[str, ...] = ("http_etag", "http_last_modified", "listing_hash", "page_fetched", "warc_file",
+                                  "warc_offset")
 
 
 def record_row(record: Record) -> dict[str, Any]:

@@ -37,6 +37,8 @@ DOWNLOADER_MIDDLEWARES = {
     "portalscraper.middlewares.EncodingRepairMiddleware": 580,
     # Above RedirectMiddleware (600): a redirect off the allowed domains fails visibly.
     "portalscraper.middlewares.OffsiteRedirectMiddleware": 610,
+    # Next to the downloader: responses as received, before decompression or redirects.
+    "portalscraper.warc.WarcRecorder": 950,
 }
 # Loopback (replica, local mirror): no delay, no throttle, this much concurrency per host.
 PORTAL_LOOPBACK_FULL_SPEED = True
@@ -65,6 +67,8 @@ ARCHIVE_SQLITE_PATH = "exports/portalscraper.sqlite"
 ARCHIVE_JSONL_PATH = "exports/records.jsonl"
 ARCHIVE_BATCH_SIZE = 500  # rows per transaction
 ARCHIVE_FLUSH_SECONDS = 5.0  # at most this long between commits
+# Raw captures: every response of a crawl in a gzip WARC file in this folder ("" for none).
+ARCHIVE_WARC_DIR = "exports/warc"
 ARCHIVE_FTS_SYNC_ROWS = 5000  # the full-text index catches up this often during a crawl, and at its end
 
 # Incremental crawls: conditional requests for archived item pages, and listings paged only until

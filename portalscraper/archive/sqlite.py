@@ -27,7 +27,7 @@ SCHEMA_VERSION = 3
 _RECORD_STATE_COLUMNS: dict[str, type] = {
     "first_seen": str, "last_seen": str, "first_crawl_id": int, "last_crawl_id": int,
     "version_since": str, "version_crawl_id": int, "gone_since": str, "gone_crawl_id": int,
-    "http_etag": str, "http_last_modified": str, "listing_hash": str,
+    "http_etag": str, "http_last_modified": str, "listing_hash": str, "warc_file": str, "warc_offset": int,
 }
 _RECORD_COLUMNS: dict[str, type] = {name: str for name in RECORD_FIELDS}
 _RECORD_COLUMNS.update(_RECORD_STATE_COLUMNS)
@@ -146,13 +146,15 @@ _APPEARANCE_FIELDS = tuple(c for c in _APPEARANCE_COLUMNS if c != "id")
 _APPEARANCE_INSERT = (f"INSERT OR IGNORE INTO appearances ({', '.join(_APPEARANCE_FIELDS)}) "
                       f"VALUES ({', '.join('?' for _ in _APPEARANCE_FIELDS)})")
 _STATE_WRITTEN = ("first_seen", "last_seen", "first_crawl_id", "last_crawl_id", "version_since", "version_crawl_id",
-                  "http_etag", "http_last_modified", "listing_hash")
+                  "http_etag", "http_last_modified", "listing_hash", "warc_file", "warc_offset")
 
 
 def _upsert_sql() -> str:
     cols = [*RECORD_FIELDS, *_STATE_WRITTEN]
     keep_first = ("id", "first_seen", "first_crawl_id", "version_since", "version_crawl_id")
-    updates = [f"{c} = excluded.{c}" for c in cols if c not in keep_first]
+    updates = [f"{c} = excluded.{c}" for c in cols if c not in (*keep_first, "warc_file", "warc_offset")]
+    # A record rebuilt from the archive (304, failed fetch) keeps the capture it was made from.
+    updates += [f"{c} = coalesce(excluded.{c}, records.{c})" for c in ("warc_file", "warc_offset")]
     # A new version starts when the content changes; a record seen again is no longer gone.
     updates += [f"{c} = CASE WHEN records.content_hash IS excluded.content_hash THEN records.{c} ELSE excluded.{c} END"
                 for c in ("version_since", "version_crawl_id")]
@@ -306,7 +308,8 @@ class SQLiteArchive:
         state = state or {}
         values = [json.dumps(row[c], ensure_ascii=False) if c == "provenance" else row.get(c) for c in RECORD_FIELDS]
         self._records.append((*values, now, now, self.crawl_id, self.crawl_id, now, self.crawl_id,
-                              state.get("http_etag"), state.get("http_last_modified"), state.get("listing_hash")))
+                              state.get("http_etag"), state.get("http_last_modified"), state.get("listing_hash"),
+                              state.get("warc_file"), state.get("warc_offset")))
         if state.get("page_fetched"):
             self._fetched.append(row["id"])
         self._maybe_flush()

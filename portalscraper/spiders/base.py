@@ -362,6 +362,10 @@ class PortalSpider(scrapy.Spider):
         fields = extract_detail(page_selector(response), self.profile.selectors)
         record = self.make_record(response.url, listing, dict(vars(fields)))
         record.page_fetched = True
+        if warc := response.meta.get("warc"):
+            record.warc_file, record.warc_offset = warc["file"], warc["offset"]
+        if captured := response.meta.get("capture_time"):  # replayed from a capture: its time, not now
+            record.fetched_at = captured
         etag = response.headers.get("ETag")
         record.http_etag = etag.decode("latin-1") if etag else None
         modified = response.headers.get("Last-Modified")
