@@ -187,7 +187,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "base_url": args.base_url, "lang": args.lang, "since": args.since, "until": args.until,
         "max_items": args.max_items, "max_pages": args.max_pages,
         "full": args.full or None, "resume": args.resume or None, "start_url": args.start_url,
-        "allow": args.allow, "profile": args.profile,
+        "allow": args.allow, "profile": args.profile, "wayback": args.wayback, "from": args.wb_from,
+        "to": args.wb_to,
     }.items() if v is not None}
     return run_crawl(args.spider, spider_args, _crawl_overrides(args))
 
@@ -324,6 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a complete pass: page through every listing to its end (finds removed items)")
     crawl.add_argument("--resume", action="store_true",
                        help="continue the latest interrupted crawl with the same arguments into this archive")
+    crawl.add_argument("--wayback", metavar="ENDPOINT",
+                       help="crawl the portal's captures in a web archive: a replay endpoint such as "
+                            "https://web.archive.org/web or http://127.0.0.1:8080/<collection> (pywb)")
+    crawl.add_argument("--from", dest="wb_from", metavar="TIMESTAMP", help="web archive: captures from (20120101)")
+    crawl.add_argument("--to", dest="wb_to", metavar="TIMESTAMP", help="web archive: captures until (20121231)")
     crawl.add_argument("--warc", help="folder for the crawl's raw captures (WARC); '' for none "
                                        "(default: exports/warc)")
     archive_options(crawl)

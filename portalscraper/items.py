@@ -39,6 +39,8 @@ class Record:
     page_fetched: bool = False  # the item page answered this crawl (200 or 304): settles earlier failures
     warc_file: str | None = None  # the raw capture of the item page: WARC file name and record offset
     warc_offset: int | None = None
+    capture_url: str | None = None  # web-archive crawls: the item page's capture, and its time
+    capture_time: str | None = None
 
 
 @dataclass
@@ -53,6 +55,8 @@ class Appearance:
     date_text: str | None = None  # the date as the listing showed it
     title: str | None = None
     seen_at: str | None = None
+    capture_url: str | None = None  # web-archive crawls: the listing page's capture (replay URL)
+    capture_time: str | None = None  # and when the archive captured it (ISO 8601, UTC)
 
 
 @dataclass
@@ -90,7 +94,7 @@ CONTENT_FIELDS: tuple[str, ...] = ("title", "date_text", "updated_text", "summar
 
 # The bookkeeping fields, stored in the archive only.
 STATE_FIELDS: tuple[str, ...] = ("http_etag", "http_last_modified", "listing_hash", "page_fetched", "warc_file",
-                                  "warc_offset")
+                                  "warc_offset", "capture_url", "capture_time")
 
 
 def record_row(record: Record) -> dict[str, Any]:

@@ -40,6 +40,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Next to the downloader: responses as received, before decompression or redirects.
     "portalscraper.warc.WarcRecorder": 950,
 }
+# Web archives (--wayback): at least this delay between requests, one at a time, unless on loopback.
+WAYBACK_DOWNLOAD_DELAY = 3.0
 # Loopback (replica, local mirror): no delay, no throttle, this much concurrency per host.
 PORTAL_LOOPBACK_FULL_SPEED = True
 PORTAL_LOOPBACK_CONCURRENCY = 16

@@ -28,6 +28,7 @@ _RECORD_STATE_COLUMNS: dict[str, type] = {
     "first_seen": str, "last_seen": str, "first_crawl_id": int, "last_crawl_id": int,
     "version_since": str, "version_crawl_id": int, "gone_since": str, "gone_crawl_id": int,
     "http_etag": str, "http_last_modified": str, "listing_hash": str, "warc_file": str, "warc_offset": int,
+    "capture_url": str, "capture_time": str,
 }
 _RECORD_COLUMNS: dict[str, type] = {name: str for name in RECORD_FIELDS}
 _RECORD_COLUMNS.update(_RECORD_STATE_COLUMNS)
@@ -37,7 +38,7 @@ _VERSION_COLUMNS.update({"valid_from": str, "valid_to": str, "first_crawl_id": i
                          "replaced_in_crawl_id": int})
 _APPEARANCE_COLUMNS: dict[str, type] = {
     "id": int, "crawl_id": int, "record_id": str, "url": str, "source_url": str, "section": str,
-    "position": int, "date_text": str, "title": str, "seen_at": str,
+    "position": int, "date_text": str, "title": str, "seen_at": str, "capture_url": str, "capture_time": str,
 }
 _CRAWL_COLUMNS: dict[str, type] = {
     "id": int, "spider": str, "portal": str, "args": str, "mode": str, "started_at": str, "finished_at": str,
@@ -146,15 +147,17 @@ _APPEARANCE_FIELDS = tuple(c for c in _APPEARANCE_COLUMNS if c != "id")
 _APPEARANCE_INSERT = (f"INSERT OR IGNORE INTO appearances ({', '.join(_APPEARANCE_FIELDS)}) "
                       f"VALUES ({', '.join('?' for _ in _APPEARANCE_FIELDS)})")
 _STATE_WRITTEN = ("first_seen", "last_seen", "first_crawl_id", "last_crawl_id", "version_since", "version_crawl_id",
-                  "http_etag", "http_last_modified", "listing_hash", "warc_file", "warc_offset")
+                  "http_etag", "http_last_modified", "listing_hash", "warc_file", "warc_offset", "capture_url",
+                  "capture_time")
 
 
 def _upsert_sql() -> str:
     cols = [*RECORD_FIELDS, *_STATE_WRITTEN]
     keep_first = ("id", "first_seen", "first_crawl_id", "version_since", "version_crawl_id")
-    updates = [f"{c} = excluded.{c}" for c in cols if c not in (*keep_first, "warc_file", "warc_offset")]
+    kept = ("warc_file", "warc_offset", "capture_url", "capture_time")
+    updates = [f"{c} = excluded.{c}" for c in cols if c not in (*keep_first, *kept)]
     # A record rebuilt from the archive (304, failed fetch) keeps the capture it was made from.
-    updates += [f"{c} = coalesce(excluded.{c}, records.{c})" for c in ("warc_file", "warc_offset")]
+    updates += [f"{c} = coalesce(excluded.{c}, records.{c})" for c in kept]
     # A new version starts when the content changes; a record seen again is no longer gone.
     updates += [f"{c} = CASE WHEN records.content_hash IS excluded.content_hash THEN records.{c} ELSE excluded.{c} END"
                 for c in ("version_since", "version_crawl_id")]
@@ -309,7 +312,8 @@ class SQLiteArchive:
         values = [json.dumps(row[c], ensure_ascii=False) if c == "provenance" else row.get(c) for c in RECORD_FIELDS]
         self._records.append((*values, now, now, self.crawl_id, self.crawl_id, now, self.crawl_id,
                               state.get("http_etag"), state.get("http_last_modified"), state.get("listing_hash"),
-                              state.get("warc_file"), state.get("warc_offset")))
+                              state.get("warc_file"), state.get("warc_offset"), state.get("capture_url"),
+                              state.get("capture_time")))
         if state.get("page_fetched"):
             self._fetched.append(row["id"])
         self._maybe_flush()

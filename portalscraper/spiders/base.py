@@ -26,6 +26,7 @@ from portalscraper.extract.text import fold
 from portalscraper.extract.urls import RecordIdSet, canonical_url, language, page_kind, record_id
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings
 from portalscraper.profiles import Profile, load_profile
+from portalscraper.wayback import WaybackError, capture_of, check_timestamp, replay_url
 
 
 class SpiderArgumentError(ValueError):
@@ -101,6 +102,11 @@ def page_selector(response: TextResponse) -> Selector:
     return cached
 
 
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -145,9 +151,17 @@ class PortalSpider(scrapy.Spider):
         profile: str | None = None,
         full: str | bool | None = None,
         resume: str | bool | None = None,
+        wayback: str | None = None,
         **kwargs: Any,
     ) -> None:
+        # A web-archive replay to crawl the portal's captures from, in a window of time.
+        try:
+            self.wb_from = check_timestamp(kwargs.pop("from", None), "from")
+            self.wb_to = check_timestamp(kwargs.pop("to", None), "to")
+        except WaybackError as exc:
+            raise SpiderArgumentError(str(exc)) from None
         super().__init__(**kwargs)
+        self.wayback = check_base_url(wayback) if wayback else None
         self.profile: Profile = self.load_profile(profile, base_url)
         self.portal = self.profile.name
         self.base_url = check_base_url(base_url or self.profile.base_url)
@@ -168,6 +182,9 @@ class PortalSpider(scrapy.Spider):
         # What the crawl row records, and what a resumed crawl must match.
         self.crawl_args = {"base_url": self.base_url, "lang": self.lang, "since": self.since, "until": self.until,
                            "max_items": self.max_items, "max_pages": self.max_pages, "full": self.full}
+        if self.wayback:
+            self.crawl_args.update({"wayback": self.wayback, "from": self.wb_from, "to": self.wb_to})
+            self.allowed_domains = sorted({*self.allowed_domains, urlsplit(self.wayback).hostname or ""})
         self.requested = RecordIdSet()  # one request per record
         self.crawl_id: int | None = None  # set by the archive pipeline when it opens
         self.memory = ArchiveMemory(None, self.portal)
@@ -183,12 +200,18 @@ class PortalSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        if is_loopback(spider.base_url) and settings.getbool("PORTAL_LOOPBACK_FULL_SPEED"):
+        target = spider.wayback or spider.base_url  # what is actually asked: the portal, or an archive of it
+        if is_loopback(target) and settings.getbool("PORTAL_LOOPBACK_FULL_SPEED"):
             # A replica or local mirror: nobody to be polite to. Settings are not frozen yet here.
             settings.set("DOWNLOAD_DELAY", 0, priority="spider")
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
             settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", settings.getint("PORTAL_LOOPBACK_CONCURRENCY"),
                          priority="spider")
+        elif spider.wayback:
+            # A public web archive serves everyone from shared machines, and rate-limits the impolite.
+            delay = max(settings.getfloat("DOWNLOAD_DELAY"), settings.getfloat("WAYBACK_DOWNLOAD_DELAY"))
+            settings.set("DOWNLOAD_DELAY", delay, priority="spider")
+            settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 1, priority="spider")
         crawler.signals.connect(spider.remember, signal=signals.spider_opened)
         crawler.signals.connect(spider.forget, signal=signals.spider_closed)
         return spider
@@ -265,7 +288,33 @@ class PortalSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.logger.warning("Not an HTML listing, skipped: %s", response.url)
             return []
-        return extract_listing(page_selector(response).root, response.url, self.is_item_url, self.canonical)
+        return extract_listing(page_selector(response).root, self.original_url(response), self.is_item_url,
+                               self.canonical)
+
+    # -- web-archive replays ------------------------------------------------------------------
+
+    def original_url(self, response: Response) -> str:
+        """The portal URL a response stands for: its capture's original URL in a web-archive crawl."""
+        if self.wayback:
+            capture = capture_of(response.url, _header(response, "Memento-Datetime"))
+            if capture is not None:
+                return capture.original
+        return response.url
+
+    def capture(self, response: Response) -> tuple[str | None, str | None]:
+        """(capture URL, capture time) of a replayed response; (None, None) outside web-archive crawls."""
+        if not self.wayback:
+            return None, None
+        capture = capture_of(response.url, _header(response, "Memento-Datetime"))
+        return (response.url, capture.time) if capture else (response.url, None)
+
+    def request_url(self, url: str, response: Response) -> str:
+        """Where to ask for a page linked from `response`: in a web-archive crawl, the capture nearest
+        in time to the page that links it."""
+        if not self.wayback:
+            return url
+        capture = capture_of(response.url, None)
+        return replay_url(self.wayback, capture.timestamp if capture else (self.wb_to or "2"), url)
 
     def retry_failed_items(self) -> Iterator[scrapy.Request]:
         """Item pages earlier runs could not fetch, asked for again (once per crawl, like any item)."""
@@ -307,6 +356,7 @@ class PortalSpider(scrapy.Spider):
     def follow_entries(self, response: Response, entries: list[ListingEntry]) -> Iterator[Any]:
         """The page's appearances (one Sightings item), and a request for each item page not yet requested."""
         seen_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        capture_url, capture_time = self.capture(response)
         sightings = Sightings(response.url)
         requests = []
         for entry in entries:
@@ -317,7 +367,8 @@ class PortalSpider(scrapy.Spider):
             kind = page_kind(url, self.rules) or "page"
             section = entry.section or self.profile.sections.get(kind, kind)
             sightings.appearances.append(
-                Appearance(rid, url, response.url, section, entry.position, entry.date_text, entry.title, seen_at))
+                Appearance(rid, url, response.url, section, entry.position, entry.date_text, entry.title, seen_at,
+                           capture_url, capture_time))
             if rid in self.requested:
                 continue
             if self.max_items and len(self.requested) >= self.max_items:
@@ -328,14 +379,15 @@ class PortalSpider(scrapy.Spider):
                 continue  # stored before the interruption
             listing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
                        "section": section, "source_url": response.url, "listing_hash": self.entry_hash(entry),
-                       "record_id": rid}
+                       "record_id": rid, "url": entry.url}
             headers = self.memory.validators(rid) if self.incremental else {}
             # entry.url is absolute; `requested` already keeps one request per record, so Scrapy's
             # duplicate filter (a URL canonicalization and a hash per request) is not needed.
             # Item pages before further listing pages: the queue holds one listing page's items at a
             # time, not the whole archive's (memory stays flat however large the portal).
-            requests.append(scrapy.Request(entry.url, self.parse_item, errback=self.item_failed, headers=headers,
-                                           cb_kwargs={"listing": listing}, dont_filter=True, priority=ITEM_PRIORITY,
+            requests.append(scrapy.Request(self.request_url(entry.url, response), self.parse_item,
+                                           errback=self.item_failed, headers=headers, cb_kwargs={"listing": listing},
+                                           dont_filter=True, priority=ITEM_PRIORITY,
                                            meta={"listing": listing, "handle_httpstatus_list": [304]}))
         if sightings.appearances:
             yield sightings
@@ -360,8 +412,11 @@ class PortalSpider(scrapy.Spider):
             yield record
             return
         fields = extract_detail(page_selector(response), self.profile.selectors)
-        record = self.make_record(response.url, listing, dict(vars(fields)))
+        record = self.make_record(self.original_url(response), listing, dict(vars(fields)))
         record.page_fetched = True
+        record.capture_url, record.capture_time = self.capture(response)
+        if record.capture_time:
+            record.fetched_at = record.capture_time
         if warc := response.meta.get("warc"):
             record.warc_file, record.warc_offset = warc["file"], warc["offset"]
         if captured := response.meta.get("capture_time"):  # replayed from a capture: its time, not now

@@ -11,6 +11,7 @@ from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
 from portalscraper.spiders.base import PortalSpider, page_selector
+from portalscraper.wayback import cdx_query, parse_cdx, replay_url
 
 _REVIEW_EDITION = re.compile(r"^(?P<root>.*/docu/review/\d{4}/[\w-]+/)[\w-]+/EN/index\.htm$", re.I)
 
@@ -23,13 +24,32 @@ class NatoSpider(PortalSpider):
         homepage = self.profile.start_url("homepage", self.base_url, self.lang)
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
-        yield scrapy.Request(homepage, self.parse_homepage, errback=self.listing_failed, meta={"start": True})
+        if self.wayback:  # the homepage's captures in the window, from the archive's CDX index
+            query = cdx_query(self.wayback, homepage, self.wb_from, self.wb_to)
+            yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed, meta={"start": True},
+                                 cb_kwargs={"homepage": homepage})
+        else:
+            yield scrapy.Request(homepage, self.parse_homepage, errback=self.listing_failed, meta={"start": True})
         for request in self.retry_failed_items():
             yield request
+
+    def parse_cdx(self, response: Response, homepage: str) -> Iterator[Any]:
+        """One request per capture of the homepage (its original bytes); the next page of the index."""
+        captures, resume = parse_cdx(response.text)
+        self.logger.info("%d captures of %s in the archive", len(captures), homepage)
+        for capture in captures:
+            yield scrapy.Request(replay_url(self.wayback or "", capture.timestamp, capture.original),
+                                 self.parse_homepage, errback=self.listing_failed)
+        if resume:
+            query = cdx_query(self.wayback or "", homepage, self.wb_from, self.wb_to, resume_key=resume)
+            yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed,
+                                 cb_kwargs={"homepage": homepage})
 
     def parse_homepage(self, response: Response) -> Iterator[Any]:
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
+        if self.wayback:
+            return  # a web-archive crawl walks the captured homepages and the items they link to
         # NATO Review editions: each edition's index lists all its articles.
         editions = {m["root"] + "EN/index.htm" for e in entries if (m := _REVIEW_EDITION.match(e.url))}
         for url in sorted(editions):
