@@ -71,6 +71,7 @@ ARCHIVE_BATCH_SIZE = 500  # rows per transaction
 ARCHIVE_FLUSH_SECONDS = 5.0  # at most this long between commits
 # Raw captures: every response of a crawl in a gzip WARC file in this folder ("" for none).
 ARCHIVE_WARC_DIR = "exports/warc"
+ARCHIVE_WARC_GZIP_LEVEL = 1  # bodies mostly arrive gzipped already: higher levels cost time, save little
 ARCHIVE_FTS_SYNC_ROWS = 5000  # the full-text index catches up this often during a crawl, and at its end
 
 # Incremental crawls: conditional requests for archived item pages, and listings paged only until
