@@ -23,7 +23,7 @@ def test_scrapy_crawl_portal_yields_the_32_dated_homepage_items(replica: Replica
     result = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "portal", "-a", f"start_url={replica.url(HOME)}",
          "-a", "max_pages=1", "-O", str(tmp_path / "out.jsonl"), "-s", f"ARCHIVE_SQLITE_PATH={tmp_path / 'a.sqlite'}",
-         "-s", "ARCHIVE_JSONL_PATH=", "-s", "LOG_LEVEL=WARNING"],
+         "-s", "ARCHIVE_JSONL_PATH=", "-s", f"ARCHIVE_WARC_DIR={tmp_path / 'warc'}", "-s", "LOG_LEVEL=WARNING"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
