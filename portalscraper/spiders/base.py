@@ -221,7 +221,9 @@ class PortalSpider(scrapy.Spider):
     def remember(self, spider: scrapy.Spider) -> None:
         """Load the archive's memory (after the archive pipeline opened the crawl) and choose the mode."""
         settings = self.crawler.settings
-        self.incremental = settings.getbool("PORTAL_INCREMENTAL")
+        # A web archive's captures do not change: nothing to ask conditionally, and the validators
+        # the archive keeps are the live portal's, not the replay's.
+        self.incremental = settings.getbool("PORTAL_INCREMENTAL") and not self.wayback
         if self.incremental:
             self.memory = ArchiveMemory(settings.get("ARCHIVE_SQLITE_PATH"), self.portal, self.crawl_id)
         self.failed_before = self.memory.unresolved_failures()
