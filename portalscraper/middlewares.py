@@ -9,6 +9,7 @@ import datetime as dt
 import email.utils
 import logging
 import random
+from http import HTTPStatus
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -18,10 +19,17 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_to_future
-from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 logger = logging.getLogger(__name__)
+
+
+def status_phrase(status: int) -> str:
+    """`Service Unavailable` for 503; "" for a status HTTP does not name."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def retry_after_seconds(value: bytes | str | None, now: dt.datetime | None = None) -> float | None:
@@ -87,6 +95,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = asked if asked is not None else min(self.cap, self.base * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
         if delay > 0:
             self.crawler.stats.inc_value("retry/backoff_ms", int(delay * 1000))
+            from twisted.internet import reactor  # here, not at import: Scrapy installs the reactor first
+
             await deferred_to_future(deferLater(reactor, delay, lambda: None))  # type: ignore[arg-type]
 
 

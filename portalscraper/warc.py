@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zlib
 import logging
 import os
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Self
@@ -30,6 +30,8 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from portalscraper.middlewares import status_phrase
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +119,7 @@ class WarcRecorder:
             return response
         protocol = (response.protocol or "HTTP/1.1").upper()
         target = request.url
-        status = f"{response.status} {_reason(response.status)}"
+        status = f"{response.status} {status_phrase(response.status)}"
         pairs = [*_header_pairs(response.headers), ("Content-Length", str(len(response.body)))]
         http_headers = StatusAndHeaders(status, pairs, protocol=protocol)
         warc_headers = {"WARC-IP-Address": str(response.ip_address)} if response.ip_address else {}
@@ -139,15 +141,6 @@ class WarcRecorder:
         self.records += 1
         request.meta["warc"] = {"file": self.path.name, "offset": offset}  # response.meta, once tied
         return response
-
-
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def index_warcs(paths: Iterable[str | Path]) -> dict[str, tuple[Path, int, str]]:

@@ -41,11 +41,11 @@ def _day(text: str) -> dt.date:
 
 
 def truth(item: Item) -> dict[str, Any]:
-    start, _, end = item.date_text.rstrip(" -").partition(" - ")
-    updated = dt.datetime.strptime(item.updated_text.replace(".", ""), "%d %b %Y %H:%M").replace(tzinfo=BRUSSELS)
+    start, end = days(item)
     return {
-        "title": item.title, "date_start": _day(start).isoformat(), "date_end": _day(end).isoformat() if end else None,
-        "summary": item.summary, "updated_at": updated.isoformat(timespec="minutes"), "body": "\n\n".join(item.paragraphs),
+        "title": item.title, "date_start": start.isoformat(), "date_end": end.isoformat() if end else None,
+        "summary": item.summary, "updated_at": updated(item).replace(tzinfo=BRUSSELS).isoformat(timespec="minutes"),
+        "body": "\n\n".join(item.paragraphs),
     }
 
 

@@ -379,8 +379,7 @@ class SQLiteArchive:
                     self.db.table("rejects").insert_all(rejects)
                 if failures:
                     self.db.table("failures").insert_all(failures)
-                for start in range(0, len(fetched), 500):  # pages that answered settle their failures
-                    chunk = fetched[start : start + 500]
+                for chunk in _chunks(fetched):  # pages that answered settle their failures
                     self.db.execute(
                         f"UPDATE failures SET resolved_crawl_id = ? WHERE resolved_crawl_id IS NULL AND kind = 'item' "
                         f"AND record_id IN ({', '.join('?' for _ in chunk)})", [self.crawl_id, *chunk])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from collections.abc import Iterator
-from http import HTTPStatus
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -25,6 +24,7 @@ from portalscraper.extract.listing import ListingEntry, drop_scripts, extract_li
 from portalscraper.extract.text import fold
 from portalscraper.extract.urls import RecordIdSet, canonical_url, language, page_kind, record_id
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings
+from portalscraper.middlewares import status_phrase
 from portalscraper.profiles import Profile, load_profile
 from portalscraper.wayback import WaybackError, capture_of, check_timestamp, replay_url
 
@@ -77,8 +77,7 @@ def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
     exc = failure.value
     if isinstance(exc, HttpError):
         response = exc.response
-        phrase = HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
-        return f"HTTP {response.status} {phrase}".strip(), response.status, True
+        return f"HTTP {response.status} {status_phrase(response.status)}".strip(), response.status, True
     message = failure.getErrorMessage()
     if isinstance(exc, IgnoreRequest):
         lowered = message.lower()
