@@ -15,58 +15,62 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
 
+from portalscraper.extract.lexicon import (
+    MONTH_WORDS,
+    PUBLISHED_LABELS,
+    UPDATED_LABELS,
+    WEEKDAY_WORDS,
+    alternation,
+)
+
 Precision = Literal["year", "month", "day", "minute", "second"]
 
-# Month words, English and French, with and without a period, mapped to English abbreviations.
-_MONTH_WORDS = {
-    "jan": "Jan", "january": "Jan", "janv": "Jan", "janvier": "Jan",
-    "feb": "Feb", "february": "Feb", "fév": "Feb", "fev": "Feb", "févr": "Feb", "fevr": "Feb",
-    "février": "Feb", "fevrier": "Feb",
-    "mar": "Mar", "march": "Mar", "mars": "Mar",
-    "apr": "Apr", "april": "Apr", "avr": "Apr", "avril": "Apr",
-    "may": "May", "mai": "May",
-    "jun": "Jun", "june": "Jun", "juin": "Jun",
-    "jul": "Jul", "july": "Jul", "juil": "Jul", "juillet": "Jul",
-    "aug": "Aug", "august": "Aug", "août": "Aug", "aout": "Aug",
-    "sep": "Sep", "sept": "Sep", "september": "Sep", "septembre": "Sep",
-    "oct": "Oct", "october": "Oct", "octobre": "Oct",
-    "nov": "Nov", "november": "Nov", "novembre": "Nov",
-    "dec": "Dec", "december": "Dec", "déc": "Dec", "décembre": "Dec", "decembre": "Dec",
-}
-_MONTH = "(?:" + "|".join(sorted(map(re.escape, _MONTH_WORDS), key=len, reverse=True)) + r")\.?"
-_DAY = r"(?:[0-3]?\d)(?:er|st|nd|rd|th)?"
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Month words of every language in the lexicon, mapped to English abbreviations for the parsers.
+_MONTH_WORDS = {word: _MONTH_ABBR[number - 1] for word, number in MONTH_WORDS.items()}
+_MONTH = alternation(MONTH_WORDS) + r"\.?"
+_DAY = r"(?:[0-3]?\d)(?:er|st|nd|rd|th|º|°)?"
 _YEAR = r"(?:1[89]|20)\d\d"
-_TIME = r"(?:,?\s+(?:à\s+|at\s+)?[0-2]?\d[:h][0-5]\d(?::[0-5]\d)?)?"
+# A time after a date: `, 14:26`, `à 14h26`, `| 14:07 Uhr`, `at 9:14 am`, `um 10:31`.
+_TIME = (r"(?:\s*[,|·]?\s*(?:(?:à|at|um|alle|às|a\s+las|kl\.?|klo|saat)\s+)?[0-2]?\d[:h][0-5]\d(?::[0-5]\d)?"
+         r"(?:\s*(?:uhr|h|[ap]\.?m\.?)(?![^\W\d_]))?)?")
+# Letters and digits of the alphabets whose words are separated by spaces: a date is not part of
+# a longer word there (`25.04.24` in `v25.04.24b`). CJK text has no spaces: a date may touch it.
+_WORDISH = r"0-9A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF"
 _DATE_FORMS = (
-    rf"{_DAY}[\s-]+{_MONTH}[\s-]*{_YEAR}",  # 13 Sep. 2012, 09-May-2006, 1er mai 2012
+    # 13 Sep. 2012, 09-May-2006, 1er mai 2012, 14. Februar 2012, 14 de febrero de 2012
+    rf"{_DAY}\.?[\s-]*(?:de\s+|of\s+)?{_MONTH}[\s-]*(?:de\s+|del\s+)?,?\s*{_YEAR}",
     rf"{_MONTH}\s+{_DAY},?\s+{_YEAR}",  # September 13, 2012
     r"\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?",  # ISO 8601
-    rf"[0-3]?\d(?:\.[01]?\d\.|/[01]?\d/){_YEAR}",  # 13.09.2012, 13/09/2012: day first, as European portals write
+    # 13.09.2012, 13/09/2012, 13-09-2012: day first, as European portals write
+    rf"[0-3]?\d(?:\.\s?[01]?\d\.\s?|/[01]?\d/|-[01]?\d-){_YEAR}",
+    r"[0-3]?\d\.[01]?\d\.\d\d(?![\d.])",  # 25.04.24: a two-digit year
+    rf"{_YEAR}[/.][01]?\d[/.][0-3]?\d",  # 2012/09/13, 2012.09.13
+    rf"{_YEAR}\.?\s+{_MONTH}\s+{_DAY}\.?",  # 2012. szeptember 13. (year first, Hungarian)
+    rf"{_YEAR}\s*年\s*[01]?\d\s*月\s*[0-3]?\d\s*日",  # 2012年9月13日
+    rf"{_YEAR}\s*년\s*[01]?\d\s*월\s*[0-3]?\d\s*일",  # 2012년 9월 13일
     rf"{_MONTH}\s+{_YEAR}",  # September 2012
 )
 _DATE = "(?:" + "|".join(_DATE_FORMS) + ")"
 _DASH = r"\s*[-–—]\s*"
-# An optional weekday before a date: "Thursday, 20 September 2012", "jeudi 20 septembre 2012".
-WEEKDAY = (r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+"
-           r"|(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche),?\s+)?")
+# An optional weekday before a date: "Thursday, 20 September 2012", "jeudi 20 septembre 2012", "Do 25.04.24".
+WEEKDAY = rf"(?:{alternation(WEEKDAY_WORDS)}\.?,?\s+)?"
 # A date, a range of dates, an open range with a trailing dash, or a range of days in one month.
-_RANGE_TO = rf"(?:{_DASH}|\s+(?:to|au|until|jusqu'au)\s+)"
+_RANGE_TO = rf"(?:{_DASH}|\s+(?:to|au|until|jusqu'au|bis|al)\s+)"
 DATE_TEXT_RE = re.compile(
-    rf"(?<![\w-])(?:[0-3]?\d{_DASH}{_DATE}|{_DATE}{_TIME}(?:{_RANGE_TO}{_DATE}|\s+[-–—](?!\s*\w))?)(?![\w])",
+    rf"(?<![{_WORDISH}-])(?:[0-3]?\d{_DASH}{_DATE}|{_DATE}{_TIME}(?:{_RANGE_TO}{_DATE}|\s+[-–—](?!\s*\w))?)"
+    rf"(?![{_WORDISH}])",
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[^\W\d_]+\.?", re.UNICODE)
-_UPDATED_LABEL_RE = re.compile(
-    r"^\s*(?:page\s+)?(?:last\s+)?(?:update[ds]?|modified|revised|mis\s+à\s+jour(?:\s+le)?|dernière\s+mise\s+à\s+jour"
-    r"|published|publié(?:\s+le)?|posted(?:\s+on)?)\s*(?:on\s+)?:?\s*",
-    re.IGNORECASE,
-)
+_LABEL_TAIL = r"(?:\s+(?:on|am|le|el|il|em|op|at|the))?\s*:?\s*"
+_ANY_LABEL_RE = re.compile(
+    r"^\s*" + alternation({*PUBLISHED_LABELS, *UPDATED_LABELS}) + _LABEL_TAIL, re.IGNORECASE)
 UPDATED_LINE_RE = re.compile(
-    r"(?:page\s+)?(?:last\s+)?(?:update[ds]?|modified|revised|mis\s+à\s+jour\s+le|dernière\s+mise\s+à\s+jour)"
-    r"\s*(?:on\s+)?:?\s*"
-    + WEEKDAY + _DATE + _TIME,
-    re.IGNORECASE,
-)
+    rf"(?<![{_WORDISH}])" + alternation(UPDATED_LABELS) + _LABEL_TAIL + WEEKDAY + _DATE + _TIME, re.IGNORECASE)
+PUBLISHED_LINE_RE = re.compile(
+    rf"(?<![{_WORDISH}])" + alternation(PUBLISHED_LABELS) + _LABEL_TAIL + WEEKDAY + f"({DATE_TEXT_RE.pattern})",
+    re.IGNORECASE)
 _DEFAULTS = (dt.datetime(1904, 1, 1), dt.datetime(1908, 2, 2))
 
 
@@ -91,17 +95,32 @@ class DateRange:
     reason: str | None = None
 
 
+_FILLERS = frozenset({"le", "the", "on", "à", "at", "er", "de", "del", "of", "um", "uhr", "alle", "às", "las", "el",
+                      "il", "em", "op", "den", "kl", "klo", "saat", "a"})
+_CJK_DATE_RE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
+
+
 def _normalize_words(text: str) -> str:
-    def month(m: re.Match[str]) -> str:
-        word = m.group(0)
-        key = word.rstrip(".").lower()
+    """Month words of any language as English abbreviations; weekdays, fillers ("de", "Uhr") and
+    label words gone; ordinal marks and day dots dropped: `Do 14. Februar 2012, 14:07 Uhr` reads
+    `14 Feb 2012, 14:07`."""
+    def word(m: re.Match[str]) -> str:
+        found = m.group(0)
+        key = found.rstrip(".").lower()
         if key in _MONTH_WORDS:
             return _MONTH_WORDS[key]
-        return "" if key in ("le", "the", "on", "à", "at", "er") else word
+        if key in WEEKDAY_WORDS or key in _FILLERS:
+            return ""
+        return found
 
-    text = re.sub(r"\b(\d{1,2})(?:er|st|nd|rd|th)\b", r"\1", text, flags=re.IGNORECASE)
+    text = _CJK_DATE_RE.sub(r"\1-\2-\3", text)
+    text = re.sub(r"\b(\d{1,2})(?:er|st|nd|rd|th|º|°)(?![^\W\d_])", r"\1", text, flags=re.IGNORECASE)
     text = re.sub(r"(\d)h(\d\d)\b", r"\1:\2", text)
-    return " ".join(_WORD_RE.sub(month, text).split())
+    text = re.sub(r"\bam\s+(?=\d)", "", text, flags=re.IGNORECASE)  # German "am 14. Februar"
+    text = re.sub(r"\b(\d{1,2})\.\s*(?=[^\W\d_])", r"\1 ", text)  # "14. Februar"
+    text = re.sub(r"(?<![\d.])(\d{1,2})\.\s+(\d{1,2})\.\s+(\d{2,4})\b", r"\1.\2.\3", text)  # "13. 09. 2012"
+    text = _WORD_RE.sub(word, text)
+    return " ".join(text.replace(" |", " ").replace("| ", " ").split()).strip(" ,.")
 
 
 def _iso_precision(text: str) -> ParsedDate | None:
@@ -117,22 +136,33 @@ def _iso_precision(text: str) -> ParsedDate | None:
     return ParsedDate(text, text, precision)
 
 
-_MONTH_NUMBERS = {name: n for n, name in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-# The portal's own forms, after _normalize_words: `13 Sep 2012`, `20-Sep-2012 14:26`. Parsed here;
-# anything else goes to dateutil.
-_COMMON_RE = re.compile(
-    r"(\d{1,2})[\s-]+(" + "|".join(_MONTH_NUMBERS) + r")[\s-]+(\d{4})(?:,?\s+(\d{1,2}):(\d\d)(?::(\d\d))?)?")
+_MONTH_NUMBERS = {name: n for n, name in enumerate(_MONTH_ABBR, 1)}
+# The commonest forms, after _normalize_words, parsed here; anything else goes to dateutil.
+_TIME_GROUPS = r"(?:,?\s+(\d{1,2}):(\d\d)(?::(\d\d))?)?"
+_COMMON_RE = re.compile(  # 13 Sep 2012, 20-Sep-2012 14:26
+    r"(\d{1,2})[\s-]+(" + "|".join(_MONTH_NUMBERS) + r")[\s-]+,?\s*(\d{4})" + _TIME_GROUPS)
+_NUMERIC_RE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d\d)" + _TIME_GROUPS)  # 13.09.2012, 25.04.24
+
+
+def _century(two_digits: str) -> int:
+    """A two-digit year in the century that puts it nearest to today (`24` is 2024, `98` 1998)."""
+    year = 2000 + int(two_digits)
+    return year if year <= dt.date.today().year + 20 else year - 100
 
 
 def _parse_common(text: str) -> tuple[dt.datetime, set[str]] | str | None:
-    m = _COMMON_RE.fullmatch(text)
-    if m is None:
+    if m := _COMMON_RE.fullmatch(text):
+        day, month, year, hour, minute, second = m.groups()
+        month_number = _MONTH_NUMBERS[month]
+    elif m := _NUMERIC_RE.fullmatch(text):
+        day, month, year, hour, minute, second = m.groups()
+        month_number = int(month)
+        if len(year) == 2:
+            year = str(_century(year))
+    else:
         return None
-    day, month, year, hour, minute, second = m.groups()
     try:
-        moment = dt.datetime(int(year), _MONTH_NUMBERS[month], int(day), int(hour or 0), int(minute or 0),
-                             int(second or 0))
+        moment = dt.datetime(int(year), month_number, int(day), int(hour or 0), int(minute or 0), int(second or 0))
     except ValueError as exc:
         return str(exc)
     return moment, {"year", "month", "day", *(("time",) if hour else ())}
@@ -213,7 +243,7 @@ def parse_updated(text: str | None, tz: str | None = None) -> ParsedDate:
     """Parse an "updated" line: `Last updated: 20 Sep. 2012 14:26`, `Mis à jour le: 19 Oct. 2012
     12:39`, `Updated: 09-May-2006`, `Page Updated: 06-Feb-2009`, `Last updated 29-Feb-2012 14:51`."""
     raw = (text or "").strip()
-    return _with_text(parse_datetime(_UPDATED_LABEL_RE.sub("", raw), tz), raw)
+    return _with_text(parse_datetime(_ANY_LABEL_RE.sub("", raw), tz), raw)
 
 
 def _with_text(parsed: ParsedDate, text: str) -> ParsedDate:

@@ -1,0 +1,291 @@
+"""A page's running text as a browser renders it, and the part of it that is the article's body.
+
+Rendering: inline elements join with no added space (`<a>Ukraine</a>.` reads "Ukraine.", a drop
+cap `<span>D</span>as` reads "Das"), block elements and `<br><br>` end a paragraph. The walk is
+lxml's iterative one: no recursion, whatever the page's depth.
+
+The body: every rendered paragraph of running text (long enough, few links, not inside a comments
+box, a cookie notice, navigation, a caption or an aside) credits the block it stands in and that
+block's ancestors; the best block wins, and grows to its parent while the parent's other children
+hold more running text (articles split into several blocks between ads, "read also" boxes and
+captions). Every paragraph inside the winner is kept, but navigation-like link lists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lxml import etree
+from lxml.etree import _Element
+
+from portalscraper.extract.text import clean_text, drop_boilerplate, fold
+
+# Elements a browser lays out as blocks: text on either side of them is another paragraph.
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section",
+    "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+# Never text of the page: code, controls, embedded media, and what a browser does not show.
+SKIP_TAGS = frozenset({
+    "audio", "button", "canvas", "embed", "head", "iframe", "input", "map", "math", "noscript", "object",
+    "option", "script", "select", "source", "style", "svg", "template", "textarea", "title", "video",
+})
+# Blocks whose text is not the article's, whatever it says.
+OFF_TAGS = frozenset({"nav", "aside", "footer", "figure", "figcaption", "menu", "dialog"})
+_OFF_WORDS = re.compile(
+    r"comment(?!ary|s?-(?:open|closed))|cookie|consent|gdpr|^cmp|banner|newsletter|subscri|signup|paywall|related"
+    r"|recommend|read-?(?:also|more|next)|more-?(?:stories|articles|news|from)|share|sharing|social"
+    r"|(?<!with-)(?<!has-)(?<!no-)sidebar(?!-(?:left|right|layout))|widget|promo|advert|^ads?(?:$|[_-])|[_-]ads?$"
+    r"|sponsor|breadcrumb|menu|^nav|[_-]nav|footer|masthead|caption|credit|byline|author-?(?:bio|info|box)"
+    r"|^tags?$|toolbar|modal|popup|outbrain|taboola|video-?(?:info|meta|details|data)|player|skip-?link"
+    r"|most-?(?:read|popular|viewed)|trending|pagination|pager|disqus|rating|login|^hidden$|sr-only"
+    r"|visually-?hidden|screen-?reader",
+    re.IGNORECASE,
+)
+# A class or id that says "the content is here", beside one that says "off", keeps the element.
+_ON_WORDS = re.compile(r"article|content|entry|^post|story|^main|body|prose|rich-?text|^text", re.IGNORECASE)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_COOKIE_TEXT = re.compile(r"cookie", re.IGNORECASE)
+_CONSENT_TEXT = re.compile(r"consent|accept|agree|privacy|einwillig|zustimm|akzeptier|accepte|acept|accett"
+                           r"|datenschutz|confidentialit", re.IGNORECASE)
+# Labels standing alone between paragraphs that are not the article's text.
+_AD_LABELS = frozenset({"advertisement", "anzeige", "werbung", "publicité", "publicidad", "pubblicità", "reklam",
+                        "reklama", "advertentie", "annonce", "sponsored", "ad", "publicidade", "mainos"})
+_SENTENCE_END = tuple(".!?…:;\"'”’»)")
+
+MIN_RUNNING = 25  # characters: shorter paragraphs are labels, not running text
+MAX_LINK_SHARE = 0.34
+
+
+@dataclass(slots=True)
+class Paragraph:
+    """One rendered paragraph: its text, the block it stands in, how much of it is link text, and
+    whether it stands inside something that is not the article (navigation, comments, ...)."""
+
+    text: str
+    block: _Element
+    links: int
+    off: bool
+
+    @property
+    def running(self) -> bool:
+        """Running text: long enough, few links, not somewhere that is not the article."""
+        n = len(self.text)
+        return not self.off and n >= MIN_RUNNING and self.links <= n * MAX_LINK_SHARE and not (
+            n < 600 and _COOKIE_TEXT.search(self.text) and _CONSENT_TEXT.search(self.text))
+
+
+def is_off(el: _Element) -> bool:
+    """Whether a block is not the article's: navigation, asides, captions, hidden, or classed as a
+    comments box, a cookie notice, a share bar, related links... (one class word saying so, and no
+    other saying "content": `post comments-open` is an article, `article-comments` is not)."""
+    if el.tag in OFF_TAGS:
+        return True
+    if el.get("hidden") is not None:
+        return True
+    style = el.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    if el.tag in ("body", "html", "article", "main"):
+        return False
+    words = f"{el.get('class', '')} {el.get('id', '')}".split()
+    if not words:
+        return False
+    off = [w for w in words if _OFF_WORDS.search(w)]
+    return bool(off) and not any(_ON_WORDS.search(w) for w in words if w not in off)
+
+
+class Layout:
+    """The rendered paragraphs of a tree, with the document order of its elements."""
+
+    def __init__(self, root: _Element) -> None:
+        self.paragraphs: list[Paragraph] = []
+        self.order: dict[_Element, tuple[int, int]] = {}  # element: (first, last) index in document order
+        self._render(root)
+
+    def _render(self, root: _Element) -> None:
+        etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
+        buf: list[str] = []
+        link_chars = 0
+        in_link = 0
+        off = 0  # depth of "off" blocks around the current point
+        blocks: list[_Element] = [root]
+        off_flags: list[bool] = []
+        starts: dict[_Element, int] = {}
+        brs = 0
+        n = 0
+
+        def flush() -> None:
+            nonlocal link_chars
+            if buf:
+                text = fold("".join(buf))
+                if text:
+                    self.paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
+                buf.clear()
+            link_chars = 0
+
+        def add(text: str | None) -> None:
+            nonlocal link_chars, brs
+            if text:
+                buf.append(text)
+                if not text.isspace():
+                    brs = 0
+                    if in_link:
+                        link_chars += len(text.strip())
+
+        walker = etree.iterwalk(root, events=("start", "end"))
+        skipped: set[_Element] = set()
+        for event, el in walker:
+            tag = el.tag
+            if event == "start":
+                n += 1
+                starts[el] = n
+                if tag in SKIP_TAGS or (tag not in BLOCK_TAGS and (el.get("style") or el.get("hidden") is not None)
+                                        and is_off(el)):
+                    walker.skip_subtree()  # never shown: code, controls, a hidden inline element
+                    skipped.add(el)
+                    continue
+                if tag == "br":
+                    buf.append("\n")
+                    brs += 1
+                    if brs >= 2:
+                        flush()
+                    continue
+                if tag in BLOCK_TAGS:
+                    flush()
+                    blocks.append(el)
+                    block_off = is_off(el)
+                    off_flags.append(block_off)
+                    off += block_off
+                elif tag == "a":
+                    in_link += 1
+                add(el.text)
+            else:
+                self.order[el] = (starts[el], n)
+                if el in skipped or tag == "br":
+                    add(el.tail)
+                    continue
+                if tag in BLOCK_TAGS:
+                    flush()
+                    blocks.pop()
+                    off -= off_flags.pop()
+                elif tag == "a":
+                    in_link -= 1
+                add(el.tail)
+        flush()
+
+    def inside(self, el: _Element, container: _Element) -> bool:
+        first, last = self.order[container]
+        return first <= self.order[el][0] <= last
+
+    def texts(self, container: _Element | None = None, *, keep_off: bool = False, start: int = 0) -> list[str]:
+        """The paragraphs inside `container` (the whole page by default) whose block starts after
+        position `start`, navigation-like link lists and, unless `keep_off`, text that is not the
+        article's left out."""
+        out = []
+        for p in self.paragraphs:
+            if container is not None and not self.inside(p.block, container):
+                continue
+            if start and self.order[p.block][0] <= start:
+                continue
+            if (p.off and not keep_off) or p.links > len(p.text) / 2:
+                continue
+            text = drop_boilerplate(clean_text(p.text) if "<" in p.text else p.text)
+            if text and text.lower().rstrip(".:") not in _AD_LABELS:
+                out.append(text)
+        return out
+
+
+def render_paragraphs(el: _Element) -> list[str]:
+    """The paragraphs of an element as a browser shows them (link lists and hidden text left out)."""
+    return Layout(el).texts(keep_off=True)
+
+
+def _credit(layout: Layout) -> tuple[dict[_Element, float], dict[_Element, list[int]]]:
+    """Running text credited to each paragraph's block, its parent (in full) and grandparent (half);
+    and, per element, the running and the link text of everything inside it."""
+    score: dict[_Element, float] = {}
+    totals: dict[_Element, list[int]] = {}  # element: [running chars, all chars, link chars]
+    for p in layout.paragraphs:
+        running = p.running
+        weight = len(p.text) - p.links
+        el: _Element | None = p.block
+        depth = 0
+        while el is not None:
+            t = totals.setdefault(el, [0, 0, 0])
+            t[0] += weight if running else 0
+            t[1] += len(p.text)
+            t[2] += p.links
+            if running and depth < 3:
+                score[el] = score.get(el, 0.0) + (weight if depth < 2 else weight / 2)
+            el = el.getparent()
+            depth += 1
+    return score, totals
+
+
+def main_block(layout: Layout, after: _Element | None = None) -> _Element | None:
+    """The element that holds the article's running text, or None when the page has none.
+
+    `after` is the headline's element when known: text standing wholly before the headline (a
+    cookie notice, a teaser strip) counts half."""
+    score, totals = _credit(layout)
+    if not score:
+        return None
+    headline_at = layout.order[after][0] if after is not None and after in layout.order else 0
+
+    def value(el: _Element) -> float:
+        s = score[el]
+        t = totals[el]
+        s *= 1 - min(t[2] / t[1], 0.9) if t[1] else 1  # link-heavy containers are navigation
+        if headline_at and layout.order[el][1] < headline_at:
+            s /= 2
+        return s
+
+    # On a tie the container wins over the one paragraph it holds (its short paragraphs count too).
+    best = max((el for el in score if el.tag not in ("html", "body")),
+               key=lambda el: (value(el), -layout.order[el][0]), default=None)
+    if best is None:
+        return None
+    # Grow while the parent's other children hold running text of their own (not link lists).
+    while True:
+        parent = best.getparent()
+        if parent is None or parent.tag in ("html", "body") or is_off(parent):
+            break
+        own = totals[best][0]
+        extra = 0
+        for child in parent:
+            if child is best or child not in totals or layout.order[child][1] < headline_at:
+                continue  # text wholly before the headline does not make the article bigger
+            running, chars, links = totals[child]
+            if running and links < 0.25 * chars:
+                extra += running
+        if extra < max(MIN_RUNNING * 2, 0.05 * own):
+            break
+        best = parent
+    return best
+
+
+def body_paragraphs(layout: Layout, container: _Element, skip: Iterable[str] = (),
+                    after: _Element | None = None) -> list[str]:
+    """The article's paragraphs inside `container`: leading lines that are not running text (bylines,
+    date lines, kickers), the texts in `skip` (the headline, the date line) and, when the headline
+    `after` stands inside the container with running text after it, what comes before it left out."""
+    skipped = {fold(s) for s in skip if s}
+    start = 0
+    if after is not None and after in layout.order and layout.inside(after, container):
+        at = layout.order[after][1]
+        if any(p.running and layout.order[p.block][0] > at and layout.inside(p.block, container)
+               for p in layout.paragraphs):
+            start = at
+    out: list[str] = []
+    for text in layout.texts(container, start=start):
+        if text in skipped:
+            continue
+        if not out and len(text) < 80 and not text.endswith(_SENTENCE_END):
+            continue
+        out.append(text)
+    return out
