@@ -267,6 +267,24 @@ def storage(count: int, tmp: Path) -> tuple[list[str], dict[str, Any]]:
     return lines, {"storage_ratio": count / timings["writer_sqlite"] / base}
 
 
+def news_site_sized(doc: str, n: int) -> str:
+    """An evaluation page grown to the size and shape of a news site's article page (about 65 KB):
+    scripts and meta tags in the head, a mega menu, teaser rails and a long footer around it."""
+    head = ("".join(f'<meta name="x-{k}" content="value {k}">' for k in range(60))
+            + "<script>" + "var config = {a: 1, b: [1, 2, 3]};" * 800 + "</script>")
+    menu = "<header><nav><ul>" + "".join(
+        f'<li><a href="/s{k}">Section {k}</a><ul>' + "".join(f'<li><a href="/s{k}/{j}">Topic {j}</a></li>'
+                                                              for j in range(12)) + "</ul></li>"
+        for k in range(25)) + "</ul></nav></header>"
+    teasers = '<section class="more">' + "".join(
+        f'<article class="teaser"><a href="/n/{n}-{k}"><img src="/i/{k}.jpg" alt=""><h3>Teaser headline {k} about '
+        f'something else</h3></a><p>Teaser text {k}: a sentence that sums up another story of the day.</p>'
+        f'<time datetime="2012-09-2{k % 10}">2{k % 10} Sep</time></article>' for k in range(60)) + "</section>"
+    footer = "<footer>" + "".join(f'<a href="/f{k}">Footer link {k}</a> ' for k in range(150)) + "</footer>"
+    return (doc.replace("</head>", head + "</head>", 1).replace("<body>", "<body>" + menu, 1)
+            .replace("</body>", teasers + footer + "</body>", 1))
+
+
 def extraction(pages: int) -> tuple[list[str], dict[str, Any]]:
     from portalscraper.extract.detail import extract_detail
     from portalscraper.profiles import load_profile
@@ -276,6 +294,7 @@ def extraction(pages: int) -> tuple[list[str], dict[str, Any]]:
     portal = Portal(items=pages)
     replica_pages = [render.detail(item, "en") for item in portal.news_page(1, pages)]
     eval_pages = [p.read_text("utf-8") for p in sorted((ROOT / "benchmarks/evaluation/set/detail").glob("*/*.html"))]
+    big_pages = [news_site_sized(doc, n) for n, doc in enumerate(eval_pages[::4])]
     selectors = load_profile("nato").selectors
     try:
         import htmldate
@@ -295,7 +314,8 @@ def extraction(pages: int) -> tuple[list[str], dict[str, Any]]:
              "| --- | ---: | ---: | ---: | ---: |"]
     figures: dict[str, Any] = {}
     for name, docs, sel in (("replica item pages (profile selectors)", replica_pages, selectors),
-                            ("evaluation set, 9 markups (no selectors)", eval_pages, {})):
+                            ("evaluation set, every markup (no selectors)", eval_pages, {}),
+                            ("evaluation pages grown to a news site's size, ~65 KB (no selectors)", big_pages, {})):
         ours = per_page(lambda doc, sel=sel: extract_detail(doc, sel), docs)
         if trafilatura is not None:
             theirs = per_page(lambda doc: trafilatura.bare_extraction(doc, with_metadata=True), docs)

@@ -227,17 +227,209 @@ def detail_press_release(item: Item) -> str:
 """
 
 
+# -- markups of real sites' habits (issue categories: inline markup, split bodies, site names,
+#    SEO headlines, JSON-LD graphs and broken JSON-LD, meta spellings, dates in many languages) ---
+
+def rich(text: str, n: int) -> str:
+    """A paragraph as real sites mark it up: a drop cap on the first, the first words of the others
+    linked, tags around words that touch punctuation. The text a browser shows is unchanged."""
+    words = e(text).split(" ")
+    if n == 0:
+        out = f'<span class="initial">{words[0][:1]}</span>{words[0][1:]} ' + " ".join(words[1:])
+    else:
+        out = f'<a href="/tag/{n}">{" ".join(words[:2])}</a> ' + " ".join(words[2:])
+    return out.replace("NATO", '<abbr title="North Atlantic Treaty Organization">NATO</abbr>').replace(
+        "Afghanistan", '<a href="/countries/afghanistan">Afghanistan</a>')
+
+
+def split_body(item: Item, between: list[str]) -> str:
+    """The paragraphs in several sibling blocks with boxes between them, as news sites place ads,
+    "read also" boxes, image captions and newsletter boxes."""
+    paras = [f"<p>{rich(p, n)}</p>" for n, p in enumerate(item.paragraphs)]
+    blocks = [paras[:1], paras[1:3], paras[3:]]
+    out = []
+    for n, block in enumerate(blocks):
+        if block:
+            out.append('<div class="text-block">' + "\n".join(block) + "</div>")
+        if n < len(between):
+            out.append(between[n])
+    return "\n".join(out)
+
+
+GERMAN_WEEKDAYS = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
+GERMAN_MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+                 "November", "Dezember")
+
+
+def detail_german_news(item: Item) -> str:
+    start, _ = days(item)
+    changed = updated(item)
+    boxes = ['<div class="ad ad-medium-rectangle"><span class="ad-label">Anzeige</span><div id="ad-slot-2"></div></div>',
+             '<div class="inline-teaser"><span>Lesen Sie auch:</span> <a href="/politik/nato-gipfel-100.html">Was '
+             'der Gipfel in Chicago beschlossen hat</a></div>']
+    return f"""<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>{e(item.title)} | Beispiel-Zeitung</title>
+<meta property="og:site_name" content="Beispiel-Zeitung"><meta property="og:title" content="{e(item.title)} | Beispiel-Zeitung">
+<meta name="description" content="{e(item.summary)}"></head>
+<body><div id="cookie-layer" class="consent-layer"><p>Wir verwenden Cookies und ähnliche Technologien. Mit „Akzeptieren“ stimmen Sie der Verarbeitung Ihrer Daten zu; Einzelheiten in unserer Datenschutzerklärung.</p><button>Akzeptieren</button></div>
+<header class="page-header"><a href="/" class="logo">Beispiel-Zeitung</a><nav>{NAV}</nav></header>
+<main><article class="story">
+<div class="story-meta"><span class="story-date">{GERMAN_WEEKDAYS[start.weekday()]} {start:%d.%m.%y} | 10:00 Uhr</span></div>
+<h1 class="story-title">{e(item.title)}</h1>
+{split_body(item, boxes)}
+<p class="story-updated">Aktualisiert am {changed.day}. {GERMAN_MONTHS[changed.month - 1]} {changed.year}, {changed:%H:%M} Uhr</p>
+</article></main>
+<footer><p>© Beispiel-Zeitung 2012</p></footer></body></html>
+"""
+
+
+FRENCH_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+FRENCH_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                 "novembre", "décembre")
+
+
+def detail_french_news(item: Item) -> str:
+    start, _ = days(item)
+    changed = updated(item)
+    comments = "".join(f'<li class="commentaire"><p class="auteur">Lecteur {n}</p><p>Merci pour cet article très '
+                       f"complet sur la coopération entre les Alliés et leurs partenaires, qui mérite d’être lu "
+                       f"attentivement par tous ceux que la sécurité intéresse.</p></li>" for n in range(6))
+    boxes = ['<figure class="photo"><img src="/img/1.jpg" alt=""><figcaption class="legende">Les délégués au siège de '
+             "l’OTAN, à Bruxelles. Photo : OTAN</figcaption></figure>",
+             '<div class="newsletter"><p>Recevez chaque matin l’essentiel de l’actualité internationale dans votre '
+             "boîte aux lettres électronique.</p><form><input name=email><button>S’inscrire</button></form></div>"]
+    return f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>{e(item.title)} - Exemple.fr</title>
+<meta property="og:title" content="{e(item.title)} - Exemple.fr"><meta name="description" content="{e(item.summary)}"></head>
+<body><div class="bandeau"><a href="/">Exemple.fr</a> <a href="/international/">International</a></div>
+<div class="contenu"><div class="article"><h1>{e(item.title)}</h1>
+<p class="date">Mise en ligne le {FRENCH_WEEKDAYS[start.weekday()]} {start.day} {FRENCH_MONTHS[start.month - 1]} {start.year} à 10h00</p>
+{split_body(item, boxes)}
+<p class="maj">Mis à jour le {changed.day} {FRENCH_MONTHS[changed.month - 1]} {changed.year} à {changed:%Hh%M}</p></div>
+<div id="reactions"><h2>Réactions (6)</h2><ol>{comments}</ol></div></div></body></html>
+"""
+
+
+def detail_jsonld_graph(item: Item) -> str:
+    start, _ = days(item)
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebSite", "@id": "https://news.example/#website", "name": "Alliance News", "url": "https://news.example/"},
+        {"@type": "Organization", "@id": "https://news.example/#org", "name": "Alliance News Ltd",
+         "foundingDate": "1999-01-01", "logo": {"@type": "ImageObject", "url": "https://news.example/logo.png"}},
+        {"@type": "WebPage", "@id": "https://news.example/a/#webpage", "name": f"{item.title} – latest news",
+         "datePublished": "2011-01-01T00:00:00+00:00"},
+        {"@type": ["NewsArticle"], "headline": f"{item.title} – NATO news 2012 (update)", "description": item.summary,
+         "datePublished": f"{start.isoformat()}T10:00:00+02:00",
+         "dateModified": updated(item).replace(tzinfo=BRUSSELS).isoformat(),
+         "author": {"@type": "Person", "name": "Staff"}, "publisher": {"@id": "https://news.example/#org"}},
+    ]}
+    paras = "\n".join(f"<p>{rich(p, n)}</p>" for n, p in enumerate(item.paragraphs))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(item.title)} – latest news | Alliance News</title>
+<script type="application/ld+json">{json.dumps(graph, ensure_ascii=False)}</script></head>
+<body><div class="layout"><aside class="rail"><h2>Latest</h2><ul><li><a href="/b">Ministers meet in Brussels</a> <time datetime="2012-09-27T09:00:00+02:00">27 Sep</time></li>
+<li><a href="/c">Exercise ends in Norway</a> <time datetime="2012-09-26T09:00:00+02:00">26 Sep</time></li></ul></aside>
+<article><h1>{e(item.title)}</h1><div class="rich-text">{paras}</div>
+<section class="comments"><h3>Comments</h3><div class="comment"><time datetime="2012-09-29T08:00:00+02:00">29 Sep</time><p>Interesting.</p></div></section></article></div></body></html>
+"""
+
+
+def detail_broken_jsonld(item: Item) -> str:
+    start, _ = days(item)
+    # As pages publish it: a raw line break and tab inside a string, a trailing comma, and text after the object.
+    description = item.summary.replace(" ", "\n\t", 1)
+    raw = ('{"@context": "https://schema.org", "@type": "BlogPosting", '
+           f'"headline": {json.dumps(item.title, ensure_ascii=False)}, "description": "{description}", '
+           f'"datePublished": "{start.isoformat()}T09:30:00+02:00", '
+           f'"dateModified": "{updated(item).replace(tzinfo=BRUSSELS).isoformat()}",'
+           "}\n;\n/* end of structured data */")
+    paras = "\n".join(f"<p>{rich(p, n)}</p>" for n, p in enumerate(item.paragraphs))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(item.title)} | NATO Watch Blog</title>
+<meta property="og:site_name" content="NATO Watch Blog"><meta property="og:title" content="{e(item.title)} | NATO Watch Blog">
+<meta name="description" content="{e(item.summary)}">
+<script type="application/ld+json">{raw}</script></head>
+<body><div id="wrap"><div id="header"><h1 id="logo"><a href="/">NATO Watch Blog</a></h1>{NAV}</div>
+<div id="main"><div class="post"><h2 class="post-title">{e(item.title)}</h2><div class="post-body">{paras}</div>
+<div class="post-footer">Labels: <a href="/l/nato">NATO</a>, <a href="/l/afghanistan">Afghanistan</a></div></div></div>
+<div id="sidebar"><h2>Blog archive</h2><ul><li><a href="/2012/09/">September 2012 (12)</a></li></ul></div></div></body></html>
+"""
+
+
+def detail_meta_variants(item: Item) -> str:
+    start, _ = days(item)
+    # The publication time in UTC, just before midnight of the day before: the page's own date is the day it shows.
+    published = dt.datetime.combine(start, dt.time(0, 30), BRUSSELS).astimezone(dt.UTC)
+    paras = "\n".join(f"<p>{rich(p, n)}</p>" for n, p in enumerate(item.paragraphs))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>NATO :: {e(item.title)}</title>
+<meta property="og:site_name" content="NATO"><meta name="publishdate" content="{published:%Y-%m-%dT%H:%M:%SZ}">
+<meta name="DC.date.issued" content="{published:%Y-%m-%dT%H:%M:%SZ}"><meta name="dcterms.modified" content="{updated(item).replace(tzinfo=BRUSSELS).isoformat()}">
+<meta name="description" content="{e(item.summary)}"></head>
+<body><form id="aspnetForm" method="post" action="./item.aspx"><div id="topnav">{NAV}</div>
+<div id="ctl00_main"><div class="crumbs"><a href="/">Home</a> &gt; <a href="/news">News</a></div>
+<h1>{e(item.title)}</h1><p class="pubdate">{start.day} {start:%B %Y}</p>
+<div id="ctl00_main_body">{paras}</div></div>
+<div id="ctl00_footer"><p>Share this page: <a href="/share/fb">Facebook</a> <a href="/share/x">X</a></p></div></form></body></html>
+"""
+
+
+LANGUAGE_DATES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    # lang, "published" label, "updated" label, month names
+    ("es", "Publicado el", "Actualizado el", ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+                                              "septiembre", "octubre", "noviembre", "diciembre")),
+    ("it", "Pubblicato il", "Aggiornato il", ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
+                                              "agosto", "settembre", "ottobre", "novembre", "dicembre")),
+    ("nl", "Gepubliceerd op", "Bijgewerkt op", ("januari", "februari", "maart", "april", "mei", "juni", "juli",
+                                                "augustus", "september", "oktober", "november", "december")),
+    ("pt", "Publicado em", "Atualizado em", ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho",
+                                             "agosto", "setembro", "outubro", "novembro", "dezembro")),
+    ("tr", "Yayınlanma", "Güncelleme", ("Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos",
+                                        "Eylül", "Ekim", "Kasım", "Aralık")),
+    ("pl", "Opublikowano", "Zaktualizowano", ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca",
+                                              "sierpnia", "września", "października", "listopada", "grudnia")),
+    ("ru", "Опубликовано", "Обновлено", ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+                                         "сентября", "октября", "ноября", "декабря")),
+    ("sv", "Publicerad", "Uppdaterad", ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+                                        "september", "oktober", "november", "december")),
+)
+
+
+def detail_multilingual(item: Item, n: int) -> str:
+    lang, published_label, updated_label, months = LANGUAGE_DATES[n % len(LANGUAGE_DATES)]
+    start, _ = days(item)
+    changed = updated(item)
+    joiner = " de " if lang in ("es", "pt") else " "
+    published = f"{start.day}{joiner}{months[start.month - 1]}{joiner}{start.year}"
+    paras = "\n".join(f"<p>{e(p)}</p>" for p in item.paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{e(item.title)}</title>
+<meta name="description" content="{e(item.summary)}"></head>
+<body><div class="top">{NAV}</div><div class="nota">
+<h1 class="titulo">{e(item.title)}</h1>
+<div class="autor">Redacción <span class="sep">·</span> <span>{published_label}: {published}</span></div>
+<div class="cuerpo">{paras}</div>
+<p class="act">{updated_label}: {changed:%d.%m.%Y %H:%M}</p></div></body></html>
+"""
+
+
 DETAIL_MARKUPS = {
     "nato2012": detail_nato2012, "html5": detail_html5, "table": detail_table, "divsoup": detail_divsoup,
     "jsonld-only-date": detail_jsonld_only, "published-only-date": detail_published_only,
     "wordpress": detail_wordpress, "press-release": detail_press_release, "kicker-date": detail_kicker_date,
+    "german-news": detail_german_news, "french-news": detail_french_news, "jsonld-graph": detail_jsonld_graph,
+    "broken-jsonld": detail_broken_jsonld, "meta-variants": detail_meta_variants,
 }
+# Markups that also take the item's number (a language per item).
+NUMBERED_MARKUPS = {"multilingual": detail_multilingual}
 
 
 def detail_truth(markup: str, item: Item) -> dict[str, Any]:
     label = truth(item)
     if markup == "jsonld-only-date":
         label["date_end"] = None  # JSON-LD has one datePublished: a range's end is not on the page
+    if markup in ("jsonld-graph", "broken-jsonld", "meta-variants", "german-news", "french-news", "multilingual"):
+        label["date_end"] = None  # one publication date on the page
     if markup in ("published-only-date", "wordpress", "press-release", "kicker-date"):
         label["date_end"] = None  # "Published 13 September 2012": the first day only
     return label
@@ -360,12 +552,13 @@ def main(argv: list[str] | None = None) -> int:
     _, news, review = portal.homepage()
     items = [*news, *review[:3]]
     labels: dict[str, Any] = {"detail": {}, "listing": {}}
-    for markup, render in DETAIL_MARKUPS.items():
+    renderers = {**{m: (lambda item, n, r=r: r(item)) for m, r in DETAIL_MARKUPS.items()}, **NUMBERED_MARKUPS}
+    for markup, render in renderers.items():
         folder = out / "detail" / markup
         folder.mkdir(parents=True, exist_ok=True)
         for n, item in enumerate(items, 1):
             name = f"detail/{markup}/{n}.html"
-            (out / name).write_text(render(item), encoding="utf-8")
+            (out / name).write_text(render(item, n), encoding="utf-8")
             labels["detail"][name] = detail_truth(markup, item)
     sections = [("People & Activities", news), ("NATO Review", review[:3])]
     for markup, render_listing in LISTING_MARKUPS.items():

@@ -14,6 +14,7 @@ captions). Every paragraph inside the winner is kept, but navigation-like link l
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -34,12 +35,14 @@ SKIP_TAGS = frozenset({
     "audio", "button", "canvas", "embed", "head", "iframe", "input", "map", "math", "noscript", "object",
     "option", "script", "select", "source", "style", "svg", "template", "textarea", "title", "video",
 })
+# Menus: never rendered at all (their text is navigation, and menus are large).
+_SILENT_TAGS = frozenset({"nav", "menu"})
 # Blocks whose text is not the article's, whatever it says.
 OFF_TAGS = frozenset({"nav", "aside", "footer", "figure", "figcaption", "menu", "dialog"})
 _OFF_WORDS = re.compile(
-    r"comment(?!ary|s?-(?:open|closed))|cookie|consent|gdpr|^cmp|banner|newsletter|subscri|signup|paywall|related"
+    r"comment(?!ary|s?-(?:open|closed))|cookie|consent|gdpr|^cmp|banner|newsletter|signup|related"
     r"|recommend|read-?(?:also|more|next)|more-?(?:stories|articles|news|from)|share|sharing|social"
-    r"|(?<!with-)(?<!has-)(?<!no-)sidebar(?!-(?:left|right|layout))|widget|promo|advert|^ads?(?:$|[_-])|[_-]ads?$"
+    r"|(?<!with-)(?<!has-)(?<!no-)sidebar(?!-(?:left|right|layout))|^widget(?:$|_)|promo|advert|^ads?(?:$|[_-])|[_-]ads?$"
     r"|sponsor|breadcrumb|menu|^nav|[_-]nav|footer|masthead|caption|credit|byline|author-?(?:bio|info|box)"
     r"|^tags?$|toolbar|modal|popup|outbrain|taboola|video-?(?:info|meta|details|data)|player|skip-?link"
     r"|most-?(?:read|popular|viewed)|trending|pagination|pager|disqus|rating|login|^hidden$|sr-only"
@@ -108,7 +111,10 @@ class Layout:
         self._render(root)
 
     def _render(self, root: _Element) -> None:
+        # One pass over lxml's iterative walk, written out inline: it is the extractor's hot loop.
         etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
+        paragraphs = self.paragraphs
+        order = self.order
         buf: list[str] = []
         link_chars = 0
         in_link = 0
@@ -116,67 +122,81 @@ class Layout:
         blocks: list[_Element] = [root]
         off_flags: list[bool] = []
         starts: dict[_Element, int] = {}
+        skipped: set[_Element] = set()
         brs = 0
         n = 0
-
-        def flush() -> None:
-            nonlocal link_chars
-            if buf:
-                text = fold("".join(buf))
-                if text:
-                    self.paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
-                buf.clear()
-            link_chars = 0
-
-        def add(text: str | None) -> None:
-            nonlocal link_chars, brs
-            if text:
-                buf.append(text)
-                if not text.isspace():
-                    brs = 0
-                    if in_link:
-                        link_chars += len(text.strip())
+        skip_tags, block_tags, silent_tags = SKIP_TAGS, BLOCK_TAGS, _SILENT_TAGS
 
         walker = etree.iterwalk(root, events=("start", "end"))
-        skipped: set[_Element] = set()
         for event, el in walker:
             tag = el.tag
             if event == "start":
                 n += 1
                 starts[el] = n
-                if tag in SKIP_TAGS or (tag not in BLOCK_TAGS and (el.get("style") or el.get("hidden") is not None)
-                                        and is_off(el)):
-                    walker.skip_subtree()  # never shown: code, controls, a hidden inline element
+                if tag in skip_tags or tag in silent_tags or (
+                        tag not in block_tags and (el.get("style") or el.get("hidden") is not None) and is_off(el)):
+                    walker.skip_subtree()  # never shown, or never the article: code, controls, menus
                     skipped.add(el)
+                    if tag in silent_tags and buf:
+                        text = fold("".join(buf))
+                        if text:
+                            paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
+                        buf.clear()
+                        link_chars = 0
                     continue
                 if tag == "br":
                     buf.append("\n")
                     brs += 1
-                    if brs >= 2:
-                        flush()
+                    if brs >= 2 and buf:
+                        text = fold("".join(buf))
+                        if text:
+                            paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
+                        buf.clear()
+                        link_chars = 0
                     continue
-                if tag in BLOCK_TAGS:
-                    flush()
+                if tag in block_tags:
+                    if buf:
+                        text = fold("".join(buf))
+                        if text:
+                            paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
+                        buf.clear()
+                        link_chars = 0
                     blocks.append(el)
                     block_off = is_off(el)
                     off_flags.append(block_off)
                     off += block_off
                 elif tag == "a":
                     in_link += 1
-                add(el.text)
+                text = el.text
             else:
-                self.order[el] = (starts[el], n)
+                order[el] = (starts[el], n)
                 if el in skipped or tag == "br":
-                    add(el.tail)
-                    continue
-                if tag in BLOCK_TAGS:
-                    flush()
+                    pass
+                elif tag in block_tags:
+                    if buf:
+                        text = fold("".join(buf))
+                        if text:
+                            paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
+                        buf.clear()
+                        link_chars = 0
                     blocks.pop()
                     off -= off_flags.pop()
                 elif tag == "a":
                     in_link -= 1
-                add(el.tail)
-        flush()
+                text = el.tail
+            if text:
+                if text.isspace():
+                    if buf:
+                        buf.append(" ")
+                else:
+                    buf.append(text)
+                    brs = 0
+                    if in_link:
+                        link_chars += len(text.strip())
+        if buf:
+            text = fold("".join(buf))
+            if text:
+                paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
 
     def inside(self, el: _Element, container: _Element) -> bool:
         first, last = self.order[container]
@@ -205,8 +225,12 @@ def render_paragraphs(el: _Element) -> list[str]:
     return Layout(el).texts(keep_off=True)
 
 
+# Share of a paragraph's running text credited to its block and the block's ancestors, nearest first.
+_CREDIT = (1.0, 1.0, 0.75, 0.5, 0.5, 0.34)
+
+
 def _credit(layout: Layout) -> tuple[dict[_Element, float], dict[_Element, list[int]]]:
-    """Running text credited to each paragraph's block, its parent (in full) and grandparent (half);
+    """Running text credited to each paragraph's block and its nearest ancestors (`_CREDIT`);
     and, per element, the running and the link text of everything inside it."""
     score: dict[_Element, float] = {}
     totals: dict[_Element, list[int]] = {}  # element: [running chars, all chars, link chars]
@@ -220,8 +244,8 @@ def _credit(layout: Layout) -> tuple[dict[_Element, float], dict[_Element, list[
             t[0] += weight if running else 0
             t[1] += len(p.text)
             t[2] += p.links
-            if running and depth < 3:
-                score[el] = score.get(el, 0.0) + (weight if depth < 2 else weight / 2)
+            if running and depth < len(_CREDIT):
+                score[el] = score.get(el, 0.0) + weight * _CREDIT[depth]
             el = el.getparent()
             depth += 1
     return score, totals
@@ -236,13 +260,26 @@ def main_block(layout: Layout, after: _Element | None = None) -> _Element | None
     if not score:
         return None
     headline_at = layout.order[after][0] if after is not None and after in layout.order else 0
+    # Running text between the headline and each point of the page: an article's body starts right
+    # after its headline, comments and related stories further down.
+    starts: list[int] = []
+    before: list[int] = [0]
+    for p in layout.paragraphs:
+        at = layout.order[p.block][0]
+        if p.running and at > headline_at:
+            starts.append(at)
+            before.append(before[-1] + len(p.text) - p.links)
 
     def value(el: _Element) -> float:
         s = score[el]
         t = totals[el]
         s *= 1 - min(t[2] / t[1], 0.9) if t[1] else 1  # link-heavy containers are navigation
-        if headline_at and layout.order[el][1] < headline_at:
+        first, last = layout.order[el]
+        if headline_at and last < headline_at:
             s /= 2
+        elif headline_at:
+            between = before[bisect_left(starts, first)]
+            s /= 1 + between / (t[0] + 1)
         return s
 
     # On a tie the container wins over the one paragraph it holds (its short paragraphs count too).
@@ -250,22 +287,25 @@ def main_block(layout: Layout, after: _Element | None = None) -> _Element | None
                key=lambda el: (value(el), -layout.order[el][0]), default=None)
     if best is None:
         return None
-    # Grow while the parent's other children hold running text of their own (not link lists).
+    # Grow while the parent's other children hold running text of their own (not link lists);
+    # wrappers that add nothing are passed through, and kept only if a level above them adds text.
+    node = best
     while True:
-        parent = best.getparent()
+        parent = node.getparent()
         if parent is None or parent.tag in ("html", "body") or is_off(parent):
             break
-        own = totals[best][0]
         extra = 0
         for child in parent:
-            if child is best or child not in totals or layout.order[child][1] < headline_at:
+            if child is node or child not in totals or layout.order[child][1] < headline_at:
                 continue  # text wholly before the headline does not make the article bigger
             running, chars, links = totals[child]
             if running and links < 0.25 * chars:
                 extra += running
-        if extra < max(MIN_RUNNING * 2, 0.05 * own):
+        node = parent
+        if extra >= max(MIN_RUNNING * 2, 0.05 * totals[best][0]):
+            best = parent
+        elif extra:
             break
-        best = parent
     return best
 
 

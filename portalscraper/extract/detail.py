@@ -39,7 +39,7 @@ from portalscraper.extract.headline import (
     prominent_headline,
     strip_site_name,
 )
-from portalscraper.extract.lexicon import PUBLISHED_LABELS
+from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS
 from portalscraper.extract.listing import drop_scripts, parse_html, repair_markup
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 
@@ -47,7 +47,8 @@ from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 # weekday), then nothing, a separator, or the dash of a press release's dateline.
 _DATE_LINE_RE = re.compile(
     rf"^\s*(?:{alternation(PUBLISHED_LABELS)}(?:\s+(?:on|am|le|el|il|em|op))?\s*:?\s*)?"
-    rf"(?:[A-Z][\w.'’\- ]{{1,40}},\s*)?{WEEKDAY}({DATE_TEXT_RE.pattern})\s*(?:[|·•–—,]|-\s|$)", re.IGNORECASE)
+    rf"(?:[A-Z][\w.'’\- ]{{1,40}},\s*)?{WEEKDAY}({DATE_TEXT_RE.pattern})\s*(?:{alternation(WEEKDAY_WORDS)}\.?\s*)?"
+    r"(?:[|·•–—,]|-\s|$)", re.IGNORECASE)
 _ZONED_TIME = re.compile(r"T?\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d|GMT|UTC)$", re.IGNORECASE)
 _BLOCK_TAGS = frozenset({"p", "div", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "td", "section", "article",
                          "table", "tr", "ul", "ol", "dl", "dd", "dt", "pre", "header", "footer", "aside", "nav",
@@ -107,42 +108,45 @@ def _in_off_block(el: _Element) -> bool:
 
 
 def _texts_after(el: _Element, limit: int = 12) -> list[str]:
-    """Text pieces following `el` in document order (its tail, then what comes after)."""
+    """Text pieces following `el` in document order (its tail, then what comes after), walking
+    forward from it."""
     out: list[str] = []
-    started = False
-    inside = set(el.iterdescendants())
-    for node in el.getroottree().iter():
-        if node is el:
-            started = True
-            if el.tail and el.tail.strip():
-                out.append(fold(el.tail))
+    node: _Element | None = el
+    while node is not None and len(out) < limit:
+        if node.tail and node.tail.strip():
+            out.append(fold(node.tail))
+        for sib in node.itersiblings():
+            if not isinstance(sib.tag, str):
+                continue
+            out.extend(fold(t) for t in sib.itertext() if t.strip())
+            if len(out) >= limit:
+                break
+        else:
+            node = node.getparent()
             continue
-        if not started or not isinstance(node.tag, str) or node in inside:
-            continue
-        for piece in (node.text, node.tail):
-            if piece and piece.strip():
-                out.append(fold(piece))
-        if len(out) >= limit:
-            break
-    return out
+        break
+    return out[:limit]
 
 
 def _texts_before(el: _Element, limit: int = 6) -> list[str]:
-    """Text pieces before `el` in document order, nearest first."""
+    """Text pieces before `el` in document order, nearest first (walking back from it, never
+    through the whole page)."""
     pieces: list[str] = []
-    for node in el.getroottree().iter():
-        if node is el:
-            break
-        if not isinstance(node.tag, str) or node.tag in ("script", "style", "title", "head"):
-            continue
-        if el in set(node.iterdescendants()):
-            if node.text and node.text.strip():
-                pieces.append(fold(node.text))
-            continue
-        for piece in (node.text, node.tail):
-            if piece and piece.strip():
-                pieces.append(fold(piece))
-    return pieces[::-1][:limit]
+    node: _Element | None = el
+    while node is not None and len(pieces) < limit:
+        for sib in node.itersiblings(preceding=True):
+            if not isinstance(sib.tag, str) or sib.tag in ("script", "style", "title", "head"):
+                continue
+            if sib.tail and sib.tail.strip():
+                pieces.append(fold(sib.tail))
+            pieces.extend(fold(t) for t in reversed(list(sib.itertext())) if t.strip())
+            if len(pieces) >= limit:
+                break
+        parent = node.getparent()
+        if parent is not None and parent.text and parent.text.strip() and len(pieces) < limit:
+            pieces.append(fold(parent.text))
+        node = parent
+    return pieces[:limit]
 
 
 def _date_line(title_el: _Element | None) -> str:
@@ -263,7 +267,8 @@ def extract_detail(
         for text, source in metas:
             out.set("title", text, source)
         if not out.title:
-            out.set("title", prominent_headline(root, page_title), "heuristic")
+            out.set("title", prominent_headline(root, page_title, strip_site_name(page_title, site_names, url)),
+                    "heuristic")
     if title_el is None and out.title:
         title_el = headline_element(root, out.title)
 
@@ -319,6 +324,6 @@ def extract_detail(
 
 def _is_body_paragraph(text: str) -> bool:
     """Not a date line, not a "Last updated" line."""
-    if _DATE_LINE_RE.fullmatch(text) or (len(text) < 80 and DATE_TEXT_RE.fullmatch(text)):
+    if len(text) < 150 and (_DATE_LINE_RE.fullmatch(text) or DATE_TEXT_RE.fullmatch(text)):
         return False
     return not (len(text) < 100 and find_updated_text(text))

@@ -27,7 +27,7 @@ _HIDDEN_PLACES = frozenset({"script", "style", "noscript", "template", "head", "
                             "iframe", "svg", "footer", "aside"})
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt|em|rem)", re.I)
 # Separators between a headline and a site name: `Headline | Site`, `Site - Headline`, `Headline » Site`.
-_SEPARATOR = re.compile(r"\s+(?:[|–—·»/:~-]|::|\\)\s+|\s*[|·»]\s*")
+_SEPARATOR = re.compile(r"\s+(?:[|–—·»/:~-]|::|\\)\s+|:\s+|\s*[|·»]\s*")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
 
@@ -154,9 +154,10 @@ def _prominence(el: _Element) -> int:
     return score
 
 
-def prominent_headline(root: _Element, page_title: str) -> str:
+def prominent_headline(root: _Element, page_title: str, stripped_title: str = "") -> str:
     """The visible text that the <title> repeats, else the most prominent text near the top, else
-    the first h1/h2, else the longest part of the <title>."""
+    the first h1/h2, else the <title> without the site's name (`stripped_title`), else the longest
+    part of the <title>."""
     body = root.find(".//body")
     candidates: list[tuple[int, int, str]] = []  # (score, -position, text)
     for n, el in enumerate((body if body is not None else root).iter()):
@@ -180,6 +181,8 @@ def prominent_headline(root: _Element, page_title: str) -> str:
             candidates.append((score, -n, text))
     if candidates:
         return max(candidates)[2]
+    if stripped_title and stripped_title != page_title:
+        return stripped_title
     if page_title:
         parts = [p for p in _SEPARATOR.split(page_title) if p]
         return max(parts, key=len) if parts else page_title

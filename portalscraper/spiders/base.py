@@ -412,7 +412,7 @@ class PortalSpider(scrapy.Spider):
             record.page_fetched = True
             yield record
             return
-        fields = extract_detail(page_selector(response), self.profile.selectors)
+        fields = extract_detail(page_selector(response), self.profile.selectors, self.original_url(response))
         record = self.make_record(self.original_url(response), listing, dict(vars(fields)))
         record.page_fetched = True
         record.capture_url, record.capture_time = self.capture(response)

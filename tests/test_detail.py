@@ -1,0 +1,328 @@
+"""Item pages as real sites publish them: one small page per failure category, written here in the
+habits of real sites (news portals, blogs, agencies, the 2012 portal), with the fields they must give."""
+
+from __future__ import annotations
+
+import pytest
+
+from portalscraper.extract.body import render_paragraphs
+from portalscraper.extract.detail import extract_detail
+from portalscraper.extract.headline import strip_site_name
+from portalscraper.extract.listing import parse_html
+from portalscraper.items import Record
+from portalscraper.pipelines.normalize import normalize
+
+LONG = ("The ministers met for two days in Brussels and agreed on the next steps of the programme, which will be "
+        "reviewed again at the end of the year.")
+LONG2 = ("Delegations from all member states took part in the talks, and the partner countries sent observers to "
+         "the sessions on training and education.")
+LONG3 = ("A final report will be presented to the Council in the spring, together with proposals for the budget "
+         "of the following years.")
+
+
+def page(body: str, head: str = "", lang: str = "en") -> str:
+    return f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'
+
+
+def fields_of(html: str, url: str | None = None) -> Record:
+    """The page's record as the pipeline normalizes it (dates parsed, texts cleaned)."""
+    found = extract_detail(html, url=url)
+    record = Record(title=found.title, date_text=found.date_text, updated_text=found.updated_text,
+                    summary=found.summary, body=found.body, provenance=found.provenance)
+    return normalize(record, "Europe/Berlin")
+
+
+# -- 1, 2: text as a browser renders it, nothing dropped ---------------------------------------------
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('<p>Talks on <a href="/t/ukraine">Ukraine</a>. Then more.</p>', "Talks on Ukraine. Then more."),
+        ('<p><span class="dropcap">D</span>as Treffen fand am <b>8. Mai 2026</b>, dass es regnete.</p>',
+         "Das Treffen fand am 8. Mai 2026, dass es regnete."),
+        ('<p><a href="/people/harry">Prince Harry</a> and Meghan arrived in <em>Lisbon</em>’s old town.</p>',
+         "Prince Harry and Meghan arrived in Lisbon’s old town."),
+        ("<p>One<br>line, then<br><br>another paragraph</p>", "One line, then\n\nanother paragraph"),
+        ('<div>Text with a <!-- comment -->joined word and <span style="display:none">hidden </span>no more.</div>',
+         "Text with a joined word and no more."),
+        ("<p>l&#8217;Alliance &amp; “partners” — café</p>", "l’Alliance & “partners” — café"),
+    ],
+)
+def test_inline_markup_joins_as_a_browser_shows_it(html: str, text: str) -> None:
+    assert "\n\n".join(render_paragraphs(parse_html(page(html)))) == text
+
+
+def test_a_paragraph_that_starts_with_a_link_keeps_the_link_text() -> None:
+    html = page(f'<h1>Royal visit to the port</h1><div class="story"><p><a href="/p/harry">Prince Harry</a> and '
+                f'Meghan visited the port on Tuesday, where they met the crews. {LONG}</p><p>{LONG2}</p></div>')
+    body = extract_detail(html).body
+    assert body.startswith("Prince Harry and Meghan visited the port on Tuesday")
+    assert body.endswith(LONG2)
+
+
+# -- 3: bodies split into sibling blocks -----------------------------------------------------------
+
+SPLIT = page(f"""
+<header class="site"><a href="/">The Daily Example</a>
+<nav><a href="/world">World</a> <a href="/sport">Sport</a></nav></header>
+<main><article>
+<h1>Ministers agree on training programme</h1>
+<p class="byline">By Anna Example | 14 February 2012</p>
+<div class="article-text"><p>First paragraph: {LONG}</p></div>
+<div class="ad-slot"><span>Advertisement</span></div>
+<figure><img src="/p.jpg"><figcaption>The ministers in Brussels. Photo: Agency</figcaption></figure>
+<div class="article-text"><p>{LONG2}</p><p>{LONG3}</p><p>{LONG}</p></div>
+<div class="read-also"><b>Read also:</b> <a href="/x">Budget talks stall again</a></div>
+<div class="newsletter-box"><p>Sign up for our newsletter and get the news of the day in your inbox every
+morning.</p></div>
+<div class="article-text"><p>Last paragraph: the talks continue.</p></div>
+</article>
+<aside><h2>Most read</h2><p>Something else entirely happened somewhere else yesterday evening.</p></aside></main>
+""")
+
+
+def test_split_bodies_keep_every_block_and_none_of_the_boxes_between() -> None:
+    paragraphs = extract_detail(SPLIT).body.split("\n\n")
+    assert paragraphs == [f"First paragraph: {LONG}", LONG2, LONG3, LONG, "Last paragraph: the talks continue."]
+
+
+# -- 4: the wrong block ----------------------------------------------------------------------------
+
+COMMENTS = "".join(f'<li class="comment"><p>Comment {n}: {LONG3} {LONG2}</p></li>' for n in range(8))
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # a comments box holding more text than the article
+        page(f'<h1>Short news item</h1><div class="entry"><p>{LONG}</p><p>{LONG2}</p></div>'
+             f'<section id="comments"><h2>8 comments</h2><ol>{COMMENTS}</ol></section>'),
+        # a cookie notice before the article
+        page(f'<div id="cmp-box"><p>We use cookies to improve your experience. By clicking accept you consent to '
+             f'our privacy policy and the use of cookies by our partners for advertising.</p><button>Accept</button>'
+             f'</div><h1>Short news item</h1><div class="text"><p>{LONG}</p><p>{LONG2}</p></div>'),
+        # a cookie notice with no class that says so
+        page(f'<div><p>This website uses cookies. If you continue, you accept our use of cookies and our privacy '
+             f'policy, which you can read in full on the page linked below this notice, and you agree to it.</p>'
+             f'</div><h1>Short news item</h1><div><p>{LONG}</p><p>{LONG2}</p></div>'),
+        # video metadata beside the article
+        page(f'<h1>Short news item</h1><div class="video-info"><p>Duration 02:34. Uploaded by Example TV, with '
+             f'12,345 views and subtitles in five languages, recorded at the press conference.</p></div>'
+             f'<div class="content"><p>{LONG}</p><p>{LONG2}</p></div>'),
+        # the whole page inside one form (ASP.NET WebForms)
+        page(f'<form id="aspnetForm" action="/news.aspx"><div id="nav"><a href="/">Home</a></div>'
+             f'<h1>Short news item</h1><div class="x1"><p>{LONG}</p><p>{LONG2}</p></div></form>'),
+        # paragraphs as bare text and <br><br> in a table cell
+        page(f'<table><tr><td><a href="/">Home</a><br><a href="/n">News</a></td><td><b>Short news item</b><br><br>'
+             f'{LONG}<br><br>{LONG2}</td></tr></table>'),
+    ],
+    ids=["comments", "cookie-notice", "cookie-unmarked", "video-meta", "aspnet-form", "table-br"],
+)
+def test_the_article_wins_over_comments_notices_and_metadata(html: str) -> None:
+    body = extract_detail(html).body
+    assert body.startswith(LONG)
+    assert LONG2 in body
+    assert "cookie" not in body and "Comment" not in body and "Duration" not in body
+
+
+def test_deeply_nested_pages_are_walked_without_recursion() -> None:
+    deep = "<div>" * 5000 + f"<p>{LONG}</p>" + "</div>" * 5000
+    fields = extract_detail(page(f"<h1>Deep page title</h1>{deep}"))
+    assert fields.title == "Deep page title"
+    assert fields.body in ("", LONG)  # the parser may cut a page this deep; it never raises
+
+
+# -- 5: dates in metadata --------------------------------------------------------------------------
+
+ARTICLE = f"<h1>Ministers agree on training programme</h1><div class='text'><p>{LONG}</p><p>{LONG2}</p></div>"
+
+
+@pytest.mark.parametrize(
+    ("head", "date_start", "source"),
+    [
+        ('<meta name="publishdate" content="2012-02-14">', "2012-02-14", "meta"),
+        ('<meta name="publish-date" content="2012-02-14T08:00:00+01:00">', "2012-02-14", "meta"),
+        ('<meta property="article:published:time" content="2012-02-14T08:00:00+01:00">', "2012-02-14", "meta"),
+        ('<meta itemprop="datePublished" content="2012-02-14">', "2012-02-14", "meta"),
+        ('<meta name="DC.date.issued" content="2012-02-14">', "2012-02-14", "meta"),
+        ('<meta name="dcterms.created" content="2012-02-14">', "2012-02-14", "meta"),
+        ('<meta name="sailthru.date" content="2012-02-14 08:00:00">', "2012-02-14", "meta"),
+        ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2012-02-14T08:00:00+01:00"}'
+         "</script><!-- trailing text -->; var x = 1;", "2012-02-14", "jsonld"),
+        ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "A\tb\nc", '
+         '"datePublished": "2012-02-14"}</script>', "2012-02-14", "jsonld"),
+        ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2012-02-14",}</script>',
+         "2012-02-14", "jsonld"),
+        ('<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+         '{"@type": "WebSite", "name": "Example", "datePublished": "2001-01-01"},'
+         '{"@type": "Organization", "name": "Example Media", "foundingDate": "1990"},'
+         '{"@type": ["Article", "NewsArticle"], "headline": "Ministers agree", "datePublished": "2012-02-14"}]}'
+         "</script>", "2012-02-14", "jsonld"),
+        ('<script type="application/ld+json">{"@type": "WebPage", "mainEntity": {"@type": "BlogPosting", '
+         '"datePublished": "2012-02-14"}}</script>', "2012-02-14", "jsonld"),
+    ],
+)
+def test_dates_in_metadata_of_every_spelling(head: str, date_start: str, source: str) -> None:
+    record = fields_of(page(ARTICLE, head))
+    assert (record.date_start, record.provenance["date_text"]) == (date_start, source)
+
+
+def test_microdata_dates_on_time_elements() -> None:
+    html = page('<article itemscope itemtype="https://schema.org/NewsArticle"><h1 itemprop="headline">Ministers '
+                'agree</h1><time itemprop="datePublished" datetime="2012-02-14T09:00">14.2.</time> '
+                '<time itemprop="dateModified" datetime="2012-02-15T10:30+01:00">15.2.</time>'
+                f"<div itemprop='articleBody'><p>{LONG}</p></div></article>")
+    record = fields_of(html)
+    assert (record.date_start, record.updated_at) == ("2012-02-14", "2012-02-15T10:30+01:00")
+
+
+# -- 6: visible dates in many languages ------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("line", "lang", "date_start"),
+    [
+        ("25.04.24", "de", "2024-04-25"),
+        ("Do 25.04.24 | 14:07 Uhr", "de", "2024-04-25"),
+        ("14. Februar 2012", "de", "2012-02-14"),
+        ("erstellt: 01. April 2025", "de", "2025-04-01"),
+        ("Veröffentlicht am 14.02.2012, 10:31 Uhr", "de", "2012-02-14"),
+        ("Datum: 14.02.2012", "de", "2012-02-14"),
+        ("jeudi 20 septembre 2012", "fr", "2012-09-20"),
+        ("Mise en ligne le 20 septembre 2012 à 14h26", "fr", "2012-09-20"),
+        ("20 settembre 2012", "it", "2012-09-20"),
+        ("Publicado el 14 de febrero de 2012", "es", "2012-02-14"),
+        ("14 februari 2012", "nl", "2012-02-14"),
+        ("14 de fevereiro de 2012", "pt", "2012-02-14"),
+        ("14 Şubat 2012 Salı", "tr", "2012-02-14"),
+        ("14 lutego 2012", "pl", "2012-02-14"),
+        ("14 февраля 2012", "ru", "2012-02-14"),
+        ("2012. február 14.", "hu", "2012-02-14"),
+        ("2012年2月14日", "ja", "2012-02-14"),
+    ],
+)
+def test_visible_dates_in_many_languages(line: str, lang: str, date_start: str) -> None:
+    html = page(f'<h1>Ministers agree on training programme</h1><div class="meta">{line}</div>'
+                f"<div class='text'><p>{LONG}</p><p>{LONG2}</p></div>", lang=lang)
+    assert fields_of(html).date_start == date_start
+
+
+@pytest.mark.parametrize(
+    ("line", "updated_at"),
+    [
+        ("Aktualisiert am 15. Februar 2012, 08:00 Uhr", "2012-02-15T08:00+01:00"),
+        ("Mis à jour le 15 février 2012 à 08h00", "2012-02-15T08:00+01:00"),
+        ("Güncelleme: 15.02.2012 08:00", "2012-02-15T08:00+01:00"),
+        ("Actualizado el 15 de febrero de 2012", "2012-02-15"),
+        ("Updated: February 15, 2012 at 8:00 am", "2012-02-15T08:00+01:00"),
+    ],
+)
+def test_updated_lines_in_many_languages(line: str, updated_at: str) -> None:
+    html = page(f"<h1>Ministers agree on training programme</h1><p class='d'>14.02.2012</p>"
+                f"<div class='text'><p>{LONG}</p><p>{LONG2}</p></div><p>{line}</p>")
+    record = fields_of(html)
+    assert (record.date_start, record.updated_at) == ("2012-02-14", updated_at)
+
+
+# -- 7, 8: the date line next to the headline, the right time element ------------------------------
+
+def test_date_line_found_when_the_title_carries_a_site_suffix() -> None:
+    html = page(f"<h1>Ministers agree on training programme</h1><p>14.02.2012 – 10:31</p>"
+                f"<div class='text'><p>{LONG}</p><p>{LONG2}</p></div>",
+                '<meta property="og:title" content="Ministers agree on training programme - Example News">')
+    record = fields_of(html)
+    assert (record.title, record.date_start) == ("Ministers agree on training programme", "2012-02-14")
+
+
+def test_time_elements_in_sidebars_and_comments_are_not_the_article_date() -> None:
+    html = page('<aside class="sidebar"><ul><li><a href="/a">Other story</a> <time datetime="2012-03-01">1 March'
+                '</time></li></ul></aside><article><h1>Ministers agree on training programme</h1>'
+                f'<time datetime="2012-02-14T10:00">14 February</time><div class="text"><p>{LONG}</p></div>'
+                '<div class="comments"><time datetime="2012-02-20">20 February</time></div></article>')
+    assert fields_of(html).date_start == "2012-02-14"
+
+
+def test_a_utc_time_past_midnight_gives_the_day_the_page_shows() -> None:
+    html = page(f"<h1>Ministers agree on training programme</h1><p class='date'>Tuesday, February 14, 2012</p>"
+                f"<div class='text'><p>{LONG}</p></div>",
+                '<meta property="article:published_time" content="2012-02-15T01:30:00Z">')
+    assert fields_of(html).date_start == "2012-02-14"
+    same_day = html.replace("2012-02-15T01:30:00Z", "2012-02-14T11:30:00Z")
+    assert fields_of(same_day).date_start == "2012-02-14"
+
+
+# -- 9, 10, 11: titles -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("head", "h1", "url", "title"),
+    [
+        # 9: JSON-LD headline is an SEO variant of the displayed one
+        ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Ministers agree training '
+         'programme Brussels 2012 news"}</script><meta property="og:title" content="Ministers agree on training '
+         'programme: what it means">', "Ministers agree on training programme", None,
+         "Ministers agree on training programme"),
+        # 10: site names by og:site_name, by host, by the publisher's name
+        ('<meta property="og:site_name" content="Börsen-Zeitung"><title>Zinsen steigen weiter | Börsen-Zeitung'
+         "</title>", "", None, "Zinsen steigen weiter"),
+        ("<title>Neue Grafikkarten vorgestellt - Golem.de</title>", "", "https://www.golem.de/news/x.html",
+         "Neue Grafikkarten vorgestellt"),
+        ('<meta property="og:title" content="Tokyo stocks close higher | The Japan Times">', "",
+         "https://www.japantimes.co.jp/news/2012/02/14/x/", "Tokyo stocks close higher"),
+        ('<script type="application/ld+json">{"@type": "Organization", "name": "Example Post"}</script>'
+         "<title>Example Post – Storm hits the coast</title>", "", None, "Storm hits the coast"),
+        # a separator inside the headline itself is kept
+        ('<meta property="og:site_name" content="Example News"><title>Brexit: what next? | Example News</title>',
+         "", None, "Brexit: what next?"),
+        # 11: the JSON-LD object used is the article, not the first one with a name or headline
+        ('<script type="application/ld+json">[{"@type": "WebSite", "headline": "Example News - all the news"},'
+         '{"@type": "ReportageNewsArticle", "headline": "Storm hits the coast"}]</script>', "", None,
+         "Storm hits the coast"),
+    ],
+)
+def test_titles_as_displayed_without_site_names(head: str, h1: str, url: str | None, title: str) -> None:
+    heading = f"<h1>{h1}</h1>" if h1 else ""
+    html = page(f"<header><a href='/'><img alt='logo'></a></header>{heading}<div class='text'><p>{LONG}</p></div>",
+                head)
+    assert extract_detail(html, url=url).title == title
+
+
+def test_a_heading_that_links_home_is_the_site_name_not_the_headline() -> None:
+    html = page(f'<h1 class="site-title"><a href="/">Example News Blog</a></h1><h2 class="entry-title">Storm '
+                f"hits the coast</h2><div class='entry-content'><p>{LONG}</p></div>",
+                "<title>Storm hits the coast | Example News Blog</title>")
+    assert extract_detail(html).title == "Storm hits the coast"
+
+
+@pytest.mark.parametrize(
+    ("title", "names", "url", "stripped"),
+    [
+        ("Storm hits the coast | Example News", ["Example News"], None, "Storm hits the coast"),
+        ("Example News: Storm hits the coast", ["Example News"], None, "Storm hits the coast"),
+        ("Storm - the day after - golem.de", [], "https://www.golem.de/", "Storm - the day after"),
+        ("Storm hits the coast", ["Example News"], None, "Storm hits the coast"),
+        ("Example News", ["Example News"], None, "Example News"),  # never empty
+        ("Greece - Germany: 2-1", [], "https://www.sport.example/", "Greece - Germany: 2-1"),
+    ],
+)
+def test_strip_site_name(title: str, names: list[str], url: str | None, stripped: str) -> None:
+    assert strip_site_name(title, names, url) == stripped
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        # each paragraph in wrappers of its own, as component-built pages render them
+        '<div data-component="text-block"><div class="c1"><p>{}</p></div></div>',
+        # page-builder widgets around the text
+        '<div class="elementor-widget elementor-widget-text-editor"><div class="elementor-widget-container"><p>{}</p>'
+        "</div></div>",
+        # the body behind a paywall marker that is still in the page
+        '<div class="paywall"><p>{}</p></div>',
+    ],
+    ids=["wrapped-paragraphs", "page-builder", "paywall"],
+)
+def test_paragraphs_in_wrappers_of_their_own(template: str) -> None:
+    comments = "".join(f'<li><p>Reader {n} wrote: {LONG2}</p></li>' for n in range(2))
+    html = page('<h1>Ministers agree on training programme</h1><div class="article-body">'
+                + "".join(template.format(text) for text in (LONG, LONG2, LONG3))
+                + f'</div><div class="reader-posts"><ol>{comments}</ol></div>')
+    assert extract_detail(html).body.split("\n\n")[:3] == [LONG, LONG2, LONG3]
