@@ -5,6 +5,11 @@ stand before a publication or an update date ("Veröffentlicht", "Mis à jour le
 Data only; `dates` builds its patterns from it. Month numbers are 1-12. A word that means two
 months in two languages (Croatian "listopad" is October, Czech and Polish November) is left to the
 more widely published language.
+
+Why not dateparser, which knows 200 languages: measured here, it takes about 2 ms per date text
+once warm (240 ms for its first German one), and its search in running text finds dates in plain
+words ("Die" became a date in a German paragraph, 66 ms per KB). These tables cost microseconds
+and find dates only where a day, a month and a year stand together.
 """
 
 from __future__ import annotations
