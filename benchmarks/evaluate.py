@@ -138,7 +138,8 @@ def evaluate_listing(labels: dict[str, list[dict[str, Any]]]) -> dict[str, dict[
         markup = name.removeprefix("listing/").removesuffix(".html")
         page_url = "https://portal.example/" + name
         entries = extract_listing((SET / name).read_text("utf-8"), page_url,
-                                  lambda url: "/cps/" in url and not url.endswith("index.htm"))
+                                  lambda url: "/cps/" in url and not url.endswith("index.htm"),
+                                  is_hub_url=lambda url: url.endswith("/EN/index.htm"))
         found = {}
         for entry in entries:
             dates = parse_date_range(entry.date_text or "")

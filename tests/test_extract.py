@@ -136,3 +136,31 @@ def test_only_plain_text_goes_into_text_fields() -> None:
     fields = extract_detail(page)
     assert fields.title == "A headline" and fields.date_text == "2012-09-13"
     assert fields.body == "One paragraph with markup as text.\n\nTwo."
+
+
+def test_a_nearer_block_header_beats_a_real_heading_further_up() -> None:
+    html = ('<html><body><div class="features"><h3><a href="/multimedia/discover.html">Discover NATO</a></h3>'
+            "<p>An interactive introduction.</p></div><table><tr><td colspan=2><font size=3><b>People &amp; "
+            f'Activities</b></font></td></tr><tr><td>13 Sep. 2012</td><td><a href="/news/1.html">{TITLE}</a><br>'
+            f'{SUMMARY}</td></tr><tr><td>06 Sep. 2012</td><td><a href="/news/2.html">{TITLE2}</a><br>{SUMMARY2}'
+            "</td></tr></table></body></html>")
+    entries = extract_listing(html, PAGE, is_item)
+    assert [(e.title, e.section, e.position) for e in entries] == [
+        (TITLE, "People & Activities", 1), (TITLE2, "People & Activities", 2)]
+
+
+def test_an_entry_linking_to_a_hub_page_is_an_item_and_never_a_section() -> None:
+    hub = "/docu/review/2012/Threats-Within/EN/index.htm"
+    html = (f'<html><body><section><h2>NATO Review</h2><article><h3><a href="{hub}">Threats from within</a></h3>'
+            f"<time>09 Aug. 2012</time><p>How can societies fight terrorism?</p></article>"
+            f'<article><h3><a href="/news/1.html">{TITLE}</a></h3><time>13 Sep. 2012</time><p>{SUMMARY}</p></article>'
+            '<p><a href="/docu/review/2012/Chicago/EN/index.htm">All of the Chicago edition</a></p>'
+            "</section></body></html>")
+    entries = extract_listing(html, PAGE, is_item, is_hub_url=lambda url: url.endswith("/EN/index.htm"))
+    assert [(e.url.removeprefix("http://portal.test"), e.title, e.date_text, e.section, e.position)
+            for e in entries] == [
+        (hub, "Threats from within", "09 Aug. 2012", "NATO Review", 1),
+        ("/news/1.html", TITLE, "13 Sep. 2012", "NATO Review", 2),
+    ]
+    without_hubs = extract_listing(html, PAGE, is_item)
+    assert [(e.title, e.section, e.position) for e in without_hubs] == [(TITLE, "NATO Review", 1)]

@@ -533,13 +533,62 @@ def listing_posted_on(sections: list[tuple[str, list[Item]]]) -> str:
             + "\n".join(out) + "</body></html>")
 
 
+def listing_features_table(sections: list[tuple[str, list[Item]]]) -> str:
+    """A features strip of linked h3 titles above table blocks whose headers are `font` text in a
+    header cell: the nearer block header names a block's items, not the last feature's title."""
+    # Features link to multimedia pages, which are not items: their linked h3s are titles, never sections.
+    strip = "".join(f'<div class="feature"><h3><a href="/multimedia/feature-{n}.html">{e(f.title)}</a></h3>'
+                    f"<p>{e(FEATURE_TEASERS[n])}</p></div>" for n, f in enumerate(FEATURES))
+    out = []
+    for heading, items in sections:
+        out.append(f'<table class="block" width="100%"><tr><td class="hdr" colspan="2"><font size="3" color="#003366">'
+                   f"<b>{e(heading)}</b></font></td></tr>")
+        for item in items:
+            out.append(f'<tr><td width="30%" valign="top"><font size="1">{e(item.listing_date)}</font></td>'
+                       f'<td><a href="{url_of(item)}"><b>{e(item.title)}</b></a><br>{e(item.summary)}</td></tr>')
+        out.append("</table>")
+    return ("<html><head><title>NATO</title></head><body><div id='nav'>" + NAV + f"</div><div id='features'>{strip}</div>"
+            + "\n".join(out) + "</body></html>")
+
+
+def listing_html5_hub(sections: list[tuple[str, list[Item]]]) -> str:
+    """HTML5 blocks where one item links to a hub page (an edition's index) with an h3 title, a
+    date and a summary: it is an item of its block, and its h3 never names the items after it."""
+    out = []
+    for heading, items in sections:
+        out.append(f'<section class="block"><header><span class="block-title">{e(heading)}</span></header>')
+        for item in items:
+            start, _ = days(item)
+            out.append(f'<article><h3><a href="{listing_url(item)}">{e(item.title)}</a></h3>'
+                       f'<time datetime="{start.isoformat()}">{start.day} {start:%B %Y}</time><p>{e(item.summary)}</p>'
+                       "</article>")
+        out.append("</section>")
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>NATO</title></head><body>"
+            f"<header><nav>{NAV}</nav></header><main><h2>Latest from NATO</h2>" + "\n".join(out) + "</main></body></html>")
+
+
+def listing_url(item: Item) -> str:
+    """Where a listing links an item: the edition's index for an edition's own entry (a hub)."""
+    if item.kind == "review" and item.title == EDITION_TITLES.get(item.edition):
+        return f"/docu/review/2012/{item.edition}/EN/index.htm"
+    return url_of(item)
+
+
+FEATURES: list[Item] = []
+FEATURE_TEASERS = ("Cooperating on maintaining international peace and security",
+                   "Thousands of visitors came to see the Alliance’s aircraft and soldiers",
+                   "A brief interactive introduction to the Alliance’s role and work")
+EDITION_TITLES: dict[str, str] = {}
+
+
 def url_of(item: Item) -> str:
     return "/cps/en/natolive/" + item.key.replace("/", "-").lower() + ".htm"
 
 
 LISTING_MARKUPS = {"table": listing_table, "html5": listing_html5, "flat-paragraphs": listing_flat,
                    "divsoup": listing_divsoup, "flat-headings": listing_flat_headings,
-                   "two-row-table": listing_two_row_table, "posted-on": listing_posted_on}
+                   "two-row-table": listing_two_row_table, "posted-on": listing_posted_on,
+                   "features-table": listing_features_table, "html5-hub": listing_html5_hub}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -549,7 +598,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help=f"folder to write (default {OUT})")
     out = parser.parse_args(argv).out
     portal = Portal(items=5)
-    _, news, review = portal.homepage()
+    features, news, review = portal.homepage()
+    FEATURES[:] = features
+    EDITION_TITLES.update(portal.editions)
     items = [*news, *review[:3]]
     labels: dict[str, Any] = {"detail": {}, "listing": {}}
     renderers = {**{m: (lambda item, n, r=r: r(item)) for m, r in DETAIL_MARKUPS.items()}, **NUMBERED_MARKUPS}
@@ -570,7 +621,9 @@ def main(argv: list[str] | None = None) -> int:
         for heading, group in sections:
             for item in group:
                 label = truth(item)
-                entries.append({"url": url_of(item), "title": item.title, "date_start": label["date_start"], "date_end": label["date_end"],
+                url = listing_url(item) if markup == "html5-hub" else url_of(item)
+                end = None if markup == "html5-hub" else label["date_end"]  # one date per entry there
+                entries.append({"url": url, "title": item.title, "date_start": label["date_start"], "date_end": end,
                                 "summary": item.summary, "section": heading})
         labels["listing"][name] = entries
     (out / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -105,11 +105,14 @@ def extract_listing(
     page_url: str,
     is_item_url: Callable[[str], bool],
     key: Callable[[str], str] = lambda url: url,
+    is_hub_url: Callable[[str], bool] = lambda url: False,
 ) -> list[ListingEntry]:
     """The entries of every listing block on a page, in document order.
 
     `is_item_url` tells an item link from navigation; `key` maps the different URLs of one item
-    (session ids, locale parameters) to one identity.
+    (session ids, locale parameters) to one identity. A link to a hub page (`is_hub_url`: an
+    edition's index, a dossier) is an entry too when it has a title and a date or a summary: such
+    an item is listed like any other, and its page is also a listing.
     """
     if not isinstance(root, _Element):
         root = parse_html(root)
@@ -121,7 +124,7 @@ def extract_listing(
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
         url = _absolute(href, page_url)
-        if not is_item_url(url):
+        if not is_item_url(url) and not is_hub_url(url):
             continue
         k = key(url)
         if k == page_key:
@@ -147,6 +150,8 @@ def extract_listing(
         if entry is None:
             continue
         title, date_text, summary = entry
+        if not (date_text or summary) and not is_item_url(url):
+            continue  # a link to a hub with a title alone: navigation, not an item
         section = _section_before(order[box], headings)
         counters[section] = counters.get(section, 0) + 1
         entries.append(ListingEntry(url, title, date_text, summary, section, counters[section]))
@@ -253,10 +258,17 @@ def _title_element(own_links: list[_Element]) -> _Element | None:
     return best[2] if best else None
 
 
+def _all_link(el: _Element, text: str) -> bool:
+    """A heading that is itself a link is an item's title (or a menu's), never a section's."""
+    linked = sum(len(fold(a.text_content())) for a in el.iter("a"))
+    return linked > 0 and linked >= len(fold(text)) * 0.8
+
+
 def _heading_positions(
     root: _Element, containers: set[_Element], item_links: set[_Element]
 ) -> list[tuple[int, str, bool]]:
-    """(document position, text, is a real heading) of every heading-like element outside items."""
+    """(document position, text, is a real heading) of every heading-like element outside items,
+    that is not a link."""
     out: list[tuple[int, str, bool]] = []
     inside: set[_Element] = set()
     for box in containers:
@@ -265,12 +277,13 @@ def _heading_positions(
         if not isinstance(el.tag, str) or el in inside:
             continue
         if el.tag in HEADINGS:
-            if any(a in item_links for a in el.iter("a")):
+            if any(a in item_links for a in el.iter("a")) or any(anc.tag == "a" for anc in el.iterancestors()):
                 continue
             text = drop_boilerplate(_text(el))
-            if text:
+            if text and not _all_link(el, text):
                 out.append((n, text, True))
-        elif el.tag in PSEUDO_HEADINGS and len(el) <= 1 and not any(True for _ in el.iter("a", "img")):
+        elif el.tag in PSEUDO_HEADINGS and len(el) <= 1 and not any(True for _ in el.iter("a", "img")) \
+                and not any(anc.tag == "a" for anc in el.iterancestors()):
             text = drop_boilerplate(_text(el))
             if text and len(text) <= 60 and len(text.split()) <= 8 and not re.search(r"\d", text) \
                     and not text.endswith((".", ":", "?", "!")):
@@ -279,11 +292,10 @@ def _heading_positions(
 
 
 def _section_before(position: int, headings: list[tuple[int, str, bool]]) -> str:
-    """The nearest real heading before an entry; a pseudo-heading only where none precedes it."""
+    """The heading that leads an entry's block: the nearest heading-like element before it, a
+    block header in a `font` or `span` as much as a real heading further up (which then heads
+    some earlier block)."""
     before = [h for h in headings if h[0] < position]
-    real = [h for h in before if h[2]]
-    if real:
-        return real[-1][1]
     return before[-1][1] if before else ""
 
 
