@@ -59,8 +59,11 @@ class Item:
     edition: str = ""
     modified: dt.datetime = SEED_DATE
     fr: dict[str, str] | None = None
+    intro: bool = False  # a NATO Review edition's own entry: its page is the edition's index
 
     def path(self, lang: str = "en") -> str:
+        if self.intro:
+            return f"/docu/review/2012/{self.edition}/EN/index.htm"
         if self.kind == "review":
             _, edition, slug = self.key.split("/")
             return f"/docu/review/2012/{edition}/{slug}/EN/index.htm"
@@ -175,6 +178,7 @@ class Portal:
             self._items[key] = Item(
                 key, "review", r["title"], r["date_text"], r["summary"], r["updated_text"],
                 _seed_bodies(key, r["summary"]), listing_date=r["date_text"], day=day, edition=r["edition"],
+                intro=r["title"] == self.editions.get(r["edition"]),
             )
         self.synthetic_count = max(0, items - len(self.homepage_news))
         rng = random.Random(seed)
@@ -237,7 +241,13 @@ class Portal:
         return self._visible(self.features), self._visible(self.homepage_news), self._visible(self.homepage_review)
 
     def edition(self, name: str) -> list[Item]:
-        return [i for i in self._visible(self.homepage_review) if i.edition.lower() == name.lower()]
+        """The articles of a NATO Review edition (not its own intro entry)."""
+        return [i for i in self._visible(self.homepage_review) if i.edition.lower() == name.lower() and not i.intro]
+
+    def edition_intro(self, name: str) -> Item | None:
+        """The edition's own entry, listed on the homepage like an article, whose page is the edition's index."""
+        return next((i for i in self._visible(self.homepage_review) if i.edition.lower() == name.lower() and i.intro),
+                    None)
 
     def news_count(self) -> int:
         with self._lock:

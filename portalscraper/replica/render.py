@@ -141,15 +141,22 @@ def review_article(portal: Portal, item: Item) -> str:
     return _page("en", f"NATO Review - {item.title}", body)
 
 
-def edition(portal: Portal, name: str, items: list[Item]) -> str:
+def edition(portal: Portal, name: str, items: list[Item], intro: Item | None = None) -> str:
+    """An edition's index: its intro (title, date, text, as the homepage lists it) when it has one,
+    then its articles."""
     title = portal.editions.get(items[0].edition if items else name, name)
     rows = [
         f'<li><a href="{i.path()}">{e(i.title)}</a> <span class="date">{e(i.listing_date)}</span>'
         f'<p>{e(i.summary)}</p></li>'
         for i in items
     ]
+    head = f"<h1>{e(title)}</h1>\n"
+    if intro is not None:
+        head = (f"<h1>{e(intro.title)}</h1>\n<p class=\"date\">{e(intro.date_text)}</p>\n"
+                f'<div class="text">\n{_body(intro)}\n</div>\n'
+                f'<p class="updated">Last updated: {e(intro.updated_text)}</p>\n<h3>In this edition</h3>\n')
     body = (
-        f'<div id="review">\n<p class="tagline">NATO Review</p>\n<h1>{e(title)}</h1>\n'
+        f'<div id="review">\n<p class="tagline">NATO Review</p>\n{head}'
         f'<ul class="edition">\n' + "\n".join(rows) + "\n</ul>\n</div>"
     )
     return _page("en", f"NATO Review - {title}", body)
@@ -255,6 +262,7 @@ def sitemap_pages(portal: Portal, base: str) -> str:
     paths = ["/cps/en/natolive/index.htm", "/cps/fr/natolive/index.htm", "/cps/en/natolive/news.htm"]
     paths += [i.path() for i in features] + [i.path() for i in review]
     paths += [f"/docu/review/2012/{name}/EN/index.htm" for name in portal.editions]
+    paths = list(dict.fromkeys(paths))  # an edition's own entry is its index
     return _urlset([base + quote(p) for p in paths])
 
 

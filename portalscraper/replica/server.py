@@ -82,9 +82,11 @@ class Router:
             return Page(200, render.review_article(self.portal, item), modified=item.modified)
         if m := _REVIEW_EDITION.match(path):
             items = self.portal.edition(m["edition"])
-            if not items:
+            intro = self.portal.edition_intro(m["edition"])
+            if not items and intro is None:
                 return self._missing(path)
-            return Page(200, render.edition(self.portal, m["edition"], items), modified=_latest(items))
+            return Page(200, render.edition(self.portal, m["edition"], items, intro),
+                        modified=_latest([*items, *([intro] if intro else [])]))
         return self._missing(path)
 
     def _cps(self, path: str, page: str, lang: str, query: dict[str, list[str]], base: str) -> Page:
@@ -113,7 +115,8 @@ class Router:
     def _review_key(self, edition: str, slug: str) -> str | None:
         wanted = f"review/{edition}/{slug}".lower()
         for key in self.portal.homepage_review:
-            if key.lower() == wanted:
+            item = self.portal.get(key)
+            if key.lower() == wanted and not (item and item.intro):  # an edition's intro lives at its index
                 return key
         return None
 

@@ -22,7 +22,7 @@ from portalscraper.extract.dates import parse_date, parse_date_range
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.listing import ListingEntry, drop_scripts, extract_listing, repair_markup
 from portalscraper.extract.text import fold
-from portalscraper.extract.urls import RecordIdSet, canonical_url, language, page_kind, record_id
+from portalscraper.extract.urls import RecordIdSet, canonical_url, is_listing, language, page_kind, record_id
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings
 from portalscraper.middlewares import status_phrase
 from portalscraper.profiles import Profile, load_profile
@@ -264,6 +264,14 @@ class PortalSpider(scrapy.Spider):
     def is_item_url(self, url: str) -> bool:
         return page_kind(self.canonical(url), self.rules) is not None
 
+    def is_hub_url(self, url: str) -> bool:
+        """A listing page of the portal: linked with a title and a date or summary, it is an item too."""
+        return is_listing(self.canonical(url), self.rules)
+
+    def kind_of(self, canonical: str) -> str:
+        """The record kind of a page: the profile's, else `hub` for a listing page listed as an item."""
+        return page_kind(canonical, self.rules) or ("hub" if is_listing(canonical, self.rules) else "page")
+
     # -- listings -------------------------------------------------------------------------
 
     def in_window(self, date_text: str | None) -> bool:
@@ -290,7 +298,7 @@ class PortalSpider(scrapy.Spider):
             self.logger.warning("Not an HTML listing, skipped: %s", response.url)
             return []
         return extract_listing(page_selector(response).root, self.original_url(response), self.is_item_url,
-                               self.canonical)
+                               self.canonical, self.is_hub_url)
 
     # -- web-archive replays ------------------------------------------------------------------
 
@@ -365,7 +373,7 @@ class PortalSpider(scrapy.Spider):
                 continue
             url = self.canonical(entry.url)
             rid = record_id(url)
-            kind = page_kind(url, self.rules) or "page"
+            kind = self.kind_of(url)
             section = entry.section or self.profile.sections.get(kind, kind)
             sightings.appearances.append(
                 Appearance(rid, url, response.url, section, entry.position, entry.date_text, entry.title, seen_at,
@@ -381,7 +389,8 @@ class PortalSpider(scrapy.Spider):
             listing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
                        "section": section, "source_url": response.url, "listing_hash": self.entry_hash(entry),
                        "record_id": rid, "url": entry.url}
-            headers = self.memory.validators(rid) if self.incremental else {}
+            # A hub is also a listing: always read whole, never answered by a 304.
+            headers = self.memory.validators(rid) if self.incremental and not self.is_hub_url(url) else {}
             # entry.url is absolute; `requested` already keeps one request per record, so Scrapy's
             # duplicate filter (a URL canonicalization and a hash per request) is not needed.
             # Item pages before further listing pages: the queue holds one listing page's items at a
@@ -396,7 +405,7 @@ class PortalSpider(scrapy.Spider):
 
     # -- item pages -----------------------------------------------------------------------
 
-    def parse_item(self, response: Response, listing: dict[str, Any]) -> Iterator[Record]:
+    def parse_item(self, response: Response, listing: dict[str, Any]) -> Iterator[Any]:
         stats = self.crawler.stats
         if response.status == 304:
             stats.inc_value("portal/item_page_not_modified")
@@ -427,6 +436,8 @@ class PortalSpider(scrapy.Spider):
         modified = response.headers.get("Last-Modified")
         record.http_last_modified = http_date(modified.decode("latin-1")) if modified else None
         yield record
+        if self.is_hub_url(record.url or response.url):  # an edition's index, a dossier: also a listing
+            yield from self.follow_entries(response, self.listing_entries(response))
 
     def item_failed(self, failure: Failure) -> Iterator[Record | FetchFailure]:
         """The item page could not be fetched: the failure is recorded (the next run tries again), and
@@ -483,7 +494,7 @@ class PortalSpider(scrapy.Spider):
             id=record_id(canonical),
             portal=self.portal,
             section=listing.get("section"),
-            kind=page_kind(canonical, self.rules) or "page",
+            kind=self.kind_of(canonical),
             url=canonical,
             language=language(url, self.rules) or detail.get("language") or self.lang or None,
             source_url=listing.get("source_url") or url,

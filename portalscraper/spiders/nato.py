@@ -10,6 +10,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
+from portalscraper.extract.urls import record_id
 from portalscraper.spiders.base import PortalSpider, page_selector
 from portalscraper.wayback import cdx_query, parse_cdx, replay_url
 
@@ -53,6 +54,8 @@ class NatoSpider(PortalSpider):
         # NATO Review editions: each edition's index lists all its articles.
         editions = {m["root"] + "EN/index.htm" for e in entries if (m := _REVIEW_EDITION.match(e.url))}
         for url in sorted(editions):
+            if record_id(self.canonical(url)) in self.requested:
+                continue  # listed as an item itself: read as a listing when its page arrives
             yield response.follow(url, self.parse_listing, errback=self.listing_failed)
         # The archive after the homepage, so that homepage items keep the homepage's listing data.
         archive = self.profile.start_url("archive", self.base_url, self.lang)
