@@ -49,12 +49,14 @@ def test_all_32_dated_homepage_items_with_detail_fields(archive: Path) -> None:
         assert url.startswith("https://www.nato.int/")
         assert body and len(body) > len(summary)
         assert updated_at and updated_at.startswith("2012-") and updated_text.startswith("Last updated: ")
-        assert (section, kind) in {("People & Activities", "news"), ("NATO Review", "review"), ("NATO Review", "edition")}
+        assert (section, kind) in {("People & Activities", "news"), ("NATO Review", "review"),
+                                   ("NATO Review", "edition")}
     assert by_title["Supporting defence education in partner countries"][3:5] == ("2012-09-13", "2012-09-14")
     # The NATO Review edition listed on the homepage is an item whose page is the edition's index.
     edition = by_title["Threats from within"]
-    assert (edition[5], edition[10]) == ("https://www.nato.int/docu/review/2012/Threats-Within/EN/index.htm", "edition")
-    assert edition[6].startswith(SEED_ITEMS[[s["title"] for s in SEED_ITEMS].index("Threats from within")]["summary"][:40])
+    assert edition[5] == "https://www.nato.int/docu/review/2012/Threats-Within/EN/index.htm"
+    assert edition[10] == "edition"
+    assert edition[6]  # its page's intro
     assert by_title["Supporting defence education in partner countries"][7] == "2012-09-20T14:26+02:00"
 
 
