@@ -80,6 +80,7 @@ class FetchFailure:
     listing: dict[str, Any] | None = None  # an item's listing entry, to retry it with
     counted: bool = True
     failed_at: str | None = None
+    item_url: str | None = None  # the item's canonical URL (`url` is what was asked: a replay URL, a redirect)
 
 
 # The record shape as exported (the archive's columns, JSON Lines keys, feed exports).

@@ -21,6 +21,8 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.task import deferLater
 
+from portalscraper.wayback import capture_of, in_archive, replay_url, served_memento
+
 logger = logging.getLogger(__name__)
 
 
@@ -70,6 +72,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
+        if response.headers.get("Memento-Datetime"):
+            return response  # a web archive's capture of an error: it will answer the same forever
         asked = retry_after_seconds(response.headers.get("Retry-After")) if response.status in (429, 503) else None
         if asked is not None and asked > self.retry_after_max:
             logger.warning("%s asks to retry after %.0f s, more than RETRY_AFTER_MAX (%.0f s): left for the "
@@ -157,3 +161,59 @@ class OffsiteRedirectMiddleware:
             self.crawler.stats.inc_value("portal/offsite_redirect")
             raise IgnoreRequest(f"offsite redirect to {host!r} not followed")
         return response
+
+
+class WaybackGuardMiddleware:
+    """In a web-archive crawl, nothing is requested outside the archive: a request to any other
+    origin (the live portal a replayed page links or redirects to, another host) is refused before
+    it is sent, and its errback records why. Placed before RobotsTxtMiddleware, so that not even a
+    robots.txt is asked of another host."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        endpoint = getattr(self.crawler.spider, "wayback", None)
+        if endpoint and not in_archive(request.url, endpoint):
+            self.crawler.stats.inc_value("portal/outside_archive_refused")
+            logger.warning("Not requested, outside the web archive: %s", request.url)
+            raise IgnoreRequest(f"outside the web archive, not requested: {request.url}")
+
+
+class WaybackRedirectMiddleware:
+    """A replayed redirect stays in the archive: an `id_` replay of a captured 301/302 carries the
+    portal's own Location (`http://www.nato.int/...`); it is rewritten to the archive's capture of
+    that target nearest the redirect's own capture time, which RedirectMiddleware then follows."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        endpoint = getattr(self.crawler.spider, "wayback", None)
+        location = response.headers.get("Location")
+        if not endpoint or response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        served = served_memento(_text_header(response, "Content-Location"), _text_header(response, "Link"))
+        capture = capture_of(request.url, _text_header(response, "Memento-Datetime"), served)
+        if capture is None:
+            return response
+        target = urljoin(capture.original, location.decode("latin-1"))
+        if in_archive(target, endpoint):
+            return response  # the archive rewrote it already
+        self.crawler.stats.inc_value("portal/archived_redirect_followed")
+        headers = response.headers.copy()
+        headers["Location"] = replay_url(endpoint, capture.timestamp, target)
+        return response.replace(headers=headers)
+
+
+def _text_header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -37,6 +37,10 @@ DOWNLOADER_MIDDLEWARES = {
     "portalscraper.middlewares.EncodingRepairMiddleware": 580,
     # Above RedirectMiddleware (600): a redirect off the allowed domains fails visibly.
     "portalscraper.middlewares.OffsiteRedirectMiddleware": 610,
+    # Web-archive crawls: nothing asked outside the archive (before RobotsTxtMiddleware, 100), and
+    # replayed redirects rewritten to the archive's captures (before OffsiteRedirectMiddleware).
+    "portalscraper.middlewares.WaybackGuardMiddleware": 50,
+    "portalscraper.middlewares.WaybackRedirectMiddleware": 620,
     # Next to the downloader: responses as received, before decompression or redirects.
     "portalscraper.warc.WarcRecorder": 950,
 }

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
+CDX_LIMIT = 5000  # captures per CDX answer
 _TIMESTAMP = re.compile(r"^\d{4,14}$")
 _REPLAY = re.compile(r"/(?P<ts>\d{4,14})(?:[a-z]{2}_)?/(?P<url>https?://.+)$")
 
@@ -24,10 +25,17 @@ class WaybackError(ValueError):
 class Capture:
     timestamp: str  # 14 digits, UTC
     original: str  # the URL as the archive captured it
+    status: str = ""  # the captured HTTP status ("200", "302", "404"; "-" for revisits), when the index says
+    digest: str = ""  # the payload's digest: byte-identical captures share it
 
     @property
     def time(self) -> str:
         return timestamp_iso(self.timestamp)
+
+    @property
+    def good(self) -> bool:
+        """A capture of a page that answered (not an archived redirect, 404 or 5xx)."""
+        return self.status in ("", "200")
 
 
 def check_timestamp(value: str | None, name: str) -> str | None:
@@ -49,8 +57,12 @@ def cdx_url(endpoint: str) -> str:
 
 
 def cdx_query(endpoint: str, url: str, since: str | None, until: str | None, *, collapse: bool = True,
-              resume_key: str | None = None, limit: int = 5000) -> str:
-    """A CDX query for the 200 captures of one URL in a time window, as JSON, with resumption."""
+              resume_key: str | None = None, limit: int = CDX_LIMIT) -> str:
+    """A CDX query for the 200 captures of one URL in a time window, as JSON, oldest first.
+
+    Archives differ in what they honour: pywb ignores `collapse` and `showResumeKey`, so the
+    answers are also deduplicated by digest (`distinct_captures`) and paged by time (`next_since`),
+    which both the Internet Archive and pywb honour."""
     params: list[tuple[str, str]] = [("url", url), ("output", "json"), ("filter", "statuscode:200"),
                                      ("limit", str(limit)), ("showResumeKey", "true")]
     if since:
@@ -65,7 +77,8 @@ def cdx_query(endpoint: str, url: str, since: str | None, until: str | None, *, 
 
 
 def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
-    """Captures (timestamp, original URL) from a CDX JSON answer, and a resumption key if any.
+    """Captures (timestamp, original URL, status, digest) from a CDX JSON answer, and a resumption
+    key if any.
 
     Reads both forms: the Internet Archive's (one JSON array, a header row first, a resume key
     after an empty row) and pywb's (one JSON object per line).
@@ -83,14 +96,53 @@ def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
         if len(rest) >= 2 and rest[-2] == [] and len(rest[-1]) == 1:
             resume = rest[-1][0]
             rest = rest[:-2]
-        at_ts, at_url = header.index("timestamp"), header.index("original")
-        captures = [Capture(row[at_ts], row[at_url]) for row in rest if row]
+        at = {name: header.index(name) for name in ("timestamp", "original", "statuscode", "digest") if name in header}
+        captures = [Capture(row[at["timestamp"]], row[at["original"]],
+                            row[at["statuscode"]] if "statuscode" in at else "",
+                            row[at["digest"]] if "digest" in at else "") for row in rest if row]
         return captures, resume
     for line in text.splitlines():
         if line.strip():
             row = json.loads(line)
-            captures.append(Capture(row["timestamp"], row.get("original") or row["url"]))
+            captures.append(Capture(row["timestamp"], row.get("original") or row["url"],
+                                    str(row.get("status") or row.get("statuscode") or ""), row.get("digest") or ""))
     return captures, None
+
+
+def distinct_captures(captures: list[Capture], seen_digests: set[str]) -> list[Capture]:
+    """The good captures, oldest first, each content once: a capture whose digest was seen before
+    (byte-identical to an earlier one) is left out, and `seen_digests` learns the new ones."""
+    out = []
+    for capture in sorted(captures, key=lambda c: c.timestamp):
+        if not capture.good:
+            continue
+        if capture.digest:
+            if capture.digest in seen_digests:
+                continue
+            seen_digests.add(capture.digest)
+        out.append(capture)
+    return out
+
+
+def next_since(captures: list[Capture], limit: int) -> str | None:
+    """Where the next page of a full CDX answer starts: one second after its last capture, or None
+    when the answer was not full (the window is done)."""
+    if len(captures) < limit or not captures:
+        return None
+    last = max(c.timestamp for c in captures).ljust(14, "0")
+    moment = dt.datetime.strptime(last, "%Y%m%d%H%M%S") + dt.timedelta(seconds=1)
+    return moment.strftime("%Y%m%d%H%M%S")
+
+
+def nearest(captures: list[Capture], timestamp: str) -> Capture | None:
+    """The good capture nearest in time to `timestamp` (the earlier one on a tie)."""
+    target = _moment(timestamp)
+    good = [c for c in captures if c.good]
+    return min(good, key=lambda c: (abs((_moment(c.timestamp) - target).total_seconds()), c.timestamp), default=None)
+
+
+def _moment(timestamp: str) -> dt.datetime:
+    return dt.datetime.strptime(timestamp.ljust(14, "0")[:14], "%Y%m%d%H%M%S")
 
 
 def replay_url(endpoint: str, timestamp: str, url: str) -> str:
@@ -98,9 +150,11 @@ def replay_url(endpoint: str, timestamp: str, url: str) -> str:
     return f"{endpoint.rstrip('/')}/{timestamp}id_/{url}"
 
 
-def capture_of(replayed_url: str, memento_datetime: str | None) -> Capture | None:
-    """What a replay response is a capture of: the Memento-Datetime header, else the URL's timestamp."""
-    m = _REPLAY.search(replayed_url)
+def capture_of(replayed_url: str, memento_datetime: str | None, served: str | None = None) -> Capture | None:
+    """What a replay response is a capture of: the memento the archive says it served (`served`: its
+    Content-Location or `Link rel="memento"` URL), else the Memento-Datetime header, else the URL's
+    timestamp."""
+    m = _REPLAY.search(served or "") or _REPLAY.search(replayed_url)
     if m is None:
         return None
     timestamp = m["ts"]
@@ -111,6 +165,28 @@ def capture_of(replayed_url: str, memento_datetime: str | None) -> Capture | Non
         except (TypeError, ValueError):
             pass
     return Capture(timestamp.ljust(14, "0"), m["url"])
+
+
+def served_memento(content_location: str | None, link: str | None) -> str | None:
+    """The URL of the memento a replay served: its Content-Location, else the `rel="memento"` entry
+    of its Link header."""
+    if content_location:
+        return content_location.strip()
+    for part in (link or "").split(","):
+        if re.search(r';\s*rel="?memento"?\s*(?:;|$)', part) and (m := re.search(r"<([^>]+)>", part)):
+            return m[1]
+    return None
+
+
+def in_archive(url: str, endpoint: str) -> bool:
+    """Whether a request stays inside the web archive: its origin (scheme, host, port) and path
+    under the replay endpoint, or the archive host's robots.txt."""
+    want, got = urlsplit(endpoint), urlsplit(url)
+    if (got.scheme, got.hostname, got.port) != (want.scheme, want.hostname, want.port):
+        return False
+    root = urlsplit(cdx_url(endpoint)).path.rsplit("/", 1)[0]  # pywb: /<coll>/cdx; IA: /cdx/search
+    prefixes = {want.path.rstrip("/") + "/", root + "/"}
+    return got.path == "/robots.txt" or any(got.path.startswith(p) for p in prefixes)
 
 
 def timestamp_iso(timestamp: str) -> str:

@@ -68,8 +68,10 @@ def start_replica() -> Iterator[Callable[..., Replica]]:
         yield start
 
 
-def run_cli(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_cli(*args: str, cwd: Path | None = None, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The portalscraper command in a subprocess; `env` adds environment variables (a proxy)."""
+    env = {**{k: v for k, v in os.environ.items() if "proxy" not in k.lower()}, "PYTHONPATH": str(ROOT), **(env or {})}
     result = subprocess.run([sys.executable, "-m", "portalscraper.cli", *args], capture_output=True, text=True,
                             cwd=cwd or ROOT, env=env, timeout=600)
     if check and result.returncode != 0:

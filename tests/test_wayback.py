@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from warcio.warcwriter import WARCWriter
 
 from portalscraper.wayback import Capture, capture_of, cdx_query, parse_cdx
 from tests.conftest import ROOT, Replica, run_cli
+from tests.proxy import RecordingProxy
 
 PYWB = ROOT / ".venv-pywb/bin"
 HOME = "/cps/en/natolive/index.htm"
@@ -67,6 +69,13 @@ def wayback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
             held[timestamp] = snapshot(server, timestamp, folder / f"{timestamp}.warc.gz")
     finally:
         server.stop()
+    with pywb(folder) as endpoint:
+        yield endpoint, held
+
+
+@contextmanager
+def pywb(folder: Path) -> Iterator[str]:
+    """pywb indexing and serving every WARC file in `folder` as collection `nato` on 127.0.0.1."""
     subprocess.run([str(PYWB / "wb-manager"), "init", "nato"], cwd=folder, check=True, capture_output=True)
     subprocess.run([str(PYWB / "wb-manager"), "add", "nato", *sorted(str(p) for p in folder.glob("*.warc.gz"))],
                    cwd=folder, check=True, capture_output=True)
@@ -82,7 +91,7 @@ def wayback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     else:
         pytest.fail("pywb did not start")
     try:
-        yield f"http://127.0.0.1:{port}/nato", held
+        yield f"http://127.0.0.1:{port}/nato"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -127,4 +136,147 @@ def test_replay_urls_and_memento_times() -> None:
     assert capture.time == "2012-10-05T12:00:07+00:00"
     ia = ('[["urlkey","timestamp","original","mimetype","statuscode","digest","length"],'
           '["gov,nato)/","20120928132524","http://www.nato.int/","text/html","200","X","1"],[],["next-key"]]')
-    assert parse_cdx(ia) == ([Capture("20120928132524", "http://www.nato.int/")], "next-key")
+    assert parse_cdx(ia) == ([Capture("20120928132524", "http://www.nato.int/", "200", "X")], "next-key")
+
+
+# -- an archive holding captures the way public archives do -----------------------------------------
+#
+# Homepage: T1, a byte-identical repeat a day later (same digest), T3 a week later (one item gone), an
+# archived 404 and an archived 302 after that. Items: captured an hour after T1 and again an
+# hour after T3 (some under other paths: the replica varies its link forms by position); one only as a
+# redirect (to the natohq form of its URL, captured beside it); one whose nearest capture is an archived
+# 404, with a 200 capture 30 hours after T1; one never captured.
+
+T1, T2, T3, T4, T5 = "20120928120000", "20120929120000", "20121005120000", "20121006120000", "20121007120000"
+T1_ITEMS, T3_ITEMS, N_GOOD = "20120928130000", "20121005130000", "20120929180000"
+_NEWS = re.compile(r"^/cps/en/natolive/news_\d+\.htm$")
+
+
+def iso(timestamp: str) -> str:
+    t = timestamp
+    return f"{t[:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}+00:00"
+
+
+def record(writer: WARCWriter, url: str, timestamp: str, status: int, body: bytes = b"",
+           headers: list[tuple[str, str]] | None = None) -> None:
+    http = StatusAndHeaders(f"{status} {'OK' if status == 200 else 'X'}",
+                            [("Content-Type", "text/html; charset=utf-8"), *(headers or []),
+                             ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+    writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                  warc_headers_dict={"WARC-Date": iso(timestamp)[:19] + "Z"}))
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, object]]]:
+    folder = tmp_path_factory.mktemp("messy")
+    server = Replica(60)
+    portal = "http://www.nato.int"
+    try:
+        _, _, home_a = fetch(server.url(HOME))
+        links_a = list(dict.fromkeys(p.replace("&amp;", "&") for p in _ITEM_LINK.findall(home_a.decode())))
+        redirected = next(p for p in links_a if _NEWS.match(p))
+        news = [p for p in links_a if "news_" in p and p != redirected]
+        bad_nearest, never, removed = news[0], news[1], news[2]
+        pages = {p: fetch(server.url(p))[2] for p in links_a if p != never}
+        key = re.search(r"news_\d+", removed)
+        assert key is not None
+        server.change({"op": "remove", "key": key[0]})
+        _, _, home_b = fetch(server.url(HOME))
+        links_b = list(dict.fromkeys(p.replace("&amp;", "&") for p in _ITEM_LINK.findall(home_b.decode())))
+        pages.update({p: fetch(server.url(p))[2] for p in links_b  # paths that moved
+                      if p not in pages and canonical(p) != canonical(never)})
+    finally:
+        server.stop()
+    with (folder / "captures.warc.gz").open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        record(writer, portal + HOME, T1, 200, home_a)
+        record(writer, portal + HOME, T2, 200, home_a)  # the same bytes again
+        record(writer, portal + HOME, T3, 200, home_b)
+        record(writer, portal + HOME, T4, 404, b"<h1>Not found</h1>")
+        record(writer, portal + HOME, T5, 302, b"", [("Location", portal + "/cps/en/natohq/index.htm")])
+        for path, body in pages.items():
+            if path == redirected:
+                target = path.replace("/natolive/", "/natohq/")
+                record(writer, portal + path, T1_ITEMS, 302, b"", [("Location", portal + target)])
+                record(writer, portal + target, T1_ITEMS, 200, body)
+            elif path == bad_nearest:
+                record(writer, portal + path, T1_ITEMS, 404, b"<h1>Not found</h1>")
+                record(writer, portal + path, N_GOOD, 200, body)
+            else:
+                record(writer, portal + path, T1_ITEMS, 200, body)
+                if path in links_b:
+                    record(writer, portal + path, T3_ITEMS, 200, body)
+    with pywb(folder) as endpoint:
+        yield endpoint, {"links_a": links_a, "links_b": links_b, "redirected": redirected, "never": never,
+                         "bad_nearest": bad_nearest, "removed": removed}
+
+
+def crawl_archive(endpoint: str, db: Path) -> list[str]:
+    """A web-archive crawl through a recording proxy; returns the requests it refused."""
+    proxy = RecordingProxy([endpoint])
+    try:
+        run_cli("crawl", "nato", "--wayback", endpoint, "--from", "2012", "--to", "2012", "--db", str(db),
+                "--jsonl", "", "--warc", "", "--log-level", "WARNING", cwd=db.parent, env=proxy.env(), check=False)
+        assert proxy.forwarded, "the crawl did not go through the proxy"
+        return proxy.refused
+    finally:
+        proxy.stop()
+
+
+def canonical(path: str) -> str:
+    """The portal's canonical URL of a replica path (see the profile's URL rules)."""
+    from portalscraper.extract.urls import canonical_url
+    from portalscraper.profiles import load_profile
+
+    return canonical_url("http://www.nato.int" + path, load_profile("nato").urls)
+
+
+def test_a_web_archive_as_public_archives_hold_it(messy: tuple[str, dict[str, object]], tmp_path: Path) -> None:
+    endpoint, facts = messy
+    db = tmp_path / "one.sqlite"
+    assert crawl_archive(endpoint, db) == []  # zero requests outside the archive
+    with sqlite3.connect(db) as conn:
+        homepage = conn.execute("SELECT capture_time, count(*) FROM appearances WHERE source_url LIKE '%natolive/index.htm' "
+                                "GROUP BY capture_time ORDER BY capture_time").fetchall()
+        records = {url: (capture_url, capture_time) for url, capture_url, capture_time
+                   in conn.execute("SELECT url, capture_url, capture_time FROM records")}
+        failures = conn.execute("SELECT url, item_url, reason FROM failures").fetchall()
+    # Each content capture once: the repeat (same digest), the 404 and the 302 captures are not read.
+    links_a, links_b = facts["links_a"], facts["links_b"]
+    assert isinstance(links_a, list) and isinstance(links_b, list)
+    assert homepage == [(iso(T1), len(links_a)), (iso(T3), len(links_b))]
+    # Items at their documented capture: the one nearest the first homepage capture listing them.
+    for path in links_a:
+        url = canonical(path)
+        if path == facts["never"]:
+            assert url not in records
+        elif path == facts["redirected"]:
+            target = path.replace("/natolive/", "/natohq/")
+            assert records[url] == (f"{endpoint}/{T1_ITEMS}id_/http://www.nato.int{target}", iso(T1_ITEMS))
+        elif path == facts["bad_nearest"]:
+            assert records[url] == (f"{endpoint}/{N_GOOD}id_/http://www.nato.int{path}", iso(N_GOOD))
+        else:
+            assert records[url] == (f"{endpoint}/{T1_ITEMS}id_/http://www.nato.int{path}", iso(T1_ITEMS)), path
+    # The never-captured item is a failure, with its canonical URL beside the replay URL.
+    never = facts["never"]
+    assert isinstance(never, str)
+    assert [(u, i) for u, i, _ in failures] == [(f"{endpoint}/{T1}id_/http://www.nato.int{never}", canonical(never))]
+    assert "never captured" in failures[0][2]
+
+
+def test_the_same_web_archive_crawl_twice_gives_the_same_archive(messy: tuple[str, dict[str, object]],
+                                                                  tmp_path: Path) -> None:
+    endpoint, _ = messy
+    archives = []
+    for name in ("first.sqlite", "second.sqlite"):
+        db = tmp_path / name
+        assert crawl_archive(endpoint, db) == []
+        with sqlite3.connect(db) as conn:
+            archives.append((
+                conn.execute("SELECT id, content_hash, capture_url, capture_time FROM records ORDER BY id").fetchall(),
+                conn.execute("SELECT record_id, source_url, section, position, date_text, capture_url, capture_time "
+                             "FROM appearances ORDER BY capture_time, source_url, section, position").fetchall(),
+                conn.execute("SELECT url, item_url, reason FROM failures ORDER BY url").fetchall(),
+            ))
+    assert archives[0] == archives[1]
+    assert len(archives[0][0]) > 30

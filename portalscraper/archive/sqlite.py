@@ -50,7 +50,7 @@ _CRAWL_COLUMNS: dict[str, type] = {
 }
 _FAILURE_COLUMNS: dict[str, type] = {
     "id": int, "crawl_id": int, "url": str, "record_id": str, "kind": str, "reason": str, "status": int,
-    "counted": int, "listing": str, "failed_at": str, "resolved_crawl_id": int,
+    "counted": int, "listing": str, "failed_at": str, "resolved_crawl_id": int, "item_url": str,
 }
 _REJECT_COLUMNS: dict[str, type] = {
     "id": int, "crawl_id": int, "record_id": str, "url": str, "reason": str, "raw": str, "rejected_at": str,
@@ -325,7 +325,7 @@ class SQLiteArchive:
             "crawl_id": self.crawl_id, "url": row["url"], "record_id": row.get("record_id"), "kind": row["kind"],
             "reason": row["reason"], "status": row.get("status"), "counted": int(bool(row.get("counted", True))),
             "listing": json.dumps(listing, ensure_ascii=False) if listing else None,
-            "failed_at": row.get("failed_at") or utc_now(),
+            "failed_at": row.get("failed_at") or utc_now(), "item_url": row.get("item_url"),
         })
         self._maybe_flush()
 

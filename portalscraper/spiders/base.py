@@ -26,7 +26,17 @@ from portalscraper.extract.urls import RecordIdSet, canonical_url, is_listing, l
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings
 from portalscraper.middlewares import status_phrase
 from portalscraper.profiles import Profile, load_profile
-from portalscraper.wayback import WaybackError, capture_of, check_timestamp, replay_url
+from portalscraper.wayback import (
+    Capture,
+    WaybackError,
+    capture_of,
+    cdx_query,
+    check_timestamp,
+    nearest,
+    parse_cdx,
+    replay_url,
+    served_memento,
+)
 
 
 class SpiderArgumentError(ValueError):
@@ -183,7 +193,8 @@ class PortalSpider(scrapy.Spider):
                            "max_items": self.max_items, "max_pages": self.max_pages, "full": self.full}
         if self.wayback:
             self.crawl_args.update({"wayback": self.wayback, "from": self.wb_from, "to": self.wb_to})
-            self.allowed_domains = sorted({*self.allowed_domains, urlsplit(self.wayback).hostname or ""})
+            # Everything is read from the archive: the portal's own hosts are never asked.
+            self.allowed_domains = [urlsplit(self.wayback).hostname or ""]
         self.requested = RecordIdSet()  # one request per record
         self.crawl_id: int | None = None  # set by the archive pipeline when it opens
         self.memory = ArchiveMemory(None, self.portal)
@@ -302,27 +313,35 @@ class PortalSpider(scrapy.Spider):
 
     # -- web-archive replays ------------------------------------------------------------------
 
+    def replayed(self, response: Response) -> Capture | None:
+        """The capture a replayed response is (the memento the archive says it served), or None."""
+        if not self.wayback:
+            return None
+        served = served_memento(_header(response, "Content-Location"), _header(response, "Link"))
+        return capture_of(response.url, _header(response, "Memento-Datetime"), served)
+
     def original_url(self, response: Response) -> str:
         """The portal URL a response stands for: its capture's original URL in a web-archive crawl."""
-        if self.wayback:
-            capture = capture_of(response.url, _header(response, "Memento-Datetime"))
-            if capture is not None:
-                return capture.original
-        return response.url
+        capture = self.replayed(response)
+        return capture.original if capture is not None else response.url
 
     def capture(self, response: Response) -> tuple[str | None, str | None]:
-        """(capture URL, capture time) of a replayed response; (None, None) outside web-archive crawls."""
+        """(capture URL, capture time) of a replayed response: the memento actually served, which
+        may be another than the one asked for (the nearest capture, the target of a redirect);
+        (None, None) outside web-archive crawls."""
         if not self.wayback:
             return None, None
-        capture = capture_of(response.url, _header(response, "Memento-Datetime"))
-        return (response.url, capture.time) if capture else (response.url, None)
+        capture = self.replayed(response)
+        if capture is None:
+            return response.url, None
+        return replay_url(self.wayback, capture.timestamp, capture.original), capture.time
 
     def request_url(self, url: str, response: Response) -> str:
         """Where to ask for a page linked from `response`: in a web-archive crawl, the capture nearest
         in time to the page that links it."""
         if not self.wayback:
             return url
-        capture = capture_of(response.url, None)
+        capture = self.replayed(response)
         return replay_url(self.wayback, capture.timestamp if capture else (self.wb_to or "2"), url)
 
     def retry_failed_items(self) -> Iterator[scrapy.Request]:
@@ -422,7 +441,10 @@ class PortalSpider(scrapy.Spider):
             yield record
             return
         fields = extract_detail(page_selector(response), self.profile.selectors, self.original_url(response))
-        record = self.make_record(self.original_url(response), listing, dict(vars(fields)))
+        # In a web-archive crawl the record is the item as listed, whichever capture (a redirect's
+        # target, the nearest good one) its page was read from.
+        page_url = str(listing["url"]) if self.wayback and listing.get("url") else self.original_url(response)
+        record = self.make_record(page_url, listing, dict(vars(fields)))
         record.page_fetched = True
         record.capture_url, record.capture_time = self.capture(response)
         if record.capture_time:
@@ -439,22 +461,62 @@ class PortalSpider(scrapy.Spider):
         if self.is_hub_url(record.url or response.url):  # an edition's index, a dossier: also a listing
             yield from self.follow_entries(response, self.listing_entries(response))
 
-    def item_failed(self, failure: Failure) -> Iterator[Record | FetchFailure]:
+    def item_failed(self, failure: Failure) -> Iterator[Any]:
         """The item page could not be fetched: the failure is recorded (the next run tries again), and
         an item archived before is still seen, as archived. A new item waits for a fetch that works:
-        its listing entry is kept in the failure and in its appearance."""
+        its listing entry is kept in the failure and in its appearance.
+
+        In a web-archive crawl, a replay that is not a page (the nearest capture is an archived 404
+        or 5xx, or the page was never captured there) is looked up in the archive's index first: the
+        nearest capture that answered 200 is read instead, and only when there is none does the
+        item fail."""
         request = failure.request  # type: ignore[attr-defined]
         listing = request.meta["listing"]
         url = request.meta.get("redirect_urls", [request.url])[0]  # as listed, before any redirect
         reason, status, counted = describe_failure(failure)
+        if self.wayback and counted and not request.meta.get("wb_lookup") and status is not None:
+            original = capture_of(url, None)
+            if original is not None:
+                self.crawler.stats.inc_value("portal/archive_lookup")
+                yield scrapy.Request(cdx_query(self.wayback, original.original, None, None, collapse=False),
+                                     self.nearest_good_capture, errback=self.item_failed, dont_filter=True,
+                                     priority=ITEM_PRIORITY,
+                                     meta={"listing": listing, "wb_lookup": True, "wb_failed": (url, reason, status)},
+                                     cb_kwargs={"listing": listing, "around": original.timestamp})
+                return
+        if failed := request.meta.get("wb_failed"):
+            url, first_reason, status = failed
+            if reason != first_reason:
+                reason = f"{first_reason}; {reason}"
         self.crawler.stats.inc_value("portal/item_page_failed" if counted else "portal/item_page_skipped")
         archived = self.memory.record(listing["record_id"])
         log = self.logger.error if counted else self.logger.info
         log("Item page %s, %s: %s (%s)", "failed" if counted else "skipped",
             "kept as archived" if archived else "to be tried again next run", url, reason)
-        yield FetchFailure(url, "item", reason, status, listing["record_id"], listing, counted, _now())
+        yield FetchFailure(url, "item", reason, status, listing["record_id"], listing, counted, _now(),
+                           self.canonical(listing.get("url") or url))
         if archived:
             yield self.archived_record(url, listing)
+
+    def nearest_good_capture(self, response: Response, listing: dict[str, Any], around: str) -> Iterator[Any]:
+        """The archive's captures of an item whose nearest replay was not a page: the nearest one that
+        answered 200 is asked for, else the item fails, with the first replay's reason."""
+        captures, _ = parse_cdx(response.text if isinstance(response, TextResponse) else "")
+        best = nearest(captures, around)
+        url, reason, status = response.meta["wb_failed"]
+        if best is None:
+            why = f"{reason}; no capture of it answered 200 in the archive" if captures else \
+                f"{reason}; never captured by the archive"
+            self.crawler.stats.inc_value("portal/item_page_failed")
+            self.logger.error("Item page failed: %s (%s)", url, why)
+            yield FetchFailure(url, "item", why, status, listing["record_id"], listing, True, _now(),
+                               self.canonical(listing.get("url") or url))
+            return
+        self.crawler.stats.inc_value("portal/archive_nearest_good_capture")
+        yield scrapy.Request(replay_url(self.wayback or "", best.timestamp, best.original), self.parse_item,
+                             errback=self.item_failed, cb_kwargs={"listing": listing}, dont_filter=True,
+                             priority=ITEM_PRIORITY,
+                             meta={"listing": listing, "wb_lookup": True, "wb_failed": (url, reason, status)})
 
     def archived_record(self, url: str, listing: dict[str, Any]) -> Record:
         """The archived record of an item whose page did not change (304) or could not be fetched,

@@ -12,7 +12,7 @@ from scrapy.http import Response, TextResponse
 from portalscraper.extract.listing import next_page_url
 from portalscraper.extract.urls import record_id
 from portalscraper.spiders.base import PortalSpider, page_selector
-from portalscraper.wayback import cdx_query, parse_cdx, replay_url
+from portalscraper.wayback import CDX_LIMIT, Capture, cdx_query, distinct_captures, next_since, parse_cdx, replay_url
 
 _REVIEW_EDITION = re.compile(r"^(?P<root>.*/docu/review/\d{4}/[\w-]+/)[\w-]+/EN/index\.htm$", re.I)
 
@@ -26,6 +26,8 @@ class NatoSpider(PortalSpider):
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
         if self.wayback:  # the homepage's captures in the window, from the archive's CDX index
+            self.wb_digests: set[str] = set()
+            self.wb_homepages: list[Capture] = []
             query = cdx_query(self.wayback, homepage, self.wb_from, self.wb_to)
             yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed, meta={"start": True},
                                  cb_kwargs={"homepage": homepage})
@@ -35,22 +37,45 @@ class NatoSpider(PortalSpider):
             yield request
 
     def parse_cdx(self, response: Response, homepage: str) -> Iterator[Any]:
-        """One request per capture of the homepage (its original bytes); the next page of the index."""
-        captures, resume = parse_cdx(response.text)
-        self.logger.info("%d captures of %s in the archive", len(captures), homepage)
-        for capture in captures:
-            yield scrapy.Request(replay_url(self.wayback or "", capture.timestamp, capture.original),
-                                 self.parse_homepage, errback=self.listing_failed)
-        if resume:
-            query = cdx_query(self.wayback or "", homepage, self.wb_from, self.wb_to, resume_key=resume)
-            yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed,
-                                 cb_kwargs={"homepage": homepage})
+        """The homepage's captures, a page of the index at a time; once all are known, the first.
+
+        Each content is read once: captures that are not pages (archived redirects, 404s, 5xx) and
+        byte-identical repeats (same digest: pywb ignores `collapse=digest`) are left out. Pages of
+        the index follow by time (pywb ignores resumption keys): a full answer is followed by one
+        starting a second after its last capture, so no window is cut short."""
+        captures, _ = parse_cdx(response.text)
+        fresh = distinct_captures(captures, self.wb_digests)
+        self.wb_homepages.extend(fresh)
+        self.crawler.stats.inc_value("portal/archive_captures_listed", len(captures))
+        self.crawler.stats.inc_value("portal/archive_captures_left_out", len(captures) - len(fresh))
+        self.logger.info("%d captures of %s in this page of the archive's index: %d to read", len(captures),
+                         homepage, len(fresh))
+        since = next_since(captures, CDX_LIMIT)
+        if since is not None and not (self.wb_to and since > self.wb_to.ljust(14, "9")):
+            query = cdx_query(self.wayback or "", homepage, since, self.wb_to)
+            yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed, cb_kwargs={"homepage": homepage})
+            return
+        self.wb_homepages.sort(key=lambda c: c.timestamp)
+        yield from self.next_homepage_capture()
+
+    def next_homepage_capture(self) -> Iterator[scrapy.Request]:
+        """The next homepage capture, oldest first and one at a time: an item is read from the capture
+        nearest to the first homepage capture that lists it, whatever order responses arrive in."""
+        if self.wayback and self.wb_homepages:
+            capture = self.wb_homepages.pop(0)
+            yield scrapy.Request(replay_url(self.wayback, capture.timestamp, capture.original), self.parse_homepage,
+                                 errback=self.homepage_capture_failed, dont_filter=True)
+
+    def homepage_capture_failed(self, failure: Any) -> Iterator[Any]:
+        yield from self.listing_failed(failure)
+        yield from self.next_homepage_capture()
 
     def parse_homepage(self, response: Response) -> Iterator[Any]:
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
-        if self.wayback:
-            return  # a web-archive crawl walks the captured homepages and the items they link to
+        if self.wayback:  # a web-archive crawl walks the captured homepages and the items they link to
+            yield from self.next_homepage_capture()
+            return
         # NATO Review editions: each edition's index lists all its articles.
         editions = {m["root"] + "EN/index.htm" for e in entries if (m := _REVIEW_EDITION.match(e.url))}
         for url in sorted(editions):
