@@ -26,20 +26,20 @@ class RecordingProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
-            def do_CONNECT(self) -> None:  # noqa: N802 - http.server's naming
+            def do_CONNECT(self) -> None:
                 proxy.refused.append(f"CONNECT {self.path}")
                 self._refuse()
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._forward()
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self._forward()
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._forward()
 
             def _refuse(self) -> None:

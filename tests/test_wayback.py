@@ -236,8 +236,9 @@ def test_a_web_archive_as_public_archives_hold_it(messy: tuple[str, dict[str, ob
     db = tmp_path / "one.sqlite"
     assert crawl_archive(endpoint, db) == []  # zero requests outside the archive
     with sqlite3.connect(db) as conn:
-        homepage = conn.execute("SELECT capture_time, count(*) FROM appearances WHERE source_url LIKE '%natolive/index.htm' "
-                                "GROUP BY capture_time ORDER BY capture_time").fetchall()
+        homepage = conn.execute("SELECT capture_time, count(*) FROM appearances "
+                                "WHERE source_url LIKE '%natolive/index.htm' GROUP BY capture_time "
+                                "ORDER BY capture_time").fetchall()
         records = {url: (capture_url, capture_time) for url, capture_url, capture_time
                    in conn.execute("SELECT url, capture_url, capture_time FROM records")}
         failures = conn.execute("SELECT url, item_url, reason FROM failures").fetchall()
