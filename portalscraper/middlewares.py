@@ -11,14 +11,17 @@ import logging
 import random
 from http import HTTPStatus
 from typing import Any, Self
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares import cookies as scrapy_cookies
+from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_to_future
+from tldextract import TLDExtract
 from twisted.internet.task import deferLater
 
 from portalscraper.wayback import capture_of, in_archive, replay_url, served_memento
@@ -137,10 +140,12 @@ class EncodingRepairMiddleware:
 
 
 class OffsiteRedirectMiddleware:
-    """A redirect to a host outside the spider's allowed domains is not followed, and says so.
+    """A redirect to another origin than the crawled portal's (another host, or another port or
+    scheme of the same host) is not followed, and says so.
 
-    Scrapy's offsite filter drops such a redirect silently; this stops it one step earlier, so
-    that the request's errback records the page as failed ("redirected to another site").
+    Scrapy's offsite filter drops such a redirect silently, and compares host names only; this
+    stops it one step earlier, so that the request's errback records the page as failed
+    ("redirected to another site").
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -155,19 +160,20 @@ class OffsiteRedirectMiddleware:
         if response.status not in (301, 302, 303, 307, 308) or not location:
             return response
         target = urljoin(request.url, location.decode("latin-1"))
-        domains = getattr(self.crawler.spider, "allowed_domains", None) or []
-        host = (urlsplit(target).hostname or "").lower()
-        if domains and not any(host == d or host.endswith("." + d) for d in domains):
+        allows = getattr(self.crawler.spider, "allows_request", None)
+        if allows is not None and not allows(target):
             self.crawler.stats.inc_value("portal/offsite_redirect")
-            raise IgnoreRequest(f"offsite redirect to {host!r} not followed")
+            raise IgnoreRequest(f"offsite redirect to {target[:200]!r} not followed")
         return response
 
 
-class WaybackGuardMiddleware:
-    """In a web-archive crawl, nothing is requested outside the archive: a request to any other
-    origin (the live portal a replayed page links or redirects to, another host) is refused before
-    it is sent, and its errback records why. Placed before RobotsTxtMiddleware, so that not even a
-    robots.txt is asked of another host."""
+class OriginGuardMiddleware:
+    """Only the crawled portal is ever asked: a request to any other origin (scheme, host and port:
+    another host, another port of the same host, an IP literal, a `file:`, `ftp:` or `data:` URL)
+    is refused before it is sent, whatever made it (an item link, a "Next" link, a redirect, a
+    meta refresh, a retry), and its errback records why. In a web-archive crawl, only the archive
+    is asked. Placed before RobotsTxtMiddleware, so that not even a robots.txt is asked of another
+    host. The spider says what it allows (`allows_request`)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -177,11 +183,11 @@ class WaybackGuardMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        endpoint = getattr(self.crawler.spider, "wayback", None)
-        if endpoint and not in_archive(request.url, endpoint):
-            self.crawler.stats.inc_value("portal/outside_archive_refused")
-            logger.warning("Not requested, outside the web archive: %s", request.url)
-            raise IgnoreRequest(f"outside the web archive, not requested: {request.url}")
+        allows = getattr(self.crawler.spider, "allows_request", None)
+        if allows is not None and not allows(request.url):
+            self.crawler.stats.inc_value("portal/other_origin_refused")
+            logger.warning("Not requested, not the crawled portal's: %s", request.url[:300])
+            raise IgnoreRequest(f"another site, not requested: {request.url[:300]}")
 
 
 class WaybackRedirectMiddleware:
@@ -217,3 +223,15 @@ class WaybackRedirectMiddleware:
 def _text_header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+class OfflineCookiesMiddleware(CookiesMiddleware):
+    """Scrapy's cookie handling, with the public-suffix list it needs read from the copy bundled
+    with tldextract: Scrapy's own module-level extractor downloads the list from the internet the
+    first time a site sets a cookie, and a crawl of a loopback portal must send nothing off the
+    machine. (Scrapy offers no setting for it, hence the module attribute.)"""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__(debug)
+        scrapy_cookies._split_domain = TLDExtract(suffix_list_urls=(), cache_dir=None,
+                                                  include_psl_private_domains=True)

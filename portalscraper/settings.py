@@ -32,18 +32,25 @@ RETRY_BACKOFF_MAX = 30.0
 RETRY_AFTER_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    # Cookies with the bundled public-suffix list: nothing downloaded from the internet.
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "portalscraper.middlewares.OfflineCookiesMiddleware": 700,
     "portalscraper.middlewares.BackoffRetryMiddleware": 550,
     # Below HttpCompressionMiddleware (590): sees bodies already decompressed.
     "portalscraper.middlewares.EncodingRepairMiddleware": 580,
     # Above RedirectMiddleware (600): a redirect off the allowed domains fails visibly.
     "portalscraper.middlewares.OffsiteRedirectMiddleware": 610,
-    # Web-archive crawls: nothing asked outside the archive (before RobotsTxtMiddleware, 100), and
-    # replayed redirects rewritten to the archive's captures (before OffsiteRedirectMiddleware).
-    "portalscraper.middlewares.WaybackGuardMiddleware": 50,
+    # Nothing asked of another origin than the portal's, or the archive's in a web-archive crawl
+    # (before RobotsTxtMiddleware, 100); replayed redirects rewritten to the archive's captures
+    # (before OffsiteRedirectMiddleware).
+    "portalscraper.middlewares.OriginGuardMiddleware": 50,
     "portalscraper.middlewares.WaybackRedirectMiddleware": 620,
     # Next to the downloader: responses as received, before decompression or redirects.
     "portalscraper.warc.WarcRecorder": 950,
 }
+# Only http and https are ever fetched: Scrapy's handlers for local files, FTP, S3 and data: URLs
+# are off (a hostile page's "Next" link to file:///etc/passwd reads nothing).
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 # Web archives (--wayback): at least this delay between requests, one at a time, unless on loopback.
 WAYBACK_DOWNLOAD_DELAY = 3.0
 # Loopback (replica, local mirror): no delay, no throttle, this much concurrency per host.

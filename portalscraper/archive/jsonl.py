@@ -53,6 +53,18 @@ class JsonLinesWriter:
         self._file.close()
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+1`, `@SUM`) is
+    prefixed with an apostrophe, which spreadsheets show as text (OWASP's advice for CSV
+    injection). Only CSV output is changed: the archive keeps the text as published."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def export(db: sqlite_utils.Database, out: IO[str], fmt: str, portal: str | None = None) -> int:
     """Write the archive's records to `out` as one JSON document, JSON Lines, or CSV."""
     if fmt not in EXPORT_FORMATS:
@@ -68,7 +80,8 @@ def export(db: sqlite_utils.Database, out: IO[str], fmt: str, portal: str | None
         writer = csv.DictWriter(out, fieldnames=list(RECORD_FIELDS))
         writer.writeheader()
         for row in iter_records(db, portal):
-            writer.writerow({**row, "provenance": json.dumps(row["provenance"], ensure_ascii=False)})
+            row = {**row, "provenance": json.dumps(row["provenance"], ensure_ascii=False)}
+            writer.writerow({key: csv_cell(value) for key, value in row.items()})
             count += 1
     else:
         crawls = list(db.table("crawls").rows_where(order_by="id")) if "crawls" in db.table_names() else []

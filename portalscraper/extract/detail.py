@@ -205,10 +205,10 @@ def _lead(root: _Element, title_el: _Element | None) -> str:
         if el in inside_title or not isinstance(el.tag, str) or el.tag not in ("p", "div", "span", "td", "h2",
                                                                                "h3", "h4"):
             continue
-        if _linked_or_hidden(el):
-            continue
+        if any(_is_block(c) for c in el):
+            continue  # a container: its paragraphs are looked at one by one
         text = drop_boilerplate(clean_text(el.text_content()))
-        if not 40 <= len(text) <= 700 or any(_is_block(c) for c in el):
+        if not 40 <= len(text) <= 700 or _linked_or_hidden(el):
             continue
         parent = el.getparent()
         only_child = parent is not None and len([c for c in parent if isinstance(c.tag, str)]) == 1

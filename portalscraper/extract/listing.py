@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
 import lxml.html
+from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.dates import DATE_TEXT_RE
@@ -74,15 +75,19 @@ def _text(el: _Element) -> str:
 
 
 def _chunks(el: _Element, skip: set[_Element]) -> Iterator[tuple[str, _Element]]:
-    """The text pieces inside `el` in document order, each with the element it belongs to."""
-    if el in skip or el.tag in _SKIP or not isinstance(el.tag, str):
-        return
-    if el.text and el.text.strip():
-        yield el.text, el
-    for child in el:
-        yield from _chunks(child, skip)
-        if child.tail and child.tail.strip():
-            yield child.tail, el
+    """The text pieces inside `el` in document order, each with the element it belongs to (an
+    iterative walk: any depth)."""
+    walker = etree.iterwalk(el, events=("start", "end"))
+    for event, node in walker:
+        if event == "start":
+            if node in skip or not isinstance(node.tag, str) or node.tag in _SKIP:
+                walker.skip_subtree()
+            elif node.text and node.text.strip():
+                yield node.text, node
+        elif node is not el and node.tail and node.tail.strip():
+            parent = node.getparent()
+            if parent is not None:
+                yield node.tail, parent
 
 
 def join_pieces(pieces: list[str]) -> str:

@@ -26,12 +26,23 @@ _TRAILING_ENDS = tuple({label.lower().split()[-1] for label in TRAILING_LABELS} 
 _TAG_HINT_RE = re.compile(r"<[a-zA-Z/!]")
 # Zero-width and soft-hyphen characters carry no text.
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Terminal escape sequences (`\x1b[31m`) and every other C0 and C1 control character but tab and
+# newline: never text, and some of them make a terminal or a parser misbehave.
+_CONTROL_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """`text` without terminal escape sequences and control characters (tab and newline kept)."""
+    return _CONTROL_RE.sub("", text) if _CONTROL_RE.search(text) else text
 
 
 def fold(text: str) -> str:
-    """Collapse every run of whitespace (non-breaking spaces included) to one space, and strip."""
+    """Collapse every run of whitespace (non-breaking spaces included) to one space, and strip;
+    control characters and zero-width characters go."""
     if not text.isascii() and _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
+    if not text.isprintable():
+        text = strip_controls(text)
     return " ".join(text.split())
 
 
@@ -60,6 +71,8 @@ def clean_text(text: str | None) -> str:
     """
     if not text:
         return ""
+    if not text.isprintable():
+        text = strip_controls(text)  # before lxml, which refuses them
     if "<" in text or "&" in text:
         text = strip_html(text)
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):

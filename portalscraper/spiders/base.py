@@ -6,14 +6,14 @@ import datetime as dt
 import ipaddress
 from collections.abc import Iterator
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from parsel import Selector
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -32,6 +32,7 @@ from portalscraper.wayback import (
     capture_of,
     cdx_query,
     check_timestamp,
+    in_archive,
     nearest,
     parse_cdx,
     replay_url,
@@ -99,13 +100,34 @@ def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
     return f"{type(exc).__name__}: {message}"[:500], None, True
 
 
+_CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
+
+
+def binary_content(body: bytes) -> str | None:
+    """Why a body served as a text page is not one (NUL bytes, or mostly control bytes in its first
+    8 KB: an image, an archive, random junk), or None. Decided by content, not by the header."""
+    head = body[:8192]
+    if not head:
+        return None
+    if b"\x00" in head:
+        return "binary content served as a text page (NUL bytes)"
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if controls > len(head) * 0.05:
+        return f"binary content served as a text page ({controls} control bytes in its first {len(head)})"
+    return None
+
+
 def page_selector(response: TextResponse) -> Selector:
-    """The page's parsed tree, made once per response: markup repaired where lxml would cut it
-    short, scripts and styles removed (their text is never the page's)."""
+    """The page's parsed tree, made once per response: read as HTML whatever its type says
+    (`application/xml` and `text/xml` pages too), markup repaired where lxml would cut it short,
+    scripts and styles removed (their text is never the page's)."""
     cached = response.meta.get("_page_selector")
     if cached is None:
         repaired = repair_markup(response.text)
-        cached = response.selector if repaired is response.text else Selector(text=repaired, type="html")
+        if repaired is response.text and isinstance(response, HtmlResponse):
+            cached = response.selector
+        else:
+            cached = Selector(text=repaired, type="html")
         drop_scripts(cached.root)
         response.meta["_page_selector"] = cached
     return cached
@@ -124,6 +146,21 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL; None for any other scheme or a malformed URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme]
 
 
 def check_base_url(url: str) -> str:
@@ -186,6 +223,17 @@ class PortalSpider(scrapy.Spider):
         self.rules = self.profile.urls.with_local_origin(self.base_url)
         host = urlsplit(self.base_url).hostname or ""
         self.allowed_domains = sorted({host, *self.profile.allowed_domains})
+        # What is ever requested: the base URL's origin (scheme, host and port), and the portal's
+        # own hosts when the base URL is the portal itself. A mirror or replica is the only origin
+        # asked: links to the portal's hosts are read from the mirror (`local`).
+        base_origin = origin(self.base_url)
+        self.allowed_origins = {base_origin} if base_origin else set()
+        self.portal_hosts = {d.lower() for d in self.profile.allowed_domains}
+        if host.lower() in self.portal_hosts:
+            self.allowed_origins |= {(scheme, d, port) for d in self.portal_hosts
+                                     for scheme, port in _DEFAULT_PORTS.items()}
+        else:
+            self.allowed_domains = [host]
         self.full = _flag(full, "full")
         self.resume = _flag(resume, "resume")
         # What the crawl row records, and what a resumed crawl must match.
@@ -272,12 +320,35 @@ class PortalSpider(scrapy.Spider):
     def canonical(self, url: str) -> str:
         return canonical_url(url, self.rules)
 
+    def allows_request(self, url: str) -> bool:
+        """Whether `url` may be requested at all: the crawled portal's origin (or, in a web-archive
+        crawl, the archive), over http or https. Asked by OriginGuardMiddleware for every request."""
+        if self.wayback:
+            return origin(url) is not None and in_archive(url, self.wayback)
+        return origin(url) in self.allowed_origins
+
+    def on_portal(self, url: str) -> bool:
+        """A link to the portal: its origin, or one of the portal's hosts (read from the mirror)."""
+        found = origin(url)
+        return found is not None and (found in self.allowed_origins or found[1] in self.portal_hosts)
+
+    def local(self, url: str) -> str:
+        """Where to ask for a portal URL: on the crawled mirror or replica when the link names the
+        portal's own host."""
+        found = origin(url)
+        if self.wayback or found is None or found in self.allowed_origins or found[1] not in self.portal_hosts:
+            return url
+        parts = urlsplit(url)
+        return urlunsplit((*urlsplit(self.base_url)[:2], parts.path, parts.query, ""))
+
     def is_item_url(self, url: str) -> bool:
+        if not self.on_portal(url):
+            return False  # another site's page (or a file:, data: URL) is never an item of this portal
         return page_kind(self.canonical(url), self.rules) is not None
 
     def is_hub_url(self, url: str) -> bool:
         """A listing page of the portal: linked with a title and a date or summary, it is an item too."""
-        return is_listing(self.canonical(url), self.rules)
+        return self.on_portal(url) and is_listing(self.canonical(url), self.rules)
 
     def kind_of(self, canonical: str) -> str:
         """The record kind of a page: the profile's, else `hub` for a listing page listed as an item."""
@@ -307,6 +378,10 @@ class PortalSpider(scrapy.Spider):
     def listing_entries(self, response: Response) -> list[ListingEntry]:
         if not isinstance(response, TextResponse):
             self.logger.warning("Not an HTML listing, skipped: %s", response.url)
+            return []
+        if why := binary_content(response.body):
+            self.logger.warning("Not a listing, skipped: %s (%s)", response.url, why)
+            self.crawler.stats.inc_value("portal/listing_binary")
             return []
         return extract_listing(page_selector(response).root, self.original_url(response), self.is_item_url,
                                self.canonical, self.is_hub_url)
@@ -340,7 +415,7 @@ class PortalSpider(scrapy.Spider):
         """Where to ask for a page linked from `response`: in a web-archive crawl, the capture nearest
         in time to the page that links it."""
         if not self.wayback:
-            return url
+            return self.local(url)
         capture = self.replayed(response)
         return replay_url(self.wayback, capture.timestamp if capture else (self.wb_to or "2"), url)
 
@@ -400,6 +475,11 @@ class PortalSpider(scrapy.Spider):
             if rid in self.requested:
                 continue
             if self.max_items and len(self.requested) >= self.max_items:
+                # Seen (its appearance is kept), not fetched: the crawl's own limit, counted and said once.
+                if not self.crawler.stats.get_value("portal/item_over_max_items"):
+                    self.logger.info("max_items (%d) reached: further items are listed as seen, not fetched",
+                                     self.max_items)
+                self.crawler.stats.inc_value("portal/item_over_max_items")
                 continue
             self.requested.add(rid)
             if self.resume and self.memory.stored_in_this_crawl(rid):
@@ -439,6 +519,12 @@ class PortalSpider(scrapy.Spider):
             record = self.make_record(response.url, listing, None)
             record.page_fetched = True
             yield record
+            return
+        if why := binary_content(response.body):
+            self.crawler.stats.inc_value("portal/item_page_failed")
+            self.logger.error("Item page failed: %s (%s)", response.url, why)
+            yield FetchFailure(response.url, "item", why, response.status, listing["record_id"], listing, True, _now(),
+                               self.canonical(listing.get("url") or response.url))
             return
         fields = extract_detail(page_selector(response), self.profile.selectors, self.original_url(response))
         # In a web-archive crawl the record is the item as listed, whichever capture (a redirect's

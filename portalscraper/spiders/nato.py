@@ -81,7 +81,7 @@ class NatoSpider(PortalSpider):
         for url in sorted(editions):
             if record_id(self.canonical(url)) in self.requested:
                 continue  # listed as an item itself: read as a listing when its page arrives
-            yield response.follow(url, self.parse_listing, errback=self.listing_failed)
+            yield response.follow(self.local(url), self.parse_listing, errback=self.listing_failed)
         # The archive after the homepage, so that homepage items keep the homepage's listing data.
         archive = self.profile.start_url("archive", self.base_url, self.lang)
         if archive:
@@ -108,7 +108,7 @@ class NatoSpider(PortalSpider):
         elif not self.full and self.all_unchanged(entries):
             self.logger.info("Stopping the archive at page %d: it lists only archived, unchanged items", page)
         else:
-            yield response.follow(next_url, self.parse_archive, errback=self.listing_failed,
+            yield response.follow(self.local(next_url), self.parse_archive, errback=self.listing_failed,
                                   cb_kwargs={"page": page + 1})
 
     def listings_complete(self) -> bool:

@@ -69,12 +69,10 @@ class PortalSpiderGeneric(PortalSpider):
     # -- what is a page, what is an item ------------------------------------------------------
 
     def in_site(self, url: str) -> bool:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in ("http", "https") or not any(
-            host == d or host.endswith("." + d) for d in self.allowed_domains
-        ):
+        """The start URL's site: its origin (scheme, host and port), never another."""
+        if not self.allows_request(url):
             return False
+        parts = urlsplit(url)
         return not _NOT_PAGES.search(parts.path) and (self.allow is None or bool(self.allow.search(url)))
 
     def is_item_url(self, url: str) -> bool:
