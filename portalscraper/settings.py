@@ -12,6 +12,7 @@ COMMANDS_MODULE = "portalscraper.commands"
 
 # Good citizenship towards live portals.
 ROBOTSTXT_OBEY = True
+ROBOTSTXT_MAXSIZE = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 PORTAL_CONTACT = "https://github.com/portalscraper/portalscraper"
 USER_AGENT = f"portalscraper/0.1 (+{PORTAL_CONTACT})"
 CONCURRENT_REQUESTS = 16
@@ -35,6 +36,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Cookies with the bundled public-suffix list: nothing downloaded from the internet.
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "portalscraper.middlewares.OfflineCookiesMiddleware": 700,
+    # robots.txt as RFC 9309 reads it (an unreadable one allows nothing), one line per host.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "portalscraper.middlewares.StrictRobotsTxtMiddleware": 100,
     "portalscraper.middlewares.BackoffRetryMiddleware": 550,
     # Below HttpCompressionMiddleware (590): sees bodies already decompressed.
     "portalscraper.middlewares.EncodingRepairMiddleware": 580,
@@ -84,6 +88,10 @@ ARCHIVE_FLUSH_SECONDS = 5.0  # at most this long between commits
 ARCHIVE_WARC_DIR = "exports/warc"
 ARCHIVE_WARC_GZIP_LEVEL = 1  # bodies mostly arrive gzipped already: higher levels cost time, save little
 ARCHIVE_FTS_SYNC_ROWS = 5000  # the full-text index catches up this often during a crawl, and at its end
+
+# No listing is paged through further than this (a "Next" link that never ends); --max-pages is
+# the per-crawl limit below it. A listing whose page shows only items of its earlier pages stops too.
+PORTAL_MAX_LISTING_PAGES = 20_000
 
 # Incremental crawls: conditional requests for archived item pages, and listings paged only until
 # they show nothing new. A complete pass (which is what notices removed items) at least this often.

@@ -49,7 +49,7 @@ def test_record_id_is_stable_and_language_specific() -> None:
         ("https://www.nato.int/docu/review/2012/Threats-Within/Not-gone-but-not-as/EN/index.htm", "review", None),
         ("https://www.nato.int/docu/review/en/articles/2019/04/04/nato-at-70/index.html", "review", "en"),
         ("https://www.nato.int/cps/en/natohq/news.htm", None, "en"),
-        ("https://www.nato.int/docu/review/2012/Chicago/EN/index.htm", None, None),
+        ("https://www.nato.int/docu/review/2012/Chicago/EN/index.htm", "edition", None),  # a hub, listed as an item
     ],
 )
 def test_page_kind_and_language(url: str, kind: str | None, lang: str | None) -> None:

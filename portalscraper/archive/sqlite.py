@@ -340,6 +340,11 @@ class SQLiteArchive:
         })
         self._maybe_flush()
 
+    def flush_if_due(self) -> None:
+        """Commit what is buffered if the last commit is older than `flush_seconds`."""
+        if time.monotonic() - self._last_flush >= self.flush_seconds:
+            self.flush()
+
     def _maybe_flush(self) -> None:
         pending = len(self._records) + len(self._appearances) + len(self._rejects) + len(self._failures)
         if pending >= self.batch_size or time.monotonic() - self._last_flush >= self.flush_seconds:

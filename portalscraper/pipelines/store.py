@@ -53,6 +53,7 @@ class SQLiteArchivePipeline:
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.archive: SQLiteArchive | None = None
+        self.ticker: Any = None  # the timed commit (a LoopingCall), while the crawl runs
         self.lock = ArchiveLock(path)
         settings = crawler.settings
         self.max_error_rate = settings.getfloat("CRAWL_MAX_ERROR_RATE")
@@ -97,6 +98,19 @@ class SQLiteArchivePipeline:
             crawl_id = self.archive.begin_crawl(spider.name, portal, args)
             logger.info("Archiving crawl %d into %s", crawl_id, self.path)
         spider.crawl_id = crawl_id  # type: ignore[attr-defined]
+        # Commit on a timer too, whatever arrives: a crawl stuck on a page that never answers still
+        # has what it received on disk within ARCHIVE_FLUSH_SECONDS.
+        from twisted.internet import task  # here, not at import: Scrapy installs the reactor first
+
+        self.ticker = task.LoopingCall(self._tick)
+        self.ticker.start(max(self.flush_seconds, 0.1), now=False)
+
+    def _tick(self) -> None:
+        if self.archive is not None:
+            try:
+                self.archive.flush_if_due()
+            except Exception:  # the next item or the close will meet the same error, and report it
+                logger.exception("Timed commit of %s failed", self.path)
 
     def process_item(self, item: Any) -> Any:
         if self.archive is None:
@@ -118,6 +132,8 @@ class SQLiteArchivePipeline:
             self.archive.add_reject(item.id, item.url, "; ".join(exception.reasons), raw)
 
     def close_spider(self) -> None:
+        if self.ticker is not None and self.ticker.running:
+            self.ticker.stop()
         if self.archive is not None:
             self.archive.flush()
 

@@ -153,7 +153,7 @@ def edition(portal: Portal, name: str, items: list[Item], intro: Item | None = N
     head = f"<h1>{e(title)}</h1>\n"
     if intro is not None:
         head = (f"<h1>{e(intro.title)}</h1>\n<p class=\"date\">{e(intro.date_text)}</p>\n"
-                f'<div class="text">\n{_body(intro)}\n</div>\n'
+                f'<section class="text">\n{_body(intro)}\n</section>\n'
                 f'<p class="updated">Last updated: {e(intro.updated_text)}</p>\n<h3>In this edition</h3>\n')
     body = (
         f'<div id="review">\n<p class="tagline">NATO Review</p>\n{head}'

@@ -34,9 +34,10 @@ _SITEMAP_NEWS = re.compile(r"^/sitemap-news-(?P<n>\d+)\.xml$")
 _ASSET = re.compile(r"^/(?:docu/pdf|images)/[\w.-]+\.(?P<ext>pdf|jpg)$")
 _PDF = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 _JPEG = "\xff\xd8\xff\xe0 JFIF replica image \xff\xd9"
-# Pages that may be faulty: item pages and the news archive's pages.
+# Pages that may be faulty: item pages (NATO Review editions' indexes among them) and the news
+# archive's pages.
 _FAULTY = re.compile(
-    r"^/cps/[a-z]{2}/nato(?:live|hq)/(?:(?:news|topics)_\d+|news)\.htm$|^/docu/review/2012/[\w-]+/[\w-]+/EN/")
+    r"^/cps/[a-z]{2}/nato(?:live|hq)/(?:(?:news|topics)_\d+|news)\.htm$|^/docu/review/2012/[\w-]+/(?:[\w-]+/)?EN/")
 
 
 @dataclass

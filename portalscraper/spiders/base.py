@@ -93,7 +93,8 @@ def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
     if isinstance(exc, IgnoreRequest):
         lowered = message.lower()
         if "robots.txt" in lowered:
-            return "forbidden by robots.txt", None, False
+            detail = message.split(", which", 1)
+            return ("forbidden by robots.txt" + (f", which{detail[1]}" if len(detail) > 1 else "")), None, False
         if "offsite" in lowered:  # counted: the item is still to be had, next run
             return f"redirected to another site, not followed ({message.removeprefix('offsite ')})", None, True
         return message or "ignored", None, True

@@ -10,7 +10,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
-from portalscraper.extract.urls import record_id
+from portalscraper.extract.urls import RecordIdSet, record_id
 from portalscraper.spiders.base import PortalSpider, page_selector
 from portalscraper.wayback import CDX_LIMIT, Capture, cdx_query, distinct_captures, next_since, parse_cdx, replay_url
 
@@ -22,6 +22,8 @@ class NatoSpider(PortalSpider):
     profile_name = "nato"
 
     async def start(self) -> AsyncIterator[Any]:
+        self.archive_seen = RecordIdSet()  # items of the archive's pages so far (a loop repeats them)
+        self.listing_page_limit = self.crawler.settings.getint("PORTAL_MAX_LISTING_PAGES")
         homepage = self.profile.start_url("homepage", self.base_url, self.lang)
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
@@ -96,10 +98,22 @@ class NatoSpider(PortalSpider):
         next_url = None
         if isinstance(response, TextResponse):
             next_url = next_page_url(page_selector(response).root, response.url)
+        keys = [record_id(self.canonical(e.url)) for e in entries]
+        repeats = bool(keys) and all(k in self.archive_seen for k in keys)
+        for k in keys:
+            self.archive_seen.add(k)
         if next_url is None:
             self.listings_ended.add("archive")
             return
-        if self.max_pages and page >= self.max_pages:
+        if repeats:  # a "Next" link that serves the same items again: a loop, not more of the archive
+            self.logger.warning("Stopping the archive at page %d: it lists only items of its earlier pages", page)
+            self.crawler.stats.set_value("portal/listing_stopped", "repeats earlier pages")
+            self.listings_ended.add("archive")
+        elif page >= self.listing_page_limit:
+            self.logger.warning("Stopping the archive at page %d: PORTAL_MAX_LISTING_PAGES (%d) reached", page,
+                                self.listing_page_limit)
+            self.crawler.stats.set_value("portal/listing_stopped", "PORTAL_MAX_LISTING_PAGES")
+        elif self.max_pages and page >= self.max_pages:
             self.logger.info("Stopping the archive at page %d (max_pages)", page)
         elif self.older_than_window(entries):
             self.logger.info("Stopping the archive at page %d: past since=%s", page, self.since)
