@@ -21,6 +21,10 @@ from typing import Any
 
 from portalscraper.health import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_ITEMS, EXIT_OK, EXIT_USAGE
 
+# The replica's largest archive: its item days are made up front (8 bytes each), and a portal of
+# millions of items is not what a test needs.
+MAX_REPLICA_ITEMS = 2_000_000
+
 
 class CliError(Exception):
     """An error the user can fix: printed as one line, exit code 2 unless another is given."""
@@ -50,6 +54,36 @@ def _parse_set(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _check_settings(settings: Any, overrides: dict[str, Any]) -> None:
+    """A `-s` value of the wrong type (`DOWNLOAD_TIMEOUT=abc`, `RETRY_TIMES=many`) is refused here,
+    before Scrapy or a component meets it mid-crawl: the type is the default value's."""
+    from scrapy.settings import Settings
+
+    defaults = Settings()
+    defaults.setmodule("portalscraper.settings", priority="project")
+    for name, value in overrides.items():
+        default = defaults.get(name)
+        if not isinstance(value, str) or default is None or isinstance(default, str):
+            continue
+        kind = type(default)
+        try:
+            if kind is bool:
+                settings.getbool(name)
+            elif kind is int and not name.endswith(("TIMEOUT", "DELAY", "SECONDS")):
+                number = int(value)
+                if number < 0:
+                    raise ValueError
+            elif kind is int:  # a time in seconds: a fraction will do
+                if not float(value) >= 0:
+                    raise ValueError
+            elif kind is float and not float(value) >= 0:  # also refuses nan
+                raise ValueError
+        except ValueError:
+            expected = {bool: "true or false", int: "a whole number, 0 or more",
+                        float: "a number, 0 or more"}.get(kind, kind.__name__)
+            raise CliError(f"-s {name}={value}: {expected} is expected") from None
+
+
 def _check_archive_path(path: str, what: str) -> None:
     from portalscraper.archive import ArchiveError, open_database
 
@@ -62,6 +96,16 @@ def _check_archive_path(path: str, what: str) -> None:
             raise CliError(str(exc)) from None
         return
     target = Path(path)
+    if what == "warc":
+        if target.exists() and not target.is_dir():
+            raise CliError(f"--warc {path} is not a folder; give a folder for the crawl's WARC files, or '' for none")
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CliError(f"cannot create the WARC folder {path}: {exc.strerror}") from None
+        if not os.access(target, os.W_OK):
+            raise CliError(f"cannot write WARC files into {path}: permission denied")
+        return
     if target.is_dir():
         raise CliError(f"the JSON Lines path {path} is a folder; give a file path such as {target / 'records.jsonl'}")
     try:
@@ -81,11 +125,13 @@ def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any
     from portalscraper.spiders.base import SpiderArgumentError
 
     settings = _settings(overrides)
+    _check_settings(settings, overrides)
     loader = SpiderLoader.from_settings(settings)
     if spider not in loader.list():
         raise CliError(f"unknown spider {spider!r}; known: {', '.join(sorted(loader.list()))}")
     _check_archive_path(settings.get("ARCHIVE_SQLITE_PATH"), "db")
     _check_archive_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
+    _check_archive_path(settings.get("ARCHIVE_WARC_DIR"), "warc")
     spidercls = loader.load(spider)
     try:  # the spider's own checks, before any crawl machinery starts
         spidercls(**spider_args)
@@ -156,13 +202,17 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_reparse(args: argparse.Namespace) -> int:
     """Rebuild records from WARC files alone: the same spider and pipelines, answered from the files."""
-    from portalscraper.warc import read_warcinfo
+    from portalscraper.warc import WarcError, index_warcs, read_warcinfo
 
     files = [Path(f) for f in args.warc_files]
     for path in files:
         if not path.is_file():
             raise CliError(f"no WARC file at {path}")
-    info = read_warcinfo(files[0])
+    try:
+        info = read_warcinfo(files[0])
+        index_warcs(files)  # every file readable before the crawl starts
+    except WarcError as exc:
+        raise CliError(str(exc)) from None
     spider = args.spider or info.get("spider")
     if not spider:
         raise CliError(f"{files[0]} names no spider (no portalscraper warcinfo record); give --spider")
@@ -270,8 +320,8 @@ def cmd_replica(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port must be from 0 to 65535, not {args.port}")
-    if args.items < 5:
-        raise CliError(f"--items must be at least 5 (the homepage's news items), not {args.items}")
+    if not 5 <= args.items <= MAX_REPLICA_ITEMS:
+        raise CliError(f"--items must be from 5 (the homepage's news items) to {MAX_REPLICA_ITEMS:,}, not {args.items}")
     from portalscraper.replica.faults import FaultError, Faults
 
     portal = Portal(items=args.items, seed=args.seed, quirks=args.quirks)

@@ -106,6 +106,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = asked if asked is not None else min(self.cap, self.base * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
         if delay > 0:
             self.crawler.stats.inc_value("retry/backoff_ms", int(delay * 1000))
+            # Every wait is said: a server asking for minutes of Retry-After must not look like a hang.
+            log = logger.warning if asked is not None and delay >= 5 else logger.info
+            log("Waiting %.1f s before retry %d of %s (%s)", delay, attempt, retry.url[:200],
+                "Retry-After" if asked is not None else "backoff")
             from twisted.internet import reactor  # here, not at import: Scrapy installs the reactor first
 
             await deferred_to_future(deferLater(reactor, delay, lambda: None))  # type: ignore[arg-type]
@@ -290,8 +294,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         why = self._unreadable.get(urlsplit(request.url).netloc)
         if why is not None:
             self._stats.inc_value("robotstxt/forbidden")
-            raise IgnoreRequest(f"Forbidden by robots.txt, which could not be read ({why}): nothing may be "
-                                "crawled there")
+            raise IgnoreRequest(f"robots.txt could not be read ({why}): nothing may be crawled there (RFC 9309)")
         super().process_request_2(rp, request)
 
     def _build(self, body: bytes) -> Any:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
@@ -143,31 +143,41 @@ class WarcRecorder:
         return response
 
 
+class WarcError(ValueError):
+    """A file that is not a readable WARC file; the message is one line."""
+
+
 def index_warcs(paths: Iterable[str | Path]) -> dict[str, tuple[Path, int, str]]:
     """URL -> (WARC file, offset, WARC-Date) of its last response record in the files."""
     index: dict[str, tuple[Path, int, str]] = {}
     for path in paths:
-        with Path(path).open("rb") as stream:
-            iterator = ArchiveIterator(stream)
-            for record in iterator:
-                if record.rec_type == "response":
-                    url = record.rec_headers.get_header("WARC-Target-URI")
-                    index[url] = (Path(path), iterator.get_record_offset(),
-                                  record.rec_headers.get_header("WARC-Date"))
+        try:
+            with Path(path).open("rb") as stream:
+                iterator = ArchiveIterator(stream)
+                for record in iterator:
+                    if record.rec_type == "response":
+                        url = record.rec_headers.get_header("WARC-Target-URI")
+                        index[url] = (Path(path), iterator.get_record_offset(),
+                                      record.rec_headers.get_header("WARC-Date"))
+        except Exception as exc:  # warcio's ArchiveLoadFailed echoes the bytes: one line instead
+            raise WarcError(f"{path} is not a readable WARC file ({type(exc).__name__})") from None
     return index
 
 
 def read_warcinfo(path: str | Path) -> dict[str, str]:
-    """The fields of the first warcinfo record of a WARC file."""
-    with Path(path).open("rb") as stream:
-        for record in ArchiveIterator(stream):
-            if record.rec_type == "warcinfo":
-                fields = {}
-                for line in record.content_stream().read().decode("utf-8", "replace").splitlines():
-                    name, sep, value = line.partition(":")
-                    if sep:
-                        fields[name.strip()] = value.strip()
-                return fields
+    """The fields of the first warcinfo record of a WARC file (at most 64 KB of it)."""
+    try:
+        with Path(path).open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "warcinfo":
+                    fields = {}
+                    for line in record.content_stream().read(65536).decode("utf-8", "replace").splitlines():
+                        name, sep, value = line.partition(":")
+                        if sep:
+                            fields[name.strip()] = value.strip()
+                    return fields
+    except Exception as exc:  # warcio's ArchiveLoadFailed echoes the file's bytes: one line instead
+        raise WarcError(f"{path} is not a readable WARC file ({type(exc).__name__})") from None
     return {}
 
 
@@ -184,6 +194,7 @@ class WarcReplayHandler:
         if not paths:
             raise NotConfigured("PORTAL_WARC_REPLAY names no WARC files")
         self.index = index_warcs(paths)
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -197,7 +208,12 @@ class WarcReplayHandler:
         with path.open("rb") as stream:
             stream.seek(offset)
             record = next(iter(ArchiveIterator(stream)))
-            body = record.content_stream().read()  # Content-Encoding undone, as received
+            # Content-Encoding undone, as received, and no more than the crawl itself would take: a
+            # gzip bomb in a record is read to DOWNLOAD_MAXSIZE and refused, not decompressed whole.
+            maxsize = int(request.meta.get("download_maxsize", self.maxsize) or 0)
+            body = record.content_stream().read(maxsize + 1 if maxsize else -1)
+            if maxsize and len(body) > maxsize:
+                raise IgnoreRequest(f"capture larger than DOWNLOAD_MAXSIZE ({maxsize:,} bytes), not read")
             status = int(record.http_headers.get_statuscode() or 200)
             headers = Headers({k: v for k, v in record.http_headers.headers
                                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")})

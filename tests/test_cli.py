@@ -32,7 +32,7 @@ def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
         (["crawl", "nato", "--max-items", "-3"], "Error: max_items must be a positive whole number, not '-3'"),
         (["crawl", "nato", "-s", "oops"], "Error: -s takes NAME=VALUE, not 'oops'"),
         (["export", "--db", "missing.sqlite"], "Error: no archive at missing.sqlite; run 'portalscraper crawl nato'"),
-        (["replica", "--items", "2"], "Error: --items must be at least 5"),
+        (["replica", "--items", "2"], "Error: --items must be from 5"),
         (["replica", "--changes", "missing.json", "--port", "0"], "Error: cannot read the changes file missing.json"),
     ],
 )
@@ -71,7 +71,7 @@ def test_a_crawl_that_finds_nothing_exits_3(replica: Replica, tmp_path: Path) ->
         (["crawl", "nato", "--jsonl", "/proc/1/records.jsonl"], "Error: cannot write the JSON Lines archive", 2),
         (["crawl", "nato", "--base-url", "http://127.0.0.1:9", "-s", "RETRY_TIMES=0", "--log-level", "CRITICAL"],
          "Error: cannot fetch the start page http://127.0.0.1:9/cps/en/natolive/index.htm "
-         "(DownloadConnectionRefusedError", 3),
+         "(robots.txt could not be read (Connection was refused", 3),
         (["replica", "--faults", "2"], "Error: --faults: a fault rate is a number from 0 to 1, not 2.0", 2),
         (["replica", "--faults", "0.1:explode"], "Error: --faults: unknown fault mode 'explode'", 2),
     ],

@@ -86,9 +86,13 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
         raise ArchiveError(f"cannot create the folder for the archive {path}: {exc.strerror}") from None
     if path.is_dir():
         raise ArchiveError(f"the archive path {path} is a folder; give a file path such as {path / 'archive.sqlite'}")
+    if path.exists() and not path.is_file():
+        raise ArchiveError(f"the archive path {path} is not a regular file; give a file path such as "
+                           "exports/portalscraper.sqlite")
     try:
         db = sqlite_utils.Database(path)
         db.execute("PRAGMA busy_timeout = 10000")
+        _check_ours(db, path)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.table_names()
@@ -100,6 +104,33 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
             f"{path} is not a usable SQLite archive ({exc}); move it away or choose another path"
         ) from None
     return db
+
+
+# `PRAGMA application_id` of a portalscraper archive ("PSCA"): tells it from any other SQLite file.
+APPLICATION_ID = 0x50534341
+
+
+def _check_ours(db: sqlite_utils.Database, path: Path) -> None:
+    """Refuse a database that is not a portalscraper archive (another program's file that happens to
+    have a `records` table is never migrated), and one written by a newer portalscraper."""
+    tables = set(db.table_names())
+    if not tables:
+        return  # new and empty: it becomes an archive
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if app_id not in (0, APPLICATION_ID):
+        raise ArchiveError(f"{path} is another program's SQLite database (application id {app_id:#x}), not a "
+                           "portalscraper archive; choose another --db")
+    if version > SCHEMA_VERSION:
+        raise ArchiveError(f"{path} was written by a newer portalscraper (archive schema {version}, this one knows "
+                           f"{SCHEMA_VERSION}); upgrade portalscraper or choose another --db")
+    ours = app_id == APPLICATION_ID or (
+        version >= 1 and {"crawls", "records"} <= tables
+        and {"content_hash", "first_crawl_id"} <= set(db.table("records").columns_dict))
+    if not ours:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise ArchiveError(f"{path} is not a portalscraper archive (it holds the tables {shown}); choose another "
+                           "--db, or an empty or new file")
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -141,6 +172,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         if "changes" not in db.view_names():
             db.create_view("changes", _CHANGES_VIEW)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 _APPEARANCE_FIELDS = tuple(c for c in _APPEARANCE_COLUMNS if c != "id")

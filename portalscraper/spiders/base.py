@@ -92,9 +92,10 @@ def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
     message = failure.getErrorMessage()
     if isinstance(exc, IgnoreRequest):
         lowered = message.lower()
+        if "robots.txt could not be read" in lowered:  # unreachable, too large, 5xx: an error
+            return message, None, True
         if "robots.txt" in lowered:
-            detail = message.split(", which", 1)
-            return ("forbidden by robots.txt" + (f", which{detail[1]}" if len(detail) > 1 else "")), None, False
+            return "forbidden by robots.txt", None, False
         if "offsite" in lowered:  # counted: the item is still to be had, next run
             return f"redirected to another site, not followed ({message.removeprefix('offsite ')})", None, True
         return message or "ignored", None, True
@@ -205,6 +206,8 @@ class PortalSpider(scrapy.Spider):
         try:
             self.wb_from = check_timestamp(kwargs.pop("from", None), "from")
             self.wb_to = check_timestamp(kwargs.pop("to", None), "to")
+            if self.wb_from and self.wb_to and self.wb_from.ljust(14, "0") > self.wb_to.ljust(14, "9"):
+                raise WaybackError(f"from ({self.wb_from}) is later than to ({self.wb_to})")
         except WaybackError as exc:
             raise SpiderArgumentError(str(exc)) from None
         super().__init__(**kwargs)
