@@ -79,7 +79,8 @@ def _check_settings(settings: Any, overrides: dict[str, Any]) -> None:
             elif kind is float and not float(value) >= 0:  # also refuses nan
                 raise ValueError
         except ValueError:
-            expected = {bool: "true or false", int: "a whole number, 0 or more",
+            seconds = kind is int and name.endswith(("TIMEOUT", "DELAY", "SECONDS"))
+            expected = {bool: "true or false", int: "a number, 0 or more" if seconds else "a whole number, 0 or more",
                         float: "a number, 0 or more"}.get(kind, kind.__name__)
             raise CliError(f"-s {name}={value}: {expected} is expected") from None
 

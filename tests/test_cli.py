@@ -33,6 +33,16 @@ def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
         (["crawl", "nato", "-s", "oops"], "Error: -s takes NAME=VALUE, not 'oops'"),
         (["export", "--db", "missing.sqlite"], "Error: no archive at missing.sqlite; run 'portalscraper crawl nato'"),
         (["replica", "--items", "2"], "Error: --items must be from 5"),
+        (["replica", "--items", "100000000000"],
+         "Error: --items must be from 5 (the homepage's news items) to 2,000,000"),
+        (["crawl", "nato", "-s", "DOWNLOAD_TIMEOUT=abc"],
+         "Error: -s DOWNLOAD_TIMEOUT=abc: a number, 0 or more is expected"),
+        (["crawl", "nato", "-s", "RETRY_TIMES=many"],
+         "Error: -s RETRY_TIMES=many: a whole number, 0 or more is expected"),
+        (["crawl", "nato", "-s", "ARCHIVE_BATCH_SIZE=x"], "Error: -s ARCHIVE_BATCH_SIZE=x: a whole number"),
+        (["crawl", "nato", "--warc", "/proc/nope"], "Error: cannot create the WARC folder /proc/nope"),
+        (["crawl", "nato", "--wayback", "http://127.0.0.1:9/x", "--from", "2013", "--to", "2012"],
+         "Error: from (2013) is later than to (2012)"),
         (["replica", "--changes", "missing.json", "--port", "0"], "Error: cannot read the changes file missing.json"),
     ],
 )
@@ -49,10 +59,27 @@ def test_bad_archive_paths(tmp_path: Path) -> None:
     corrupt = tmp_path / "corrupt.sqlite"
     corrupt.write_bytes(b"this is not a database" * 100)
     (tmp_path / "folder").mkdir()
-    for db, message in ((corrupt, "is not a usable SQLite archive"), (tmp_path / "folder", "is a folder")):
-        result = run_cli("crawl", "nato", "--db", str(db), cwd=tmp_path, check=False)
-        assert result.returncode == 2
-        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as conn:  # another program's database, with a table called records
+        conn.execute("CREATE TABLE records (id INTEGER PRIMARY KEY, name TEXT)")
+    newer = tmp_path / "newer.sqlite"
+    run_cli("crawl", "nato", "--base-url", "http://127.0.0.1:9", "--db", str(newer), "-s", "RETRY_TIMES=0",
+            "--log-level", "CRITICAL", cwd=tmp_path, check=False)  # a real archive, of no items
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    (tmp_path / "a-file").write_text("x")
+    for option, path, message in (
+            ("--db", corrupt, "is not a usable SQLite archive"), ("--db", tmp_path / "folder", "is a folder"),
+            ("--db", Path("/dev/null"), "is not a regular file"),
+            ("--db", foreign, "is not a portalscraper archive (it holds the tables records)"),
+            ("--db", newer, "was written by a newer portalscraper (archive schema 99"),
+            ("--warc", tmp_path / "a-file", "is not a folder")):
+        extra = ["--db", str(tmp_path / "ok.sqlite")] if option == "--warc" else []
+        result = run_cli("crawl", "nato", option, str(path), *extra, cwd=tmp_path, check=False)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    with sqlite3.connect(foreign) as conn:  # untouched: not migrated
+        assert [c[1] for c in conn.execute("PRAGMA table_info(records)")] == ["id", "name"]
 
 
 def test_a_crawl_that_finds_nothing_exits_3(replica: Replica, tmp_path: Path) -> None:

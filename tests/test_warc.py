@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import Replica, run_cli
+from tests.conftest import ROOT, Replica, run_cli
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -52,3 +53,66 @@ def test_crawl_writes_a_valid_warc_and_reparse_rebuilds_the_same_records(replica
 def test_reparse_needs_existing_files(tmp_path: Path) -> None:
     result = run_cli("reparse", "--warc", str(tmp_path / "missing.warc.gz"), cwd=tmp_path, check=False)
     assert result.returncode == 2 and result.stderr.startswith("Error: no WARC file at ")
+
+
+def _warc_with_a_gzip_bomb(path: Path) -> None:
+    """A crawl's WARC as a hostile replay would hold it: the homepage, a good item, and an item page
+    whose gzip body inflates to 64 MB."""
+    import gzip
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    base = "http://127.0.0.1:9"
+    home = (b'<html><body><h2>News</h2><div><a href="/cps/en/natolive/news_1.htm">Good item</a> 13 Sep. 2012'
+            b'<p>A good summary.</p></div><div><a href="/cps/en/natolive/news_2.htm">Bomb item</a> 13 Sep. 2012'
+            b"<p>A bomb summary.</p></div></body></html>")
+    good = b"<html><body><h1>Good item</h1><div class='text'><p>" + b"Good text. " * 20 + b"</p></div></body></html>"
+    bomb = gzip.compress(b"<html><body><p>" + b"\0" * (64 * 1024 * 1024), compresslevel=9)
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        info = {"spider": "nato", "portalscraper-base_url": base}
+        writer.write_record(writer.create_warcinfo_record(path.name, info))
+        for url, body, headers in ((f"{base}/robots.txt", b"User-agent: *\nDisallow:\n", []),
+                                   (f"{base}/cps/en/natolive/index.htm", home, []),
+                                   (f"{base}/cps/en/natolive/news_1.htm", good, []),
+                                   (f"{base}/cps/en/natolive/news_2.htm", bomb, [("Content-Encoding", "gzip")])):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), *headers,
+                                               ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
+
+
+def test_reparse_refuses_a_gzip_bomb_with_the_crawls_own_size_limit(tmp_path: Path) -> None:
+    import resource
+    import subprocess
+    import sys
+
+    warc = tmp_path / "hostile.warc.gz"
+    _warc_with_a_gzip_bomb(warc)
+    db = tmp_path / "re.sqlite"
+    code = ("import resource, sys\nfrom portalscraper.cli import main\nc = main(sys.argv[1:])\n"
+            "print(f'PEAK_RSS_KB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)\n"
+            "sys.exit(c)\n")
+    result = subprocess.run([sys.executable, "-c", code, "reparse", "--warc", str(warc), "--db", str(db), "--jsonl",
+                             "", "--log-level", "ERROR", "-s", "DOWNLOAD_MAXSIZE=4000000",
+                             "-s", "CRAWL_MAX_ERROR_RATE=0.9"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    peak_kb = int(next(line for line in result.stderr.splitlines() if line.startswith("PEAK_RSS_KB")).split()[1])
+    assert peak_kb < 300 * 1024
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1024 * 1024  # nor inflated here
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT title FROM records").fetchall() == [("Good item",)]
+        reasons = [r for (r,) in conn.execute("SELECT reason FROM failures WHERE kind = 'item'")]
+    assert reasons == ["capture larger than DOWNLOAD_MAXSIZE (4,000,000 bytes), not read"]
+
+
+def test_reparse_of_a_file_that_is_not_a_warc_is_one_line(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.warc.gz"
+    junk.write_bytes(b"GIF89a" + bytes(range(256)) * 40)
+    result = run_cli("reparse", "--warc", str(junk), "--db", str(tmp_path / "x.sqlite"), cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"Error: {junk} is not a readable WARC file (ArchiveLoadFailed)"]
