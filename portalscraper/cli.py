@@ -168,6 +168,9 @@ def _archive_lock(path: str | None) -> Iterator[None]:
 
 def _exit_code(stats: dict[str, Any], db_path: str | None) -> int:
     """The crawl's verdict as the archive recorded it (one line on stderr per alarm)."""
+    if fatal := stats.get("portal/fatal"):  # the archive could not be written (disk full...)
+        print(f"Error: {fatal}", file=sys.stderr)
+        return EXIT_FAILED
     code = stats.get("portal/exit_code")
     if code is not None and db_path and stats.get("portal/crawl_id"):
         from portalscraper.archive import open_database

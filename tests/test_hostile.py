@@ -17,13 +17,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Replica
 from tests.hostile import ARCHIVE, HostileServer
 from tests.proxy import RecordingProxy
 
@@ -226,3 +226,43 @@ def test_every_retry_after_wait_is_logged(other_port: tuple[int, list[str]], tmp
     check_bounds(outcome, 0)
     assert "Waiting 2.0 s before retry 1 of" in outcome.stderr and "(Retry-After)" in outcome.stderr
     assert outcome.rows("SELECT count(*) FROM records WHERE url LIKE '%news_500.htm'") == [(1,)]
+
+
+# -- a full disk -----------------------------------------------------------------------------------
+
+def test_a_full_disk_stops_the_crawl_with_exit_1_and_loses_nothing_committed(start_replica: Callable[..., Replica],
+                                                                              tmp_path: Path) -> None:
+    """The crawl's files may grow to 3 MB (RLIMIT_FSIZE: the kernel refuses writes past it, as a
+    full disk does); the archive stops there, says so in one line, and the next run completes it."""
+    import resource
+    import signal
+
+    server = start_replica(3000)
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a refused write is an error, not a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (3_000_000, 3_000_000))
+
+    args = ["crawl", "nato", "--base-url", server.base_url, "--db", str(tmp_path / "a.sqlite"), "--jsonl",
+            str(tmp_path / "r.jsonl"), "--warc", "", "--log-level", "ERROR"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    full = subprocess.run([sys.executable, "-m", "portalscraper.cli", *args], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=120, preexec_fn=small_disk)
+    assert full.returncode == 1, full.stderr
+    assert "Traceback" not in full.stderr
+    errors = [line for line in full.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith("Error: cannot write the archive: ")
+    assert not (tmp_path / "r.jsonl.part").exists()
+    with sqlite3.connect(tmp_path / "a.sqlite") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        status, reason, code, stored = conn.execute(
+            "SELECT status, finish_reason, exit_code, records FROM crawls").fetchone()
+        committed = {r for (r,) in conn.execute("SELECT id FROM records")}
+    assert (status, reason, code) == ("failed", "archive_unwritable", 1)
+    assert 0 < stored == len(committed) < 3030
+    again = subprocess.run([sys.executable, "-m", "portalscraper.cli", *args], capture_output=True, text=True,
+                           cwd=tmp_path, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(tmp_path / "a.sqlite") as conn:
+        after = {r for (r,) in conn.execute("SELECT id FROM records")}
+    assert committed <= after and len(after) == 3030

@@ -476,6 +476,12 @@ class SQLiteArchive:
             known[rid] = r[hash_at]
         return list(new), list(changed)
 
+    def rollback(self) -> None:
+        """Forget what is buffered and not committed (the archive cannot take it: disk full)."""
+        self._records, self._appearances, self._rejects, self._failures, self._fetched = [], [], [], [], []
+        if self.db.conn.in_transaction:
+            self.db.conn.rollback()
+
     def close(self) -> None:
         self.flush()
         self.db.close()

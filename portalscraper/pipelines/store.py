@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
+import sqlite3
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 
 from portalscraper.archive import ArchiveError, ArchiveLock, JsonLinesWriter, SQLiteArchive, export, open_database
-from portalscraper.health import EXIT_LOCKED, drift_alarms, verdict
+from portalscraper.health import EXIT_FAILED, EXIT_LOCKED, drift_alarms, verdict
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings, record_row, record_state
 from portalscraper.pipelines.validate import RecordRejected
 
@@ -32,6 +35,18 @@ _STATS = {
 }
 # Requests that finally failed, and callbacks that raised: the crawl's errors.
 _ERROR_STATS = ("portal/item_page_failed", "portal/listing_failed", "spider_exceptions/count")
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """A one-line description of an error that means the archive cannot be written at all (disk
+    full, quota, read-only, I/O error), or None for any other error."""
+    message = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and any(
+            s in message for s in ("disk is full", "disk I/O error", "readonly database", "database is locked")):
+        return f"cannot write the archive: {message}"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG):
+        return f"cannot write the archive: {exc.strerror or message}"
+    return None
 
 
 def _scope(args_json: str | None) -> dict[str, Any]:
@@ -106,15 +121,43 @@ class SQLiteArchivePipeline:
         self.ticker.start(max(self.flush_seconds, 0.1), now=False)
 
     def _tick(self) -> None:
-        if self.archive is not None:
+        if self.archive is not None and not self.crawler.stats.get_value("portal/fatal"):
             try:
                 self.archive.flush_if_due()
-            except Exception:  # the next item or the close will meet the same error, and report it
-                logger.exception("Timed commit of %s failed", self.path)
+            except (sqlite3.Error, OSError) as exc:
+                if (why := storage_failure(exc)) is None:
+                    logger.error("Timed commit of %s failed: %s", self.path, exc)
+                else:
+                    self.fail(why)
 
     def process_item(self, item: Any) -> Any:
         if self.archive is None:
             return item
+        if self.crawler.stats.get_value("portal/fatal"):
+            raise DropItem("not stored: the archive cannot be written")
+        try:
+            self._store(item)
+        except (sqlite3.Error, OSError) as exc:
+            why = storage_failure(exc)
+            if why is None:
+                raise
+            self.fail(why)
+            raise DropItem(f"not stored: {why}") from None
+        return item
+
+    def fail(self, why: str) -> None:
+        """The archive cannot be written (disk full...): the crawl stops, exit code 1, one error line.
+        What was committed before stays; what was buffered is retried by the next run."""
+        if self.crawler.stats.get_value("portal/fatal"):
+            return
+        logger.error("%s: stopping the crawl", why)
+        self.crawler.stats.set_value("portal/fatal", why)
+        self.crawler.stats.set_value("portal/exit_code", EXIT_FAILED)
+        if self.crawler.engine is not None and self.crawler.spider is not None:
+            self.crawler.engine.close_spider(self.crawler.spider, "archive_unwritable")
+
+    def _store(self, item: Any) -> None:
+        assert self.archive is not None
         if isinstance(item, Record):
             self.archive.add_record(record_row(item), record_state(item))
         elif isinstance(item, Sightings):
@@ -124,27 +167,51 @@ class SQLiteArchivePipeline:
             self.archive.add_appearance(dict(vars(item)))
         elif isinstance(item, FetchFailure):
             self.archive.add_failure(dict(vars(item)))
-        return item
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
         if isinstance(exception, RecordRejected) and isinstance(item, Record) and self.archive is not None:
             raw = {k: v for k, v in asdict(item).items() if k != "problems"}
-            self.archive.add_reject(item.id, item.url, "; ".join(exception.reasons), raw)
+            try:
+                self.archive.add_reject(item.id, item.url, "; ".join(exception.reasons), raw)
+            except (sqlite3.Error, OSError) as exc:
+                if (why := storage_failure(exc)) is None:
+                    raise
+                self.fail(why)
 
     def close_spider(self) -> None:
         if self.ticker is not None and self.ticker.running:
             self.ticker.stop()
-        if self.archive is not None:
-            self.archive.flush()
+        if self.archive is not None and not self.crawler.stats.get_value("portal/fatal"):
+            try:
+                self.archive.flush()
+            except (sqlite3.Error, OSError) as exc:
+                if (why := storage_failure(exc)) is None:
+                    raise
+                self.fail(why)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         archive = self.archive
         if archive is None:
             return
         try:
-            self._finish(archive, spider, reason)
+            fatal = self.crawler.stats.get_value("portal/fatal")
+            if fatal:
+                archive.rollback()
+                try:  # the crawl row says what happened, if the disk lets it
+                    archive.finish_crawl("failed", "archive_unwritable", {"exit_code": EXIT_FAILED,
+                                                                          "alarms": json.dumps([fatal])})
+                except (sqlite3.Error, OSError):
+                    logger.warning("The crawl row of crawl %s could not be updated: it stays 'running' until the "
+                                   "next crawl marks it interrupted", archive.crawl_id)
+            else:
+                self._finish(archive, spider, reason)
+        except (sqlite3.Error, OSError) as exc:
+            if (why := storage_failure(exc)) is None:
+                raise
+            self.fail(why)
         finally:
-            archive.close()
+            with contextlib.suppress(sqlite3.Error, OSError):
+                archive.close()
             self.archive = None
             self.lock.release()
 
@@ -242,12 +309,18 @@ class JsonLinesArchivePipeline:
 
     def close_spider(self) -> None:
         if self.writer is not None:
-            self.writer.close()
+            try:
+                self.writer.close()
+                os.replace(self.part_path, self.path)
+            except OSError as exc:
+                self.part_path.unlink(missing_ok=True)
+                logger.error("JSON Lines archive not written (%s); the previous one is kept", exc.strerror or exc)
             self.writer = None
-            os.replace(self.part_path, self.path)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.crawler.stats.get_value("portal/exit_code") == EXIT_LOCKED or not self.sqlite_path:
+        stats = self.crawler.stats
+        if stats.get_value("portal/exit_code") == EXIT_LOCKED or stats.get_value("portal/fatal") or \
+                not self.sqlite_path:
             return
         portal = getattr(spider, "portal", None)
         db = open_database(self.sqlite_path)
@@ -257,6 +330,13 @@ class JsonLinesArchivePipeline:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(self.part_path, self.path)
+        except OSError as exc:  # disk full: the temporary file goes, the previous archive stays whole
+            self.part_path.unlink(missing_ok=True)
+            why = f"JSON Lines archive not written: {exc.strerror or exc}; the previous one is kept"
+            logger.error("%s", why)
+            stats.set_value("portal/fatal", why)
+            stats.set_value("portal/exit_code", EXIT_FAILED)
+            return
         finally:
             db.close()
         logger.info("JSON Lines archive: %d records in %s", count, self.path)
