@@ -78,13 +78,15 @@ def other_port() -> Iterator[tuple[int, list[str]]]:
 
 
 def crawl_hostile(case: str, other: tuple[int, list[str]], tmp_path: Path, *extra: str,
-                  log_level: str = "WARNING") -> tuple[Outcome, HostileServer]:
+                  log_level: str = "WARNING", spider: str = "nato") -> tuple[Outcome, HostileServer]:
     server = HostileServer(case, other[0])
     proxy = RecordingProxy([server.base_url])
     db = tmp_path / "archive.sqlite"
     env = {**{k: v for k, v in os.environ.items() if "proxy" not in k.lower()}, "PYTHONPATH": str(ROOT),
            **proxy.env()}
-    args = ["crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", str(tmp_path / "r.jsonl"),
+    target = ["--base-url", server.base_url] if spider == "nato" else ["--start-url", server.base_url + "/cps/en/"
+                                                                      "natolive/index.htm"]
+    args = ["crawl", spider, *target, "--db", str(db), "--jsonl", str(tmp_path / "r.jsonl"),
             "--warc", str(tmp_path / "warc"), "--log-level", log_level, "-s", "RETRY_TIMES=1",
             "-s", "DOWNLOAD_TIMEOUT=10", "-s", "CRAWL_MAX_ERROR_RATE=0.5", *extra]  # a tiny portal: 1 failure is 10%
     started = time.monotonic()
@@ -124,6 +126,14 @@ def test_items_on_other_hosts_ports_and_schemes_are_never_fetched(other_port: tu
     urls = [u for (u,) in outcome.rows("SELECT url FROM records")]
     assert sorted(urls) == sorted(f"https://www.nato.int/cps/en/natohq/news_{n}.htm" for n in (1, 2, 3))
     assert not any("news_9" in hit for hit in server.hits)  # not even rewritten onto the portal
+
+
+@pytest.mark.parametrize("case", ["offsite-items", "next-other-port", "redirect-other-port"])
+def test_the_portal_spider_stays_on_its_origin(case: str, other_port: tuple[int, list[str]], tmp_path: Path) -> None:
+    outcome, server = crawl_hostile(case, other_port, tmp_path, spider="portal")
+    check_bounds(outcome, 0)
+    urls = [u for (u,) in outcome.rows("SELECT url FROM records")]
+    assert urls and all(u.startswith(server.base_url + "/") for u in urls), urls
 
 
 @pytest.mark.parametrize("case", ["next-file", "next-other-port", "next-ftp"])
