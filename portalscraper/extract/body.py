@@ -127,6 +127,14 @@ class Layout:
         n = 0
         skip_tags, block_tags, silent_tags = SKIP_TAGS, BLOCK_TAGS, _SILENT_TAGS
 
+        def emit(links: int) -> int:
+            """The buffered text as a paragraph of the current block; the link count starts again."""
+            text = fold("".join(buf))
+            if text:
+                paragraphs.append(Paragraph(text, blocks[-1], links, off > 0))
+            buf.clear()
+            return 0
+
         walker = etree.iterwalk(root, events=("start", "end"))
         for event, el in walker:
             tag = el.tag
@@ -138,29 +146,17 @@ class Layout:
                     walker.skip_subtree()  # never shown, or never the article: code, controls, menus
                     skipped.add(el)
                     if tag in silent_tags and buf:
-                        text = fold("".join(buf))
-                        if text:
-                            paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
-                        buf.clear()
-                        link_chars = 0
+                        link_chars = emit(link_chars)
                     continue
                 if tag == "br":
                     buf.append("\n")
                     brs += 1
                     if brs >= 2 and buf:
-                        text = fold("".join(buf))
-                        if text:
-                            paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
-                        buf.clear()
-                        link_chars = 0
+                        link_chars = emit(link_chars)
                     continue
                 if tag in block_tags:
                     if buf:
-                        text = fold("".join(buf))
-                        if text:
-                            paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
-                        buf.clear()
-                        link_chars = 0
+                        link_chars = emit(link_chars)
                     blocks.append(el)
                     block_off = is_off(el)
                     off_flags.append(block_off)
@@ -174,11 +170,7 @@ class Layout:
                     pass
                 elif tag in block_tags:
                     if buf:
-                        text = fold("".join(buf))
-                        if text:
-                            paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
-                        buf.clear()
-                        link_chars = 0
+                        link_chars = emit(link_chars)
                     blocks.pop()
                     off -= off_flags.pop()
                 elif tag == "a":
@@ -194,9 +186,7 @@ class Layout:
                     if in_link:
                         link_chars += len(text.strip())
         if buf:
-            text = fold("".join(buf))
-            if text:
-                paragraphs.append(Paragraph(text, blocks[-1], link_chars, off > 0))
+            emit(link_chars)
 
     def inside(self, el: _Element, container: _Element) -> bool:
         first, last = self.order[container]
