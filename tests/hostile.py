@@ -38,7 +38,7 @@ def listing(entries: list[tuple[str, str]], next_href: str | None = None) -> str
 
 
 # Cases whose homepage lists a special item (news_500), and the title it lists it under.
-SPECIAL_CASES = ("redirect-other-port", "meta-refresh-offsite", "binary", "xml", "deep", "huge-title",
+SPECIAL_CASES = ("hang", "redirect-other-port", "meta-refresh-offsite", "binary", "xml", "deep", "huge-title",
                  "control-chars", "formula-title", "retry-after")
 SPECIAL_TITLES = {
     "huge-title": "A" * 1_000_000,
@@ -52,6 +52,7 @@ class HostileServer:
         self.case = case
         self.other_port = other_port  # a port of 127.0.0.1 that is not the portal's
         self.hits: list[str] = []
+        self.release = threading.Event()  # the "hang" case's page answers once this is set
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -146,6 +147,8 @@ class HostileServer:
     def special(self) -> tuple[int, list[tuple[str, str]], bytes]:
         text = [("Content-Type", "text/html; charset=utf-8")]
         other = self.other_port
+        if self.case == "hang":  # answers only when the test lets it (or after a minute)
+            self.release.wait(60)
         if self.case == "redirect-other-port":
             return 302, [("Location", f"http://127.0.0.1:{other}/cps/en/natolive/news_500.htm")], b""
         if self.case == "meta-refresh-offsite":

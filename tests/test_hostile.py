@@ -238,6 +238,36 @@ def test_every_retry_after_wait_is_logged(other_port: tuple[int, list[str]], tmp
     assert outcome.rows("SELECT count(*) FROM records WHERE url LIKE '%news_500.htm'") == [(1,)]
 
 
+def test_what_arrived_is_committed_while_a_page_hangs(other_port: tuple[int, list[str]], tmp_path: Path) -> None:
+    """ARCHIVE_FLUSH_SECONDS is a timer, not a check made when an item arrives: with one page that
+    never answers, the records already received are on disk while the crawl waits."""
+    server = HostileServer("hang", other_port[0])
+    db = tmp_path / "archive.sqlite"
+    args = ["crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "", "--warc", "",
+            "--log-level", "ERROR", "-s", "ARCHIVE_FLUSH_SECONDS=0.5", "-s", "ARCHIVE_BATCH_SIZE=100000",
+            "-s", "DOWNLOAD_TIMEOUT=60", "-s", "RETRY_TIMES=0"]
+    proc = subprocess.Popen([sys.executable, "-m", "portalscraper.cli", *args], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    committed = 0
+    try:
+        deadline = time.monotonic() + 45
+        while committed < 3 and proc.poll() is None and time.monotonic() < deadline:
+            if db.exists():
+                with sqlite3.connect(db, timeout=5) as conn:
+                    if conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'records'").fetchone()[0]:
+                        committed = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+            if committed < 3:
+                time.sleep(0.2)  # polling the archive from outside, the way a reader would
+        assert proc.poll() is None, "the crawl ended before the hanging page answered"
+        assert committed == 3  # the three good items, committed while the fourth page hangs
+    finally:
+        server.release.set()
+        proc.communicate(timeout=60)
+        server.stop()
+    assert proc.returncode == 0
+
+
 # -- a full disk -----------------------------------------------------------------------------------
 
 def test_a_full_disk_stops_the_crawl_with_exit_1_and_loses_nothing_committed(start_replica: Callable[..., Replica],
