@@ -275,6 +275,9 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
                     parser = self._refuse(netloc, f"it answered HTTP {response.status}")
                 else:
                     parser = self._build(response.body)
+            except IgnoreRequest as exc:  # redirected where the crawl does not go: unavailable, as a 4xx
+                logger.info("robots.txt of %s is not on the crawled origin (%s): taken as unavailable", netloc, exc)
+                parser = self._build(b"")
             except Exception as exc:  # unreachable: RFC 9309 allows nothing
                 message = str(exc) or type(exc).__name__
                 if "maxsize" in message.lower() or "cancelled" in message.lower():

@@ -167,3 +167,20 @@ def test_year_first_and_day_first(text: str, value: str) -> None:
 def test_iso_datetimes_keep_month_and_day() -> None:
     assert parse_updated("2012-09-07T16:05:00+02:00").value == "2012-09-07T16:05:00+02:00"
     assert parse_updated("Modified: 2012-09-07 16:05", "Europe/Brussels").value == "2012-09-07T16:05+02:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("28 November - 6 December 2011", "2011-11-28", "2011-12-06"),
+        ("28 May - 1 June 2012", "2012-05-28", "2012-06-01"),
+        ("2 July - 10 August 2012", "2012-07-02", "2012-08-10"),
+        ("May 28 - June 1, 2012", "2012-05-28", "2012-06-01"),
+        ("28 December - 3 January 2012", "2011-12-28", "2012-01-03"),
+        ("14. - 16. Mai 2012", "2012-05-14", "2012-05-16"),
+    ],
+)
+def test_ranges_whose_start_takes_month_and_year_from_the_end(text: str, start: str, end: str) -> None:
+    found = find_date_text(f"Workshop, {text}, Panama City")
+    assert found == text
+    assert (parse_date_range(found).start, parse_date_range(found).end) == (start, end)

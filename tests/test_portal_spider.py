@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, SEED_ITEMS, Replica, run_cli
 
 HOME = "/cps/en/natolive/index.htm"
@@ -60,3 +62,21 @@ def test_portal_spider_needs_a_start_url(tmp_path: Path) -> None:
     result = run_cli("crawl", "portal", "--start-url", "http://127.0.0.1:9/", "--allow", "(", "--db",
                      str(tmp_path / "a.sqlite"), cwd=tmp_path, check=False)
     assert result.returncode == 2 and result.stderr.startswith("Error: allow must be a regular expression")
+
+
+@pytest.mark.parametrize(
+    ("listed", "headline", "cut"),
+    [
+        ("Record number of applications for…", "Record number of applications for the 2013 fellowships", True),
+        ("Record number of applications for ...", "Record number of applications for the 2013 fellowships", True),
+        ("Record number of applications for", "Record number of applications for the 2013 fellowships", True),
+        ("Allies meet", "Allies meet in Brussels", False),  # short: a listing's own wording
+        ("Allies meet in Brussels", "Allies meet in Brussels", False),
+        ("Allies meet in Brussels…", "Partners train in Norway", False),
+        ("Allies meet in Brussels…", None, False),
+    ],
+)
+def test_a_cut_listing_title_yields_to_the_headline(listed: str, headline: str | None, cut: bool) -> None:
+    from portalscraper.spiders.base import _cut_version
+
+    assert _cut_version(listed, headline) is cut

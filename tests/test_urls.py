@@ -79,3 +79,12 @@ def test_record_id_set() -> None:
     assert len(ids) == 5001
     assert all(rid in ids for rid in many) and "not-hex" in ids
     assert record_id("https://www.nato.int/other") not in ids and "0" * 16 not in ids and "x" not in ids
+
+
+def test_tracking_parameters_are_never_part_of_an_identity() -> None:
+    from portalscraper.extract.urls import UrlRules
+
+    rules = UrlRules(keep_query=("*",))
+    assert canonical_url("https://ex.org/a?utm_source=home&id=3&fbclid=x&gclid=y&mc_cid=z", rules) == (
+        "https://ex.org/a?id=3")
+    assert canonical_url("https://ex.org/a?utm_campaign=x", rules) == canonical_url("https://ex.org/a", rules)

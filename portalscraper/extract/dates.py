@@ -57,9 +57,12 @@ _DASH = r"\s*[-–—]\s*"
 WEEKDAY = rf"(?:{alternation(WEEKDAY_WORDS)}\.?,?\s+)?"
 # A date, a range of dates, an open range with a trailing dash, or a range of days in one month.
 _RANGE_TO = rf"(?:{_DASH}|\s+(?:to|au|until|jusqu'au|bis|al)\s+)"
+# The first part of a range may lack the year, and the month: "28 November - 6 December 2011",
+# "May 28 - June 1, 2012", "13-14 Sep. 2012"; it takes them from the second.
+_PARTIAL_START = rf"(?:{_DAY}\.?\s*(?:de\s+)?{_MONTH}|{_MONTH}\s+{_DAY}|[0-3]?\d\.?)"
 DATE_TEXT_RE = re.compile(
-    rf"(?<![{_WORDISH}-])(?:[0-3]?\d{_DASH}{_DATE}|{_DATE}{_TIME}(?:{_RANGE_TO}{_DATE}|\s+[-–—](?!\s*\w))?)"
-    rf"(?![{_WORDISH}])",
+    rf"(?<![{_WORDISH}-])(?:{_PARTIAL_START}{_RANGE_TO}{_DATE}|{_DATE}{_TIME}(?:{_RANGE_TO}{_DATE}"
+    rf"|\s+[-–—](?!\s*\w))?)(?![{_WORDISH}])",
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[^\W\d_]+\.?", re.UNICODE)
@@ -257,7 +260,7 @@ def parse_date_range(text: str | None) -> DateRange:
     if not raw:
         return DateRange(raw, None, None, reason="no date text")
     body = re.sub(r"\s*[-–—]$", "", raw)  # an open range: the portal's usual single-date form
-    days = re.fullmatch(r"([0-3]?\d)\s*[-–—]\s*([0-3]?\d)\s+(.+)", body)
+    days = re.fullmatch(r"([0-3]?\d)\.?\s*(?:[-–—]|\s(?:to|au|bis|al)\s)\s*([0-3]?\d)\.?\s+(.+)", body)
     if days:
         parts = [f"{days[1]} {days[3]}", f"{days[2]} {days[3]}"]
     else:
@@ -269,7 +272,9 @@ def parse_date_range(text: str | None) -> DateRange:
         return DateRange(raw, None, None, reason=f"not a date or a range of two dates: {raw!r}")
     start, end = parse_date(parts[0]), parse_date(parts[1])
     if start.value is None and end.value and start.reason and start.reason.startswith("no year"):
-        start = parse_date(f"{parts[0]} {end.value[:4]}")  # `13 Sep. - 14 Sep. 2012`
+        start = parse_date(f"{parts[0]} {end.value[:4]}")  # `13 Sep. - 14 Sep. 2012`, `28 November - 6 December 2011`
+        if start.value and end.value and start.value > end.value:  # `28 December - 3 January 2012`
+            start = parse_date(f"{parts[0]} {int(end.value[:4]) - 1}")
     if start.value is None or end.value is None:
         return DateRange(raw, None, None, reason=start.reason or end.reason)
     if end.value < start.value:

@@ -55,6 +55,13 @@ def language(url: str, rules: UrlRules) -> str | None:
     return None
 
 
+# Query parameters that say where a visitor came from, never which page it is: campaign tags and
+# click ids (the list w3lib's url_query_cleaner users drop). Never part of an identity.
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|gclsrc|dclid|msclkid|yclid|mc_cid|mc_eid|_ga|_gl|igshid|"
+                       r"mkt_tok|oly_anon_id|oly_enc_id|vero_id|_hsenc|_hsmi|hsctatracking|wickedid|twclid|ttclid|"
+                       r"srsltid|spm|scid|s_cid|ref_src|cmpid)$", re.IGNORECASE)
+
+
 @lru_cache(maxsize=2048)  # a listing page asks for the same few URLs several times
 def canonical_url(url: str, rules: UrlRules) -> str:
     """One absolute form per page: https and the canonical host, session segments and
@@ -69,7 +76,8 @@ def canonical_url(url: str, rules: UrlRules) -> str:
     for pattern, replacement in rules.rewrites:
         path = pattern.sub(replacement.replace("{lang}", lang or "en"), path)
     keep_all = "*" in rules.keep_query
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if keep_all or k in rules.keep_query))
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query)
+                             if (keep_all and not _TRACKING.match(k)) or k in rules.keep_query))
     return urlunsplit((scheme, netloc, path, query, ""))
 
 

@@ -83,6 +83,16 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _cut_version(listed: str, headline: str | None) -> bool:
+    """A listing's title that is the page's headline cut short ("Record number of applications
+    for…", or a prefix of it): the page's full headline is the item's title."""
+    if not headline:
+        return False
+    stem = listed.rstrip().removesuffix("…").removesuffix("...").rstrip(" ,;:-–—")
+    return len(headline) > len(stem) and fold(headline).lower().startswith(fold(stem).lower()) and (
+        listed.rstrip().endswith(("…", "...")) or len(stem) >= 20)
+
+
 def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
     """Why a request finally failed: (reason, HTTP status or None, counted as an error)."""
     exc = failure.value
@@ -634,7 +644,7 @@ class PortalSpider(scrapy.Spider):
         provenance: dict[str, str] = {}
         merged: dict[str, Any] = {}
         for name in ("title", "date_text", "summary", "updated_text", "body"):
-            if listing.get(name):
+            if listing.get(name) and not (name == "title" and _cut_version(listing[name], detail.get("title"))):
                 merged[name], provenance[name] = listing[name], "listing"
             elif detail.get(name):
                 merged[name], provenance[name] = detail[name], detail["provenance"].get(name, "page")
