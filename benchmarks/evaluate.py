@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from portalscraper.extract.detail import extract_detail  # noqa: E402
 from portalscraper.extract.listing import extract_listing  # noqa: E402
@@ -155,6 +156,55 @@ def evaluate_listing(labels: dict[str, list[dict[str, Any]]]) -> dict[str, dict[
     return scores
 
 
+SITE_FIELDS = ("title", "date_start", "date_end", "summary", "updated_at")
+
+
+def evaluate_site(folder: Path) -> dict[str, Any]:
+    """A site-level score: the `portal` spider, with no profile, crawls the project's second portal
+    (evaluation/site.py) twice through the real command; each item's fields against the truth,
+    duplicates, navigation records, and whether the two archives are the same."""
+    import sqlite3
+    import subprocess
+
+    from evaluation.site import SITE_ITEMS, SiteServer
+
+    server = SiteServer()
+    archives = []
+    try:
+        for run in (1, 2):
+            db = folder / f"site-{run}.sqlite"
+            subprocess.run([sys.executable, "-m", "portalscraper.cli", "crawl", "portal", "--start-url",
+                            server.base_url + "/", "--db", str(db), "--jsonl", "", "--warc", "", "--log-level",
+                            "CRITICAL"], cwd=folder, check=False, capture_output=True, timeout=300,
+                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+            with sqlite3.connect(db) as conn:
+                archives.append(conn.execute(f"SELECT url, {', '.join(SITE_FIELDS)}, content_hash FROM records "
+                                             "ORDER BY url").fetchall())
+    finally:
+        server.stop()
+    found = {urlsplit(row[0]).path: row for row in archives[0]}
+    truth = [i for i in SITE_ITEMS if not i.missing]
+    right = {name: 0 for name in SITE_FIELDS}
+    for item in truth:
+        row = found.get(item.path)
+        if row is None:
+            continue
+        values = dict(zip(SITE_FIELDS, row[1:6], strict=True))
+        expected = {"title": item.title, "date_start": item.date_start, "date_end": item.date_end,
+                    "summary": item.summary,
+                    "updated_at": None if not item.updated else dt.datetime.strptime(
+                        item.updated, "%d %B %Y %H:%M").strftime("%Y-%m-%dT%H:%M")}
+        for name in SITE_FIELDS:
+            right[name] += values[name] == expected[name]
+    paths = [urlsplit(row[0]).path for row in archives[0]]
+    return {
+        "items": len(truth), "found": sum(i.path in found for i in truth),
+        "fields": right, "duplicates": len(paths) - len(set(paths)),
+        "junk": sum(p not in {i.path for i in truth} for p in set(paths)),
+        "same_twice": archives[0] == archives[1],
+    }
+
+
 def table(title: str, scores: dict[str, dict[str, Score]], fields: tuple[str, ...]) -> list[str]:
     lines = [title, f"{'markup':22}" + "".join(f"{f:>20}" for f in fields)]
     for markup, by_field in scores.items():
@@ -178,6 +228,19 @@ def main() -> int:
     failures = [f"{kind} {markup} {field}: F1 {score.f1:.3f}"
                 for kind, scores in (("item", detail), ("listing", listing))
                 for markup, by_field in scores.items() for field, score in by_field.items() if score.f1 < TARGET]
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        site = evaluate_site(Path(folder))
+    n = site["items"]
+    print(f"Site level, the portal spider on evaluation/site.py (no profile, {n} items, crawled twice):")
+    print(f"  found {site['found']}/{n}; " + ", ".join(f"{k} {v}/{site['found']}" for k, v in site["fields"].items())
+          + f"; duplicates {site['duplicates']}; navigation records {site['junk']}; "
+          + f"same archive twice: {'yes' if site['same_twice'] else 'no'}\n")
+    failures += [f"site: {k} {v}/{n}" for k, v in {"found": site["found"], **site["fields"]}.items() if v < n]
+    failures += [f"site: {k} {site[k]}" for k in ("duplicates", "junk") if site[k]]
+    if not site["same_twice"]:
+        failures.append("site: two crawls gave different archives")
     other = evaluate_detail(labels["detail"], trafilatura_htmldate)
     if other is None:
         print("trafilatura + htmldate: not installed (pip install -r benchmarks/requirements.txt)")

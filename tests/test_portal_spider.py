@@ -80,3 +80,41 @@ def test_a_cut_listing_title_yields_to_the_headline(listed: str, headline: str |
     from portalscraper.spiders.base import _cut_version
 
     assert _cut_version(listed, headline) is cut
+
+
+def test_a_press_portal_unlike_the_replica_every_item_and_nothing_else(tmp_path: Path) -> None:
+    """benchmarks/evaluation/site.py: WordPress-like and Drupal-like listings, /page/N/ and ?page=N
+    pagers, year archives with counts, a carousel under a hidden heading with utm_ links, cut
+    titles, datelines, ranges across months, a venue line above teasers, a 404, navigation of all
+    kinds; crawled with no profile, through a recording proxy, twice."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from evaluation.site import SITE_ITEMS, SiteServer
+
+    from tests.proxy import RecordingProxy
+
+    server = SiteServer()
+    proxy = RecordingProxy([server.base_url])
+    archives = []
+    try:
+        for run in (1, 2):
+            db = tmp_path / f"site-{run}.sqlite"
+            run_cli("crawl", "portal", "--start-url", server.base_url + "/", "--db", str(db), "--jsonl", "",
+                    "--warc", "", "--log-level", "ERROR", cwd=tmp_path, env=proxy.env())
+            with sqlite3.connect(db) as conn:
+                archives.append((
+                    conn.execute("SELECT url, title, date_start, date_end, summary, updated_at, content_hash, section "
+                                 "FROM records ORDER BY url").fetchall(),
+                    conn.execute("SELECT url, reason FROM failures").fetchall()))
+    finally:
+        proxy.stop()
+        server.stop()
+    assert proxy.refused == []
+    assert archives[0] == archives[1]  # the same archive, whatever order responses arrived in
+    records, failures = archives[0]
+    found = {row[0].removeprefix(server.base_url): tuple(row[1:6]) for row in records}
+    expected = {
+        i.path: (i.title, i.date_start, i.date_end, i.summary,
+                 f"{i.date_start}T{i.updated.rsplit(' ', 1)[1]}" if i.updated else None)
+        for i in SITE_ITEMS if not i.missing}
+    assert found == expected  # every item, each field right, no duplicate, no navigation record
+    assert failures == [(server.base_url + "/news/withdrawn-statement", "HTTP 404 Not Found")]

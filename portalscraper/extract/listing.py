@@ -19,6 +19,7 @@ from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.dates import DATE_TEXT_RE
+from portalscraper.extract.lexicon import PUBLISHED_LABELS, UPDATED_LABELS, alternation
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -26,6 +27,11 @@ PSEUDO_HEADINGS = frozenset({"strong", "b", "font", "span", "div", "p", "td", "t
 TITLE_HOLDERS = HEADINGS | {"strong", "b"}
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
 _DATE_AT_START = re.compile(rf"^\s*[|·•:(\[]?\s*({DATE_TEXT_RE.pattern})", re.IGNORECASE)
+# Titles of navigation, never of an item: pagers, bare numbers and years, language names.
+_NAV_TITLE = re.compile(
+    r"^\s*(?:[«‹<]+\s*)?(?:older|newer|next|previous|prev|first|last|more|earlier|later|suivant|précédent|weiter"
+    r"|zurück|siguiente|anterior|\d{1,4}|page\s+\d+(?:\s+of\s+\d+)?|(?:older|newer|next|previous)\s+\w+)"
+    r"(?:\s*[»›>]+)?\s*$", re.IGNORECASE)
 _NEXT_WORDS = ("next", "suivant", "suivante", "next page", "older", "page suivante", "»", "›", ">", ">>")
 
 
@@ -197,15 +203,34 @@ def _entry(
     if found is None or not any(rest):  # the block alone is not the whole item: look past it
         found, rest = _date_and_rest(pieces + _pieces_after(box, own_links, is_heading), date_text)
     date_text = found
-    summary = drop_boilerplate(clean_text(join_pieces(rest)))
+    summary = drop_boilerplate(clean_text(join_pieces(_teaser(rest))))
     if title_el is None:
         # A link with no text, in a block with a date and a summary: an item published without a
         # title. It is kept (its record will be rejected, with the reason, unless its page has one).
         return ("", date_text, summary) if date_text and summary else None
     headed = any(anc.tag in HEADINGS for anc in title_el.iterancestors())
-    if not title or (date_text is None and not summary and not headed):
+    if not title or (date_text is None and not summary and not headed) or _NAV_TITLE.match(title):
         return None
+    if len(summary) < 15 or len(summary.split()) < 3:  # "(8)", "·", "Page 1 of 4": not a teaser
+        summary = ""
+        if date_text is None and not headed:
+            return None
     return title, date_text, summary
+
+
+_DATE_LABEL = re.compile(rf"^\s*(?:{alternation(PUBLISHED_LABELS + UPDATED_LABELS)})\s*:?\s*$", re.IGNORECASE)
+_SENTENCE = re.compile(r"[.!?…:;)\"”»]$")
+
+
+def _teaser(pieces: list[str]) -> list[str]:
+    """The pieces that are the teaser: labels of a date ("Posted:", "Published", "Date:") belong to
+    the date, and a short line before the teaser (a venue, a place, a category: "Panama City,
+    Panama") is a field of its own, not the teaser's start."""
+    kept = [p for p in pieces if p and not _DATE_LABEL.match(p)]
+    while len(kept) >= 2 and len(kept[0]) < 60 and len(kept[0].split()) <= 6 and not _SENTENCE.search(kept[0]) \
+            and len(kept[1]) >= 40:
+        kept = kept[1:]
+    return kept
 
 
 def _date_and_rest(pieces: list[str], date_text: str | None) -> tuple[str | None, list[str]]:
@@ -269,6 +294,18 @@ def _all_link(el: _Element, text: str) -> bool:
     return linked > 0 and linked >= len(fold(text)) * 0.8
 
 
+_HIDDEN_CLASS = re.compile(r"(?:^|\s)(?:visually-hidden|sr-only|screen-reader-text|element-invisible|hidden|"
+                           r"offscreen|a11y-hidden)(?:\s|$)", re.IGNORECASE)
+
+
+def _hidden(el: _Element) -> bool:
+    for node in (el, *el.iterancestors()):
+        if _HIDDEN_CLASS.search(node.get("class") or "") or node.get("hidden") is not None or \
+                re.search(r"display\s*:\s*none", node.get("style") or "", re.IGNORECASE):
+            return True
+    return False
+
+
 def _heading_positions(
     root: _Element, containers: set[_Element], item_links: set[_Element]
 ) -> list[tuple[int, str, bool]]:
@@ -281,6 +318,8 @@ def _heading_positions(
     for n, el in enumerate(root.iter()):
         if not isinstance(el.tag, str) or el in inside:
             continue
+        if _hidden(el):
+            continue  # a heading only screen readers get ("Main menu", "Pages") names nothing shown
         if el.tag in HEADINGS:
             if any(a in item_links for a in el.iter("a")) or any(anc.tag == "a" for anc in el.iterancestors()):
                 continue

@@ -485,35 +485,51 @@ class PortalSpider(scrapy.Spider):
             sightings.appearances.append(
                 Appearance(rid, url, response.url, section, entry.position, entry.date_text, entry.title, seen_at,
                            capture_url, capture_time))
-            if rid in self.requested:
-                continue
-            if self.max_items and len(self.requested) >= self.max_items:
-                # Seen (its appearance is kept), not fetched: the crawl's own limit, counted and said once.
-                if not self.crawler.stats.get_value("portal/item_over_max_items"):
-                    self.logger.info("max_items (%d) reached: further items are listed as seen, not fetched",
-                                     self.max_items)
-                self.crawler.stats.inc_value("portal/item_over_max_items")
-                continue
-            self.requested.add(rid)
-            if self.resume and self.memory.stored_in_this_crawl(rid):
-                self.crawler.stats.inc_value("portal/item_page_resumed")
-                continue  # stored before the interruption
             listing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
                        "section": section, "source_url": response.url, "listing_hash": self.entry_hash(entry),
-                       "record_id": rid, "url": entry.url}
-            # A hub is also a listing: always read whole, never answered by a 304.
-            headers = self.memory.validators(rid) if self.incremental and not self.is_hub_url(url) else {}
-            # entry.url is absolute; `requested` already keeps one request per record, so Scrapy's
-            # duplicate filter (a URL canonicalization and a hash per request) is not needed.
-            # Item pages before further listing pages: the queue holds one listing page's items at a
-            # time, not the whole archive's (memory stays flat however large the portal).
-            requests.append(scrapy.Request(self.request_url(entry.url, response), self.parse_item,
-                                           errback=self.item_failed, headers=headers, cb_kwargs={"listing": listing},
-                                           dont_filter=True, priority=ITEM_PRIORITY,
-                                           meta={"listing": listing, "handle_httpstatus_list": [304]}))
+                       "record_id": rid, "url": entry.url, "request_url": self.request_url(entry.url, response)}
+            if self.defer_items:
+                self.offer(listing, response)
+            elif (request := self.item_request(listing)) is not None:
+                requests.append(request)
         if sightings.appearances:
             yield sightings
         yield from requests
+
+    # Spiders that read every listing before any item page (to choose each item's best listing
+    # entry, whatever order responses arrive in) set this and call `offer` / `deferred_requests`.
+    defer_items = False
+
+    def offer(self, listing: dict[str, Any], response: Response) -> None:
+        raise NotImplementedError
+
+    def item_request(self, listing: dict[str, Any]) -> scrapy.Request | None:
+        """The request for an item's page, unless it was requested already, is over max_items, or
+        was stored before an interruption (resume)."""
+        rid = listing["record_id"]
+        if rid in self.requested:
+            return None
+        if self.max_items and len(self.requested) >= self.max_items:
+            # Seen (its appearance is kept), not fetched: the crawl's own limit, counted and said once.
+            if not self.crawler.stats.get_value("portal/item_over_max_items"):
+                self.logger.info("max_items (%d) reached: further items are listed as seen, not fetched",
+                                 self.max_items)
+            self.crawler.stats.inc_value("portal/item_over_max_items")
+            return None
+        self.requested.add(rid)
+        if self.resume and self.memory.stored_in_this_crawl(rid):
+            self.crawler.stats.inc_value("portal/item_page_resumed")
+            return None  # stored before the interruption
+        url = self.canonical(listing["url"])
+        # A hub is also a listing: always read whole, never answered by a 304.
+        headers = self.memory.validators(rid) if self.incremental and not self.is_hub_url(url) else {}
+        # `requested` already keeps one request per record, so Scrapy's duplicate filter (a URL
+        # canonicalization and a hash per request) is not needed. Item pages before further listing
+        # pages: the queue holds one listing page's items at a time, not the whole archive's (memory
+        # stays flat however large the portal).
+        return scrapy.Request(listing["request_url"], self.parse_item, errback=self.item_failed, headers=headers,
+                              cb_kwargs={"listing": listing}, dont_filter=True, priority=ITEM_PRIORITY,
+                              meta={"listing": listing, "handle_httpstatus_list": [304]})
 
     # -- item pages -----------------------------------------------------------------------
 

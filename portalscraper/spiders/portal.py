@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
@@ -29,8 +31,10 @@ _NOT_PAGES = re.compile(
     r"\.(?:pdf|docx?|xlsx?|pptx?|zip|gz|rar|7z|jpe?g|png|gif|svg|webp|ico|mp[34]|avi|mov|wmv|css|js|xml|rss|json"
     r"|txt|ics)$", re.IGNORECASE)
 _NOT_ITEMS = re.compile(
-    r"/(?:tags?|category|categories|topics?/?$|search|login|logout|register|subscribe|contact|sitemap|print|share"
-    r"|feed|rss|accessibility|privacy|cookies?|legal|disclaimer)(?:/|\.|$)|[?&](?:page|p|start|offset|sort)=",
+    r"/(?:tags?|category|categories|topics?/?$|search|login|logout|register|subscribe|contacts?|sitemap|print|share"
+    r"|feed|rss|accessibility|privacy|cookies?|legal|disclaimer|author)(?:/|\.|$)|[?&](?:page|p|start|offset|sort)="
+    # pagers (/page/2/), year and month archives (/press/2013/, /2012/09/), and a site's sections (/press/)
+    r"|/page/\d+/?$|/(?:19|20)\d\d/?$|/(?:19|20)\d\d/[01]?\d/?$|^/[^/]+/$",
     re.IGNORECASE)
 DEFAULT_MAX_PAGES = 50
 
@@ -54,6 +58,7 @@ class PortalSpiderGeneric(PortalSpider):
         self.crawl_args["allow"] = allow
         self.page_budget = self.max_pages or DEFAULT_MAX_PAGES
         self.pages: set[str] = set()  # canonical URLs of the pages requested (not items)
+        self.pending: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}  # record id: (rank, best listing)
         self.budget_hit = False
 
     def load_profile(self, name: str | None, base_url: str | None) -> Profile:
@@ -96,6 +101,7 @@ class PortalSpiderGeneric(PortalSpider):
     def parse_page(self, response: Response, depth: int) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
             return
+        response.meta["page_depth"] = depth
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
         listed = {self.canonical(e.url) for e in entries}
@@ -119,3 +125,40 @@ class PortalSpiderGeneric(PortalSpider):
 
     def listings_complete(self) -> bool:
         return not self.budget_hit
+
+    # -- each item from the listing that names it best -------------------------------------------
+
+    defer_items = True
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.request_items, signal=signals.spider_idle)
+        return spider
+
+    def offer(self, listing: dict[str, Any], response: Response) -> None:
+        """Keep, for each item, the listing entry that names it best: one with a date and a teaser
+        over one without; then one on a page nearer the start URL; then the page whose URL sorts
+        first. Items are requested once every page is read (`request_items`), so the choice does
+        not depend on the order responses arrive in."""
+        depth = response.meta.get("page_depth", 0)
+        rank = (not listing["date_text"], not listing["summary"], depth, listing["source_url"])
+        rid = listing["record_id"]
+        best = self.pending.get(rid)
+        if best is None or rank < best[0]:
+            self.pending[rid] = (rank, listing)
+
+    def request_items(self, spider: Any) -> None:
+        """Once every page is read: a request for each item, in record-id order."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, {}
+        scheduled = 0
+        for rid in sorted(pending):
+            request = self.item_request(pending[rid][1])
+            if request is not None:
+                self.crawler.engine.crawl(request)
+                scheduled += 1
+        if scheduled:
+            self.logger.info("Every page read: requesting %d item pages", scheduled)
+            raise DontCloseSpider
