@@ -104,13 +104,14 @@ def test_a_press_portal_unlike_the_replica_every_item_and_nothing_else(tmp_path:
                 archives.append((
                     conn.execute("SELECT url, title, date_start, date_end, summary, updated_at, content_hash, section "
                                  "FROM records ORDER BY url").fetchall(),
-                    conn.execute("SELECT url, reason FROM failures").fetchall()))
+                    conn.execute("SELECT url, reason FROM failures").fetchall(),
+                    conn.execute("SELECT url, reason FROM rejects").fetchall()))
     finally:
         proxy.stop()
         server.stop()
     assert proxy.refused == []
     assert archives[0] == archives[1]  # the same archive, whatever order responses arrived in
-    records, failures = archives[0]
+    records, failures, rejects = archives[0]
     found = {row[0].removeprefix(server.base_url): tuple(row[1:6]) for row in records}
     expected = {
         i.path: (i.title, i.date_start, i.date_end, i.summary,
@@ -118,3 +119,6 @@ def test_a_press_portal_unlike_the_replica_every_item_and_nothing_else(tmp_path:
         for i in SITE_ITEMS if not i.missing}
     assert found == expected  # every item, each field right, no duplicate, no navigation record
     assert failures == [(server.base_url + "/news/withdrawn-statement", "HTTP 404 Not Found")]
+    # The calendar, linked like an item, is a listing: read as one (its own event was found), not a record.
+    assert [(url.removeprefix(server.base_url), reason) for url, reason in rejects] == [
+        ("/events/calendar/all", "not an item: a listing of 4 entries, with no running text of its own")]

@@ -7,7 +7,9 @@ The invented "Ocean Observation Organization" publishes press releases in a Word
 with counts), news in a Drupal-like one (`/news/?page=N`, "« first" and "next ›", "Published:
 14/02/2013"), and events with date ranges across months and a venue line above the teaser. Its
 homepage has a carousel under a visually hidden "Main menu" heading whose links carry
-`?utm_source=home`, a language switcher and a media-centre menu. Item pages have datelines,
+`?utm_source=home`, a language switcher, a media-centre menu, and a teaser (title, date, text)
+linking the events calendar: a listing page linked like an item, holding one event listed nowhere
+else. Item pages have datelines,
 "Published: ... | Last updated: ..." lines and full headlines that one listing cuts with an
 ellipsis; one listed item answers 404. `SITE_ITEMS` is the truth: what a crawl must archive.
 """
@@ -106,7 +108,11 @@ _EVENTS = [
      "The Council reviewed the work programme and elected its officers for the next two years."),
     ("summer-school-2012", "Summer school on ocean modelling", "2012-07-02", "2012-08-10", "Bergen, Norway",
      "Forty students learnt to run and evaluate regional ocean models."),
+    # Listed only on the calendar, a listing page that the homepage links like an item.
+    ("data-standards-workshop", "Workshop on data exchange standards", "2013-04-08", "2013-04-10",
+     "Ostend, Belgium", "Data managers will agree on the formats that the network's centres exchange."),
 ]
+CALENDAR = "/events/calendar/all"
 
 
 def _items() -> list[SiteItem]:
@@ -202,7 +208,10 @@ def _home() -> str:
                    f"</li>" for i in latest)
     return (f'<h2 class="visually-hidden">Main menu</h2><div class="carousel">{slides}</div>'
             f'<section class="latest"><h2>Latest</h2><ul>{rows}</ul><p><a href="/press/">All press releases</a>'
-            f' · <a href="/news/">All news</a></p></section>')
+            f' · <a href="/news/">All news</a></p></section>'
+            f'<section class="calendar"><h2>Calendar</h2><div class="teaser"><h3><a href="{CALENDAR}">Calendar of '
+            f'events</a></h3><p class="date">1 March 2013</p><p>All the meetings, workshops and schools of the '
+            f"organization in one list, with their venues and dates.</p></div></section>")
 
 
 def _item_page(item: SiteItem) -> str:
@@ -253,8 +262,11 @@ def render(url: str) -> tuple[int, str]:
             return 404, _page("Not found", "<h1>Page not found</h1>")
         return 200, _page("News", _drupal_listing(news[page * NEWS_PER_PAGE:(page + 1) * NEWS_PER_PAGE], page,
                                                   news_pages))
+    events = [i for i in SITE_ITEMS if i.kind == "event"]
     if path == "/events/":
-        return 200, _page("Events", _events_listing([i for i in SITE_ITEMS if i.kind == "event"]))
+        return 200, _page("Events", _events_listing([i for i in events if i.date_start < "2013"]))
+    if path == CALENDAR:
+        return 200, _page("Calendar", _events_listing(events))
     if path in ("/about/", "/media-centre/", "/contacts/", "/privacy/", "/fr/", "/es/"):
         name = path.strip("/").replace("-", " ").capitalize()
         return 200, _page(name, f"<h1>{e(name)}</h1><p>The organization's {e(name.lower())} page.</p>")

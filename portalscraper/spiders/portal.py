@@ -23,6 +23,7 @@ from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
 from portalscraper.extract.urls import page_kind
+from portalscraper.items import Record
 from portalscraper.profiles import Profile, load_profile, profile_from_dict
 from portalscraper.spiders.base import PortalSpider, SpiderArgumentError, check_base_url, page_selector
 
@@ -97,6 +98,22 @@ class PortalSpiderGeneric(PortalSpider):
                              meta={"start": True})
         for request in self.retry_failed_items():
             yield request
+
+    def parse_item(self, response: Response, listing: dict[str, Any]) -> Iterator[Any]:
+        """An item page, which may turn out to be a listing (linked like an item from somewhere): then
+        it is read as one too, and it is a record only if it has running text of its own (more than
+        its entries' titles and teasers); otherwise it is rejected as navigation, with that reason."""
+        entries = self.listing_entries(response) if isinstance(response, TextResponse) and \
+            response.status == 200 else []
+        for result in super().parse_item(response, listing):
+            listed = sum(len(e.title) + len(e.summary) for e in entries)
+            if isinstance(result, Record) and len(entries) >= 3 and listed >= 0.5 * len(result.body or ""):
+                result.problems.append(f"not an item: a listing of {len(entries)} entries, with no running text of "
+                                       "its own")
+            yield result
+        if len(entries) >= 3:
+            self.crawler.stats.inc_value("portal/item_page_read_as_listing")
+            yield from self.parse_page(response, depth=1)
 
     def parse_page(self, response: Response, depth: int) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
