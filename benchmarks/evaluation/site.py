@@ -8,8 +8,8 @@ with counts), news in a Drupal-like one (`/news/?page=N`, "« first" and "next �
 14/02/2013"), and events with date ranges across months and a venue line above the teaser. Its
 homepage has a carousel under a visually hidden "Main menu" heading whose links carry
 `?utm_source=home`, a language switcher, a media-centre menu, and a teaser (title, date, text)
-linking the events calendar: a listing page linked like an item, holding one event listed nowhere
-else. Item pages have datelines,
+linking the events calendar: a listing page linked like an item (so an item, as issue 13's hubs
+are), holding one event listed nowhere else. Item pages have datelines,
 "Published: ... | Last updated: ..." lines and full headlines that one listing cuts with an
 ellipsis; one listed item answers 404. `SITE_ITEMS` is the truth: what a crawl must archive.
 """
@@ -58,6 +58,7 @@ def _range(item: SiteItem) -> str:
     return f"{head} - {_long(item.date_end)}"
 
 
+CALENDAR = "/events/calendar/all"
 _PRESS = [
     ("record-ocean-temperatures", "Record ocean temperatures measured across the North Atlantic basin", "2013-03-21",
      "Buoys of the observation network recorded the highest surface temperatures since measurements began.", ""),
@@ -112,7 +113,7 @@ _EVENTS = [
     ("data-standards-workshop", "Workshop on data exchange standards", "2013-04-08", "2013-04-10",
      "Ostend, Belgium", "Data managers will agree on the formats that the network's centres exchange."),
 ]
-CALENDAR = "/events/calendar/all"
+
 
 
 def _items() -> list[SiteItem]:
@@ -124,6 +125,10 @@ def _items() -> list[SiteItem]:
         out.append(SiteItem(f"/news/{slug}", "news", title, day, None, summary))
     for slug, title, start, end, venue, summary in _EVENTS:
         out.append(SiteItem(f"/events/{slug}", "event", title, start, end, summary, venue=venue))
+    # A listing linked like an item (title, date, teaser): an item, whose page is also read as a listing.
+    out.append(SiteItem(CALENDAR, "calendar", "Calendar of events", "2013-03-01", None,
+                        "All the meetings, workshops and schools of the organization in one list, with their venues "
+                        "and dates."))
     # Listed, never published: its page answers 404.
     out.append(SiteItem("/news/withdrawn-statement", "news", "Statement on the 2013 work programme", "2013-03-18",
                         None, "This statement was withdrawn.", missing=True))
@@ -199,6 +204,7 @@ def _events_listing(items: list[SiteItem]) -> str:
 
 def _home() -> str:
     featured = [SITE_ITEMS[0], SITE_ITEMS[2], SITE_ITEMS[len(_press())]]
+    calendar = next(i for i in SITE_ITEMS if i.path == CALENDAR)
     slides = "".join(f'<div class="slide"><a href="{i.path}?utm_source=home&amp;utm_medium=carousel"><img src="/img/'
                      f'{n}.jpg" alt=""><span class="slide-title">{e(i.title)}</span></a><p>{e(i.summary)}</p></div>'
                      for n, i in enumerate(featured))
@@ -209,9 +215,9 @@ def _home() -> str:
     return (f'<h2 class="visually-hidden">Main menu</h2><div class="carousel">{slides}</div>'
             f'<section class="latest"><h2>Latest</h2><ul>{rows}</ul><p><a href="/press/">All press releases</a>'
             f' · <a href="/news/">All news</a></p></section>'
-            f'<section class="calendar"><h2>Calendar</h2><div class="teaser"><h3><a href="{CALENDAR}">Calendar of '
-            f'events</a></h3><p class="date">1 March 2013</p><p>All the meetings, workshops and schools of the '
-            f"organization in one list, with their venues and dates.</p></div></section>")
+            f'<section class="calendar"><h2>Calendar</h2><div class="teaser"><h3><a href="{CALENDAR}">'
+            f'{e(calendar.title)}</a></h3><p class="date">{_long(calendar.date_start)}</p><p>{e(calendar.summary)}</p>'
+            "</div></section>")
 
 
 def _item_page(item: SiteItem) -> str:
@@ -262,7 +268,7 @@ def render(url: str) -> tuple[int, str]:
             return 404, _page("Not found", "<h1>Page not found</h1>")
         return 200, _page("News", _drupal_listing(news[page * NEWS_PER_PAGE:(page + 1) * NEWS_PER_PAGE], page,
                                                   news_pages))
-    events = [i for i in SITE_ITEMS if i.kind == "event"]
+    events = [i for i in SITE_ITEMS if i.kind == "event"]  # the calendar lists them all
     if path == "/events/":
         return 200, _page("Events", _events_listing([i for i in events if i.date_start < "2013"]))
     if path == CALENDAR:

@@ -23,7 +23,6 @@ from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
 from portalscraper.extract.urls import page_kind
-from portalscraper.items import Record
 from portalscraper.profiles import Profile, load_profile, profile_from_dict
 from portalscraper.spiders.base import PortalSpider, SpiderArgumentError, check_base_url, page_selector
 
@@ -100,18 +99,12 @@ class PortalSpiderGeneric(PortalSpider):
             yield request
 
     def parse_item(self, response: Response, listing: dict[str, Any]) -> Iterator[Any]:
-        """An item page, which may turn out to be a listing (linked like an item from somewhere): then
-        it is read as one too, and it is a record only if it has running text of its own (more than
-        its entries' titles and teasers); otherwise it is rejected as navigation, with that reason."""
-        entries = self.listing_entries(response) if isinstance(response, TextResponse) and \
-            response.status == 200 else []
-        for result in super().parse_item(response, listing):
-            listed = sum(len(e.title) + len(e.summary) for e in entries)
-            if isinstance(result, Record) and len(entries) >= 3 and listed >= 0.5 * len(result.body or ""):
-                result.problems.append(f"not an item: a listing of {len(entries)} entries, with no running text of "
-                                       "its own")
-            yield result
-        if len(entries) >= 3:
+        """An item page, which may turn out to be a listing (a calendar, an edition's index, linked
+        like an item with a title and a date or teaser): it stays an item, and is read as a listing
+        too, whatever first linked to it."""
+        yield from super().parse_item(response, listing)
+        if isinstance(response, TextResponse) and response.status == 200 and \
+                len(self.listing_entries(response)) >= 2:
             self.crawler.stats.inc_value("portal/item_page_read_as_listing")
             yield from self.parse_page(response, depth=1)
 
