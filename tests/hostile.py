@@ -137,6 +137,8 @@ class HostileServer:
             "endless-same": f"{ARCHIVE}?page={page + 1}",
             "endless-new": f"{ARCHIVE}?page={page + 1}",
         }.get(self.case)
+        if self.case == "binary-listing" and page == 1:
+            return 200, text, os.urandom(100_000)
         if self.case == "endless-new":
             entries = [(f"/cps/en/natolive/news_{1000 + page * 2 + k}.htm", f"Archive item {1000 + page * 2 + k}")
                        for k in range(2)]

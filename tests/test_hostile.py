@@ -208,6 +208,15 @@ def test_misshapen_item_pages(case: str, expect: str, other_port: tuple[int, lis
     assert os.path.getsize(outcome.db) < 20_000_000
 
 
+def test_a_binary_listing_page_is_a_failure_with_its_reason(other_port: tuple[int, list[str]],
+                                                           tmp_path: Path) -> None:
+    outcome, _ = crawl_hostile("binary-listing", other_port, tmp_path)
+    check_bounds(outcome, 0)
+    assert outcome.rows("SELECT kind, reason LIKE 'binary content served as a text page%' FROM failures") == [
+        ("listing", 1)]
+    assert outcome.rows("SELECT count(*) FROM records") == [(3,)]
+
+
 def test_pagination_that_repeats_itself_stops(other_port: tuple[int, list[str]], tmp_path: Path) -> None:
     outcome, server = crawl_hostile("endless-same", other_port, tmp_path)
     check_bounds(outcome, 0)

@@ -261,6 +261,7 @@ class PortalSpider(scrapy.Spider):
         self.memory = ArchiveMemory(None, self.portal)
         self.incremental = True
         self.listing_failures = 0
+        self.junk_listings: list[FetchFailure] = []  # listing pages that were not text, to record
         self.listings_ended: set[str] = set()  # listings paged through to their last page
 
     def load_profile(self, name: str | None, base_url: str | None) -> Profile:
@@ -393,8 +394,11 @@ class PortalSpider(scrapy.Spider):
             self.logger.warning("Not an HTML listing, skipped: %s", response.url)
             return []
         if why := binary_content(response.body):
-            self.logger.warning("Not a listing, skipped: %s (%s)", response.url, why)
-            self.crawler.stats.inc_value("portal/listing_binary")
+            # A failure with its reason, handed to the next follow_entries (which every listing calls).
+            self.listing_failures += 1
+            self.crawler.stats.inc_value("portal/listing_failed")
+            self.logger.error("Listing page failed: %s (%s)", response.url, why)
+            self.junk_listings.append(FetchFailure(response.url, "listing", why, response.status, failed_at=_now()))
             return []
         return extract_listing(page_selector(response).root, self.original_url(response), self.is_item_url,
                                self.canonical, self.is_hub_url)
@@ -471,6 +475,8 @@ class PortalSpider(scrapy.Spider):
 
     def follow_entries(self, response: Response, entries: list[ListingEntry]) -> Iterator[Any]:
         """The page's appearances (one Sightings item), and a request for each item page not yet requested."""
+        while self.junk_listings:
+            yield self.junk_listings.pop(0)
         seen_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         capture_url, capture_time = self.capture(response)
         sightings = Sightings(response.url)
