@@ -13,6 +13,8 @@ import re
 import socket
 import sqlite3
 import subprocess
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,21 +75,39 @@ def wayback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
         yield endpoint, held
 
 
+def _answers(port: int) -> bool:
+    """Whether pywb answers on the port (it binds just after saying it starts)."""
+    for _ in range(50):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+                return True
+        except urllib.error.HTTPError:
+            return True  # it answered
+        except OSError:
+            time.sleep(0.1)  # not listening yet: bounded, 5 s at most
+    return False
+
+
 @contextmanager
 def pywb(folder: Path) -> Iterator[str]:
     """pywb indexing and serving every WARC file in `folder` as collection `nato` on 127.0.0.1."""
     subprocess.run([str(PYWB / "wb-manager"), "init", "nato"], cwd=folder, check=True, capture_output=True)
     subprocess.run([str(PYWB / "wb-manager"), "add", "nato", *sorted(str(p) for p in folder.glob("*.warc.gz"))],
                    cwd=folder, check=True, capture_output=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen([str(PYWB / "wayback"), "--bind", "127.0.0.1", "-p", str(port)], cwd=folder,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:  # pywb says when it listens
-        if "Starting Gevent Server" in line:
+    for _attempt in range(3):  # a free port can be taken by another process before pywb binds it: try another
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        proc = subprocess.Popen([str(PYWB / "wayback"), "--bind", "127.0.0.1", "-p", str(port)], cwd=folder,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:  # pywb says when it listens
+            if "Starting Gevent Server" in line:
+                break
+        if proc.poll() is None and _answers(port):
             break
+        proc.kill()
+        proc.wait(timeout=30)
     else:
         pytest.fail("pywb did not start")
     try:
