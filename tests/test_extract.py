@@ -164,3 +164,22 @@ def test_an_entry_linking_to_a_hub_page_is_an_item_and_never_a_section() -> None
     ]
     without_hubs = extract_listing(html, PAGE, is_item)
     assert [(e.title, e.section, e.position) for e in without_hubs] == [(TITLE, "NATO Review", 1)]
+
+
+def test_teasers_without_date_labels_venues_or_pagers() -> None:
+    html = ('<html><body><h2>Events</h2>'
+            '<div class="i"><a href="/news/1.html">Allies meet in Brussels today</a> <span>Posted:</span> '
+            '<time>13 Sep. 2012</time><p><b>BRUSSELS</b> – NATO ministers met today to discuss the next steps.</p>'
+            '</div>'
+            '<div class="i"><a href="/news/2.html">Workshop on coastal monitoring</a><p>28 November - 6 December 2011'
+            '</p><p class="where">Panama City, Panama</p><p>Experts reviewed coastal monitoring systems and agreed '
+            'on priorities.</p></div>'
+            '<div class="pager"><span>Page 1 of 4</span> <a href="/news/3.html">Older »</a></div>'
+            '<ul><li><a href="/news/4.html">2013</a> (8)</li></ul></body></html>')
+    entries = extract_listing(html, PAGE, is_item)
+    assert [(e.title, e.date_text, e.summary) for e in entries] == [
+        ("Allies meet in Brussels today", "13 Sep. 2012",
+         "BRUSSELS – NATO ministers met today to discuss the next steps."),
+        ("Workshop on coastal monitoring", "28 November - 6 December 2011",
+         "Experts reviewed coastal monitoring systems and agreed on priorities."),
+    ]

@@ -198,12 +198,19 @@ def _entry(
     if date_el is not None and (in_time := DATE_TEXT_RE.search(fold(date_el.text_content()))):
         date_text = in_time.group(0).strip()
         skip.add(date_el)
-    pieces = [fold(chunk) for chunk, _ in _chunks(box, skip)]
+    chunks = list(_chunks(box, skip))
+    pieces = [fold(chunk) for chunk, _ in chunks]
+    # A piece that is a whole line of its own (a block's only text: a venue, a place), not a word
+    # set in bold at the start of the teaser ("<b>BRUSSELS</b> – ...").
+    lines = [el.tag in _LINE_TAGS and fold(el.text_content()) == piece for piece, (_, el) in zip(pieces, chunks,
+                                                                                                   strict=True)]
     found, rest = _date_and_rest(pieces, date_text)
     if found is None or not any(rest):  # the block alone is not the whole item: look past it
-        found, rest = _date_and_rest(pieces + _pieces_after(box, own_links, is_heading), date_text)
+        after = _pieces_after(box, own_links, is_heading)
+        found, rest = _date_and_rest(pieces + after, date_text)
+        lines += [False] * len(after)
     date_text = found
-    summary = drop_boilerplate(clean_text(join_pieces(_teaser(rest))))
+    summary = drop_boilerplate(clean_text(join_pieces(_teaser(rest, lines))))
     if title_el is None:
         # A link with no text, in a block with a date and a summary: an item published without a
         # title. It is kept (its record will be rejected, with the reason, unless its page has one).
@@ -222,15 +229,18 @@ _DATE_LABEL = re.compile(rf"^\s*(?:{alternation(PUBLISHED_LABELS + UPDATED_LABEL
 _SENTENCE = re.compile(r"[.!?…:;)\"”»]$")
 
 
-def _teaser(pieces: list[str]) -> list[str]:
+_LINE_TAGS = frozenset({"p", "div", "li", "dd", "dt", "span", "td", "address"})
+
+
+def _teaser(pieces: list[str], lines: list[bool]) -> list[str]:
     """The pieces that are the teaser: labels of a date ("Posted:", "Published", "Date:") belong to
-    the date, and a short line before the teaser (a venue, a place, a category: "Panama City,
-    Panama") is a field of its own, not the teaser's start."""
-    kept = [p for p in pieces if p and not _DATE_LABEL.match(p)]
-    while len(kept) >= 2 and len(kept[0]) < 60 and len(kept[0].split()) <= 6 and not _SENTENCE.search(kept[0]) \
-            and len(kept[1]) >= 40:
+    the date, and a short line of its own before the teaser (a venue, a place, a category:
+    "Panama City, Panama") is a field of its own, not the teaser's start."""
+    kept = [(p, line) for p, line in zip(pieces, lines, strict=True) if p and not _DATE_LABEL.match(p)]
+    while len(kept) >= 2 and kept[0][1] and len(kept[0][0]) < 60 and len(kept[0][0].split()) <= 6 \
+            and not _SENTENCE.search(kept[0][0]) and len(kept[1][0]) >= 40:
         kept = kept[1:]
-    return kept
+    return [p for p, _ in kept]
 
 
 def _date_and_rest(pieces: list[str], date_text: str | None) -> tuple[str | None, list[str]]:
