@@ -88,3 +88,20 @@ def test_tracking_parameters_are_never_part_of_an_identity() -> None:
     assert canonical_url("https://ex.org/a?utm_source=home&id=3&fbclid=x&gclid=y&mc_cid=z", rules) == (
         "https://ex.org/a?id=3")
     assert canonical_url("https://ex.org/a?utm_campaign=x", rules) == canonical_url("https://ex.org/a", rules)
+
+
+@pytest.mark.parametrize(
+    ("url", "same_as"),
+    [
+        ("http://ex.org:80/a/b.htm", "http://ex.org/a/b.htm"),
+        ("https://ex.org:443/a/b.htm", "https://ex.org/a/b.htm"),
+        ("https://ex.org/a/./c/../b.htm", "https://ex.org/a/b.htm"),
+        ("https://ex.org/%7Euser/caf%c3%a9", "https://ex.org/~user/caf%C3%A9"),
+    ],
+)
+def test_one_identity_whatever_the_spelling(url: str, same_as: str) -> None:
+    from portalscraper.extract.urls import UrlRules
+
+    rules = UrlRules(keep_query=("*",))
+    assert canonical_url(url, rules) == canonical_url(same_as, rules) == same_as
+    assert canonical_url("http://ex.org:8080/a", rules) == "http://ex.org:8080/a"  # another port is another site

@@ -62,6 +62,34 @@ _TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|gclsrc|dclid|msclkid|yclid|mc_
                        r"srsltid|spm|scid|s_cid|ref_src|cmpid)$", re.IGNORECASE)
 
 
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _normal_path(path: str) -> str:
+    """A path as RFC 3986 compares paths: `.` and `..` segments resolved, escapes of unreserved
+    characters decoded (`%7E` is `~`), other escapes in upper case (`%c3%a9` is `%C3%A9`)."""
+    if "%" in path:
+        path = _ESCAPE.sub(lambda m: chr(int(m[1], 16)) if chr(int(m[1], 16)) in _UNRESERVED else f"%{m[1].upper()}",
+                           path)
+    if "/." not in path:
+        return path
+    out: list[str] = []
+    segments = path.split("/")
+    for n, segment in enumerate(segments):
+        if segment == ".":
+            if n == len(segments) - 1:
+                out.append("")
+        elif segment == "..":
+            if len(out) > 1:
+                out.pop()
+            if n == len(segments) - 1:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/".join(out) or "/"
+
+
 @lru_cache(maxsize=2048)  # a listing page asks for the same few URLs several times
 def canonical_url(url: str, rules: UrlRules) -> str:
     """One absolute form per page: https and the canonical host, session segments and
@@ -69,10 +97,12 @@ def canonical_url(url: str, rules: UrlRules) -> str:
     parts = urlsplit(url.strip())
     lang = language(url, rules) or ""
     scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    if (scheme, netloc.rpartition(":")[2]) in (("http", "80"), ("https", "443")):
+        netloc = netloc.rpartition(":")[0]  # the default port is no port
     canonical = urlsplit(rules.canonical_origin) if rules.canonical_origin else None
     if canonical and (_origin(url) in rules.local_origins or _same_site(netloc, canonical.netloc)):
         scheme, netloc = canonical.scheme, canonical.netloc
-    path = parts.path or "/"
+    path = _normal_path(parts.path or "/")
     for pattern, replacement in rules.rewrites:
         path = pattern.sub(replacement.replace("{lang}", lang or "en"), path)
     keep_all = "*" in rules.keep_query
