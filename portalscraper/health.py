@@ -62,6 +62,9 @@ def drift_alarms(previous: Mapping[str, Any] | None, current: Mapping[str, Any],
 def verdict(finish_reason: str, items: int, requests: int, errors: int, max_error_rate: float,
             drift: list[str], start_failure: str | None = None) -> Verdict:
     """The crawl's exit code; the first that applies of: failed, no items, error rate, drift."""
+    if finish_reason == "shutdown":
+        return Verdict(EXIT_FAILED, ["the crawl was interrupted (Ctrl-C or SIGTERM); continue it with the same "
+                                     "command and --resume"])
     if finish_reason != "finished":
         return Verdict(EXIT_FAILED, [f"the crawl did not finish ({finish_reason})"])
     if items == 0 and start_failure:

@@ -46,6 +46,28 @@ def drain(proc: subprocess.Popen[str]) -> threading.Thread:
     return thread
 
 
+# -- Ctrl-C and SIGTERM -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_crawl_says_how_to_resume_and_resumes(stop: signal.Signals,
+                                                             start_replica: Callable[..., Replica],
+                                                             tmp_path: Path) -> None:
+    server = start_replica(items=1000)
+    db = tmp_path / "a.sqlite"
+    proc = start_crawl(server.base_url, db, "-s", "ARCHIVE_BATCH_SIZE=100")
+    read_until(proc, lambda line: "Committed crawl 1:" in line and int(line.rsplit(": ", 1)[1].split()[0]) >= 200)
+    proc.send_signal(stop)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "Error: the crawl was interrupted (Ctrl-C or SIGTERM); continue it with the same command and --resume" \
+        in stderr
+    assert rows(db, "SELECT status, finish_reason FROM crawls") == [("interrupted", "shutdown")]
+    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "", "--resume",
+            "--log-level", "WARNING", cwd=tmp_path)
+    assert rows(db, "SELECT id, status, resumed, records FROM crawls") == [(1, "finished", 1, 1030)]
+
+
 # -- resume after SIGKILL ---------------------------------------------------------------------
 
 

@@ -237,7 +237,8 @@ class SQLiteArchivePipeline:
                          self.max_error_rate, drift, stats.get_value("portal/start_failed"))
         values["exit_code"] = result.exit_code
         values["alarms"] = json.dumps(result.alarms, ensure_ascii=False) if result.alarms else None
-        status = "finished" if reason == "finished" else "failed"
+        # Ctrl-C, SIGTERM (systemd stop, a timeout): interrupted, and resumable like a killed crawl.
+        status = "finished" if reason == "finished" else "interrupted" if reason == "shutdown" else "failed"
         archive.finish_crawl(status, reason, values)
         stats.set_value("portal/exit_code", result.exit_code)
         stats.set_value("portal/crawl_id", archive.crawl_id)
