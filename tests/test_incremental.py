@@ -142,3 +142,21 @@ def test_an_item_that_comes_back_is_no_longer_gone(
     crawl(with_item.base_url, "--full")
     assert rows(db, "SELECT count(*) FROM records WHERE gone_since IS NOT NULL") == [(0,)]
     assert rows(db, "SELECT records_new, records_unchanged FROM crawls WHERE id = 3") == [(0, 50)]
+
+
+def test_failed_items_are_asked_again_at_the_current_base_url(start_replica: Callable[..., Replica],
+                                                               tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    db = tmp_path / "a.sqlite"
+    first = start_replica(60)
+    first.change({"op": "break", "key": "news_91112", "status": 500})
+    run_cli("crawl", "nato", "--base-url", first.base_url, "--db", str(db), "--jsonl", "", "--log-level", "ERROR",
+            "-s", "RETRY_TIMES=0", cwd=tmp_path, check=False)
+    assert rows(db, "SELECT count(*) FROM failures WHERE url LIKE '%news_91112%'") == [(1,)]
+    first.stop()
+    moved = start_replica(60)  # the same portal, on another port
+    run_cli("crawl", "nato", "--base-url", moved.base_url, "--db", str(db), "--jsonl", "", "--log-level", "ERROR",
+            cwd=tmp_path)
+    assert rows(db, "SELECT count(*) FROM records WHERE url LIKE '%news_91112.htm'") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM failures WHERE resolved_crawl_id IS NULL") == [(0,)]
