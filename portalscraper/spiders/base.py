@@ -442,12 +442,11 @@ class PortalSpider(scrapy.Spider):
             rid = listing.get("record_id")
             if kind != "item" or not rid or rid in self.requested:
                 continue
-            if not self.wayback and listing.get("url"):
-                # Asked where the portal is now: the item's canonical URL on this crawl's base URL, not
-                # the mirror or port an earlier run used.
-                url = self.local(self.canonical(listing["url"]))
-                if not self.allows_request(url):
-                    continue  # another site's page: left to the listings, which find it or not
+            if not self.wayback and not self.allows_request(url):
+                # Asked where the portal is now: the same path on this crawl's base URL, not on the
+                # mirror or port an earlier run used (the failure is this archive's own record).
+                parts = urlsplit(url)
+                url = urlunsplit((*urlsplit(self.base_url)[:2], parts.path, parts.query, ""))
             self.requested.add(rid)
             self.crawler.stats.inc_value("portal/item_page_retried_from_earlier_run")
             yield scrapy.Request(url, self.parse_item, errback=self.item_failed, cb_kwargs={"listing": listing},
