@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import zip_longest
@@ -237,7 +237,16 @@ def extract_detail(
     selectors = selectors or {}
     out = DetailFields()
     root: _Element = sel.root if isinstance(sel.root, _Element) else parse_html(sel.get())
-    layout = Layout(root)
+    etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
+    rendered: list[Layout] = []
+
+    def layout() -> Layout:
+        """The whole page rendered, once, and only when a field needs it (not when the profile's
+        selectors found them all)."""
+        if not rendered:
+            rendered.append(Layout(root))
+        return rendered[0]
+
     for name in ("title", "date", "updated", "summary"):
         hit = _by_selectors(root, selectors.get(name, ()))
         if hit is not None:
@@ -269,39 +278,50 @@ def extract_detail(
         if not out.title:
             out.set("title", prominent_headline(root, page_title, strip_site_name(page_title, site_names, url)),
                     "heuristic")
-    if title_el is None and out.title:
+    # The headline's element and the date line next to it: looked for only when a field needs them
+    # (not when the profile's selectors gave the date and the body, and the page its summary).
+    needs_headline = not out.date_text or body_hit is None or not (out.summary or md.first(tags, md.SUMMARY_META)
+                                                                   or ld.get("description"))
+    if title_el is None and out.title and needs_headline:
         title_el = headline_element(root, out.title)
 
     # Dates
-    visible = _date_line(title_el)
-    candidates = [
-        (md.text_of(ld.get("datePublished")), "jsonld"), (md.text_of(ld.get("dateCreated")), "jsonld"),
-        *((tags[name], "meta") for name in md.PUBLISHED_META if name in tags),
-        *((value, "meta") for _, value in md.microdata(root, "datePublished")),
-        (_time_element(root, layout, title_el), "time"),
-    ]
-    for value, source in candidates:
-        value = fold(value)
-        if not out.date_text and _is_date(value):
-            if _local_day(value, visible):
-                value, source = visible, "heuristic"
-            out.set("date_text", value, source)
+    visible = _date_line(title_el) if needs_headline else ""
+
+    def date_candidates() -> Iterator[tuple[str, str]]:  # lazily: the first that parses wins
+        yield md.text_of(ld.get("datePublished")), "jsonld"
+        yield md.text_of(ld.get("dateCreated")), "jsonld"
+        yield from ((tags[name], "meta") for name in md.PUBLISHED_META if name in tags)
+        yield from ((value, "meta") for _, value in md.microdata(root, "datePublished"))
+        yield _time_element(root, layout(), title_el), "time"
+
+    if not out.date_text:
+        for value, source in date_candidates():
+            value = fold(value)
+            if _is_date(value):
+                if _local_day(value, visible):
+                    value, source = visible, "heuristic"
+                out.set("date_text", value, source)
+                break
     out.set("date_text", visible, "heuristic")
-    running = " \n ".join(p.text for p in layout.paragraphs if not p.off)
+    running = " \n ".join(p.text for p in layout().paragraphs if not p.off) if not (
+        out.date_text and out.updated_text) else ""
     if not out.date_text:
         for m in PUBLISHED_LINE_RE.finditer(running):
             if _is_date(fold(m.group(1))):
                 out.set("date_text", fold(m.group(1)), "heuristic")
                 break
-    for value, source in (
-        (md.text_of(ld.get("dateModified")), "jsonld"),
-        *((tags[name], "meta") for name in md.UPDATED_META if name in tags),
-        *((value, "meta") for _, value in md.microdata(root, "dateModified")),
-    ):
-        if _is_date(fold(value)):
-            out.set("updated_text", fold(value), source)
     if not out.updated_text:
-        everything = running + " \n " + " \n ".join(p.text for p in layout.paragraphs if p.off)
+        for value, source in (
+            (md.text_of(ld.get("dateModified")), "jsonld"),
+            *((tags[name], "meta") for name in md.UPDATED_META if name in tags),
+            *((value, "meta") for _, value in md.microdata(root, "dateModified")),
+        ):
+            if _is_date(fold(value)):
+                out.set("updated_text", fold(value), source)
+    if not out.updated_text:
+        running = running or " \n ".join(p.text for p in layout().paragraphs if not p.off)
+        everything = running + " \n " + " \n ".join(p.text for p in layout().paragraphs if p.off)
         out.set("updated_text", find_updated_text(everything) or "", "heuristic")
 
     # Summary
@@ -312,11 +332,11 @@ def extract_detail(
 
     # Body
     skip = (out.title, out.date_text, visible)
-    if body_hit is not None:
-        paras = [p for p in body_paragraphs(layout, body_hit, skip) if _is_body_paragraph(p)]
+    if body_hit is not None:  # the profile's body block alone is rendered
+        paras = [p for p in body_paragraphs(Layout(body_hit), body_hit, skip) if _is_body_paragraph(p)]
         out.set("body", "\n\n".join(paras), "selector")
-    if not out.body and (block := main_block(layout, title_el)) is not None:
-        paras = [p for p in body_paragraphs(layout, block, skip, title_el) if _is_body_paragraph(p)]
+    if not out.body and (block := main_block(layout(), title_el)) is not None:
+        paras = [p for p in body_paragraphs(layout(), block, skip, title_el) if _is_body_paragraph(p)]
         out.set("body", "\n\n".join(paras), "heuristic")
     out.language = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "").lower()[:2]
     return out
