@@ -28,7 +28,7 @@ from tldextract import TLDExtract
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from portalscraper.wayback import capture_of, in_archive, replay_url, served_memento
+from portalscraper.wayback import in_archive, replay_url, replayed_capture
 
 logger = logging.getLogger(__name__)
 
@@ -215,8 +215,7 @@ class WaybackRedirectMiddleware:
         location = response.headers.get("Location")
         if not endpoint or response.status not in (301, 302, 303, 307, 308) or not location:
             return response
-        served = served_memento(_text_header(response, "Content-Location"), _text_header(response, "Link"))
-        capture = capture_of(request.url, _text_header(response, "Memento-Datetime"), served)
+        capture = replayed_capture(request.url, lambda name: text_header(response, name))
         if capture is None:
             return response
         target = urljoin(capture.original, location.decode("latin-1"))
@@ -228,7 +227,8 @@ class WaybackRedirectMiddleware:
         return response.replace(headers=headers)
 
 
-def _text_header(response: Response, name: str) -> str | None:
+def text_header(response: Response, name: str) -> str | None:
+    """A response header as text (latin-1, as HTTP sends it), or None."""
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
 

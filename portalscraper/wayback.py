@@ -9,6 +9,7 @@ import datetime as dt
 import email.utils
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -165,6 +166,13 @@ def capture_of(replayed_url: str, memento_datetime: str | None, served: str | No
         except (TypeError, ValueError):
             pass
     return Capture(timestamp.ljust(14, "0"), m["url"])
+
+
+def replayed_capture(url: str, header: Callable[[str], str | None]) -> Capture | None:
+    """The capture a replay response is: the memento it says it served (its Content-Location or
+    `Link rel="memento"`), at its Memento-Datetime; `header` reads the response's headers."""
+    served = served_memento(header("Content-Location"), header("Link"))
+    return capture_of(url, header("Memento-Datetime"), served)
 
 
 def served_memento(content_location: str | None, link: str | None) -> str | None:

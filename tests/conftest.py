@@ -68,6 +68,13 @@ def start_replica() -> Iterator[Callable[..., Replica]]:
         yield start
 
 
+# Runs the portalscraper command in-process and reports its peak resident memory on its last stderr line:
+#   subprocess.run([sys.executable, "-c", MEASURED, *args])
+MEASURED = ("import resource, sys\nfrom portalscraper.cli import main\ncode = main(sys.argv[1:])\n"
+            "print(f'PEAK_RSS_KB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)\n"
+            "sys.exit(code)\n")
+
+
 def run_cli(*args: str, cwd: Path | None = None, check: bool = True,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The portalscraper command in a subprocess; `env` adds environment variables (a proxy)."""

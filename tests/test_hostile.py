@@ -23,14 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Replica
+from tests.conftest import MEASURED, ROOT, Replica
 from tests.hostile import ARCHIVE, HostileServer
 from tests.proxy import RecordingProxy
-
-# Runs the command in-process and reports its own peak resident memory on its last stderr line.
-_MEASURED = ("import resource, sys\nfrom portalscraper.cli import main\ncode = main(sys.argv[1:])\n"
-             "print(f'PEAK_RSS_KB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)\n"
-             "sys.exit(code)\n")
 
 
 @dataclass
@@ -91,7 +86,7 @@ def crawl_hostile(case: str, other: tuple[int, list[str]], tmp_path: Path, *extr
             "-s", "DOWNLOAD_TIMEOUT=10", "-s", "CRAWL_MAX_ERROR_RATE=0.5", *extra]  # a tiny portal: 1 failure is 10%
     started = time.monotonic()
     try:
-        result = subprocess.run([sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True,
+        result = subprocess.run([sys.executable, "-c", MEASURED, *args], capture_output=True, text=True,
                                 cwd=tmp_path, env=env, timeout=120)
     finally:
         proxy.stop()

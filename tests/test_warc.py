@@ -10,7 +10,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import ROOT, Replica, run_cli
+from tests.conftest import MEASURED, ROOT, Replica, run_cli
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -91,10 +91,7 @@ def test_reparse_refuses_a_gzip_bomb_with_the_crawls_own_size_limit(tmp_path: Pa
     warc = tmp_path / "hostile.warc.gz"
     _warc_with_a_gzip_bomb(warc)
     db = tmp_path / "re.sqlite"
-    code = ("import resource, sys\nfrom portalscraper.cli import main\nc = main(sys.argv[1:])\n"
-            "print(f'PEAK_RSS_KB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)\n"
-            "sys.exit(c)\n")
-    result = subprocess.run([sys.executable, "-c", code, "reparse", "--warc", str(warc), "--db", str(db), "--jsonl",
+    result = subprocess.run([sys.executable, "-c", MEASURED, "reparse", "--warc", str(warc), "--db", str(db), "--jsonl",
                              "", "--log-level", "ERROR", "-s", "DOWNLOAD_MAXSIZE=4000000",
                              "-s", "CRAWL_MAX_ERROR_RATE=0.9"],
                             capture_output=True, text=True, cwd=tmp_path, timeout=120,

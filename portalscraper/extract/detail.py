@@ -34,6 +34,7 @@ from portalscraper.extract.dates import (
     parse_date_range,
 )
 from portalscraper.extract.headline import (
+    BLOCKS,
     displayed_headline,
     headline_element,
     prominent_headline,
@@ -50,9 +51,6 @@ _DATE_LINE_RE = re.compile(
     rf"(?:[A-Z][\w.'’\- ]{{1,40}},\s*)?{WEEKDAY}({DATE_TEXT_RE.pattern})\s*(?:{alternation(WEEKDAY_WORDS)}\.?\s*)?"
     r"(?:[|·•–—,]|-\s|$)", re.IGNORECASE)
 _ZONED_TIME = re.compile(r"T?\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d|GMT|UTC)$", re.IGNORECASE)
-_BLOCK_TAGS = frozenset({"p", "div", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "td", "section", "article",
-                         "table", "tr", "ul", "ol", "dl", "dd", "dt", "pre", "header", "footer", "aside", "nav",
-                         "form", "figure", "main", "center"})
 _NOT_CONTENT = frozenset({"script", "style", "noscript", "template", "head", "nav", "select", "button", "form",
                           "iframe", "svg"})
 _LEAD_CLASS = re.compile(r"lead|intro|summary|teaser|standfirst|abstract|chapeau|deck|excerpt", re.I)
@@ -92,7 +90,7 @@ def _by_selectors(root: _Element, selectors: Iterable[str]) -> _Element | None:
 
 
 def _is_block(el: _Element) -> bool:
-    return isinstance(el.tag, str) and el.tag in _BLOCK_TAGS
+    return isinstance(el.tag, str) and el.tag in BLOCKS
 
 
 def _linked_or_hidden(el: _Element) -> bool:

@@ -20,9 +20,9 @@ from portalscraper.extract.dates import DATE_TEXT_RE
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_BLOCKS = frozenset({"p", "div", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "td", "section", "article",
-                     "table", "tr", "ul", "ol", "dl", "dd", "dt", "pre", "header", "footer", "aside", "nav",
-                     "form", "figure", "main", "center"})
+BLOCKS = frozenset({"p", "div", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "td", "section", "article",
+                    "table", "tr", "ul", "ol", "dl", "dd", "dt", "pre", "header", "footer", "aside", "nav",
+                    "form", "figure", "main", "center"})
 _HIDDEN_PLACES = frozenset({"script", "style", "noscript", "template", "head", "nav", "select", "button",
                             "iframe", "svg", "footer", "aside"})
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt|em|rem)", re.I)
@@ -171,7 +171,7 @@ def prominent_headline(root: _Element, page_title: str, stripped_title: str = ""
         if not (2 if heading else 8) <= len(text) <= 250 or (not heading and len(text.split()) < 2) \
                 or DATE_TEXT_RE.fullmatch(text):
             continue
-        if not heading and any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in el):
+        if not heading and any(isinstance(c.tag, str) and c.tag in BLOCKS for c in el):
             continue  # a container, not a headline
         if _all_link(el, text) or not _visible(el) or any(a.tag == "a" for a in el.iterancestors()):
             continue  # a link: a logo, a site name or another page's teaser, not the page's headline

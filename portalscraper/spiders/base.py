@@ -24,7 +24,7 @@ from portalscraper.extract.listing import ListingEntry, drop_scripts, extract_li
 from portalscraper.extract.text import fold
 from portalscraper.extract.urls import RecordIdSet, canonical_url, is_listing, language, page_kind, record_id
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings
-from portalscraper.middlewares import status_phrase
+from portalscraper.middlewares import status_phrase, text_header
 from portalscraper.profiles import Profile, load_profile
 from portalscraper.wayback import (
     Capture,
@@ -36,7 +36,7 @@ from portalscraper.wayback import (
     nearest,
     parse_cdx,
     replay_url,
-    served_memento,
+    replayed_capture,
 )
 
 
@@ -142,11 +142,6 @@ def page_selector(response: TextResponse) -> Selector:
         drop_scripts(cached.root)
         response.meta["_page_selector"] = cached
     return cached
-
-
-def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
 
 
 def is_loopback(url: str) -> bool:
@@ -409,8 +404,7 @@ class PortalSpider(scrapy.Spider):
         """The capture a replayed response is (the memento the archive says it served), or None."""
         if not self.wayback:
             return None
-        served = served_memento(_header(response, "Content-Location"), _header(response, "Link"))
-        return capture_of(response.url, _header(response, "Memento-Datetime"), served)
+        return replayed_capture(response.url, lambda name: text_header(response, name))
 
     def original_url(self, response: Response) -> str:
         """The portal URL a response stands for: its capture's original URL in a web-archive crawl."""
