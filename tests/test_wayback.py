@@ -301,3 +301,20 @@ def test_the_same_web_archive_crawl_twice_gives_the_same_archive(messy: tuple[st
             ))
     assert archives[0] == archives[1]
     assert len(archives[0][0]) > 30
+
+
+def test_index_pages_by_time_and_each_content_once() -> None:
+    from portalscraper.wayback import distinct_captures, nearest, next_since
+
+    url = "http://www.nato.int/"
+    page = [Capture("20120928120000", url, "200", "A"), Capture("20120929120000", url, "200", "A"),
+            Capture("20121001120000", url, "302", "B"), Capture("20121002120000", url, "404", "C"),
+            Capture("20121005120000", url, "200", "D")]
+    seen: set[str] = set()
+    assert [c.timestamp for c in distinct_captures(page, seen)] == ["20120928120000", "20121005120000"]
+    assert distinct_captures([Capture("20121006120000", url, "200", "D")], seen) == []  # seen on an earlier page
+    # A full answer (as many captures as the limit) is followed by one starting a second after its last.
+    assert next_since(page, limit=5) == "20121005120001"
+    assert next_since(page, limit=6) is None
+    assert nearest(page, "20120930120000") == page[1]  # the good capture nearest in time; errors never
+    assert nearest(page[2:4], "20121001") is None
