@@ -102,7 +102,7 @@ def crawl(kind: str, base_url: str, db: Path, jsonl: Path | str = "", urls: Path
 
 
 def replica(items: int, log: Path | None = None) -> Any:
-    from portalscraper.cli import replica_process
+    from portalscraper.replica.launch import replica_process
 
     return replica_process(items, log_requests=str(log) if log else None)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from portalscraper.cli import replica_process  # noqa: E402
+from portalscraper.replica.launch import replica_process  # noqa: E402
 
 COLUMNS = ("requests", "bytes", "item_pages_fetched", "item_pages_not_modified", "records", "records_new",
            "records_unchanged", "mode")

@@ -10,20 +10,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
-import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from portalscraper.health import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_ITEMS, EXIT_OK, EXIT_USAGE
-
-# The replica's largest archive: its item days are made up front (8 bytes each), and a portal of
-# millions of items is not what a test needs.
-MAX_REPLICA_ITEMS = 2_000_000
+from portalscraper.health import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from portalscraper.replica import command as replica_command
+from portalscraper.replica.launch import replica_process
 
 
 class CliError(Exception):
@@ -86,15 +81,9 @@ def _check_settings(settings: Any, overrides: dict[str, Any]) -> None:
 
 
 def _check_archive_path(path: str, what: str) -> None:
-    from portalscraper.archive import ArchiveError, open_database
-
+    """A JSON Lines path or WARC folder the crawl could not write, refused before it starts (the
+    SQLite archive is checked as the crawl's session opens it)."""
     if not path:
-        return
-    if what == "db":
-        try:
-            open_database(path).close()
-        except ArchiveError as exc:
-            raise CliError(str(exc)) from None
         return
     target = Path(path)
     if what == "warc":
@@ -118,77 +107,26 @@ def _check_archive_path(path: str, what: str) -> None:
 
 
 def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]) -> int:
-    """Run one spider through Scrapy's CrawlerProcess; return the exit code for a scheduler."""
-    from scrapy.crawler import CrawlerProcess
+    """Run one spider through Scrapy's CrawlerProcess (see portalscraper/runner.py); return the
+    exit code for a scheduler, with one line on standard error per alarm."""
     from scrapy.spiderloader import SpiderLoader
 
-    from portalscraper.profiles import ProfileError
-    from portalscraper.spiders.base import SpiderArgumentError
+    from portalscraper.runner import CrawlRefusedError, run
 
     settings = _settings(overrides)
     _check_settings(settings, overrides)
     loader = SpiderLoader.from_settings(settings)
     if spider not in loader.list():
         raise CliError(f"unknown spider {spider!r}; known: {', '.join(sorted(loader.list()))}")
-    _check_archive_path(settings.get("ARCHIVE_SQLITE_PATH"), "db")
     _check_archive_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
-    _check_archive_path(settings.get("ARCHIVE_WARC_DIR"), "warc")
-    spidercls = loader.load(spider)
-    try:  # the spider's own checks, before any crawl machinery starts
-        spidercls(**spider_args)
-    except (SpiderArgumentError, ProfileError) as exc:
-        raise CliError(str(exc)) from None
-    with _archive_lock(settings.get("ARCHIVE_SQLITE_PATH")):
-        process = CrawlerProcess(settings)
-        crawler = process.create_crawler(spidercls)
-        process.crawl(crawler, **spider_args)
-        process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    return _exit_code(stats, settings.get("ARCHIVE_SQLITE_PATH"))
-
-
-@contextlib.contextmanager
-def _archive_lock(path: str | None) -> Iterator[None]:
-    """Hold the archive's writer lock for the whole crawl; fail at once if another crawl holds it."""
-    from portalscraper.archive import ArchiveLock, ArchiveLockedError
-
-    if not path:
-        yield
-        return
-    lock = ArchiveLock(path)
+    _check_archive_path(settings.get("WARC_DIR"), "warc")
     try:
-        lock.acquire()
-    except ArchiveLockedError as exc:
-        raise CliError(str(exc), EXIT_LOCKED) from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _exit_code(stats: dict[str, Any], db_path: str | None) -> int:
-    """The crawl's verdict as the archive recorded it (one line on stderr per alarm)."""
-    if fatal := stats.get("portal/fatal"):  # the archive could not be written (disk full...)
-        print(f"Error: {fatal}", file=sys.stderr)
-        return EXIT_FAILED
-    code = stats.get("portal/exit_code")
-    if code is not None and db_path and stats.get("portal/crawl_id"):
-        from portalscraper.archive import open_database
-
-        db = open_database(db_path)
-        row = db.table("crawls").get(stats["portal/crawl_id"])
-        db.close()
-        for alarm in json.loads(row["alarms"] or "[]"):
-            print(f"Error: {alarm}", file=sys.stderr)
-        return int(code)
-    reason = stats.get("finish_reason")
-    if reason != "finished":
-        print(f"Error: the crawl did not finish ({reason})", file=sys.stderr)
-        return EXIT_FAILED
-    if not stats.get("item_scraped_count"):
-        print("Error: the crawl finished with no items; check --base-url and the portal's layout", file=sys.stderr)
-        return EXIT_NO_ITEMS
-    return EXIT_OK
+        outcome = run(loader.load(spider), spider_args, settings)
+    except CrawlRefusedError as exc:
+        raise CliError(str(exc), exc.code) from None
+    for alarm in outcome.alarms:
+        print(f"Error: {alarm}", file=sys.stderr)
+    return outcome.exit_code
 
 
 def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -200,7 +138,7 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.log_level:
         overrides["LOG_LEVEL"] = args.log_level
     if getattr(args, "warc", None) is not None and isinstance(args.warc, str):
-        overrides["ARCHIVE_WARC_DIR"] = args.warc
+        overrides["WARC_DIR"] = args.warc
     return overrides
 
 
@@ -225,7 +163,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     spider_args.pop("resume", None)
     overrides = _crawl_overrides(args)
     overrides.update({
-        "PORTAL_WARC_REPLAY": [str(f) for f in files], "ARCHIVE_WARC_DIR": "",
+        "WARC_REPLAY_FILES": [str(f) for f in files], "WARC_DIR": "",
         "DOWNLOAD_HANDLERS": {"http": "portalscraper.warc.WarcReplayHandler",
                               "https": "portalscraper.warc.WarcReplayHandler"},
         "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
@@ -245,27 +183,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "to": args.wb_to,
     }.items() if v is not None}
     return run_crawl(args.spider, spider_args, _crawl_overrides(args))
-
-
-@contextlib.contextmanager
-def replica_process(items: int, port: int = 0, changes: str | None = None,
-                    log_requests: str | None = None) -> Iterator[str]:
-    """Start the replica portal in a child process; yield its base URL; stop it afterwards."""
-    command = [sys.executable, "-m", "portalscraper.replica", "--port", str(port), "--items", str(items)]
-    if changes:
-        command += ["--changes", changes]
-    if log_requests:
-        command += ["--log-requests", log_requests]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # the server announces its address once it listens
-        if "http://" not in line:
-            raise CliError(f"the replica portal did not start: {line.strip() or 'no output'}")
-        yield line.strip().rsplit(" ", 1)[-1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -319,52 +236,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_replica(args: argparse.Namespace) -> int:
-    from portalscraper.replica.content import ChangeError, Portal, load_changes
-    from portalscraper.replica.server import serve
-
-    if not 0 <= args.port <= 65535:
-        raise CliError(f"--port must be from 0 to 65535, not {args.port}")
-    if not 5 <= args.items <= MAX_REPLICA_ITEMS:
-        raise CliError(f"--items must be from 5 (the homepage's news items) to {MAX_REPLICA_ITEMS:,}, not {args.items}")
-    from portalscraper.replica.faults import FaultError, Faults
-
-    portal = Portal(items=args.items, seed=args.seed, quirks=args.quirks)
     try:
-        faults = Faults.parse(args.faults or "0", seed=args.seed, slow_seconds=args.slow_seconds,
-                              large_bytes=args.large_bytes, attempts=args.fault_attempts)
-    except FaultError as exc:
-        raise CliError(f"--faults: {exc}") from None
-    log = None
-    if args.log_requests:
-        try:
-            log = Path(args.log_requests).open("a", encoding="utf-8")  # noqa: SIM115 (open while serving)
-        except OSError as exc:
-            raise CliError(f"cannot write the request log {args.log_requests}: {exc.strerror}") from None
-    if args.changes:
-        try:
-            portal.apply_all(load_changes(Path(args.changes).read_text("utf-8")))
-        except OSError as exc:
-            raise CliError(f"cannot read the changes file {args.changes}: {exc.strerror}") from None
-        except ChangeError as exc:
-            raise CliError(f"{args.changes}: {exc}") from None
-    try:
-        serve(portal, args.port, faults=faults, log=log)
-    except Exception as exc:
-        raise CliError(f"cannot serve on 127.0.0.1:{args.port}: {exc}") from None
-    return EXIT_OK
+        return replica_command.run(args)
+    except replica_command.ReplicaError as exc:
+        raise CliError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="portalscraper", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def archive_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--db", help="SQLite archive path (default: exports/portalscraper.sqlite)")
-        p.add_argument("--jsonl", help="JSON Lines archive path ('' for none; default: exports/records.jsonl)")
-        p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
-        p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
-
-    crawl = sub.add_parser("crawl", help="crawl a portal into the archive")
+def _crawl_options(crawl: argparse.ArgumentParser) -> None:
     crawl.add_argument("spider", help="spider name: nato, or portal (any site, no profile needed)")
     crawl.add_argument("--base-url", help="portal root, mirror or replay (default: the live portal)")
     crawl.add_argument("--start-url", help="portal spider: the page to start from")
@@ -386,6 +264,20 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--to", dest="wb_to", metavar="TIMESTAMP", help="web archive: captures until (20121231)")
     crawl.add_argument("--warc", help="folder for the crawl's raw captures (WARC); '' for none "
                                        "(default: exports/warc)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portalscraper", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def archive_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", help="SQLite archive path (default: exports/portalscraper.sqlite)")
+        p.add_argument("--jsonl", help="JSON Lines archive path ('' for none; default: exports/records.jsonl)")
+        p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
+        p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+
+    crawl = sub.add_parser("crawl", help="crawl a portal into the archive")
+    _crawl_options(crawl)
     archive_options(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
@@ -409,21 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(func=cmd_export)
 
     rep = sub.add_parser("replica", help="serve the replica portal on 127.0.0.1")
-    rep.add_argument("--port", type=int, default=8000, help="port (0: a free one; default 8000)")
-    rep.add_argument("--items", type=int, default=200, help="news items in the archive (default 200)")
-    rep.add_argument("--seed", type=int, default=2012, help="seed of the synthetic items")
-    rep.add_argument("--changes", help="JSON file of changes to apply at start (edit/add/remove)")
-    rep.add_argument("--faults", metavar="RATE[:MODES]",
-                     help="share of item and archive pages that misbehave, e.g. 0.1 or 0.2:500,503,slow "
-                          "(modes: 500 503 429 slow drop truncate redirect-chain redirect-loop offsite large "
-                          "malformed charset-cp1252 charset-meta)")
-    rep.add_argument("--fault-attempts", type=int, default=1, help="requests a failing page fails before answering")
-    rep.add_argument("--slow-seconds", type=float, default=3.0, help="delay of a slow response (default 3)")
-    rep.add_argument("--large-bytes", type=int, default=17 * 1024 * 1024, help="padding of a large response")
-    rep.add_argument("--quirks", action="store_true",
-                     help="a real portal's quirks: robots.txt closing a section, bad items (impossible date, no "
-                          "title, no summary), PDF and image links, an item listed on two pages")
-    rep.add_argument("--log-requests", metavar="FILE", help="append one JSON line per request received")
+    replica_command.add_arguments(rep)
     rep.set_defaults(func=cmd_replica)
     return parser
 

@@ -31,10 +31,6 @@ class Verdict:
     exit_code: int
     alarms: list[str] = field(default_factory=list)
 
-    @property
-    def status(self) -> str:
-        return {EXIT_OK: "finished", EXIT_FAILED: "failed"}.get(self.exit_code, "alarm")
-
 
 def drift_alarms(previous: Mapping[str, Any] | None, current: Mapping[str, Any], max_fill_drop: float,
                  min_records: int) -> list[str]:
@@ -59,9 +55,11 @@ def drift_alarms(previous: Mapping[str, Any] | None, current: Mapping[str, Any],
     return alarms
 
 
-def verdict(finish_reason: str, items: int, requests: int, errors: int, max_error_rate: float,
+def verdict(finish_reason: str, items: int, failed: tuple[int, int], max_error_rate: float,
             drift: list[str], start_failure: str | None = None) -> Verdict:
-    """The crawl's exit code; the first that applies of: failed, no items, error rate, drift."""
+    """The crawl's exit code; the first that applies of: failed, no items, error rate, drift.
+    `failed` is (requests that finally failed, requests)."""
+    errors, requests = failed
     if finish_reason == "shutdown":
         return Verdict(EXIT_FAILED, ["the crawl was interrupted (Ctrl-C or SIGTERM); continue it with the same "
                                      "command and --resume"])

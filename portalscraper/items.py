@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+
+def utc_now() -> str:
+    """Now, as the items and the archive write times: ISO 8601, UTC, to the second."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class PageState:
+    """What the archive keeps beside a record for the next crawls: not part of the record's shape."""
+
+    http_etag: str | None = None  # the item page's validators, for conditional requests next time
+    http_last_modified: str | None = None
+    listing_hash: str | None = None  # hash of the listing entry the record was made from
+    page_fetched: bool = False  # the item page answered this crawl (200 or 304): settles earlier failures
+    warc_file: str | None = None  # the raw capture of the item page: WARC file name and record offset
+    warc_offset: int | None = None
+    capture_url: str | None = None  # web-archive crawls: the item page's capture, and its time
+    capture_time: str | None = None
+
+
+# A field of Record that is the crawl's, not the published item's: left out of every export.
+_INTERNAL = {"exported": False}
 
 
 @dataclass
@@ -11,6 +35,8 @@ class Record:
     """One item the portal published. The archive keys it by `id`.
 
     Spiders fill the raw texts; the normalize pipeline cleans them and fills the parsed fields.
+    The exported shape (archive columns, JSON Lines keys, feed fields, the JSON Schema) is this
+    class's fields, in this order, except the two internal ones at the end.
     """
 
     id: str | None = None  # 16 hex digits of the SHA-1 of the canonical URL: stable across runs
@@ -31,16 +57,10 @@ class Record:
     fetched_at: str | None = None  # ISO 8601 UTC time the item page was fetched
     content_hash: str | None = None  # SHA-256 of the published content fields
     provenance: dict[str, str] = field(default_factory=dict)  # field -> listing|selector|jsonld|meta|...
-    problems: list[str] = field(default_factory=list)  # set by normalize; a record with problems is rejected
-    # Crawl bookkeeping, stored beside the record for incremental crawls; not part of the exported shape.
-    http_etag: str | None = None  # the item page's validators, for conditional requests next time
-    http_last_modified: str | None = None
-    listing_hash: str | None = None  # hash of the listing entry the record was made from
-    page_fetched: bool = False  # the item page answered this crawl (200 or 304): settles earlier failures
-    warc_file: str | None = None  # the raw capture of the item page: WARC file name and record offset
-    warc_offset: int | None = None
-    capture_url: str | None = None  # web-archive crawls: the item page's capture, and its time
-    capture_time: str | None = None
+    # Set by normalize; a record with problems is rejected.
+    problems: list[str] = field(default_factory=list, metadata=_INTERNAL)
+    # Bookkeeping the archive stores beside the record.
+    state: PageState = field(default_factory=PageState, repr=False, metadata=_INTERNAL)
 
 
 @dataclass
@@ -83,19 +103,13 @@ class FetchFailure:
     item_url: str | None = None  # the item's canonical URL (`url` is what was asked: a replay URL, a redirect)
 
 
-# The record shape as exported (the archive's columns, JSON Lines keys, feed exports).
-RECORD_FIELDS: tuple[str, ...] = (
-    "id", "portal", "section", "kind", "title", "url", "language", "date_text", "date_start",
-    "date_end", "updated_text", "updated_at", "summary", "body", "source_url", "fetched_at",
-    "content_hash", "provenance",
-)
+# The record shape as exported (the archive's columns, JSON Lines keys, feed exports), derived
+# from the dataclass: the one place it is written.
+RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Record) if f.metadata.get("exported", True))
 # The fields whose change is a change of the published content.
 CONTENT_FIELDS: tuple[str, ...] = ("title", "date_text", "updated_text", "summary", "body")
-
-
-# The bookkeeping fields, stored in the archive only.
-STATE_FIELDS: tuple[str, ...] = ("http_etag", "http_last_modified", "listing_hash", "page_fetched", "warc_file",
-                                  "warc_offset", "capture_url", "capture_time")
+# The bookkeeping stored in the archive only.
+STATE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PageState))
 
 
 def record_row(record: Record) -> dict[str, Any]:
@@ -103,4 +117,4 @@ def record_row(record: Record) -> dict[str, Any]:
 
 
 def record_state(record: Record) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in STATE_FIELDS}
+    return dict(vars(record.state))

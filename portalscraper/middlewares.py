@@ -9,7 +9,6 @@ import datetime as dt
 import email.utils
 import logging
 import random
-from http import HTTPStatus
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -28,17 +27,10 @@ from tldextract import TLDExtract
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
+from portalscraper.http import text_header
 from portalscraper.wayback import in_archive, replay_url, replayed_capture
 
 logger = logging.getLogger(__name__)
-
-
-def status_phrase(status: int) -> str:
-    """`Service Unavailable` for 503; "" for a status HTTP does not name."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def retry_after_seconds(value: bytes | str | None, now: dt.datetime | None = None) -> float | None:
@@ -59,20 +51,22 @@ def retry_after_seconds(value: bytes | str | None, now: dt.datetime | None = Non
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's retries, spaced out: each retry waits RETRY_BACKOFF_BASE * 2**(n-1) seconds (at
-    most RETRY_BACKOFF_MAX, with some jitter), or what the server's Retry-After asks on 429 and
-    503. A Retry-After longer than RETRY_AFTER_MAX gives up at once: the URL is recorded as
+    """Scrapy's retries, spaced out: each retry waits BACKOFF_BASE * 2**(n-1) seconds (at
+    most BACKOFF_MAX, with some jitter), or what the server's Retry-After asks on 429 and
+    503. A Retry-After longer than BACKOFF_RETRY_AFTER_MAX gives up at once: the URL is recorded as
     failed and the next run tries again."""
 
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self.base = settings.getfloat("RETRY_BACKOFF_BASE")
-        self.cap = settings.getfloat("RETRY_BACKOFF_MAX")
-        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX")
+    def __init__(self, settings: Any, base: float, cap: float, retry_after_max: float) -> None:
+        super().__init__(settings)  # Scrapy's own RETRY_* settings
+        self.base = base
+        self.cap = cap
+        self.retry_after_max = retry_after_max
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        middleware = cls(crawler.settings)
+        settings = crawler.settings
+        middleware = cls(settings, settings.getfloat("BACKOFF_BASE"), settings.getfloat("BACKOFF_MAX"),
+                         settings.getfloat("BACKOFF_RETRY_AFTER_MAX"))
         middleware.crawler = crawler
         return middleware
 
@@ -83,7 +77,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response  # a web archive's capture of an error: it will answer the same forever
         asked = retry_after_seconds(response.headers.get("Retry-After")) if response.status in (429, 503) else None
         if asked is not None and asked > self.retry_after_max:
-            logger.warning("%s asks to retry after %.0f s, more than RETRY_AFTER_MAX (%.0f s): left for the "
+            logger.warning("%s asks to retry after %.0f s, more than BACKOFF_RETRY_AFTER_MAX (%.0f s): left for the "
                            "next run", request.url, asked, self.retry_after_max)
             self.crawler.stats.inc_value("retry/retry_after_too_long")
             return response
@@ -211,7 +205,7 @@ class WaybackRedirectMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        endpoint = getattr(self.crawler.spider, "wayback", None)
+        endpoint = getattr(getattr(self.crawler.spider, "args", None), "wayback", None)
         location = response.headers.get("Location")
         if not endpoint or response.status not in (301, 302, 303, 307, 308) or not location:
             return response
@@ -225,12 +219,6 @@ class WaybackRedirectMiddleware:
         headers = response.headers.copy()
         headers["Location"] = replay_url(endpoint, capture.timestamp, target)
         return response.replace(headers=headers)
-
-
-def text_header(response: Response, name: str) -> str | None:
-    """A response header as text (latin-1, as HTTP sends it), or None."""
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
 
 
 class OfflineCookiesMiddleware(CookiesMiddleware):
@@ -251,10 +239,14 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     allows nothing, and the pages it would have governed fail with that reason. One warning line
     per host, no traceback."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, maxsize: int = 512 * 1024) -> None:
         super().__init__(crawler)
-        self.maxsize = crawler.settings.getint("ROBOTSTXT_MAXSIZE")
+        self.maxsize = maxsize
         self._unreadable: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler, crawler.settings.getint("ROBOTSTXT_MAXSIZE"))
 
     async def robot_parser(self, request: Request) -> Any:
         url = urlsplit(request.url)

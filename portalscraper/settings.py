@@ -4,6 +4,8 @@ Defaults are polite, for live portals. Crawls of a replica or mirror on loopback
 speed (see `PortalSpider.from_crawler`).
 """
 
+from portalscraper import items as _items  # lower case: not a setting
+
 BOT_NAME = "portalscraper"
 SPIDER_MODULES = ["portalscraper.spiders"]
 NEWSPIDER_MODULE = "portalscraper.spiders"
@@ -13,8 +15,7 @@ COMMANDS_MODULE = "portalscraper.commands"
 # Good citizenship towards live portals.
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_MAXSIZE = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
-PORTAL_CONTACT = "https://github.com/portalscraper/portalscraper"
-USER_AGENT = f"portalscraper/0.1 (+{PORTAL_CONTACT})"
+USER_AGENT = "portalscraper/0.1 (+https://github.com/portalscraper/portalscraper)"
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
@@ -26,11 +27,12 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_TIMES = 3
-# Retries back off (0.5 s, 1 s, 2 s ... at most 30 s) and honour Retry-After on 429 and 503;
-# a server asking for more than RETRY_AFTER_MAX seconds is left for the next run.
-RETRY_BACKOFF_BASE = 0.5
-RETRY_BACKOFF_MAX = 30.0
-RETRY_AFTER_MAX = 120.0
+# BackoffRetryMiddleware: retries back off (0.5 s, 1 s, 2 s ... at most 30 s) and honour
+# Retry-After on 429 and 503; a server asking for more than BACKOFF_RETRY_AFTER_MAX seconds is
+# left for the next run.
+BACKOFF_BASE = 0.5
+BACKOFF_MAX = 30.0
+BACKOFF_RETRY_AFTER_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     # Cookies with the bundled public-suffix list: nothing downloaded from the internet.
@@ -55,11 +57,20 @@ DOWNLOADER_MIDDLEWARES = {
 # Only http and https are ever fetched: Scrapy's handlers for local files, FTP, S3 and data: URLs
 # are off (a hostile page's "Next" link to file:///etc/passwd reads nothing).
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+
+# -- Portal spiders (PORTAL_*) ------------------------------------------------------------
 # Web archives (--wayback): at least this delay between requests, one at a time, unless on loopback.
-WAYBACK_DOWNLOAD_DELAY = 3.0
+PORTAL_WAYBACK_DELAY = 3.0
 # Loopback (replica, local mirror): no delay, no throttle, this much concurrency per host.
 PORTAL_LOOPBACK_FULL_SPEED = True
 PORTAL_LOOPBACK_CONCURRENCY = 16
+# No listing is paged through further than this (a "Next" link that never ends); --max-pages is
+# the per-crawl limit below it. A listing whose page shows only items of its earlier pages stops too.
+PORTAL_MAX_LISTING_PAGES = 20_000
+# Incremental crawls: conditional requests for archived item pages, and listings paged only until
+# they show nothing new. A complete pass (which is what notices removed items) at least this often.
+PORTAL_INCREMENTAL = True
+PORTAL_FULL_PASS_DAYS = 7.0
 
 # Spiders page through listings themselves (max_pages); Scrapy's depth bookkeeping on every
 # request they yield buys nothing.
@@ -77,32 +88,35 @@ ITEM_PIPELINES = {
     "portalscraper.pipelines.store.SQLiteArchivePipeline": 800,
     "portalscraper.pipelines.store.JsonLinesArchivePipeline": 850,
 }
-# Fields a record needs to be archived; one without them goes to the rejects table.
+# NormalizePipeline: the time zone of dates published without one, when the portal's profile
+# names none (a site crawled without a profile). None: such dates stay without a zone.
+NORMALIZE_TIMEZONE = None
+# ValidatePipeline: fields a record needs to be archived; one without them goes to the rejects table.
 VALIDATE_REQUIRED_FIELDS = ["id", "url", "title"]
-# Archives. "" switches one off. Relative paths are relative to the working directory.
+
+# -- The archive (ARCHIVE_*): SQLiteArchivePipeline and JsonLinesArchivePipeline ------------
+# "" switches one off. Relative paths are relative to the working directory.
 ARCHIVE_SQLITE_PATH = "exports/portalscraper.sqlite"
 ARCHIVE_JSONL_PATH = "exports/records.jsonl"
 ARCHIVE_BATCH_SIZE = 500  # rows per transaction
 ARCHIVE_FLUSH_SECONDS = 5.0  # at most this long between commits
-# Raw captures: every response of a crawl in a gzip WARC file in this folder ("" for none).
-ARCHIVE_WARC_DIR = "exports/warc"
-ARCHIVE_WARC_GZIP_LEVEL = 1  # bodies mostly arrive gzipped already: higher levels cost time, save little
 ARCHIVE_FTS_SYNC_ROWS = 5000  # the full-text index catches up this often during a crawl, and at its end
+# An open CrawlSession to write into: set by `portalscraper crawl` and `scrapy crawl`, which open
+# it before Scrapy starts (portalscraper/runner.py). None: the pipeline opens one itself.
+ARCHIVE_SESSION = None
 
-# No listing is paged through further than this (a "Next" link that never ends); --max-pages is
-# the per-crawl limit below it. A listing whose page shows only items of its earlier pages stops too.
-PORTAL_MAX_LISTING_PAGES = 20_000
+# -- A crawl's verdict (VERDICT_*): exit code and crawl row, see portalscraper/health.py -----
+VERDICT_MAX_ERROR_RATE = 0.05  # share of requests that may finally fail
+VERDICT_DRIFT = True  # compare each crawl with the previous healthy one of the same scope
+VERDICT_MAX_FILL_DROP = 0.2  # a field's fill rate may drop this much (0.2: from 100% to 80%)
+VERDICT_DRIFT_MIN_RECORDS = 20  # fill rates are compared only over at least this many records
 
-# Incremental crawls: conditional requests for archived item pages, and listings paged only until
-# they show nothing new. A complete pass (which is what notices removed items) at least this often.
-PORTAL_INCREMENTAL = True
-PORTAL_FULL_PASS_DAYS = 7.0
-
-# A crawl's verdict (exit code and crawl row): see portalscraper/health.py.
-CRAWL_MAX_ERROR_RATE = 0.05  # share of requests that may finally fail
-DRIFT_ALARMS = True  # compare each crawl with the previous healthy one of the same scope
-DRIFT_MAX_FILL_DROP = 0.2  # a field's fill rate may drop this much (0.2: from 100% to 80%)
-DRIFT_MIN_RECORDS = 20  # fill rates are compared only over at least this many records
+# -- Raw captures (WARC_*): WarcRecorder and WarcReplayHandler --------------------------------
+# Every response of a crawl in a gzip WARC file in this folder ("" for none).
+WARC_DIR = "exports/warc"
+WARC_GZIP_LEVEL = 1  # bodies mostly arrive gzipped already: higher levels cost time, save little
+# WARC files to answer every request from instead of the network (`portalscraper reparse`).
+WARC_REPLAY_FILES: list[str] = []
 
 # Scrapy's own feed exports (`-O out.jsonl`) get records only, in the archive's field order.
 EXTENSIONS = {
@@ -110,11 +124,7 @@ EXTENSIONS = {
     "portalscraper.feeds.RecordFeedExporter": 0,
 }
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_EXPORT_FIELDS = [
-    "id", "portal", "section", "kind", "title", "url", "language", "date_text", "date_start",
-    "date_end", "updated_text", "updated_at", "summary", "body", "source_url", "fetched_at",
-    "content_hash", "provenance",
-]
+FEED_EXPORT_FIELDS = list(_items.RECORD_FIELDS)  # the record's shape, from its dataclass
 
 # No control ports or job files in the home folder: scheduled jobs keep their state in the archive.
 TELNETCONSOLE_ENABLED = False

@@ -1,8 +1,8 @@
 """Raw captures: every response a crawl receives, kept in a WARC file, and crawls replayed from them.
 
-`WarcRecorder` (a downloader middleware, on when ARCHIVE_WARC_DIR is set) writes a request and a
+`WarcRecorder` (a downloader middleware, on when WARC_DIR is set) writes a request and a
 response record for every response, as received (before decompression), into
-`<ARCHIVE_WARC_DIR>/<spider>-<UTC time>-<pid>.warc.gz`, one gzip member per record, through
+`<WARC_DIR>/<spider>-<UTC time>-<pid>.warc.gz`, one gzip member per record, through
 warcio. Each response's place in the file goes into `response.meta["warc"]`, and from there into
 the record made of it (`warc_file`, `warc_offset`).
 
@@ -31,7 +31,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from portalscraper.middlewares import status_phrase
+from portalscraper.http import status_phrase
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +77,10 @@ def _header_pairs(headers: Headers, drop: set[bytes] = _HOP_BY_HOP) -> list[tupl
 class WarcRecorder:
     """Writes every response (and its request) to a gzip WARC file."""
 
-    def __init__(self, crawler: Crawler, folder: Path) -> None:
+    def __init__(self, crawler: Crawler, folder: Path, gzip_level: int = 1) -> None:
         self.crawler = crawler
         self.folder = folder
+        self.gzip_level = gzip_level
         self.path: Path | None = None
         self._file: IO[bytes] | None = None
         self._writer: WARCWriter | None = None
@@ -87,10 +88,10 @@ class WarcRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        folder = crawler.settings.get("ARCHIVE_WARC_DIR")
-        if not folder or crawler.settings.get("PORTAL_WARC_REPLAY"):
-            raise NotConfigured  # switched off on purpose (""): nothing to warn about
-        recorder = cls(crawler, Path(folder))
+        folder = crawler.settings.get("WARC_DIR")
+        if not folder or crawler.settings.getlist("WARC_REPLAY_FILES"):
+            raise NotConfigured  # switched off on purpose (""), or answering from WARC files already
+        recorder = cls(crawler, Path(folder), crawler.settings.getint("WARC_GZIP_LEVEL"))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
@@ -100,9 +101,10 @@ class WarcRecorder:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
         self.path = self.folder / f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
         self._file = self.path.open("ab")
-        self._writer = _Writer(self._file, self.crawler.settings.getint("ARCHIVE_WARC_GZIP_LEVEL"))
+        self._writer = _Writer(self._file, self.gzip_level)
+        args = getattr(spider, "args", None)  # a portal spider's CrawlArgs: what reparse runs again
         info = {"software": "portalscraper", "format": "WARC File Format 1.1", "spider": spider.name,
-                **{f"portalscraper-{k}": str(v) for k, v in getattr(spider, "crawl_args", {}).items()
+                **{f"portalscraper-{k}": str(v) for k, v in (args.row() if args is not None else {}).items()
                    if v not in (None, "", False)}}
         self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, info))
         self._file.flush()
@@ -182,23 +184,22 @@ def read_warcinfo(path: str | Path) -> dict[str, str]:
 
 
 class WarcReplayHandler:
-    """A download handler answering every request from WARC files (PORTAL_WARC_REPLAY): no network.
+    """A download handler answering every request from WARC files (WARC_REPLAY_FILES): no network.
 
     A URL the files do not hold is answered 404, like a page the crawl never saw.
     """
 
     lazy = False
 
-    def __init__(self, crawler: Crawler) -> None:
-        paths = crawler.settings.getlist("PORTAL_WARC_REPLAY")
+    def __init__(self, paths: list[str], maxsize: int) -> None:
         if not paths:
-            raise NotConfigured("PORTAL_WARC_REPLAY names no WARC files")
+            raise NotConfigured("WARC_REPLAY_FILES names no WARC files")
         self.index = index_warcs(paths)
-        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        self.maxsize = maxsize
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
+        return cls(crawler.settings.getlist("WARC_REPLAY_FILES"), crawler.settings.getint("DOWNLOAD_MAXSIZE"))
 
     async def download_request(self, request: Request) -> Response:
         found = self.index.get(request.url)

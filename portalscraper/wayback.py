@@ -58,7 +58,7 @@ def cdx_url(endpoint: str) -> str:
 
 
 def cdx_query(endpoint: str, url: str, since: str | None, until: str | None, *, collapse: bool = True,
-              resume_key: str | None = None, limit: int = CDX_LIMIT) -> str:
+              limit: int = CDX_LIMIT) -> str:
     """A CDX query for the 200 captures of one URL in a time window, as JSON, oldest first.
 
     Archives differ in what they honour: pywb ignores `collapse` and `showResumeKey`, so the
@@ -72,8 +72,6 @@ def cdx_query(endpoint: str, url: str, since: str | None, until: str | None, *, 
         params.append(("to", until))
     if collapse:
         params.append(("collapse", "digest"))
-    if resume_key:
-        params.append(("resumeKey", resume_key))
     return f"{cdx_url(endpoint)}?{urlencode(params)}"
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from portalscraper.replica.launch import ReplicaProcess
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED_TEXT = (ROOT / "tests/data/nato-homepage-2012-09-28.txt").read_text("utf-8")
 # The seed's dated items: "title date summary" lines, read from the reference text itself.
@@ -23,16 +25,10 @@ SEED_ITEMS = [dict(zip(("title", "date_text", "summary"), m.groups(), strict=Tru
 assert len(SEED_ITEMS) == 32
 
 
-class Replica:
+class Replica(ReplicaProcess):
     def __init__(self, items: int = 300, changes: Path | None = None, *extra: str) -> None:
-        command = [sys.executable, "-m", "portalscraper.replica", "--port", "0", "--items", str(items), *extra]
-        if changes is not None:
-            command += ["--changes", str(changes)]
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # printed once the socket listens
-        assert "listening on http://127.0.0.1:" in line, line
-        self.base_url = line.strip().rsplit(" ", 1)[-1]
+        options = [*extra, *(["--changes", str(changes)] if changes is not None else [])]
+        super().__init__(items, *options, cwd=str(ROOT))
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -43,10 +39,6 @@ class Replica:
                                          method="POST")
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())["applied"]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

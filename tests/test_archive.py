@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from portalscraper.archive import ArchiveLock, SQLiteArchive
+import pytest
+
+from portalscraper.archive import ArchiveLock, ArchiveLockedError, SQLiteArchive
 from portalscraper.items import RECORD_FIELDS
 
 
@@ -73,11 +75,11 @@ def subprocess_lock(path: Path) -> str:
                           check=True).stdout.strip()
 
 
-def test_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
+def test_a_second_writer_in_the_same_process_is_refused_too(tmp_path: Path) -> None:
     first, second = ArchiveLock(tmp_path / "a.sqlite"), ArchiveLock(tmp_path / "a.sqlite")
     first.acquire()
-    second.acquire()
-    second.release()
+    with pytest.raises(ArchiveLockedError, match="another crawl is writing to"):
+        second.acquire()
     assert subprocess_lock(tmp_path / "a.sqlite").startswith("another crawl")
     first.release()
     assert subprocess_lock(tmp_path / "a.sqlite") == "acquired"

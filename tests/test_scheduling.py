@@ -202,11 +202,11 @@ def test_verdict_order_and_drift_rules() -> None:
                       "field 'date_start' filled in 60% of records (previous crawl: 100%)"]
     assert drift_alarms(previous, {**current, "records_seen": 5}, 0.2, 20) == alarms[:1]  # too few to judge
     assert drift_alarms(None, current, 0.2, 20) == []
-    assert verdict("shutdown", 10, 100, 50, 0.05, alarms).exit_code == 1
-    assert verdict("finished", 0, 100, 50, 0.05, alarms).exit_code == 3
-    assert verdict("finished", 10, 100, 6, 0.05, alarms).exit_code == 4
-    assert verdict("finished", 10, 100, 5, 0.05, alarms).exit_code == 5
-    assert verdict("finished", 10, 100, 5, 0.05, []).exit_code == 0
+    assert verdict("shutdown", 10, (50, 100), 0.05, alarms).exit_code == 1
+    assert verdict("finished", 0, (50, 100), 0.05, alarms).exit_code == 3
+    assert verdict("finished", 10, (6, 100), 0.05, alarms).exit_code == 4
+    assert verdict("finished", 10, (5, 100), 0.05, alarms).exit_code == 5
+    assert verdict("finished", 10, (5, 100), 0.05, []).exit_code == 0
 
 
 @pytest.mark.parametrize("extra", [["--full"], []])

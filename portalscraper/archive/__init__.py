@@ -1,8 +1,11 @@
-"""Archive writers (SQLite, JSON Lines) and exports, usable without Scrapy."""
+"""The archive: one crawl's session, the SQLite writer, JSON Lines and exports. No Scrapy in here."""
 
-from portalscraper.archive.jsonl import EXPORT_FORMATS, JsonLinesWriter, export
+from portalscraper.archive.export import EXPORT_FORMATS, export
+from portalscraper.archive.jsonl import JsonLinesWriter
 from portalscraper.archive.lock import ArchiveLock, ArchiveLockedError
+from portalscraper.archive.session import CrawlSession, CrawlTotals, SessionOptions, storage_failure
 from portalscraper.archive.sqlite import ArchiveError, SQLiteArchive, ensure_schema, open_database
 
-__all__ = ["EXPORT_FORMATS", "ArchiveError", "ArchiveLock", "ArchiveLockedError", "JsonLinesWriter", "SQLiteArchive",
-           "ensure_schema", "export", "open_database"]
+__all__ = ["EXPORT_FORMATS", "ArchiveError", "ArchiveLock", "ArchiveLockedError", "CrawlSession", "CrawlTotals",
+           "JsonLinesWriter", "SQLiteArchive", "SessionOptions", "ensure_schema", "export", "open_database",
+           "storage_failure"]

@@ -1,8 +1,9 @@
 """One writer per archive: an advisory lock file beside the database.
 
 A crawl holds `<archive>.lock` (flock) for as long as it writes; a second crawl of the same
-archive fails at once. Readers need no lock: the database is in WAL mode. The lock is released
-by the kernel when the process dies, so a killed crawl never leaves a stale lock behind.
+archive fails at once, in another process or the same one. Readers need no lock: the database is
+in WAL mode. The lock is released by the kernel when the process dies, so a killed crawl never
+leaves a stale lock behind. Crawls take it through `CrawlSession.open`, and nowhere else.
 """
 
 from __future__ import annotations
@@ -11,33 +12,28 @@ import datetime as dt
 import fcntl
 import os
 from pathlib import Path
-from typing import ClassVar
 
 from portalscraper.archive.sqlite import ArchiveError
 
 
 class ArchiveLockedError(ArchiveError):
-    """Another process is writing to the archive."""
+    """Another crawl is writing to the archive."""
 
 
 class ArchiveLock:
-    """Exclusive, non-blocking, re-entrant within one process."""
-
-    _held: ClassVar[dict[str, tuple[int, int]]] = {}  # lock path -> (fd, depth)
+    """Exclusive and non-blocking."""
 
     def __init__(self, archive_path: str | Path) -> None:
         self.archive_path = Path(archive_path)
         self.path = self.archive_path.with_name(self.archive_path.name + ".lock")
-        self._key = str(self.path.resolve())
-        self.acquired = False
+        self._fd: int | None = None
+
+    @property
+    def acquired(self) -> bool:
+        return self._fd is not None
 
     def acquire(self) -> ArchiveLock:
-        if self.acquired:
-            return self
-        if self._key in self._held:
-            fd, depth = self._held[self._key]
-            self._held[self._key] = (fd, depth + 1)
-            self.acquired = True
+        if self._fd is not None:
             return self
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,19 +52,13 @@ class ArchiveLock:
         os.ftruncate(fd, 0)
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         os.pwrite(fd, f"pid {os.getpid()}, since {started}\n".encode(), 0)
-        self._held[self._key] = (fd, 1)
-        self.acquired = True
+        self._fd = fd
         return self
 
     def release(self) -> None:
-        if not self.acquired:
+        fd, self._fd = self._fd, None
+        if fd is None:
             return
-        self.acquired = False
-        fd, depth = self._held[self._key]
-        if depth > 1:
-            self._held[self._key] = (fd, depth - 1)
-            return
-        del self._held[self._key]
         os.ftruncate(fd, 0)
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

@@ -11,15 +11,10 @@ interrupted run.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, NamedTuple
 
-from portalscraper.extract.text import fold
 from portalscraper.items import RECORD_FIELDS
 
 
@@ -32,42 +27,31 @@ class Known(NamedTuple):
     version_crawl_id: int | None
 
 
-def listing_hash(texts: Iterable[str | None]) -> str:
-    """A short hash of a listing entry's texts, whitespace-folded."""
-    digest = hashlib.sha1()
-    for text in texts:
-        digest.update(fold(text or "").encode("utf-8"))
-        digest.update(b"\x1f")
-    return digest.hexdigest()[:20]
-
-
 class ArchiveMemory:
-    """Read-only view of an archive for one crawl. Empty when there is no archive yet."""
+    """Read-only view of an archive for one crawl, over the crawl session's connection. Empty
+    when there is no archive (`ArchiveMemory(None, portal)`), or none of this portal yet."""
 
-    def __init__(self, path: str | Path | None, portal: str, crawl_id: int | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection | None, portal: str, crawl_id: int | None = None) -> None:
         self.portal = portal
         self.crawl_id = crawl_id
-        self.known: dict[str, Known] = {}
-        self._conn: sqlite3.Connection | None = None
-        if not path or not Path(path).is_file():
-            return
-        self._conn = sqlite3.connect(Path(path), timeout=30)  # reads only
-        self._conn.row_factory = sqlite3.Row
-        if not self._has_table("records"):
-            return
-        rows = self._conn.execute(
-            "SELECT id, http_etag, http_last_modified, listing_hash, first_crawl_id, last_crawl_id, "
-            "version_crawl_id FROM records WHERE portal = ?", [portal])
-        self.known = {r[0]: Known(*r[1:]) for r in rows}
+        self._conn = conn
+        self._known: dict[str, Known] | None = None
+
+    @property
+    def known(self) -> dict[str, Known]:
+        """What the archive keeps of each of the portal's records, read on first use."""
+        if self._known is None:
+            self._known = {}
+            if self._conn is not None and self._has_table("records"):
+                rows = self._conn.execute(
+                    "SELECT id, http_etag, http_last_modified, listing_hash, first_crawl_id, last_crawl_id, "
+                    "version_crawl_id FROM records WHERE portal = ?", [self.portal])
+                self._known = {r[0]: Known(*r[1:]) for r in rows}
+        return self._known
 
     def _has_table(self, name: str) -> bool:
         assert self._conn is not None
         return self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [name]).fetchone() is not None
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     # -- questions a crawl asks --------------------------------------------------------------
 
@@ -103,7 +87,7 @@ class ArchiveMemory:
                                  [record_id]).fetchone()
         if row is None:
             return None
-        record = dict(row)
+        record = dict(zip(RECORD_FIELDS, row, strict=True))
         record["provenance"] = json.loads(record["provenance"]) if record.get("provenance") else {}
         return record
 
@@ -135,13 +119,3 @@ class ArchiveMemory:
                 return dt.datetime.fromisoformat(started_at)
         return None
 
-
-def http_date(value: str | None) -> str | None:
-    """A Last-Modified header value, checked; None when it is not an HTTP date."""
-    if not value:
-        return None
-    try:
-        email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return value

@@ -13,25 +13,29 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from portalscraper.items import RECORD_FIELDS
+from portalscraper.items import RECORD_FIELDS, PageState
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
-# Crawl bookkeeping kept beside each record: history, disappearance, and what incremental crawls need.
-_RECORD_STATE_COLUMNS: dict[str, type] = {
+# Each record's history, kept beside it by the archive.
+_HISTORY_COLUMNS: dict[str, type] = {
     "first_seen": str, "last_seen": str, "first_crawl_id": int, "last_crawl_id": int,
     "version_since": str, "version_crawl_id": int, "gone_since": str, "gone_crawl_id": int,
-    "http_etag": str, "http_last_modified": str, "listing_hash": str, "warc_file": str, "warc_offset": int,
-    "capture_url": str, "capture_time": str,
 }
+# What the crawl keeps of each record's page for the next crawls (items.PageState), but whether it
+# answered this time, which only settles failures.
+_STATE_COLUMNS: dict[str, type] = {f.name: int if "int" in str(f.type) else str for f in fields(PageState)
+                                   if f.name != "page_fetched"}
 _RECORD_COLUMNS: dict[str, type] = {name: str for name in RECORD_FIELDS}
-_RECORD_COLUMNS.update(_RECORD_STATE_COLUMNS)
+_RECORD_COLUMNS.update(_HISTORY_COLUMNS)
+_RECORD_COLUMNS.update(_STATE_COLUMNS)
 _VERSION_COLUMNS: dict[str, type] = {"version_id": int, "record_id": str}
 _VERSION_COLUMNS.update({name: str for name in RECORD_FIELDS if name != "id"})
 _VERSION_COLUMNS.update({"valid_from": str, "valid_to": str, "first_crawl_id": int, "last_crawl_id": int,
@@ -178,13 +182,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 _APPEARANCE_FIELDS = tuple(c for c in _APPEARANCE_COLUMNS if c != "id")
 _APPEARANCE_INSERT = (f"INSERT OR IGNORE INTO appearances ({', '.join(_APPEARANCE_FIELDS)}) "
                       f"VALUES ({', '.join('?' for _ in _APPEARANCE_FIELDS)})")
-_STATE_WRITTEN = ("first_seen", "last_seen", "first_crawl_id", "last_crawl_id", "version_since", "version_crawl_id",
-                  "http_etag", "http_last_modified", "listing_hash", "warc_file", "warc_offset", "capture_url",
-                  "capture_time")
+# The history a record's row starts with; an update keeps the first ones (see _upsert_sql).
+_HISTORY_WRITTEN = ("first_seen", "last_seen", "first_crawl_id", "last_crawl_id", "version_since", "version_crawl_id")
+_UPSERT_COLUMNS = (*RECORD_FIELDS, *_HISTORY_WRITTEN, *_STATE_COLUMNS)
 
 
 def _upsert_sql() -> str:
-    cols = [*RECORD_FIELDS, *_STATE_WRITTEN]
+    cols = _UPSERT_COLUMNS
     keep_first = ("id", "first_seen", "first_crawl_id", "version_since", "version_crawl_id")
     kept = ("warc_file", "warc_offset", "capture_url", "capture_time")
     updates = [f"{c} = excluded.{c}" for c in cols if c not in (*keep_first, *kept)]
@@ -335,17 +339,24 @@ class SQLiteArchive:
                 "finish_reason": finish_reason, "duration_s": round((finished - started).total_seconds(), 3),
             })
 
+    def finish_crawl_alarm(self, exit_code: int, alarms: list[str]) -> None:
+        """A finished crawl's verdict, amended (a failure found after it was judged)."""
+        assert self.crawl_id is not None, "no crawl begun"
+        with self.db.conn:
+            self.db.table("crawls").update(self.crawl_id, {"exit_code": exit_code,
+                                                           "alarms": json.dumps(alarms, ensure_ascii=False)})
+
     # -- buffered writes --------------------------------------------------------------------
 
     def add_record(self, row: Mapping[str, Any], state: Mapping[str, Any] | None = None) -> None:
-        """Buffer a record; `state` may carry http_etag, http_last_modified and listing_hash."""
-        now = utc_now()
+        """Buffer a record (its exported fields) with what is kept beside it (items.PageState)."""
+        now, crawl_id = utc_now(), self.crawl_id
         state = state or {}
-        values = [json.dumps(row[c], ensure_ascii=False) if c == "provenance" else row.get(c) for c in RECORD_FIELDS]
-        self._records.append((*values, now, now, self.crawl_id, self.crawl_id, now, self.crawl_id,
-                              state.get("http_etag"), state.get("http_last_modified"), state.get("listing_hash"),
-                              state.get("warc_file"), state.get("warc_offset"), state.get("capture_url"),
-                              state.get("capture_time")))
+        history = {"first_seen": now, "last_seen": now, "first_crawl_id": crawl_id, "last_crawl_id": crawl_id,
+                   "version_since": now, "version_crawl_id": crawl_id}
+        values = {**row, "provenance": json.dumps(row.get("provenance") or {}, ensure_ascii=False), **history,
+                  **{c: state.get(c) for c in _STATE_COLUMNS}}
+        self._records.append(tuple(values.get(c) for c in _UPSERT_COLUMNS))
         if state.get("page_fetched"):
             self._fetched.append(row["id"])
         self._maybe_flush()

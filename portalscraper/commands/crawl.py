@@ -1,5 +1,5 @@
-"""`scrapy crawl`, as Scrapy's, plus: bad spider arguments give one line and exit 2 (not a
-traceback), and the exit status is the crawl's verdict (see portalscraper/health.py)."""
+"""`scrapy crawl`, as Scrapy's, plus: bad spider arguments and a locked archive give one line and
+exit 2 or 6 (not a traceback), and the exit status is the crawl's verdict (portalscraper/runner.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from portalscraper.health import EXIT_FAILED, EXIT_USAGE
-from portalscraper.profiles import ProfileError
-from portalscraper.spiders.base import SpiderArgumentError
+from portalscraper.health import EXIT_USAGE
+from portalscraper.runner import CrawlRefusedError, run
 
 
 class Command(ScrapyCrawl):
@@ -26,17 +25,12 @@ class Command(ScrapyCrawl):
             print(f"Error: unknown spider {args[0]!r}; known: {', '.join(sorted(loader.list()))}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
-        try:  # the spider's own checks, before any crawl machinery starts
-            spidercls(**opts.spargs)
-        except (SpiderArgumentError, ProfileError) as exc:
+        try:
+            outcome = run(spidercls, opts.spargs, self.crawler_process.settings, self.crawler_process)
+        except CrawlRefusedError as exc:
             print(f"Error: {exc}", file=sys.stderr)
-            self.exitcode = EXIT_USAGE
+            self.exitcode = exc.code
             return
-        crawler = self._create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
-        code = crawler.stats.get_value("portal/exit_code") if crawler.stats else None
-        if self.crawler_process.bootstrap_failed:
-            self.exitcode = EXIT_FAILED
-        elif code is not None:
-            self.exitcode = int(code)
+        for alarm in outcome.alarms:
+            print(f"Error: {alarm}", file=sys.stderr)
+        self.exitcode = outcome.exit_code

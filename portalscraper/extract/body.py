@@ -17,6 +17,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 from lxml.etree import _Element
@@ -102,6 +103,96 @@ def is_off(el: _Element) -> bool:
     return bool(off) and not any(_ON_WORDS.search(w) for w in words if w not in off)
 
 
+class _Renderer:
+    """One pass over lxml's iterative walk: the extractor's hot loop. What happens at an element's
+    start and end (rarer than text) is in methods; appending text stays in the loop."""
+
+    __slots__ = ("blocks", "brs", "buf", "in_link", "link_chars", "n", "off", "off_flags", "order", "paragraphs",
+                 "skipped", "starts")
+
+    def __init__(self, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int]], root: _Element) -> None:
+        self.paragraphs, self.order = paragraphs, order
+        self.buf: list[str] = []
+        self.link_chars = 0
+        self.in_link = 0
+        self.off = 0  # depth of "off" blocks around the current point
+        self.blocks: list[_Element] = [root]
+        self.off_flags: list[bool] = []
+        self.starts: dict[_Element, int] = {}
+        self.skipped: set[_Element] = set()
+        self.brs = 0
+        self.n = 0
+
+    def emit(self) -> None:
+        """The buffered text as a paragraph of the current block; the link count starts again."""
+        text = fold("".join(self.buf))
+        if text:
+            self.paragraphs.append(Paragraph(text, self.blocks[-1], self.link_chars, self.off > 0))
+        self.buf.clear()
+        self.link_chars = 0
+
+    def run(self, root: _Element) -> None:
+        buf = self.buf
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, el in walker:
+            text = self.start(el, walker) if event == "start" else self.end(el)
+            if text:
+                if text.isspace():
+                    if buf:
+                        buf.append(" ")
+                else:
+                    buf.append(text)
+                    self.brs = 0
+                    if self.in_link:
+                        self.link_chars += len(text.strip())
+        if buf:
+            self.emit()
+
+    def start(self, el: _Element, walker: Any) -> str | None:
+        """An element opens: the text it starts with, if any."""
+        tag = el.tag
+        self.n += 1
+        self.starts[el] = self.n
+        if tag in SKIP_TAGS or tag in _SILENT_TAGS or (
+                tag not in BLOCK_TAGS and (el.get("style") or el.get("hidden") is not None) and is_off(el)):
+            walker.skip_subtree()  # never shown, or never the article: code, controls, menus
+            self.skipped.add(el)
+            if tag in _SILENT_TAGS and self.buf:
+                self.emit()
+            return None
+        if tag == "br":
+            self.buf.append("\n")
+            self.brs += 1
+            if self.brs >= 2 and self.buf:
+                self.emit()
+            return None
+        if tag in BLOCK_TAGS:
+            if self.buf:
+                self.emit()
+            self.blocks.append(el)
+            block_off = is_off(el)
+            self.off_flags.append(block_off)
+            self.off += block_off
+        elif tag == "a":
+            self.in_link += 1
+        return el.text
+
+    def end(self, el: _Element) -> str | None:
+        """An element closes: the text after it (its tail), if any."""
+        tag = el.tag
+        self.order[el] = (self.starts[el], self.n)
+        if el in self.skipped or tag == "br":
+            pass
+        elif tag in BLOCK_TAGS:
+            if self.buf:
+                self.emit()
+            self.blocks.pop()
+            self.off -= self.off_flags.pop()
+        elif tag == "a":
+            self.in_link -= 1
+        return el.tail
+
+
 class Layout:
     """The rendered paragraphs of a tree, with the document order of its elements."""
 
@@ -111,82 +202,8 @@ class Layout:
         self._render(root)
 
     def _render(self, root: _Element) -> None:
-        # One pass over lxml's iterative walk, written out inline: it is the extractor's hot loop.
         etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
-        paragraphs = self.paragraphs
-        order = self.order
-        buf: list[str] = []
-        link_chars = 0
-        in_link = 0
-        off = 0  # depth of "off" blocks around the current point
-        blocks: list[_Element] = [root]
-        off_flags: list[bool] = []
-        starts: dict[_Element, int] = {}
-        skipped: set[_Element] = set()
-        brs = 0
-        n = 0
-        skip_tags, block_tags, silent_tags = SKIP_TAGS, BLOCK_TAGS, _SILENT_TAGS
-
-        def emit(links: int) -> int:
-            """The buffered text as a paragraph of the current block; the link count starts again."""
-            text = fold("".join(buf))
-            if text:
-                paragraphs.append(Paragraph(text, blocks[-1], links, off > 0))
-            buf.clear()
-            return 0
-
-        walker = etree.iterwalk(root, events=("start", "end"))
-        for event, el in walker:
-            tag = el.tag
-            if event == "start":
-                n += 1
-                starts[el] = n
-                if tag in skip_tags or tag in silent_tags or (
-                        tag not in block_tags and (el.get("style") or el.get("hidden") is not None) and is_off(el)):
-                    walker.skip_subtree()  # never shown, or never the article: code, controls, menus
-                    skipped.add(el)
-                    if tag in silent_tags and buf:
-                        link_chars = emit(link_chars)
-                    continue
-                if tag == "br":
-                    buf.append("\n")
-                    brs += 1
-                    if brs >= 2 and buf:
-                        link_chars = emit(link_chars)
-                    continue
-                if tag in block_tags:
-                    if buf:
-                        link_chars = emit(link_chars)
-                    blocks.append(el)
-                    block_off = is_off(el)
-                    off_flags.append(block_off)
-                    off += block_off
-                elif tag == "a":
-                    in_link += 1
-                text = el.text
-            else:
-                order[el] = (starts[el], n)
-                if el in skipped or tag == "br":
-                    pass
-                elif tag in block_tags:
-                    if buf:
-                        link_chars = emit(link_chars)
-                    blocks.pop()
-                    off -= off_flags.pop()
-                elif tag == "a":
-                    in_link -= 1
-                text = el.tail
-            if text:
-                if text.isspace():
-                    if buf:
-                        buf.append(" ")
-                else:
-                    buf.append(text)
-                    brs = 0
-                    if in_link:
-                        link_chars += len(text.strip())
-        if buf:
-            emit(link_chars)
+        _Renderer(self.paragraphs, self.order, root).run(root)
 
     def inside(self, el: _Element, container: _Element) -> bool:
         first, last = self.order[container]
@@ -277,8 +294,12 @@ def main_block(layout: Layout, after: _Element | None = None) -> _Element | None
                key=lambda el: (value(el), -layout.order[el][0]), default=None)
     if best is None:
         return None
-    # Grow while the parent's other children hold running text of their own (not link lists);
-    # wrappers that add nothing are passed through, and kept only if a level above them adds text.
+    return _grown(layout, best, totals, headline_at)
+
+
+def _grown(layout: Layout, best: _Element, totals: dict[_Element, list[int]], headline_at: int) -> _Element:
+    """Grow while the parent's other children hold running text of their own (not link lists);
+    wrappers that add nothing are passed through, and kept only if a level above them adds text."""
     node = best
     while True:
         parent = node.getparent()

@@ -231,113 +231,131 @@ def extract_detail(
         text = html if isinstance(html, str) else html.decode("utf-8", "replace")
         html = Selector(text=repair_markup(text), type="html")
         drop_scripts(html.root)
-    sel = html
-    selectors = selectors or {}
-    out = DetailFields()
-    root: _Element = sel.root if isinstance(sel.root, _Element) else parse_html(sel.get())
+    root: _Element = html.root if isinstance(html.root, _Element) else parse_html(html.get())
     etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
-    rendered: list[Layout] = []
+    return _Reader(root, selectors or {}, url).read()
 
-    def layout() -> Layout:
+
+class _Reader:
+    """One item page read field by field: the profile's selectors, then structured metadata, then
+    what the page shows."""
+
+    def __init__(self, root: _Element, selectors: Mapping[str, Iterable[str]], url: str | None) -> None:
+        self.root, self.selectors, self.url = root, selectors, url
+        self.out = DetailFields()
+        self.scripts = [s.text or "" for s in root.iter("script")
+                        if (s.get("type") or "").lower() == "application/ld+json"]
+        self.ld = md.jsonld_article(self.scripts) if self.scripts else {}
+        self.tags = md.meta_tags(root)
+        self.title_el: _Element | None = None
+        self.visible = ""  # the date line next to the headline
+        self._layout: Layout | None = None
+
+    def layout(self) -> Layout:
         """The whole page rendered, once, and only when a field needs it (not when the profile's
         selectors found them all)."""
-        if not rendered:
-            rendered.append(Layout(root))
-        return rendered[0]
+        if self._layout is None:
+            self._layout = Layout(self.root)
+        return self._layout
 
-    for name in ("title", "date", "updated", "summary"):
-        hit = _by_selectors(root, selectors.get(name, ()))
-        if hit is not None:
-            text = drop_boilerplate(clean_text(" ".join(hit.itertext())))
-            out.set("date_text" if name == "date" else "updated_text" if name == "updated" else name, text,
-                    "selector")
-    body_hit = _by_selectors(root, selectors.get("body", ()))
+    def read(self) -> DetailFields:
+        out, root = self.out, self.root
+        for name in ("title", "date", "updated", "summary"):
+            hit = _by_selectors(root, self.selectors.get(name, ()))
+            if hit is not None:
+                text = drop_boilerplate(clean_text(" ".join(hit.itertext())))
+                out.set("date_text" if name == "date" else "updated_text" if name == "updated" else name, text,
+                        "selector")
+        body_hit = _by_selectors(root, self.selectors.get("body", ()))
+        if not out.title:
+            self.title()
+        # The headline's element and the date line next to it: looked for only when a field needs them
+        # (not when the profile's selectors gave the date and the body, and the page its summary).
+        needs_headline = not out.date_text or body_hit is None or not (
+            out.summary or md.first(self.tags, md.SUMMARY_META) or self.ld.get("description"))
+        if self.title_el is None and out.title and needs_headline:
+            self.title_el = headline_element(root, out.title)
+        self.visible = _date_line(self.title_el) if needs_headline else ""
+        self.dates()
+        self.summary()
+        self.body(body_hit)
+        out.language = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "").lower()[:2]
+        return out
 
-    scripts = [s.text or "" for s in root.iter("script") if (s.get("type") or "").lower() == "application/ld+json"]
-    ld = md.jsonld_article(scripts) if scripts else {}
-    tags = md.meta_tags(root)
-
-    # Title
-    title_el = None
-    if not out.title:
+    def title(self) -> None:
+        tags, ld, root, url = self.tags, self.ld, self.root, self.url
         title_tag = root.find(".//title")
         page_title = fold(title_tag.text_content()) if title_tag is not None else ""
-        site_names = [md.first(tags, md.SITE_META), *md.jsonld_site_names(scripts)] if scripts else [
-            md.first(tags, md.SITE_META)]
+        site_names = [md.first(tags, md.SITE_META), *(md.jsonld_site_names(self.scripts) if self.scripts else [])]
         metas = [(clean_text(md.first(tags, md.TITLE_META[:1])), "meta"),
                  (clean_text(md.text_of(ld.get("headline") or ld.get("name"))), "jsonld"),
                  (clean_text(md.first(tags, md.TITLE_META[1:])), "meta")]
         metas = [(strip_site_name(t, site_names, url), source) for t, source in metas if t]
         if shown := displayed_headline(root, [t for t, _ in metas] + [page_title]):
-            out.set("title", shown[0], "heuristic")
-            title_el = shown[1]
+            self.out.set("title", shown[0], "heuristic")
+            self.title_el = shown[1]
         for text, source in metas:
-            out.set("title", text, source)
-        if not out.title:
-            out.set("title", prominent_headline(root, page_title, strip_site_name(page_title, site_names, url)),
-                    "heuristic")
-    # The headline's element and the date line next to it: looked for only when a field needs them
-    # (not when the profile's selectors gave the date and the body, and the page its summary).
-    needs_headline = not out.date_text or body_hit is None or not (out.summary or md.first(tags, md.SUMMARY_META)
-                                                                   or ld.get("description"))
-    if title_el is None and out.title and needs_headline:
-        title_el = headline_element(root, out.title)
+            self.out.set("title", text, source)
+        if not self.out.title:
+            self.out.set("title", prominent_headline(root, page_title, strip_site_name(page_title, site_names, url)),
+                         "heuristic")
 
-    # Dates
-    visible = _date_line(title_el) if needs_headline else ""
-
-    def date_candidates() -> Iterator[tuple[str, str]]:  # lazily: the first that parses wins
+    def date_candidates(self) -> Iterator[tuple[str, str]]:
+        """Published dates, lazily: the first that parses wins."""
+        ld, tags = self.ld, self.tags
         yield md.text_of(ld.get("datePublished")), "jsonld"
         yield md.text_of(ld.get("dateCreated")), "jsonld"
         yield from ((tags[name], "meta") for name in md.PUBLISHED_META if name in tags)
-        yield from ((value, "meta") for _, value in md.microdata(root, "datePublished"))
-        yield _time_element(root, layout(), title_el), "time"
+        yield from ((value, "meta") for _, value in md.microdata(self.root, "datePublished"))
+        yield _time_element(self.root, self.layout(), self.title_el), "time"
 
-    if not out.date_text:
-        for value, source in date_candidates():
-            value = fold(value)
-            if _is_date(value):
-                if _local_day(value, visible):
-                    value, source = visible, "heuristic"
-                out.set("date_text", value, source)
-                break
-    out.set("date_text", visible, "heuristic")
-    running = " \n ".join(p.text for p in layout().paragraphs if not p.off) if not (
-        out.date_text and out.updated_text) else ""
-    if not out.date_text:
-        for m in PUBLISHED_LINE_RE.finditer(running):
-            if _is_date(fold(m.group(1))):
-                out.set("date_text", fold(m.group(1)), "heuristic")
-                break
-    if not out.updated_text:
-        for value, source in (
-            (md.text_of(ld.get("dateModified")), "jsonld"),
-            *((tags[name], "meta") for name in md.UPDATED_META if name in tags),
-            *((value, "meta") for _, value in md.microdata(root, "dateModified")),
-        ):
-            if _is_date(fold(value)):
-                out.set("updated_text", fold(value), source)
-    if not out.updated_text:
-        running = running or " \n ".join(p.text for p in layout().paragraphs if not p.off)
-        everything = running + " \n " + " \n ".join(p.text for p in layout().paragraphs if p.off)
-        out.set("updated_text", find_updated_text(everything) or "", "heuristic")
+    def running_text(self, off: bool = False) -> str:
+        return " \n ".join(p.text for p in self.layout().paragraphs if bool(p.off) == off)
 
-    # Summary
-    out.set("summary", clean_text(md.text_of(ld.get("description"))), "jsonld")
-    out.set("summary", md.first(tags, md.SUMMARY_META), "meta")
-    if not out.summary:
-        out.set("summary", _lead(root, title_el), "heuristic")
+    def dates(self) -> None:
+        out, visible = self.out, self.visible
+        if not out.date_text:
+            for value, source in self.date_candidates():
+                value = fold(value)
+                if _is_date(value):
+                    if _local_day(value, visible):
+                        value, source = visible, "heuristic"
+                    out.set("date_text", value, source)
+                    break
+        out.set("date_text", visible, "heuristic")
+        running = self.running_text() if not (out.date_text and out.updated_text) else ""
+        if not out.date_text:
+            for m in PUBLISHED_LINE_RE.finditer(running):
+                if _is_date(fold(m.group(1))):
+                    out.set("date_text", fold(m.group(1)), "heuristic")
+                    break
+        if not out.updated_text:
+            for value, source in (
+                (md.text_of(self.ld.get("dateModified")), "jsonld"),
+                *((self.tags[name], "meta") for name in md.UPDATED_META if name in self.tags),
+                *((value, "meta") for _, value in md.microdata(self.root, "dateModified")),
+            ):
+                if _is_date(fold(value)):
+                    out.set("updated_text", fold(value), source)
+        if not out.updated_text:
+            everything = (running or self.running_text()) + " \n " + self.running_text(off=True)
+            out.set("updated_text", find_updated_text(everything) or "", "heuristic")
 
-    # Body
-    skip = (out.title, out.date_text, visible)
-    if body_hit is not None:  # the profile's body block alone is rendered
-        paras = [p for p in body_paragraphs(Layout(body_hit), body_hit, skip) if _is_body_paragraph(p)]
-        out.set("body", "\n\n".join(paras), "selector")
-    if not out.body and (block := main_block(layout(), title_el)) is not None:
-        paras = [p for p in body_paragraphs(layout(), block, skip, title_el) if _is_body_paragraph(p)]
-        out.set("body", "\n\n".join(paras), "heuristic")
-    out.language = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "").lower()[:2]
-    return out
+    def summary(self) -> None:
+        self.out.set("summary", clean_text(md.text_of(self.ld.get("description"))), "jsonld")
+        self.out.set("summary", md.first(self.tags, md.SUMMARY_META), "meta")
+        if not self.out.summary:
+            self.out.set("summary", _lead(self.root, self.title_el), "heuristic")
+
+    def body(self, body_hit: _Element | None) -> None:
+        out = self.out
+        skip = (out.title, out.date_text, self.visible)
+        if body_hit is not None:  # the profile's body block alone is rendered
+            paras = [p for p in body_paragraphs(Layout(body_hit), body_hit, skip) if _is_body_paragraph(p)]
+            out.set("body", "\n\n".join(paras), "selector")
+        if not out.body and (block := main_block(self.layout(), self.title_el)) is not None:
+            paras = [p for p in body_paragraphs(self.layout(), block, skip, self.title_el) if _is_body_paragraph(p)]
+            out.set("body", "\n\n".join(paras), "heuristic")
 
 
 def _is_body_paragraph(text: str) -> bool:

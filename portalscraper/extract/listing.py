@@ -127,24 +127,7 @@ def extract_listing(
     """
     if not isinstance(root, _Element):
         root = parse_html(root)
-    page_key = key(page_url)
-    links: list[tuple[_Element, str, str]] = []
-    keys_under: dict[_Element, set[str]] = {}
-    for a in root.iter("a"):
-        href = a.get("href")
-        if not href or href.startswith(("javascript:", "mailto:", "#")):
-            continue
-        url = _absolute(href, page_url)
-        if not is_item_url(url) and not is_hub_url(url):
-            continue
-        k = key(url)
-        if k == page_key:
-            continue
-        links.append((a, url, k))
-        node: _Element | None = a
-        while node is not None:
-            keys_under.setdefault(node, set()).add(k)
-            node = node.getparent()
+    links, keys_under = _item_links(root, page_url, lambda url: is_item_url(url) or is_hub_url(url), key)
     item_links = {a for a, _, _ in links}
     containers: dict[_Element, tuple[str, str]] = {}
     for a, url, k in links:
@@ -167,6 +150,31 @@ def extract_listing(
         counters[section] = counters.get(section, 0) + 1
         entries.append(ListingEntry(url, title, date_text, summary, section, counters[section]))
     return entries
+
+
+def _item_links(root: _Element, page_url: str, wanted: Callable[[str], bool], key: Callable[[str], str],
+                ) -> tuple[list[tuple[_Element, str, str]], dict[_Element, set[str]]]:
+    """The page's links to items and hubs (but the page itself) as (element, URL, identity), and
+    for each element the identities of the links under it."""
+    page_key = key(page_url)
+    links: list[tuple[_Element, str, str]] = []
+    keys_under: dict[_Element, set[str]] = {}
+    for a in root.iter("a"):
+        href = a.get("href")
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        url = _absolute(href, page_url)
+        if not wanted(url):
+            continue
+        k = key(url)
+        if k == page_key:
+            continue
+        links.append((a, url, k))
+        node: _Element | None = a
+        while node is not None:
+            keys_under.setdefault(node, set()).add(k)
+            node = node.getparent()
+    return links, keys_under
 
 
 def _has_section_heading(el: _Element, item_links: set[_Element]) -> bool:

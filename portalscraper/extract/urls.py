@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -21,6 +20,8 @@ class UrlRules:
     keep_query: frozenset[str] = frozenset()
     kinds: tuple[tuple[str, re.Pattern[str]], ...] = ()
     listing: tuple[re.Pattern[str], ...] = ()
+    # An item's parent listings: (pattern, replacement) on its path (an article's edition index).
+    parents: tuple[tuple[re.Pattern[str], str], ...] = ()
     languages: tuple[str, ...] = ()
     local_origins: tuple[str, ...] = field(default=())
 
@@ -114,63 +115,6 @@ def canonical_url(url: str, rules: UrlRules) -> str:
 def record_id(canonical: str) -> str:
     """A stable id from a canonical URL: 16 hex digits of its SHA-1."""
     return hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:16]
-
-
-class RecordIdSet:
-    """A set of record ids in one flat table of 64-bit integers (open addressing).
-
-    A crawl keeps the id of every item it has seen; as Python strings or ints they would be
-    tens of thousands of small objects, scattered through the heap as the crawl goes, and the
-    process would grow with the portal. Here they cost 16 bytes each, in one block. Ids that
-    are not hex (from a spider of one's own) go to an ordinary set.
-    """
-
-    def __init__(self) -> None:
-        self._table = array("Q", bytes(8 * 1024))
-        self._count = 0
-        self._other: set[str] = set()
-
-    @staticmethod
-    def _key(record_id: str) -> int | None:
-        try:
-            value = int(record_id[:16], 16) if len(record_id) <= 16 else None
-        except ValueError:
-            return None
-        return value or 1 if value is not None else None  # 0 marks an empty slot
-
-    def _slot(self, key: int) -> int:
-        table, mask = self._table, len(self._table) - 1
-        i = (key ^ (key >> 29)) & mask
-        while table[i] and table[i] != key:
-            i = (i + 1) & mask
-        return i
-
-    def add(self, record_id: str) -> None:
-        key = self._key(record_id)
-        if key is None:
-            self._other.add(record_id)
-            return
-        i = self._slot(key)
-        if self._table[i]:
-            return
-        self._table[i] = key
-        self._count += 1
-        if self._count * 2 > len(self._table):
-            old = [k for k in self._table if k]
-            self._table = array("Q", bytes(8 * len(self._table) * 2))
-            for k in old:
-                self._table[self._slot(k)] = k
-
-    def __contains__(self, record_id: object) -> bool:
-        if not isinstance(record_id, str):
-            return False
-        key = self._key(record_id)
-        if key is None:
-            return record_id in self._other
-        return self._table[self._slot(key)] == key
-
-    def __len__(self) -> int:
-        return self._count + len(self._other)
 
 
 def page_kind(url: str, rules: UrlRules) -> str | None:

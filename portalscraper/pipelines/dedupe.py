@@ -8,8 +8,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from portalscraper.extract.urls import RecordIdSet
 from portalscraper.items import Record
+from portalscraper.recordids import RecordIdSet
 
 
 class DuplicateRecord(DropItem):

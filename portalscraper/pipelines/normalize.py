@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from functools import lru_cache
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
@@ -12,19 +11,8 @@ from scrapy.crawler import Crawler
 from portalscraper.extract.dates import parse_date_range, parse_updated
 from portalscraper.extract.text import clean_paragraphs, clean_text, drop_boilerplate
 from portalscraper.items import CONTENT_FIELDS, Record
-from portalscraper.profiles import ProfileError, load_profile
 
 logger = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=32)
-def _timezone(portal: str | None) -> str | None:
-    if not portal:
-        return None
-    try:
-        return load_profile(portal).timezone
-    except ProfileError:
-        return None
 
 
 def content_hash(record: Record) -> str:
@@ -77,14 +65,23 @@ def normalize(record: Record, tz: str | None = None) -> Record:
 
 
 class NormalizePipeline:
-    def __init__(self, default_timezone: str | None = None) -> None:
-        self.default_timezone = default_timezone
+    """Normalizes records in the time zone of the crawl's portal (its profile's), else
+    NORMALIZE_TIMEZONE."""
+
+    def __init__(self, crawler: Crawler, default_timezone: str | None = None) -> None:
+        self.crawler = crawler
+        self.timezone = default_timezone
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings.get("PORTAL_TIMEZONE"))
+        return cls(crawler, crawler.settings.get("NORMALIZE_TIMEZONE"))
+
+    def open_spider(self) -> None:
+        args = getattr(self.crawler.spider, "args", None)  # a portal spider's CrawlArgs
+        if args is not None and args.profile.timezone:
+            self.timezone = args.profile.timezone
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Record):
-            normalize(item, _timezone(item.portal) or self.default_timezone)
+            normalize(item, self.timezone)
         return item

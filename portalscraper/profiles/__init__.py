@@ -53,6 +53,7 @@ def profile_from_dict(data: dict[str, Any]) -> Profile:
             keep_query=frozenset(urls.get("keep_query", [])),
             kinds=tuple((k, _regex(v, f"urls.kinds.{k}")) for k, v in urls.get("kinds", {}).items()),
             listing=tuple(_regex(v, "urls.listing") for v in urls.get("listing", [])),
+            parents=tuple((_regex(a, "urls.parents"), b) for a, b in urls.get("parents", [])),
             languages=tuple(data.get("languages", [])),
         )
         selectors = {k: tuple([v] if isinstance(v, str) else v) for k, v in data.get("selectors", {}).items()}

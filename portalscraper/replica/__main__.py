@@ -2,6 +2,6 @@
 
 import sys
 
-from portalscraper.cli import main
+from portalscraper.replica.command import main
 
-sys.exit(main(["replica", *sys.argv[1:]]))
+sys.exit(main(sys.argv[1:]))

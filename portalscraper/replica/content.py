@@ -156,6 +156,19 @@ class Portal:
         self._added: list[str] = []
         self.hidden_blocks: set[str] = set()  # homepage blocks left out: a layout change
         self.broken: dict[str, int] = {}  # item key -> the HTTP error status its page answers
+        self._seed_items(data)
+        self.synthetic_count = max(0, items - len(self.homepage_news))
+        rng = random.Random(seed)
+        start = dt.date(1999, 1, 4).toordinal()
+        end = dt.date(2012, 8, 20).toordinal()
+        # index 0 is the newest synthetic item; its id is the highest.
+        self._synthetic_days = sorted((rng.randint(start, end) for _ in range(self.synthetic_count)), reverse=True)
+        self.quirks = quirks
+        if quirks:
+            self._add_bad_items()
+
+    def _seed_items(self, data: dict[str, Any]) -> None:
+        """The homepage's own items, from the reference capture."""
         for f in data["features"]:
             key = f"topics_{f['id']}"
             self.features.append(key)
@@ -180,15 +193,6 @@ class Portal:
                 _seed_bodies(key, r["summary"]), listing_date=r["date_text"], day=day, edition=r["edition"],
                 intro=r["title"] == self.editions.get(r["edition"]),
             )
-        self.synthetic_count = max(0, items - len(self.homepage_news))
-        rng = random.Random(seed)
-        start = dt.date(1999, 1, 4).toordinal()
-        end = dt.date(2012, 8, 20).toordinal()
-        # index 0 is the newest synthetic item; its id is the highest.
-        self._synthetic_days = sorted((rng.randint(start, end) for _ in range(self.synthetic_count)), reverse=True)
-        self.quirks = quirks
-        if quirks:
-            self._add_bad_items()
 
     # -- look-ups -------------------------------------------------------------------------
 

@@ -159,6 +159,12 @@ class PortalResource(resource.Resource):
                 return self._redirect(request, parts.path, query, "_hop", _int(hop[0]) + 1)
         elif mode is not None and key is not None and not self.faults.bites(key, mode):
             mode = None
+        return self._answer(request, parts.path, query, host, mode)
+
+    def _answer(self, request: server.Request, path: str, query: dict[str, list[str]], host: str,
+                mode: str | None) -> bytes | int:
+        """The page, or the fault `mode` in its place."""
+        uri = request.uri.decode("latin-1")
         if mode in ("500", "503", "429"):
             request.setResponseCode(int(mode))
             if mode != "500":
@@ -166,9 +172,9 @@ class PortalResource(resource.Resource):
             request.setHeader("Content-Type", "text/html; charset=utf-8")
             return b"<html><body><h1>The server is busy</h1></body></html>"
         if mode == "redirect-chain":
-            return self._redirect(request, parts.path, query, "_hop", 1)
+            return self._redirect(request, path, query, "_hop", 1)
         if mode == "redirect-loop":
-            return self._redirect(request, parts.path, query, "_loop", 1)
+            return self._redirect(request, path, query, "_loop", 1)
         if mode == "offsite":
             request.setResponseCode(302)
             request.setHeader("Location", f"http://localhost:{request.getHost().port}{uri}")
@@ -176,7 +182,7 @@ class PortalResource(resource.Resource):
         if mode == "drop":
             request.channel.transport.abortConnection()  # type: ignore[union-attr]
             return server.NOT_DONE_YET
-        page = self.router.route(parts.path, query, f"http://{host}")
+        page = self.router.route(path, query, f"http://{host}")
         body = self._respond(request, page, mode)
         if mode == "slow":
             def later() -> None:

@@ -2,41 +2,37 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
-from portalscraper.extract.urls import RecordIdSet, record_id
-from portalscraper.spiders.base import PortalSpider, page_selector
+from portalscraper.extract.urls import record_id
+from portalscraper.pages import page_selector
+from portalscraper.recordids import RecordIdSet
+from portalscraper.spiders.base import PortalSpider
 from portalscraper.wayback import CDX_LIMIT, Capture, cdx_query, distinct_captures, next_since, parse_cdx, replay_url
-
-_REVIEW_EDITION = re.compile(r"^(?P<root>.*/docu/review/\d{4}/[\w-]+/)[\w-]+/EN/index\.htm$", re.I)
 
 
 class NatoSpider(PortalSpider):
     name = "nato"
     profile_name = "nato"
 
-    async def start(self) -> AsyncIterator[Any]:
+    def first_requests(self) -> Iterator[scrapy.Request]:
         self.archive_seen = RecordIdSet()  # items of the archive's pages so far (a loop repeats them)
-        self.listing_page_limit = self.crawler.settings.getint("PORTAL_MAX_LISTING_PAGES")
-        homepage = self.profile.start_url("homepage", self.base_url, self.lang)
+        homepage = self.profile.start_url("homepage", self.args.base_url, self.args.lang)
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
-        if self.wayback:  # the homepage's captures in the window, from the archive's CDX index
+        if self.args.wayback:  # the homepage's captures in the window, from the archive's CDX index
             self.wb_digests: set[str] = set()
             self.wb_homepages: list[Capture] = []
-            query = cdx_query(self.wayback, homepage, self.wb_from, self.wb_to)
+            query = cdx_query(self.args.wayback, homepage, self.args.wb_from, self.args.wb_to)
             yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed, meta={"start": True},
                                  cb_kwargs={"homepage": homepage})
         else:
             yield scrapy.Request(homepage, self.parse_homepage, errback=self.listing_failed, meta={"start": True})
-        for request in self.retry_failed_items():
-            yield request
 
     def parse_cdx(self, response: Response, homepage: str) -> Iterator[Any]:
         """The homepage's captures, a page of the index at a time; once all are known, the first.
@@ -53,8 +49,9 @@ class NatoSpider(PortalSpider):
         self.logger.info("%d captures of %s in this page of the archive's index: %d to read", len(captures),
                          homepage, len(fresh))
         since = next_since(captures, CDX_LIMIT)
-        if since is not None and not (self.wb_to and since > self.wb_to.ljust(14, "9")):
-            query = cdx_query(self.wayback or "", homepage, since, self.wb_to)
+        wb_to = self.args.wb_to
+        if since is not None and not (wb_to and since > wb_to.ljust(14, "9")):
+            query = cdx_query(self.args.wayback or "", homepage, since, wb_to)
             yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed, cb_kwargs={"homepage": homepage})
             return
         self.wb_homepages.sort(key=lambda c: c.timestamp)
@@ -63,10 +60,10 @@ class NatoSpider(PortalSpider):
     def next_homepage_capture(self) -> Iterator[scrapy.Request]:
         """The next homepage capture, oldest first and one at a time: an item is read from the capture
         nearest to the first homepage capture that lists it, whatever order responses arrive in."""
-        if self.wayback and self.wb_homepages:
+        if self.args.wayback and self.wb_homepages:
             capture = self.wb_homepages.pop(0)
-            yield scrapy.Request(replay_url(self.wayback, capture.timestamp, capture.original), self.parse_homepage,
-                                 errback=self.homepage_capture_failed, dont_filter=True)
+            yield scrapy.Request(replay_url(self.args.wayback, capture.timestamp, capture.original),
+                                 self.parse_homepage, errback=self.homepage_capture_failed, dont_filter=True)
 
     def homepage_capture_failed(self, failure: Any) -> Iterator[Any]:
         yield from self.listing_failed(failure)
@@ -75,17 +72,17 @@ class NatoSpider(PortalSpider):
     def parse_homepage(self, response: Response) -> Iterator[Any]:
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
-        if self.wayback:  # a web-archive crawl walks the captured homepages and the items they link to
+        if self.args.wayback:  # a web-archive crawl walks the captured homepages and the items they link to
             yield from self.next_homepage_capture()
             return
-        # NATO Review editions: each edition's index lists all its articles.
-        editions = {m["root"] + "EN/index.htm" for e in entries if (m := _REVIEW_EDITION.match(e.url))}
-        for url in sorted(editions):
+        # The listings the profile says items belong to (NATO Review editions: each edition's index
+        # lists all its articles).
+        for url in sorted({parent for e in entries for parent in self.scope.parent_listings(e.url)}):
             if record_id(self.canonical(url)) in self.requested:
                 continue  # listed as an item itself: read as a listing when its page arrives
-            yield response.follow(self.local(url), self.parse_listing, errback=self.listing_failed)
+            yield response.follow(url, self.parse_listing, errback=self.listing_failed)
         # The archive after the homepage, so that homepage items keep the homepage's listing data.
-        archive = self.profile.start_url("archive", self.base_url, self.lang)
+        archive = self.profile.start_url("archive", self.args.base_url, self.args.lang)
         if archive:
             yield scrapy.Request(archive, self.parse_archive, errback=self.listing_failed, cb_kwargs={"page": 1})
 
@@ -113,17 +110,18 @@ class NatoSpider(PortalSpider):
             self.logger.warning("Stopping the archive at page %d: PORTAL_MAX_LISTING_PAGES (%d) reached", page,
                                 self.listing_page_limit)
             self.crawler.stats.set_value("portal/listing_stopped", "PORTAL_MAX_LISTING_PAGES")
-        elif self.max_pages and page >= self.max_pages:
+        elif self.args.max_pages and page >= self.args.max_pages:
             self.logger.info("Stopping the archive at page %d (max_pages)", page)
-        elif self.older_than_window(entries):
-            self.logger.info("Stopping the archive at page %d: past since=%s", page, self.since)
-        elif self.max_items and len(self.requested) >= self.max_items:
+        elif self.scope.older_than_window(entries):
+            self.logger.info("Stopping the archive at page %d: past since=%s", page, self.args.since)
+        elif self.args.max_items and len(self.requested) >= self.args.max_items:
             self.logger.info("Stopping the archive at page %d: max_items reached", page)
         elif not self.full and self.all_unchanged(entries):
             self.logger.info("Stopping the archive at page %d: it lists only archived, unchanged items", page)
         else:
-            yield response.follow(self.local(next_url), self.parse_archive, errback=self.listing_failed,
+            yield response.follow(self.scope.local(next_url), self.parse_archive, errback=self.listing_failed,
                                   cb_kwargs={"page": page + 1})
 
     def listings_complete(self) -> bool:
-        return self.profile.start_url("archive", self.base_url, self.lang) is None or "archive" in self.listings_ended
+        return self.profile.start_url("archive", self.args.base_url, self.args.lang) is None or \
+            "archive" in self.listings_ended

@@ -12,7 +12,7 @@ profile=nato` or a TOML path) may still lend its URL rules and selectors.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,8 +23,8 @@ from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
 from portalscraper.extract.urls import page_kind
-from portalscraper.profiles import Profile, load_profile, profile_from_dict
-from portalscraper.spiders.base import PortalSpider, SpiderArgumentError, check_base_url, page_selector
+from portalscraper.pages import page_selector
+from portalscraper.spiders.base import PortalSpider
 
 # Links that are never items or listings worth visiting: files, feeds, and site furniture.
 _NOT_PAGES = re.compile(
@@ -41,35 +41,15 @@ DEFAULT_MAX_PAGES = 50
 
 class PortalSpiderGeneric(PortalSpider):
     name = "portal"
+    profile_name = None  # any site: a profile only when given (`-a profile=`)
 
-    def __init__(self, start_url: str | None = None, allow: str | None = None, **kwargs: Any) -> None:
-        if not start_url:
-            raise SpiderArgumentError("start_url is required: scrapy crawl portal -a start_url=https://example.org/")
-        check_base_url(start_url)
-        self.start_url = start_url
-        try:
-            self.allow = re.compile(allow) if allow else None
-        except re.error as exc:
-            raise SpiderArgumentError(f"allow must be a regular expression, not {allow!r} ({exc})") from None
-        parts = urlsplit(start_url)
-        kwargs.setdefault("base_url", f"{parts.scheme}://{parts.netloc}")
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.crawl_args["start_url"] = self.start_url
-        self.crawl_args["allow"] = allow
-        self.page_budget = self.max_pages or DEFAULT_MAX_PAGES
+        self.start_url = self.args.start_url or self.args.base_url
+        self.page_budget = self.args.max_pages or DEFAULT_MAX_PAGES
         self.pages: set[str] = set()  # canonical URLs of the pages requested (not items)
         self.pending: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}  # record id: (rank, best listing)
         self.budget_hit = False
-
-    def load_profile(self, name: str | None, base_url: str | None) -> Profile:
-        if name:
-            return load_profile(name)
-        parts = urlsplit(base_url or "")
-        host = (parts.hostname or "portal").lower()
-        return profile_from_dict({
-            "name": host.removeprefix("www."), "base_url": f"{parts.scheme}://{parts.netloc}",
-            "allowed_domains": [host], "languages": [], "urls": {"keep_query": ["*"]},
-        })
 
     # -- what is a page, what is an item ------------------------------------------------------
 
@@ -78,25 +58,24 @@ class PortalSpiderGeneric(PortalSpider):
         if not self.allows_request(url):
             return False
         parts = urlsplit(url)
-        return not _NOT_PAGES.search(parts.path) and (self.allow is None or bool(self.allow.search(url)))
+        allow = self.args.allow
+        return not _NOT_PAGES.search(parts.path) and (allow is None or bool(allow.search(url)))
 
     def is_item_url(self, url: str) -> bool:
         if not self.in_site(url):
             return False
-        if self.rules.kinds:
-            return page_kind(self.canonical(url), self.rules) is not None
+        if self.scope.rules.kinds:
+            return page_kind(self.canonical(url), self.scope.rules) is not None
         parts = urlsplit(url)
         return parts.path not in ("", "/") and not _NOT_ITEMS.search(parts.path + ("?" + parts.query if parts.query
                                                                                        else ""))
 
     # -- crawling ----------------------------------------------------------------------------
 
-    async def start(self) -> AsyncIterator[Any]:
+    def first_requests(self) -> Iterator[scrapy.Request]:
         self.pages.add(self.canonical(self.start_url))
         yield scrapy.Request(self.start_url, self.parse_page, errback=self.listing_failed, cb_kwargs={"depth": 0},
                              meta={"start": True})
-        for request in self.retry_failed_items():
-            yield request
 
     def parse_item(self, response: Response, listing: dict[str, Any]) -> Iterator[Any]:
         """An item page, which may turn out to be a listing (a calendar, an edition's index, linked

@@ -1,0 +1,276 @@
+"""One crawl of one archive, from its start to its verdict. No Scrapy in here.
+
+    session = CrawlSession.open(path, args)        # the lock, the crawl row (new or resumed)
+    session.memory                                 # what earlier crawls left: validators, hashes
+    session.store(item) ... session.reject(...)    # buffered writes, committed in batches
+    verdict = session.finish(reason, totals)       # gone items, settled failures, drift, verdict
+    session.close()                                # the lock released
+
+Whoever starts a crawl opens its session: the `portalscraper` command and `scrapy crawl` before
+Scrapy starts (so that a locked archive fails at once), the store pipeline when a crawl is run
+by other means. The lock is taken here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import logging
+import sqlite3
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+from portalscraper.archive.lock import ArchiveLock
+from portalscraper.archive.memory import ArchiveMemory
+from portalscraper.archive.sqlite import SQLiteArchive
+from portalscraper.health import EXIT_FAILED, Verdict, drift_alarms, verdict
+from portalscraper.items import Appearance, FetchFailure, Record, Sightings, record_row, record_state
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlIdentity(Protocol):
+    """What the session needs of a crawl's arguments (portalscraper.args.CrawlArgs is one)."""
+
+    @property
+    def spider(self) -> str: ...
+
+    @property
+    def portal(self) -> str: ...
+
+    @property
+    def lang(self) -> str: ...
+
+    @property
+    def resume(self) -> bool: ...
+
+    def row(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """How the archive is written (ARCHIVE_*), and how the crawl is judged (VERDICT_*)."""
+
+    batch_size: int = 500
+    flush_seconds: float = 5.0
+    fts_sync_rows: int = 5000
+    max_error_rate: float = 0.05
+    drift_alarms: bool = True
+    max_fill_drop: float = 0.2
+    drift_min_records: int = 20
+
+
+@dataclass(frozen=True)
+class CrawlTotals:
+    """What the crawler counted, for the crawl row and the verdict."""
+
+    requests: int = 0
+    responses: int = 0
+    bytes: int = 0
+    duplicates: int = 0
+    item_pages_fetched: int = 0
+    item_pages_not_modified: int = 0
+    item_pages_failed: int = 0
+    errors: int = 0  # requests that finally failed, and callbacks that raised
+    mode: str = "full"
+    complete_pass: bool = False  # every listing read to its end, unscoped: what finds removed items
+    start_failure: str | None = None  # the start page could not be fetched: why
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """A one-line description of an error that means the archive cannot be written at all (disk
+    full, quota, read-only, I/O error), or None for any other error."""
+    message = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and any(
+            s in message for s in ("disk is full", "disk I/O error", "readonly database", "database is locked")):
+        return f"cannot write the archive: {message}"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG):
+        return f"cannot write the archive: {exc.strerror or message}"
+    return None
+
+
+def _scope(args_json: str | None) -> dict[str, Any]:
+    """A crawl's arguments without the ones that change how, not what, it crawls."""
+    args = json.loads(args_json or "{}")
+    return {k: v for k, v in args.items() if k not in ("full",)}
+
+
+class CrawlSession:
+    """The owner of one crawl's archive: its lock, its crawl row, its writer and its memory."""
+
+    def __init__(self, lock: ArchiveLock, writer: SQLiteArchive, args: CrawlIdentity, resumed: bool,
+                 options: SessionOptions) -> None:
+        self.lock = lock
+        self.writer = writer
+        self.args = args
+        self.resumed = resumed
+        self.options = options
+        self.verdict: Verdict | None = None  # once finished
+        self.row: dict[str, Any] | None = None  # the crawl's row, once finished
+        self.failure: str | None = None  # why the archive cannot be written, once it cannot
+
+    @classmethod
+    def open(cls, path: str | Path, args: CrawlIdentity, options: SessionOptions | None = None) -> CrawlSession:
+        """Take the archive's lock (ArchiveLockedError if another crawl holds it), mark crawls that
+        died running as interrupted, and begin the crawl's row, or reopen the interrupted crawl of
+        the same arguments when `args.resume`."""
+        options = options or SessionOptions()
+        lock = ArchiveLock(path).acquire()
+        try:
+            writer = SQLiteArchive(path, options.batch_size, options.flush_seconds, options.fts_sync_rows)
+            if interrupted := writer.mark_interrupted():
+                logger.warning("%d crawl(s) in %s had died without finishing: marked interrupted", interrupted, path)
+            crawl_id = writer.resume_crawl(args.spider, args.portal, args.row()) if args.resume else None
+            if crawl_id is not None:
+                logger.info("Resuming crawl %d into %s", crawl_id, path)
+            else:
+                if args.resume:
+                    logger.info("No interrupted crawl with these arguments in %s: starting a new one", path)
+                crawl_id = writer.begin_crawl(args.spider, args.portal, args.row())
+                logger.info("Archiving crawl %d into %s", crawl_id, path)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(lock, writer, args, crawl_id is not None and args.resume, options)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CrawlSession:
+        return self  # handed to a crawler through its settings, which Scrapy copies: one session
+
+    @property
+    def path(self) -> Path:
+        return self.writer.path
+
+    @property
+    def crawl_id(self) -> int:
+        assert self.writer.crawl_id is not None
+        return self.writer.crawl_id
+
+    @cached_property
+    def memory(self) -> ArchiveMemory:
+        """What earlier crawls of this portal left in the archive."""
+        return ArchiveMemory(self.writer.db.conn, self.args.portal, self.crawl_id)
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def store(self, item: Any) -> None:
+        """Buffer an item of the crawl: a record, a listing page's sightings, a failed fetch."""
+        if isinstance(item, Record):
+            self.writer.add_record(record_row(item), record_state(item))
+        elif isinstance(item, Sightings):
+            for appearance in item.appearances:
+                self.writer.add_appearance(asdict(appearance))
+        elif isinstance(item, Appearance):
+            self.writer.add_appearance(asdict(item))
+        elif isinstance(item, FetchFailure):
+            self.writer.add_failure(asdict(item))
+
+    def reject(self, record: Record, reasons: list[str]) -> None:
+        """A record that failed validation, kept with its reasons."""
+        self.writer.add_reject(record.id, record.url, "; ".join(reasons), record_row(record))
+
+    def flush_if_due(self) -> None:
+        self.writer.flush_if_due()
+
+    # -- the end ----------------------------------------------------------------------------
+
+    def finish(self, reason: str, totals: CrawlTotals) -> Verdict:
+        """Close the crawl: mark what a complete pass no longer found as gone, settle listing
+        failures, profile the crawl, compare it with the last healthy one, judge it, and write
+        all of it to the crawl row. `reason` is Scrapy's finish reason."""
+        if self.failure is not None:
+            return self._failed()
+        writer = self.writer
+        values: dict[str, Any] = {k: v for k, v in asdict(totals).items()
+                                  if k not in ("complete_pass", "start_failure")}
+        values["error_rate"] = round(totals.errors / totals.requests, 4) if totals.requests else 0.0
+        complete = reason == "finished" and totals.complete_pass
+        values["complete"] = int(complete)
+        if complete:
+            if gone := writer.mark_gone(self.args.portal, self.args.lang):
+                logger.info("%d archived records are listed no more: marked gone", gone)
+            writer.settle_listing_failures()
+        profile = writer.crawl_profile()
+        values["sections"] = json.dumps(profile["sections"], ensure_ascii=False)
+        values["fill_rates"] = json.dumps({**profile["fill_rates"], "records_seen": profile["records_seen"]})
+        result = self._judge(reason, totals, profile)
+        values["exit_code"] = result.exit_code
+        values["alarms"] = json.dumps(result.alarms, ensure_ascii=False) if result.alarms else None
+        # Ctrl-C, SIGTERM (systemd stop, a timeout): interrupted, and resumable like a killed crawl.
+        status = "finished" if reason == "finished" else "interrupted" if reason == "shutdown" else "failed"
+        writer.finish_crawl(status, reason, values)
+        self.verdict, self.row = result, writer.crawl_row()
+        self._log(status, values["mode"], totals.errors)
+        return result
+
+    def _judge(self, reason: str, totals: CrawlTotals, profile: dict[str, Any]) -> Verdict:
+        options = self.options
+        drift = drift_alarms(self._baseline(), profile, options.max_fill_drop, options.drift_min_records) \
+            if options.drift_alarms and reason == "finished" else []
+        return verdict(reason, self.writer.counts["records"], (totals.errors, totals.requests), options.max_error_rate,
+                       drift, totals.start_failure)
+
+    def _log(self, status: str, mode: str, errors: int) -> None:
+        counts = self.writer.counts
+        assert self.verdict is not None
+        for alarm in self.verdict.alarms:
+            logger.error("Crawl %s: %s", self.crawl_id, alarm)
+        logger.info("Crawl %s %s (%s): %d records (%d new, %d changed, %d unchanged, %d gone), %d appearances, "
+                    "%d rejects, %d errors in %s; exit code %d", self.crawl_id, status, mode, counts["records"],
+                    counts["records_new"], counts["records_changed"], counts["records_unchanged"],
+                    counts["records_gone"], counts["appearances"], counts["rejects"], errors, self.path,
+                    self.verdict.exit_code)
+
+    def _baseline(self) -> dict[str, Any] | None:
+        """The latest earlier healthy crawl of the same spider and scope: what this one is compared with."""
+        current = self.writer.crawl_row()
+        rows = self.writer.db.execute(
+            "SELECT args, sections, fill_rates FROM crawls WHERE spider = ? AND portal = ? AND id < ? "
+            "AND status = 'finished' AND exit_code = 0 AND sections IS NOT NULL ORDER BY id DESC LIMIT 50",
+            [current["spider"], current["portal"], current["id"]]).fetchall()
+        scope = _scope(current["args"])
+        for args, sections, fill_rates in rows:
+            if _scope(args) == scope:
+                rates = json.loads(fill_rates or "{}")
+                return {"sections": json.loads(sections), "records_seen": rates.pop("records_seen", 0),
+                        "fill_rates": rates}
+        return None
+
+    def fail(self, why: str) -> None:
+        """The archive cannot be written (disk full...): what is buffered is dropped (the next run
+        fetches it again), and the crawl's verdict is failure."""
+        if self.failure is None:
+            self.failure = why
+            self.writer.rollback()
+
+    def _failed(self) -> Verdict:
+        assert self.failure is not None
+        self.verdict = Verdict(EXIT_FAILED, [self.failure])
+        try:  # the crawl row says what happened, if the disk lets it
+            self.writer.finish_crawl("failed", "archive_unwritable", {"exit_code": EXIT_FAILED,
+                                                                      "alarms": json.dumps([self.failure])})
+        except (sqlite3.Error, OSError):
+            logger.warning("The crawl row of crawl %s could not be updated: it stays 'running' until the next crawl "
+                           "marks it interrupted", self.crawl_id)
+        return self.verdict
+
+    def alarm(self, message: str, exit_code: int = EXIT_FAILED) -> None:
+        """A failure after the verdict (the JSON Lines archive could not be written): the verdict
+        and the crawl row say so."""
+        self.verdict = Verdict(exit_code, [*(self.verdict.alarms if self.verdict else []), message])
+        with contextlib.suppress(sqlite3.Error, OSError):
+            self.writer.finish_crawl_alarm(exit_code, self.verdict.alarms)
+
+    def close(self) -> None:
+        """Release the archive (committing what is buffered, unless it cannot be written)."""
+        if not self.lock.acquired:
+            return
+        try:
+            if self.failure is None:
+                self.writer.flush()
+        finally:
+            with contextlib.suppress(sqlite3.Error, OSError):
+                self.writer.db.close()
+            self.lock.release()
