@@ -71,7 +71,7 @@ def child_crawl(kind: str, base_url: str, db: str, jsonl: str, urls_file: str) -
         settings = get_project_settings()
         overrides = {"ARCHIVE_SQLITE_PATH": db, "ARCHIVE_JSONL_PATH": jsonl, "LOG_LEVEL": "WARNING"}
         if kind == "full-nowarc":
-            overrides["ARCHIVE_WARC_DIR"] = ""
+            overrides["WARC_DIR"] = ""
         for key, value in overrides.items():
             settings.set(key, value, priority="cmdline")
         process = CrawlerProcess(settings)
@@ -151,7 +151,7 @@ def framework_and_recrawl(items: int, tmp: Path) -> tuple[list[str], dict[str, A
         f"| `nato` spider, all pipelines, SQLite + JSON Lines | {best_full['responses']:,} | "
         f"{best_full['elapsed']:.1f} | {rate_full:.0f} | {wall_full:.0f} |",
         f"| ratio (target at least 0.85) | | | **{rate_full / rate_bare:.2f}** | {wall_full / wall_bare:.2f} |",
-        f"| the same without raw captures (`ARCHIVE_WARC_DIR=\"\"`) | {best_nowarc['responses']:,} | "
+        f"| the same without raw captures (`WARC_DIR=\"\"`) | {best_nowarc['responses']:,} | "
         f"{best_nowarc['elapsed']:.1f} | {rate_nowarc:.0f} | |",
         f"| ratio without raw captures | | | **{rate_nowarc / rate_bare:.2f}** | |",
         "",

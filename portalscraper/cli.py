@@ -18,7 +18,7 @@ from typing import Any
 
 from portalscraper.health import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from portalscraper.replica import command as replica_command
-from portalscraper.replica.launch import replica_process
+from portalscraper.replica.launch import ReplicaError, replica_process
 
 
 class CliError(Exception):
@@ -238,7 +238,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_replica(args: argparse.Namespace) -> int:
     try:
         return replica_command.run(args)
-    except replica_command.ReplicaError as exc:
+    except ReplicaError as exc:
         raise CliError(str(exc)) from None
 
 

@@ -7,7 +7,7 @@ Exit codes (the `portalscraper` command returns them; each crawl row keeps its o
     2  bad input (a one-line message says what is wrong)
     3  finished with no items, where items were expected
     4  too many requests finally failed (CRAWL_MAX_ERROR_RATE)
-    5  layout drift: a section went empty, or a field's fill rate dropped (DRIFT_*)
+    5  layout drift: a section went empty, or a field's fill rate dropped (VERDICT_*)
     6  another crawl is writing to the same archive
 """
 

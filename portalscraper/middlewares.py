@@ -106,7 +106,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 "Retry-After" if asked is not None else "backoff")
             from twisted.internet import reactor  # here, not at import: Scrapy installs the reactor first
 
-            await deferred_to_future(deferLater(reactor, delay, lambda: None))  # type: ignore[arg-type]
+            await deferred_to_future(deferLater(reactor, delay, lambda: None))
 
 
 class EncodingRepairMiddleware:

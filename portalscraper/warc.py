@@ -52,7 +52,7 @@ class _RecordGzip:
         self.out.write(self.compressor.flush())
 
 
-class _Writer(WARCWriter):
+class _Writer(WARCWriter):  # type: ignore[misc]  # warcio has no type information
     """warcio's writer with a cheaper compression level: most bodies come gzipped already."""
 
     def __init__(self, out: IO[bytes], level: int = 1) -> None:
@@ -61,7 +61,7 @@ class _Writer(WARCWriter):
 
     def _write_warc_record(self, out: IO[bytes], record: object) -> None:
         # warcio ends a record with out.flush(): that closes the member.
-        super()._write_warc_record(_RecordGzip(out, self.level), record)  # type: ignore[arg-type]
+        super()._write_warc_record(_RecordGzip(out, self.level), record)
 
 
 def _header_pairs(headers: Headers, drop: set[bytes] = _HOP_BY_HOP) -> list[tuple[str, str]]:

@@ -125,7 +125,7 @@ def test_scrapy_crawl_with_feed_export(replica: Replica, tmp_path: Path) -> None
     result = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "nato", "-a", f"base_url={replica.base_url}", "-a", "max_items=40",
          "-O", str(tmp_path / "out.jsonl"), "-s", f"ARCHIVE_SQLITE_PATH={tmp_path / 'a.sqlite'}",
-         "-s", "ARCHIVE_JSONL_PATH=", "-s", f"ARCHIVE_WARC_DIR={tmp_path / 'warc'}", "-s", "LOG_LEVEL=WARNING"],
+         "-s", "ARCHIVE_JSONL_PATH=", "-s", f"WARC_DIR={tmp_path / 'warc'}", "-s", "LOG_LEVEL=WARNING"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -17,7 +17,7 @@ import pytest
 from portalscraper.replica.render import ROBOTS_CLOSED
 from tests.conftest import Replica, run_cli
 
-FAST = ("-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_BACKOFF_BASE=0.05", "-s", "DOWNLOAD_MAXSIZE=1000000")
+FAST = ("-s", "DOWNLOAD_TIMEOUT=1", "-s", "BACKOFF_BASE=0.05", "-s", "DOWNLOAD_MAXSIZE=1000000")
 REPLICA_FAST = ("--slow-seconds", "2", "--large-bytes", "1500000")
 
 

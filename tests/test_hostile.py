@@ -83,7 +83,7 @@ def crawl_hostile(case: str, other: tuple[int, list[str]], tmp_path: Path, *extr
                                                                       "natolive/index.htm"]
     args = ["crawl", spider, *target, "--db", str(db), "--jsonl", str(tmp_path / "r.jsonl"),
             "--warc", str(tmp_path / "warc"), "--log-level", log_level, "-s", "RETRY_TIMES=1",
-            "-s", "DOWNLOAD_TIMEOUT=10", "-s", "CRAWL_MAX_ERROR_RATE=0.5", *extra]  # a tiny portal: 1 failure is 10%
+            "-s", "DOWNLOAD_TIMEOUT=10", "-s", "VERDICT_MAX_ERROR_RATE=0.5", *extra]  # a tiny portal: 1 failure is 10%
     started = time.monotonic()
     try:
         result = subprocess.run([sys.executable, "-c", MEASURED, *args], capture_output=True, text=True,

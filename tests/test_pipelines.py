@@ -20,7 +20,7 @@ def record(**fields: object) -> Record:
 
 
 def test_normalize() -> None:
-    pipeline = NormalizePipeline.from_crawler(get_crawler())
+    pipeline = NormalizePipeline.from_crawler(get_crawler(settings_dict={"NORMALIZE_TIMEZONE": "Europe/Brussels"}))
     item = pipeline.process_item(record())
     assert (item.title, item.summary, item.body) == (
         "Supporting defence education", "NATO’s & partners.", "First.\n\nSecond one.")
@@ -28,6 +28,23 @@ def test_normalize() -> None:
     assert item.content_hash == content_hash(item) and len(item.content_hash) == 64
     assert item.problems == []
     assert pipeline.process_item(record(summary="Changed.")).content_hash != item.content_hash
+
+
+def test_dates_are_read_in_the_time_zone_of_the_crawls_profile() -> None:
+    from portalscraper.spiders.portal import PortalSpiderGeneric
+
+    def updated_at(profile: str | None, default: str | None) -> str | None:
+        crawler = get_crawler(PortalSpiderGeneric, settings_dict={"NORMALIZE_TIMEZONE": default})
+        crawler.spider = crawler._create_spider(start_url="http://127.0.0.1:9/", **({"profile": profile} if profile
+                                                                                    else {}))
+        pipeline = NormalizePipeline.from_crawler(crawler)
+        pipeline.open_spider()
+        return pipeline.process_item(record()).updated_at
+
+    # The profile's zone, whatever the record's portal says; a site with no profile: the setting's.
+    assert updated_at("nato", None) == updated_at("nato", "Asia/Tokyo") == "2012-09-20T14:26+02:00"
+    assert updated_at(None, "Asia/Tokyo") == "2012-09-20T14:26+09:00"
+    assert updated_at(None, None) == "2012-09-20T14:26"
 
 
 def test_validate_rejects_with_reasons_and_counts_them() -> None:

@@ -25,7 +25,7 @@ def test_scrapy_crawl_portal_yields_the_32_dated_homepage_items(replica: Replica
     result = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "portal", "-a", f"start_url={replica.url(HOME)}",
          "-a", "max_pages=1", "-O", str(tmp_path / "out.jsonl"), "-s", f"ARCHIVE_SQLITE_PATH={tmp_path / 'a.sqlite'}",
-         "-s", "ARCHIVE_JSONL_PATH=", "-s", f"ARCHIVE_WARC_DIR={tmp_path / 'warc'}", "-s", "LOG_LEVEL=WARNING"],
+         "-s", "ARCHIVE_JSONL_PATH=", "-s", f"WARC_DIR={tmp_path / 'warc'}", "-s", "LOG_LEVEL=WARNING"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -77,9 +77,9 @@ def test_portal_spider_needs_a_start_url(tmp_path: Path) -> None:
     ],
 )
 def test_a_cut_listing_title_yields_to_the_headline(listed: str, headline: str | None, cut: bool) -> None:
-    from portalscraper.spiders.base import _cut_version
+    from portalscraper.records import cut_version
 
-    assert _cut_version(listed, headline) is cut
+    assert cut_version(listed, headline) is cut
 
 
 def test_a_press_portal_unlike_the_replica_every_item_and_nothing_else(tmp_path: Path) -> None:

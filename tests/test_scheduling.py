@@ -150,7 +150,7 @@ def test_drift_alarm_section_gone_and_fill_rate_drop(start_replica: Callable[...
                   *({"op": "edit", "key": key, "date_text": ""} for key in
                     ("news_91112", "news_91045", "news_90839", "news_90440", "news_90387")))
     args = ("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "", "-s",
-            "DRIFT_MAX_FILL_DROP=0.05", "--log-level", "WARNING")
+            "VERDICT_MAX_FILL_DROP=0.05", "--log-level", "WARNING")
     for crawl_id in (2, 3):  # the baseline is the last healthy crawl: the alarm repeats until fixed
         result = run_cli(*args, cwd=tmp_path, check=False)
         assert result.returncode == EXIT_DRIFT, result.stderr[-2000:]
@@ -182,7 +182,7 @@ def test_error_rate_above_threshold(start_replica: Callable[..., Replica], crawl
     assert rows(db, f"SELECT count(*) FROM appearances WHERE url IN ({marks})", *broken) == [(5,)]
     # Raise the threshold and the same crawl is fine; the pages are asked for again, and fail again.
     result = run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "",
-                     "-s", "CRAWL_MAX_ERROR_RATE=0.5", "--log-level", "CRITICAL", cwd=tmp_path, check=False)
+                     "-s", "VERDICT_MAX_ERROR_RATE=0.5", "--log-level", "CRITICAL", cwd=tmp_path, check=False)
     assert result.returncode == 0
     assert rows(db, "SELECT crawl_id, count(*) FROM failures GROUP BY crawl_id") == [(1, 5), (2, 5)]
     # Once the pages answer, the failures are settled and the items archived.

@@ -93,7 +93,7 @@ def test_reparse_refuses_a_gzip_bomb_with_the_crawls_own_size_limit(tmp_path: Pa
     db = tmp_path / "re.sqlite"
     result = subprocess.run([sys.executable, "-c", MEASURED, "reparse", "--warc", str(warc), "--db", str(db), "--jsonl",
                              "", "--log-level", "ERROR", "-s", "DOWNLOAD_MAXSIZE=4000000",
-                             "-s", "CRAWL_MAX_ERROR_RATE=0.9"],
+                             "-s", "VERDICT_MAX_ERROR_RATE=0.9"],
                             capture_output=True, text=True, cwd=tmp_path, timeout=120,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr

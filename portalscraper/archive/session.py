@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from portalscraper.archive.lock import ArchiveLock
 from portalscraper.archive.memory import ArchiveMemory
-from portalscraper.archive.sqlite import SQLiteArchive
+from portalscraper.archive.sqlite import SQLiteArchive, open_database
 from portalscraper.health import EXIT_FAILED, Verdict, drift_alarms, verdict
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings, record_row, record_state
 
@@ -118,6 +118,7 @@ class CrawlSession:
         died running as interrupted, and begin the crawl's row, or reopen the interrupted crawl of
         the same arguments when `args.resume`."""
         options = options or SessionOptions()
+        open_database(path).close()  # a path that is no archive says so, before any lock file is made
         lock = ArchiveLock(path).acquire()
         try:
             writer = SQLiteArchive(path, options.batch_size, options.flush_seconds, options.fts_sync_rows)

@@ -175,7 +175,8 @@ class _Renderer:
             self.off += block_off
         elif tag == "a":
             self.in_link += 1
-        return el.text
+        text: str | None = el.text
+        return text
 
     def end(self, el: _Element) -> str | None:
         """An element closes: the text after it (its tail), if any."""
@@ -190,7 +191,8 @@ class _Renderer:
             self.off -= self.off_flags.pop()
         elif tag == "a":
             self.in_link -= 1
-        return el.tail
+        tail: str | None = el.tail
+        return tail
 
 
 class Layout:

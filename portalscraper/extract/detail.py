@@ -29,7 +29,6 @@ from portalscraper.extract.dates import (
     DATE_TEXT_RE,
     PUBLISHED_LINE_RE,
     WEEKDAY,
-    alternation,
     find_updated_text,
     parse_date_range,
 )
@@ -40,7 +39,7 @@ from portalscraper.extract.headline import (
     prominent_headline,
     strip_site_name,
 )
-from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS
+from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS, alternation
 from portalscraper.extract.listing import drop_scripts, parse_html, repair_markup
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 

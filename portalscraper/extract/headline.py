@@ -117,8 +117,13 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str]) -> tuple[str,
     def long_enough(key: str, whole: str) -> bool:
         return len(key) >= 12 or len(key) >= len(whole) / 2
 
-    for match in (lambda k, w: w == k or (w.startswith(k) and long_enough(k, w)),
-                  lambda k, w: w.endswith(k) and long_enough(k, w)):
+    def starts(k: str, w: str) -> bool:
+        return w == k or (w.startswith(k) and long_enough(k, w))
+
+    def ends(k: str, w: str) -> bool:
+        return w.endswith(k) and long_enough(k, w)
+
+    for match in (starts, ends):
         for key, el in headings:
             if key and any(match(key, w) for w in wanted):
                 text = drop_boilerplate(clean_text(el.text_content()))

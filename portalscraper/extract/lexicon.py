@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 _MONTHS_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
     # One string per month: its spellings, space-separated.
@@ -134,14 +135,14 @@ WEEKDAY_WORDS: frozenset[str] = frozenset(_WEEKDAYS.split())
 def alternation(words: Iterable[str]) -> str:
     """A regular expression matching any of `words`, as a trie (one branch per first letter), so a
     search over a long text does not try every word at every position."""
-    trie: dict[str, dict] = {}
+    trie: dict[str, Any] = {}
     for word in words:
         node = trie
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
 
-    def emit(node: dict[str, dict]) -> str:
+    def emit(node: dict[str, Any]) -> str:
         ends = "" in node
         branches = [re.escape(char).replace("\\ ", r"\s+") + emit(child)
                     for char, child in sorted(node.items()) if char]

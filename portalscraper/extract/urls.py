@@ -40,8 +40,7 @@ def _origin(url: str) -> str:
 
 
 def _same_site(netloc: str, canonical_netloc: str) -> bool:
-    strip = lambda host: host.lower().removeprefix("www.")  # noqa: E731
-    return strip(netloc) == strip(canonical_netloc)
+    return netloc.lower().removeprefix("www.") == canonical_netloc.lower().removeprefix("www.")
 
 
 def language(url: str, rules: UrlRules) -> str | None:

@@ -192,7 +192,7 @@ class PortalResource(resource.Resource):
 
             finished: list[bool] = []
             request.notifyFinish().addBoth(lambda _: finished.append(True))
-            reactor.callLater(self.faults.slow_seconds, later)  # type: ignore[attr-defined,arg-type]
+            reactor.callLater(self.faults.slow_seconds, later)  # type: ignore[arg-type]
             return server.NOT_DONE_YET
         if mode == "truncate" and len(body) > 1:
             request.setHeader("Content-Length", str(len(body)))
@@ -303,7 +303,7 @@ def serve(portal: Portal, port: int = 0, out: IO[str] = sys.stdout, faults: Faul
     `faults` makes some pages misbehave (see faults.py); `log` receives one JSON line per request.
     """
     site = QuietSite(PortalResource(portal, faults, log))
-    listening = reactor.listenTCP(port, site, interface=HOST)  # type: ignore[attr-defined,arg-type]
+    listening = reactor.listenTCP(port, site, interface=HOST)  # type: ignore[arg-type]
     out.write(f"replica portal listening on http://{HOST}:{listening.getHost().port}\n")  # type: ignore[misc]
     out.flush()
-    reactor.run()  # type: ignore[attr-defined,misc]
+    reactor.run()  # type: ignore[misc]

@@ -1,0 +1,97 @@
+"""The code's layout, as the README's "Layout" section promises it: who may import what, who takes
+the archive's lock, and how large a spider or a function may grow. Read from the source (ast)."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from portalscraper.items import RECORD_FIELDS
+from portalscraper.settings import FEED_EXPORT_FIELDS
+
+PACKAGE = Path(__file__).resolve().parents[1] / "portalscraper"
+
+
+def modules(folder: str = "") -> dict[str, ast.Module]:
+    root = PACKAGE / folder
+    return {str(p.relative_to(PACKAGE)): ast.parse(p.read_text("utf-8")) for p in sorted(root.rglob("*.py"))}
+
+
+def imported(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return names
+
+
+def test_the_archive_imports_no_spider_no_extraction_and_no_scrapy() -> None:
+    for name, tree in modules("archive").items():
+        bad = {m for m in imported(tree) if m.split(".")[0] in ("scrapy", "twisted", "parsel")
+               or m.startswith(("portalscraper.spiders", "portalscraper.extract"))}
+        assert not bad, f"archive/{name} imports {sorted(bad)}"
+
+
+def test_no_spider_opens_a_database() -> None:
+    for name, tree in modules("spiders").items():
+        bad = {m for m in imported(tree) if m.split(".")[0] in ("sqlite3", "sqlite_utils")
+               or m in ("portalscraper.archive.sqlite", "portalscraper.archive.lock",
+                        "portalscraper.archive.sqlite.open_database")}
+        assert not bad, f"spiders/{name} imports {sorted(bad)}"
+
+
+def test_the_lock_is_acquired_in_one_place() -> None:
+    places = [name for name, tree in modules().items() for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "ArchiveLock"]
+    assert places == ["archive/session.py"]
+
+
+def test_spiders_stay_small_and_functions_short() -> None:
+    assert len((PACKAGE / "spiders/base.py").read_text("utf-8").splitlines()) <= 300
+    too_big = []
+    for name, tree in modules().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = node.args
+                count = len(args.posonlyargs) + len(args.args) + len(args.kwonlyargs) + bool(args.vararg) + \
+                    bool(args.kwarg) - (1 if args.args and args.args[0].arg in ("self", "cls") else 0)
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 50 or count > 6:
+                    too_big.append(f"{name}:{node.lineno} {node.name}: {length} lines, {count} parameters")
+    assert too_big == []
+
+
+def test_the_record_shape_is_written_once() -> None:
+    schema = json.loads((PACKAGE / "schema/record.schema.json").read_text("utf-8"))
+    assert tuple(schema["properties"]) == RECORD_FIELDS
+    assert tuple(FEED_EXPORT_FIELDS) == RECORD_FIELDS
+    assert "state" not in RECORD_FIELDS and "problems" not in RECORD_FIELDS
+
+
+def test_spiders_hold_no_url_patterns() -> None:
+    """Listing and item patterns are the profile's (data), not the spiders' (code)."""
+    for name, tree in modules("spiders").items():
+        patterns = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                    and isinstance(node.value, str) and ("/docu/" in node.value or "/cps/" in node.value)]
+        assert patterns == [], f"spiders/{name} lines {patterns}"
+
+
+def test_settings_are_read_only_where_components_are_built() -> None:
+    """`settings.get...(...)` only in from_crawler (and the functions it calls by name below)."""
+    allowed = {"from_crawler", "session_options", "politeness", "open_session", "_check_settings", "run_crawl",
+               "cmd_demo", "cmd_export"}
+    outside = []
+    for name, tree in modules().items():
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or fn.name in allowed:
+                continue
+            for node in ast.walk(fn):
+                holder = node.value if isinstance(node, ast.Attribute) else None
+                named = holder.attr if isinstance(holder, ast.Attribute) else holder.id \
+                    if isinstance(holder, ast.Name) else ""
+                if isinstance(node, ast.Attribute) and node.attr.startswith("get") and named == "settings":
+                    outside.append(f"{name}:{node.lineno} {fn.name}")
+    assert outside == []
