@@ -109,6 +109,11 @@ def _check_archive_path(path: str, what: str) -> None:
 def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]) -> int:
     """Run one spider through Scrapy's CrawlerProcess (see portalscraper/runner.py); return the
     exit code for a scheduler, with one line on standard error per alarm."""
+    return _crawl(spider, spider_args, overrides)[0]
+
+
+def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+    """The crawl's exit code, and its crawl row when it has an archive."""
     from scrapy.spiderloader import SpiderLoader
 
     from portalscraper.runner import CrawlRefusedError, run
@@ -126,7 +131,7 @@ def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any
         raise CliError(str(exc), exc.code) from None
     for alarm in outcome.alarms:
         print(f"Error: {alarm}", file=sys.stderr)
-    return outcome.exit_code
+    return outcome.exit_code, outcome.crawl
 
 
 def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -186,27 +191,25 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from portalscraper.archive import open_database
+    from portalscraper.archive import overview
 
     overrides = _crawl_overrides(args)
     overrides.setdefault("LOG_LEVEL", "WARNING")
     with replica_process(args.items) as base_url:
         print(f"Replica portal (2012-09-28 homepage, {args.items} news items) at {base_url}")
-        code = run_crawl("nato", {"base_url": base_url}, overrides)
+        code, crawl = _crawl("nato", {"base_url": base_url}, overrides)
     settings = _settings(overrides)
     db_path = settings.get("ARCHIVE_SQLITE_PATH")
-    db = open_database(db_path)
-    crawl = next(db.table("crawls").rows_where(order_by="id desc", limit=1))
+    if crawl is None or not db_path:
+        return code
     print(f"Crawl {crawl['id']} ({crawl['mode']}): {crawl['status']}, {crawl['records']} records seen "
           f"({crawl['records_new']} new, {crawl['records_changed']} changed, {crawl['records_unchanged']} unchanged), "
           f"{crawl['appearances']} appearances, {crawl['rejects']} rejects, {crawl['duration_s']} s")
+    archive = overview(db_path)
     print("Records per section:")
-    for section, count in db.execute(
-        "SELECT section, count(*) FROM records GROUP BY section ORDER BY count(*) DESC"
-    ).fetchall():
+    for section, count in archive["sections"].items():
         print(f"  {count:6d}  {section}")
-    low, high = db.execute("SELECT min(date_start), max(date_start) FROM records").fetchone()
-    print(f"Dates from {low} to {high}")
+    print(f"Dates from {archive['first_date']} to {archive['last_date']}")
     print(f"SQLite archive: {Path(db_path).resolve()}")
     if settings.get("ARCHIVE_JSONL_PATH"):
         print(f"JSON Lines:     {Path(settings.get('ARCHIVE_JSONL_PATH')).resolve()}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from typing import IO
+from pathlib import Path
+from typing import IO, Any
 
 import sqlite_utils
 
 from portalscraper.archive.jsonl import dumps
-from portalscraper.archive.sqlite import ArchiveError, iter_records
+from portalscraper.archive.sqlite import ArchiveError, iter_records, open_database
 from portalscraper.items import RECORD_FIELDS
 
 EXPORT_FORMATS = ("json", "jsonl", "csv")
@@ -55,3 +56,15 @@ def export(db: sqlite_utils.Database, out: IO[str], fmt: str, portal: str | None
             count += 1
         out.write("\n]," + f'"count":{count}' + "}\n")
     return count
+
+
+def overview(path: str | Path) -> dict[str, Any]:
+    """An archive at a glance: records per section (most first), and the first and last item dates."""
+    db = open_database(path)
+    try:
+        sections = dict(db.execute("SELECT section, count(*) FROM records GROUP BY section "
+                                   "ORDER BY count(*) DESC, section").fetchall())
+        first, last = db.execute("SELECT min(date_start), max(date_start) FROM records").fetchone()
+    finally:
+        db.close()
+    return {"sections": sections, "first_date": first, "last_date": last}
