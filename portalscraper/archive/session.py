@@ -158,15 +158,16 @@ class CrawlSession:
 
     def store(self, item: Any) -> None:
         """Buffer an item of the crawl: a record, a listing page's sightings, a failed fetch."""
+        # Flat dataclasses: vars() is their fields, with no deep copy (asdict's) per row.
         if isinstance(item, Record):
             self.writer.add_record(record_row(item), record_state(item))
         elif isinstance(item, Sightings):
             for appearance in item.appearances:
-                self.writer.add_appearance(asdict(appearance))
+                self.writer.add_appearance(vars(appearance))
         elif isinstance(item, Appearance):
-            self.writer.add_appearance(asdict(item))
+            self.writer.add_appearance(vars(item))
         elif isinstance(item, FetchFailure):
-            self.writer.add_failure(asdict(item))
+            self.writer.add_failure(vars(item))
 
     def reject(self, record: Record, reasons: list[str]) -> None:
         """A record that failed validation, kept with its reasons."""
