@@ -125,7 +125,8 @@ class CrawlSession:
             if interrupted := writer.mark_interrupted():
                 logger.warning("%d crawl(s) in %s had died without finishing: marked interrupted", interrupted, path)
             crawl_id = writer.resume_crawl(args.spider, args.portal, args.row()) if args.resume else None
-            if crawl_id is not None:
+            resumed = crawl_id is not None
+            if resumed:
                 logger.info("Resuming crawl %d into %s", crawl_id, path)
             else:
                 if args.resume:
@@ -135,7 +136,7 @@ class CrawlSession:
         except BaseException:
             lock.release()
             raise
-        return cls(lock, writer, args, crawl_id is not None and args.resume, options)
+        return cls(lock, writer, args, resumed, options)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CrawlSession:
         return self  # handed to a crawler through its settings, which Scrapy copies: one session
