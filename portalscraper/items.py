@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -21,7 +22,7 @@ class PageState:
     listing_hash: str | None = None  # hash of the listing entry the record was made from
     page_fetched: bool = False  # the item page answered this crawl (200 or 304): settles earlier failures
     warc_file: str | None = None  # the raw capture of the item page: WARC file name and record offset
-    warc_offset: int | None = None
+    warc_offset: int | Future[int] | None = None  # a future until the WARC writer has written it
     capture_url: str | None = None  # web-archive crawls: the item page's capture, and its time
     capture_time: str | None = None
 

@@ -3,6 +3,7 @@ for, the capture it was read from, its place in the crawl's WARC file, and its v
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from parsel import Selector
@@ -38,7 +39,7 @@ class Page:
     capture_url: str | None = None  # that memento's replay URL (web-archive crawls only)
     fetched_at: str | None = None  # when its bytes were captured, for a replay or a WARC re-read
     warc_file: str | None = None  # where the crawl's WARC file keeps it
-    warc_offset: int | None = None
+    warc_offset: int | Future[int] | None = None  # a future while the WARC writer has it queued
     etag: str | None = None
     last_modified: str | None = None
 

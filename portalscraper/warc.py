@@ -2,9 +2,12 @@
 
 `WarcRecorder` (a downloader middleware, on when WARC_DIR is set) writes a request and a
 response record for every response, as received (before decompression), into
-`<WARC_DIR>/<spider>-<UTC time>-<pid>.warc.gz`, one gzip member per record, through
-warcio. Each response's place in the file goes into `response.meta["warc"]`, and from there into
-the record made of it (`warc_file`, `warc_offset`).
+`<WARC_DIR>/<spider>-<UTC time>-<pid>.warc.gz`, one gzip member per record. The records are
+serialized, digested, compressed and written by a thread of their own, in order, from a bounded
+queue: the reactor's thread only hands each exchange over. Each response's place in the file (a
+future, resolved once written) goes into `response.meta["warc"]`, and from there into the record
+made of it (`warc_file`, `warc_offset`), which waits for it before it is committed. Files are
+read back with warcio.
 
 `WarcReplayHandler` answers a crawl's requests from WARC files instead of the network, so that
 `portalscraper reparse` runs the same spider, extraction and pipelines over captured bytes.
@@ -12,12 +15,18 @@ the record made of it (`warc_file`, `warc_offset`).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-import io
+import hashlib
 import logging
 import os
+import queue
+import threading
+import uuid
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Self
 from urllib.parse import urlsplit
@@ -28,62 +37,121 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from portalscraper.http import status_phrase
 
 logger = logging.getLogger(__name__)
 
 _HOP_BY_HOP = {b"transfer-encoding", b"connection", b"keep-alive"}
+_CRLF = b"\r\n"
 
 
-class _RecordGzip:
-    """One gzip member per WARC record, as the format wants, at a chosen level (warcio uses 9)."""
-
-    def __init__(self, out: IO[bytes], level: int) -> None:
-        self.out = out
-        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-
-    def write(self, data: bytes) -> None:
-        self.out.write(self.compressor.compress(data))
-
-    def flush(self) -> None:  # ends the member; the file itself is flushed once per response
-        self.out.write(self.compressor.flush())
+def _header_block(first_line: str, pairs: Iterable[tuple[bytes, bytes]]) -> bytes:
+    return b"".join([first_line.encode("latin-1"), _CRLF, *(name + b": " + value + _CRLF for name, value in pairs),
+                     _CRLF])
 
 
-class _Writer(WARCWriter):  # type: ignore[misc]  # warcio has no type information
-    """warcio's writer with a cheaper compression level: most bodies come gzipped already."""
-
-    def __init__(self, out: IO[bytes], level: int = 1) -> None:
-        super().__init__(out, gzip=False)
-        self.level = level
-
-    def _write_warc_record(self, out: IO[bytes], record: object) -> None:
-        # warcio ends a record with out.flush(): that closes the member.
-        super()._write_warc_record(_RecordGzip(out, self.level), record)
+def _header_pairs(headers: Headers, drop: set[bytes] = _HOP_BY_HOP) -> list[tuple[bytes, bytes]]:
+    return [(name, value) for name, values in headers.items() if name.lower() not in drop for value in values]
 
 
-def _header_pairs(headers: Headers, drop: set[bytes] = _HOP_BY_HOP) -> list[tuple[str, str]]:
-    pairs = []
-    for name, values in headers.items():
-        if name.lower() in drop:
-            continue
-        for value in values:
-            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
-    return pairs
+def _sha1(data: bytes) -> bytes:
+    return b"sha1:" + base64.b32encode(hashlib.sha1(data).digest())
+
+
+def warc_record(kind: str, target: str, block: bytes, when: dt.datetime, extra: list[tuple[bytes, bytes]]) -> bytes:
+    """One WARC/1.1 record, uncompressed: its header, `block` (an HTTP message) and the two CRLFs."""
+    headers = [(b"WARC-Type", kind.encode()), *extra,
+               (b"WARC-Date", when.strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()),
+               (b"WARC-Target-URI", target.encode("utf-8")), (b"WARC-Block-Digest", _sha1(block)),
+               (b"Content-Type", f"application/http; msgtype={kind}".encode()),
+               (b"Content-Length", str(len(block)).encode())]
+    return _header_block("WARC/1.1", headers) + block + _CRLF + _CRLF
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A response and its request as received: what the recorder hands to its writer thread."""
+
+    target: str
+    when: dt.datetime
+    status_line: str
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    ip_address: str | None
+    request_line: str
+    request_headers: list[tuple[bytes, bytes]]
+    request_body: bytes
+
+    def records(self, level: int) -> bytes:
+        """The response record and its request record, each one gzip member (at zlib `level`), as a
+        WARC file wants."""
+        response_id = f"<urn:uuid:{uuid.uuid4()}>".encode()
+        block = _header_block(self.status_line, self.headers) + self.body
+        extra = [(b"WARC-Record-ID", response_id), (b"WARC-Payload-Digest", _sha1(self.body))]
+        if self.ip_address:
+            extra.append((b"WARC-IP-Address", self.ip_address.encode()))
+        response = warc_record("response", self.target, block, self.when, extra)
+        request = warc_record("request", self.target, _header_block(self.request_line, self.request_headers)
+                              + self.request_body, self.when,
+                              [(b"WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>".encode()),
+                               (b"WARC-Concurrent-To", response_id)])
+        return _member(response, level) + _member(request, level)
+
+
+def _member(record: bytes, level: int) -> bytes:
+    return zlib.compress(record, level, wbits=zlib.MAX_WBITS + 16)
+
+
+class _WriterThread(threading.Thread):
+    """Serializes, digests, compresses and writes exchanges in order, off the reactor's thread
+    (hashlib and zlib release the GIL: the work runs on the second core). The queue is bounded: a
+    disk slower than the crawl slows the crawl, it does not grow memory. Each exchange's offset
+    in the file is its future's result, once written."""
+
+    def __init__(self, out: IO[bytes], level: int, queue_size: int) -> None:
+        super().__init__(name="warc-writer", daemon=True)
+        self.out, self.level = out, level
+        self.queue: queue.Queue[tuple[Exchange, Future[int]] | None] = queue.Queue(maxsize=queue_size)
+        self.failure: BaseException | None = None
+
+    def run(self) -> None:
+        while (job := self.queue.get()) is not None:
+            exchange, offset = job
+            if self.failure is not None:
+                offset.set_exception(self.failure)
+                continue
+            try:
+                at = self.out.tell()
+                self.out.write(exchange.records(self.level))
+                self.out.flush()
+                offset.set_result(at)
+            except BaseException as exc:  # a full disk: said once, and by every offset still asked
+                self.failure = exc
+                offset.set_exception(exc)
+                logger.error("Raw captures not written from here on: %s", exc)
+
+    def submit(self, exchange: Exchange) -> Future[int]:
+        offset: Future[int] = Future()
+        self.queue.put((exchange, offset))
+        return offset
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.join()
 
 
 class WarcRecorder:
-    """Writes every response (and its request) to a gzip WARC file."""
+    """Writes every response (and its request) to a gzip WARC file, through a writer thread."""
 
-    def __init__(self, crawler: Crawler, folder: Path, gzip_level: int = 1) -> None:
+    def __init__(self, crawler: Crawler, folder: Path, gzip_level: int = 1, queue_size: int = 256) -> None:
         self.crawler = crawler
         self.folder = folder
         self.gzip_level = gzip_level
+        self.queue_size = queue_size
         self.path: Path | None = None
         self._file: IO[bytes] | None = None
-        self._writer: WARCWriter | None = None
+        self._writer: _WriterThread | None = None
         self.records = 0
 
     @classmethod
@@ -91,7 +159,8 @@ class WarcRecorder:
         folder = crawler.settings.get("WARC_DIR")
         if not folder or crawler.settings.getlist("WARC_REPLAY_FILES"):
             raise NotConfigured  # switched off on purpose (""), or answering from WARC files already
-        recorder = cls(crawler, Path(folder), crawler.settings.getint("WARC_GZIP_LEVEL"))
+        recorder = cls(crawler, Path(folder), crawler.settings.getint("WARC_GZIP_LEVEL"),
+                       crawler.settings.getint("WARC_QUEUE_SIZE"))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
@@ -101,47 +170,49 @@ class WarcRecorder:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
         self.path = self.folder / f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
         self._file = self.path.open("ab")
-        self._writer = _Writer(self._file, self.gzip_level)
         args = getattr(spider, "args", None)  # a portal spider's CrawlArgs: what reparse runs again
-        info = {"software": "portalscraper", "format": "WARC File Format 1.1", "spider": spider.name,
-                **{f"portalscraper-{k}": str(v) for k, v in (args.row() if args is not None else {}).items()
-                   if v not in (None, "", False)}}
-        self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, info))
+        fields = {"software": "portalscraper", "format": "WARC File Format 1.1", "spider": spider.name,
+                  **{f"portalscraper-{k}": str(v) for k, v in (args.row() if args is not None else {}).items()
+                     if v not in (None, "", False)}}
+        block = "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode("utf-8")
+        info = _header_block("WARC/1.1", [
+            (b"WARC-Type", b"warcinfo"), (b"WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>".encode()),
+            (b"WARC-Date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()),
+            (b"WARC-Filename", self.path.name.encode()), (b"Content-Type", b"application/warc-fields"),
+            (b"Content-Length", str(len(block)).encode())]) + block + _CRLF + _CRLF
+        self._file.write(_member(info, self.gzip_level))
         self._file.flush()
+        self._writer = _WriterThread(self._file, self.gzip_level, self.queue_size)
+        self._writer.start()
         logger.info("Writing the crawl's raw captures to %s", self.path)
 
     def spider_closed(self, spider: Spider) -> None:
+        if self._writer is not None:
+            self._writer.close()  # everything queued is written first
+            self._writer = None
         if self._file is not None:
             self._file.close()
             self._file = None
             logger.info("WARC file %s: %d responses", self.path, self.records)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self._writer is None or self._file is None or self.path is None:
+        if self._writer is None or self.path is None:
             return response
         protocol = (response.protocol or "HTTP/1.1").upper()
-        target = request.url
-        status = f"{response.status} {status_phrase(response.status)}"
-        pairs = [*_header_pairs(response.headers), ("Content-Length", str(len(response.body)))]
-        http_headers = StatusAndHeaders(status, pairs, protocol=protocol)
-        warc_headers = {"WARC-IP-Address": str(response.ip_address)} if response.ip_address else {}
-        record = self._writer.create_warc_record(target, "response", payload=io.BytesIO(response.body),
-                                                 http_headers=http_headers, warc_headers_dict=warc_headers)
-        parts = urlsplit(target)
+        parts = urlsplit(request.url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        request_headers = StatusAndHeaders(f"{request.method} {path} {protocol}",
-                                           [("Host", parts.netloc), *_header_pairs(request.headers)],
-                                           is_http_request=True)
-        request_record = self._writer.create_warc_record(target, "request", payload=io.BytesIO(request.body),
-                                                         http_headers=request_headers)
-        request_record.rec_headers.replace_header("WARC-Concurrent-To",
-                                                  record.rec_headers.get_header("WARC-Record-ID"))
-        offset = self._file.tell()
-        self._writer.write_record(record)
-        self._writer.write_record(request_record)
-        self._file.flush()
+        exchange = Exchange(
+            target=request.url, when=dt.datetime.now(dt.UTC),
+            status_line=f"{protocol} {response.status} {status_phrase(response.status)}",
+            headers=[*_header_pairs(response.headers), (b"Content-Length", str(len(response.body)).encode())],
+            body=response.body, ip_address=str(response.ip_address) if response.ip_address else None,
+            request_line=f"{request.method} {path} {protocol}",
+            request_headers=[(b"Host", parts.netloc.encode("latin-1")), *_header_pairs(request.headers)],
+            request_body=request.body)
         self.records += 1
-        request.meta["warc"] = {"file": self.path.name, "offset": offset}  # response.meta, once tied
+        # Where the response is in the file, once written (response.meta, once tied): a record's
+        # row waits for it before it is committed.
+        request.meta["warc"] = {"file": self.path.name, "offset": self._writer.submit(exchange)}
         return response
 
 
