@@ -71,14 +71,31 @@ def test_an_interrupted_crawl_says_how_to_resume_and_resumes(stop: signal.Signal
 # -- resume after SIGKILL ---------------------------------------------------------------------
 
 
-def test_a_killed_crawl_resumes_to_the_same_archive(start_replica: Callable[..., Replica], tmp_path: Path) -> None:
+class KillMoment:
+    """When to kill a crawl: right after a commit that took it to 600 records or more, or at the
+    start of the next commit (the kill lands in the middle of a transaction, and of the WARC
+    writer thread's work, not between two)."""
+
+    def __init__(self, during: bool) -> None:
+        self.during, self.stored = during, 0
+
+    def __call__(self, line: str) -> bool:
+        if "Committed crawl 1:" in line:
+            self.stored = int(line.rsplit(": ", 1)[1].split()[0])
+            return not self.during and self.stored >= 600
+        return self.during and self.stored >= 600 and "Committing crawl 1:" in line
+
+
+@pytest.mark.parametrize("during", [False, True], ids=["after-a-commit", "during-a-commit"])
+def test_a_killed_crawl_resumes_to_the_same_archive(during: bool, start_replica: Callable[..., Replica],
+                                                    tmp_path: Path) -> None:
     server = start_replica(items=2000)
     reference, killed = tmp_path / "reference.sqlite", tmp_path / "killed.sqlite"
     run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(reference), "--jsonl", "",
             "--log-level", "WARNING", cwd=tmp_path)
 
     proc = start_crawl(server.base_url, killed, "-s", "ARCHIVE_BATCH_SIZE=200")
-    read_until(proc, lambda line: "Committed crawl 1:" in line and int(line.rsplit(": ", 1)[1].split()[0]) >= 600)
+    read_until(proc, KillMoment(during))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
@@ -101,6 +118,28 @@ def test_a_killed_crawl_resumes_to_the_same_archive(start_replica: Callable[...,
     assert (crawl_id, status, resumed, records, new, exit_code) == (1, "finished", 1, 2030, 2030, 0)
     assert fetched_after_resume <= 2030 - stored_before  # what was stored before the kill was not fetched again
     assert rows(killed, "PRAGMA integrity_check") == [("ok",)]
+    assert_raw_captures_match(killed, tmp_path / "exports/warc")
+
+
+def assert_raw_captures_match(db: Path, folder: Path) -> None:
+    """Every record's WARC offset, written before and after the kill, is the response record of
+    its own page, whole: nothing committed points into a capture the kill cut short."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from portalscraper.extract.urls import canonical_url, record_id
+    from portalscraper.profiles import load_profile
+
+    rules = load_profile("nato").urls
+    checked = 0
+    for rid, warc_file, offset in rows(db, "SELECT id, warc_file, warc_offset FROM records WHERE kind = 'news'"):
+        with (folder / warc_file).open("rb") as stream:
+            stream.seek(offset)
+            capture = next(iter(ArchiveIterator(stream)))
+            target = capture.rec_headers.get_header("WARC-Target-URI")
+            assert capture.rec_type == "response" and len(capture.content_stream().read()) > 0
+        assert record_id(canonical_url(target, rules.with_local_origin(target.split("/cps/")[0]))) == rid
+        checked += 1
+    assert checked >= 2000
 
 
 def test_resume_with_nothing_to_resume_starts_a_new_crawl(replica: Replica, crawl, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -404,6 +404,7 @@ class SQLiteArchive:
         fetched = self._fetched
         self._records, self._appearances, self._rejects, self._failures, self._fetched = [], [], [], [], []
         counts = dict(self.counts)
+        logger.debug("Committing crawl %s: %d records, %d appearances", self.crawl_id, len(records), len(appearances))
         try:
             with self.db.conn:
                 if records:
