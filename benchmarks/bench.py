@@ -1,6 +1,6 @@
 """Benchmarks, side by side in one run, against the framework's and the libraries' own limits.
 
-    python benchmarks/bench.py                      # the full run (about 10 minutes on 2 cores)
+    python benchmarks/bench.py                      # the full run (about 20 minutes on 2 cores)
     python benchmarks/bench.py --smoke              # a tiny run that only checks the script works
     python benchmarks/bench.py --write docs/benchmarks.md
 
