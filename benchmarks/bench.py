@@ -88,7 +88,8 @@ def child_crawl(kind: str, base_url: str, db: str, jsonl: str, urls_file: str) -
         process.crawl(crawler)
     else:
         settings = get_project_settings()
-        overrides = {"ARCHIVE_SQLITE_PATH": db, "ARCHIVE_JSONL_PATH": jsonl, "LOG_LEVEL": "WARNING"}
+        overrides = {"ARCHIVE_SQLITE_PATH": db, "ARCHIVE_JSONL_PATH": jsonl, "LOG_LEVEL": "WARNING",
+                     "ARCHIVE_ENABLED": True}
         if kind == "full-nowarc":
             overrides["WARC_DIR"] = ""
         for key, value in overrides.items():

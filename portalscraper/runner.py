@@ -2,8 +2,10 @@
 
 1. the spider's arguments are parsed (`CrawlArgs`): a bad one is refused before Scrapy starts;
 2. the archive's `CrawlSession` is opened: a locked or unusable archive is refused at once;
-3. Scrapy crawls, with the session handed to the store pipeline (ARCHIVE_SESSION), which
-   announces it (`archive_opened`), writes into it, and finishes it (`archive_finished`);
+3. Scrapy crawls with its archives switched on (ARCHIVE_ENABLED: Scrapy's shell, fetch, parse,
+   check and bench leave it off, and write nothing) and the session handed to the store pipeline
+   (ARCHIVE_SESSION), which announces it (`archive_opened`), writes into it, and finishes it
+   (`archive_finished`);
 4. the exit status is the session's verdict (or, with no SQLite archive, the crawl's own stats).
 """
 
@@ -38,8 +40,11 @@ class Outcome:
 
 def open_session(settings: Any, spidercls: Any, raw: dict[str, Any]) -> CrawlSession | None:
     """Steps 1 and 2: the arguments checked, and the archive opened (None: no SQLite archive)."""
+    parse_args = getattr(spidercls, "parse_args", None)
+    if parse_args is None:
+        return None  # a spider of one's own, not a portal spider: Scrapy checks its arguments
     try:
-        args = spidercls.parse_args(raw)
+        args = parse_args(raw)
     except (ArgumentError, ProfileError) as exc:
         raise CrawlRefusedError(str(exc)) from None
     path = settings.get("ARCHIVE_SQLITE_PATH")
@@ -60,6 +65,7 @@ def run(spidercls: Any, raw: dict[str, Any], settings: Any, process: CrawlerProc
     try:
         process = process or CrawlerProcess(settings)
         crawler = process.create_crawler(spidercls)
+        crawler.settings.set("ARCHIVE_ENABLED", True, priority="cmdline")
         if session is not None:
             crawler.settings.set("ARCHIVE_SESSION", session, priority="cmdline")
         process.crawl(crawler, **raw)

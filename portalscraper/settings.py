@@ -95,6 +95,10 @@ NORMALIZE_TIMEZONE = None
 VALIDATE_REQUIRED_FIELDS = ["id", "url", "title"]
 
 # -- The archive (ARCHIVE_*): SQLiteArchivePipeline and JsonLinesArchivePipeline ------------
+# Archives (SQLite, JSON Lines, raw captures) are written by crawls started with `portalscraper
+# crawl` or `scrapy crawl` (and so Scrapyd), which switch this on: Scrapy's shell, fetch, parse,
+# check and bench write nothing. True archives a crawl run by a CrawlerProcess of one's own.
+ARCHIVE_ENABLED = False
 # "" switches one off. Relative paths are relative to the working directory.
 ARCHIVE_SQLITE_PATH = "exports/portalscraper.sqlite"
 ARCHIVE_JSONL_PATH = "exports/records.jsonl"

@@ -157,8 +157,9 @@ class WarcRecorder:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         folder = crawler.settings.get("WARC_DIR")
-        if not folder or crawler.settings.getlist("WARC_REPLAY_FILES"):
-            raise NotConfigured  # switched off on purpose (""), or answering from WARC files already
+        if not crawler.settings.getbool("ARCHIVE_ENABLED") or not folder or \
+                crawler.settings.getlist("WARC_REPLAY_FILES"):
+            raise NotConfigured  # not a crawl (shell, fetch...), off on purpose (""), or a replay of WARC files
         recorder = cls(crawler, Path(folder), crawler.settings.getint("WARC_GZIP_LEVEL"),
                        crawler.settings.getint("WARC_QUEUE_SIZE"))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)

@@ -74,8 +74,8 @@ class SQLiteArchivePipeline:
         settings = crawler.settings
         session = settings.get("ARCHIVE_SESSION")
         path = settings.get("ARCHIVE_SQLITE_PATH")
-        if session is None and not path:
-            raise NotConfigured  # switched off on purpose (""): nothing to warn about
+        if not settings.getbool("ARCHIVE_ENABLED") or (session is None and not path):
+            raise NotConfigured  # not a crawl (shell, fetch...), or switched off on purpose: nothing to say
         pipeline = cls(crawler, str(path), session, session_options(settings))
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
@@ -84,9 +84,11 @@ class SQLiteArchivePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         args = getattr(spider, "args", None)
-        if args is None:
-            raise CloseSpider("not a portal spider: it has no crawl arguments (portalscraper.args.CrawlArgs)")
         if self.session is None:
+            if args is None:
+                logger.warning("Not archived: spider %r is not a portal spider (it has no CrawlArgs)",
+                               getattr(spider, "name", spider))
+                return
             try:
                 self.session = CrawlSession.open(self.path, args, self.options)
             except ArchiveLockedError as exc:
@@ -187,8 +189,8 @@ class JsonLinesArchivePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         path = crawler.settings.get("ARCHIVE_JSONL_PATH")
-        if not path:
-            raise NotConfigured  # switched off on purpose (""): nothing to warn about
+        if not crawler.settings.getbool("ARCHIVE_ENABLED") or not path:
+            raise NotConfigured  # not a crawl (shell, fetch...), or switched off on purpose: nothing to say
         pipeline = cls(str(path), crawler.settings.getint("ARCHIVE_BATCH_SIZE"))
         crawler.signals.connect(pipeline.archive_opened, signal=portal_signals.archive_opened)
         crawler.signals.connect(pipeline.archive_finished, signal=portal_signals.archive_finished)

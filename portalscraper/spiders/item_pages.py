@@ -44,7 +44,11 @@ class ItemPagesMixin:
 
     # -- item pages -----------------------------------------------------------------------
 
-    def parse_item(self, response: Response, listing: dict[str, Any]) -> Iterator[Any]:
+    def parse_item(self, response: Response, listing: dict[str, Any] | None = None) -> Iterator[Any]:
+        """An item page's record (and, for a hub, its entries). `listing` is the entry that linked
+        it; a page asked for on its own (`scrapy parse --spider nato -c parse_item URL`) is its
+        own entry."""
+        listing = listing or self.own_entry(response)
         stats = self.crawler.stats
         if response.status == 304:
             stats.inc_value("portal/item_page_not_modified")
@@ -75,6 +79,11 @@ class ItemPagesMixin:
         yield record
         if self.is_hub_url(record.url or response.url):  # an edition's index, a dossier: also a listing
             yield from self.follow_entries(response, self.listing_entries(response))
+
+    def own_entry(self, response: Response) -> dict[str, Any]:
+        url = page_of(response, self.args.wayback).url
+        return {"record_id": record_id(self.canonical(url)), "url": url, "request_url": response.url,
+                "source_url": url}
 
     @staticmethod
     def answered(record: Record) -> Record:

@@ -77,7 +77,7 @@ class PortalSpiderGeneric(PortalSpider):
         yield scrapy.Request(self.start_url, self.parse_page, errback=self.listing_failed, cb_kwargs={"depth": 0},
                              meta={"start": True})
 
-    def parse_item(self, response: Response, listing: dict[str, Any]) -> Iterator[Any]:
+    def parse_item(self, response: Response, listing: dict[str, Any] | None = None) -> Iterator[Any]:
         """An item page, which may turn out to be a listing (a calendar, an edition's index, linked
         like an item with a title and a date or teaser): it stays an item, and is read as a listing
         too, whatever first linked to it."""
