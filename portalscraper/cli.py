@@ -233,6 +233,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             export(db, sys.stdout, args.format, args.portal)
     except ArchiveError as exc:
         raise CliError(str(exc)) from None
+    except BrokenPipeError:
+        raise  # the reader stopped (| head): a quiet end, see main
     except OSError as exc:
         raise CliError(f"cannot write {args.output}: {exc.strerror}") from None
     return EXIT_OK
@@ -243,6 +245,15 @@ def cmd_replica(args: argparse.Namespace) -> int:
         return replica_command.run(args)
     except ReplicaError as exc:
         raise CliError(str(exc)) from None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("portalscraper")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "(not installed)"
 
 
 def _crawl_options(crawl: argparse.ArgumentParser) -> None:
@@ -271,6 +282,7 @@ def _crawl_options(crawl: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portalscraper", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"portalscraper {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def archive_options(p: argparse.ArgumentParser) -> None:
@@ -278,6 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--jsonl", help="JSON Lines archive path ('' for none; default: exports/records.jsonl)")
         p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
         p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+        p.add_argument("-q", "--quiet", dest="log_level", action="store_const", const="WARNING",
+                       help="warnings and errors only (--log-level WARNING)")
+        p.add_argument("-v", "--verbose", dest="log_level", action="store_const", const="DEBUG",
+                       help="everything, commits included (--log-level DEBUG)")
 
     crawl = sub.add_parser("crawl", help="crawl a portal into the archive")
     _crawl_options(crawl)
@@ -318,9 +334,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # output piped into a command that stopped reading (| head)
+    except BrokenPipeError:  # output piped into a command that stopped reading (| head): it has enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILED
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -15,9 +15,12 @@ def test_benchmark_smoke_run_prints_every_section(tmp_path: Path) -> None:
                              str(tmp_path / "report.md")], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     report = (tmp_path / "report.md").read_text("utf-8")
-    for heading in ("### 1. Framework limit", "### 2. Memory", "### 3. Storage", "### 4. Re-crawl",
-                    "### 5. Extraction"):
+    for heading in ("## Figures of the last run", "### 1. Framework limit", "### 2. Scale", "### 3. Storage",
+                    "### 4. Re-crawl", "### 5. Extraction"):
         assert heading in report
+    assert "full / bare, median of the 2 pairs" in report and "the usual alternative" in report
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    assert {"framework_ratio", "memory_ratio", "storage_ratio", "recrawl_bytes_ratio"} <= set(figures)
-    assert all(value > 0 for value in figures.values())
+    ratios = {"framework_ratio", "framework_ratio_no_warc", "usual_alternative_ratio", "memory_ratio",
+              "scale_last_over_first", "storage_ratio", "recrawl_bytes_ratio", "recrawl_bytes_ratio_largest"}
+    assert ratios <= set(figures)
+    assert all(figures[name] > 0 for name in ratios)

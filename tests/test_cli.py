@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,3 +134,27 @@ def test_scrapy_crawl_bad_arguments_are_one_line(spargs: list[str], message: str
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith(message)
+
+
+def test_version_and_a_quiet_crawl(replica: Replica, tmp_path: Path) -> None:
+    version = run_cli("--version", cwd=tmp_path)
+    assert re.fullmatch(r"portalscraper \d+\.\d+\.\d+\S*\n", version.stdout), version.stdout
+    quiet = run_cli("crawl", "nato", "--base-url", replica.base_url, "--max-items", "5", "--db", str(tmp_path / "a.db"),
+                    "-q", cwd=tmp_path)
+    assert quiet.stderr == ""  # -q: warnings and errors only, and a clean crawl has none
+    loud = run_cli("crawl", "nato", "--base-url", replica.base_url, "--max-items", "5", "--db", str(tmp_path / "a.db"),
+                   "-v", cwd=tmp_path)
+    assert "Committing crawl 2:" in loud.stderr and " DEBUG: " in loud.stderr
+
+
+def test_an_export_into_a_pipe_that_closes_ends_quietly(replica: Replica, tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    run_cli("crawl", "nato", "--base-url", replica.base_url, "--db", str(db), "-q", cwd=tmp_path)
+    for fmt in ("jsonl", "json", "csv"):  # `| head -1`: the reader stops after one line
+        export = subprocess.Popen([sys.executable, "-m", "portalscraper.cli", "export", "--format", fmt, "--db",
+                                   str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+        assert export.stdout is not None and export.stderr is not None
+        assert export.stdout.readline()
+        export.stdout.close()
+        assert export.wait(timeout=60) == 0
+        assert export.stderr.read() == b""
