@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from portalscraper.health import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from portalscraper.health import EXIT_OK, EXIT_USAGE
 from portalscraper.replica import command as replica_command
 from portalscraper.replica.launch import ReplicaError, replica_process
 

@@ -130,6 +130,7 @@ EXTENSIONS = {
     "portalscraper.feeds.RecordFeedExporter": 0,
 }
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORTERS = {"csv": "portalscraper.feeds.RecordCsvExporter"}  # provenance as JSON, as `export` writes it
 FEED_EXPORT_FIELDS = list(_items.RECORD_FIELDS)  # the record's shape, from its dataclass
 
 # No control ports or job files in the home folder: scheduled jobs keep their state in the archive.

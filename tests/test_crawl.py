@@ -124,7 +124,8 @@ def test_scrapy_crawl_with_feed_export(replica: Replica, tmp_path: Path) -> None
 
     result = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "nato", "-a", f"base_url={replica.base_url}", "-a", "max_items=40",
-         "-O", str(tmp_path / "out.jsonl"), "-s", f"ARCHIVE_SQLITE_PATH={tmp_path / 'a.sqlite'}",
+         "-O", str(tmp_path / "out.jsonl"), "-O", str(tmp_path / "out.csv"),
+         "-s", f"ARCHIVE_SQLITE_PATH={tmp_path / 'a.sqlite'}",
          "-s", "ARCHIVE_JSONL_PATH=", "-s", f"WARC_DIR={tmp_path / 'warc'}", "-s", "LOG_LEVEL=WARNING"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
@@ -133,6 +134,14 @@ def test_scrapy_crawl_with_feed_export(replica: Replica, tmp_path: Path) -> None
     assert len(records) == 40
     assert all(list(r) == list(RECORD_FIELDS) for r in records)
     assert rows(tmp_path / "a.sqlite", "SELECT count(*) FROM records") == [(40,)]
+    import csv
+
+    with (tmp_path / "out.csv").open(encoding="utf-8", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == 40 and list(table[0]) == list(RECORD_FIELDS)
+    by_id = {r["id"]: r for r in records}
+    for row in table:  # provenance as JSON, as `portalscraper export --format csv` writes it
+        assert json.loads(row["provenance"]) == by_id[row["id"]]["provenance"] and by_id[row["id"]]["provenance"]
 
 
 def test_since_stops_the_archive_early(replica: Replica, crawl, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
