@@ -6,16 +6,18 @@ Exit codes (the `portalscraper` command returns them; each crawl row keeps its o
     1  the crawl did not finish (killed by a signal, shut down, or failed to start)
     2  bad input (a one-line message says what is wrong)
     3  finished with no items, where items were expected
-    4  too many requests finally failed (CRAWL_MAX_ERROR_RATE)
+    4  too many requests finally failed (VERDICT_MAX_ERROR_RATE)
     5  layout drift: a section went empty, or a field's fill rate dropped (VERDICT_*)
     6  another crawl is writing to the same archive
+    7  finished, but listing pages could not be read: items only they list may be missing (the
+       next run reads every listing again, a complete pass, and fetches them)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -24,6 +26,16 @@ EXIT_NO_ITEMS = 3
 EXIT_ERROR_RATE = 4
 EXIT_DRIFT = 5
 EXIT_LOCKED = 6
+EXIT_INCOMPLETE = 7
+
+
+class Failures(NamedTuple):
+    """What finally failed in a crawl."""
+
+    errors: int  # requests that finally failed, and callbacks that raised
+    requests: int
+    listings: int = 0  # listing pages that could not be read (among the errors)
+    start: str | None = None  # the start page's URL and why, when it could not be fetched
 
 
 @dataclass
@@ -55,11 +67,10 @@ def drift_alarms(previous: Mapping[str, Any] | None, current: Mapping[str, Any],
     return alarms
 
 
-def verdict(finish_reason: str, items: int, failed: tuple[int, int], max_error_rate: float,
-            drift: list[str], start_failure: str | None = None) -> Verdict:
-    """The crawl's exit code; the first that applies of: failed, no items, error rate, drift.
-    `failed` is (requests that finally failed, requests)."""
-    errors, requests = failed
+def verdict(finish_reason: str, items: int, failures: Failures, max_error_rate: float, drift: list[str]) -> Verdict:
+    """The crawl's exit code; the first that applies of: failed, no items, error rate, listing
+    pages unread, drift."""
+    errors, requests, listings, start_failure = failures
     if finish_reason == "shutdown":
         return Verdict(EXIT_FAILED, ["the crawl was interrupted (Ctrl-C or SIGTERM); continue it with the same "
                                      "command and --resume"])
@@ -75,6 +86,9 @@ def verdict(finish_reason: str, items: int, failed: tuple[int, int], max_error_r
         return Verdict(EXIT_ERROR_RATE, [f"{errors} of {requests} requests failed ({rate:.1%}, more than "
                                          f"{max_error_rate:.1%}); they are listed in the log and retried next run",
                                          *drift])
+    if listings:
+        return Verdict(EXIT_INCOMPLETE, [f"{listings} listing page(s) could not be read, so items only they list may "
+                                         "be missing; the next run reads every listing again and fetches them", *drift])
     if drift:
         return Verdict(EXIT_DRIFT, drift)
     return Verdict(EXIT_OK)

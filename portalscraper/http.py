@@ -78,6 +78,8 @@ def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
             return message, None, True
         if "robots.txt" in lowered:
             return "forbidden by robots.txt", None, False
+        if lowered.startswith("another site, not requested"):  # a link off the portal: refused by policy
+            return message, None, False
         if "offsite" in lowered:  # counted: the item is still to be had, next run
             return f"redirected to another site, not followed ({message.removeprefix('offsite ')})", None, True
         return message or "ignored", None, True

@@ -206,7 +206,8 @@ def test_misshapen_item_pages(case: str, expect: str, other_port: tuple[int, lis
 def test_a_binary_listing_page_is_a_failure_with_its_reason(other_port: tuple[int, list[str]],
                                                            tmp_path: Path) -> None:
     outcome, _ = crawl_hostile("binary-listing", other_port, tmp_path)
-    check_bounds(outcome, 0)
+    check_bounds(outcome, 7)  # finished, but a listing page could not be read (health.EXIT_INCOMPLETE)
+    assert "Error: 1 listing page(s) could not be read" in outcome.stderr
     assert outcome.rows("SELECT kind, reason LIKE 'binary content served as a text page%' FROM failures") == [
         ("listing", 1)]
     assert outcome.rows("SELECT count(*) FROM records") == [(3,)]

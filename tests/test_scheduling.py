@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from portalscraper.health import EXIT_DRIFT, EXIT_ERROR_RATE, EXIT_LOCKED, drift_alarms, verdict
+from portalscraper.health import (
+    EXIT_DRIFT,
+    EXIT_ERROR_RATE,
+    EXIT_INCOMPLETE,
+    EXIT_LOCKED,
+    Failures,
+    drift_alarms,
+    verdict,
+)
 from tests.conftest import ROOT, Replica, run_cli
 
 
@@ -241,11 +249,14 @@ def test_verdict_order_and_drift_rules() -> None:
                       "field 'date_start' filled in 60% of records (previous crawl: 100%)"]
     assert drift_alarms(previous, {**current, "records_seen": 5}, 0.2, 20) == alarms[:1]  # too few to judge
     assert drift_alarms(None, current, 0.2, 20) == []
-    assert verdict("shutdown", 10, (50, 100), 0.05, alarms).exit_code == 1
-    assert verdict("finished", 0, (50, 100), 0.05, alarms).exit_code == 3
-    assert verdict("finished", 10, (6, 100), 0.05, alarms).exit_code == 4
-    assert verdict("finished", 10, (5, 100), 0.05, alarms).exit_code == 5
-    assert verdict("finished", 10, (5, 100), 0.05, []).exit_code == 0
+    assert verdict("shutdown", 10, Failures(50, 100), 0.05, alarms).exit_code == 1
+    assert verdict("finished", 0, Failures(50, 100), 0.05, alarms).exit_code == 3
+    assert verdict("finished", 10, Failures(6, 100), 0.05, alarms).exit_code == 4
+    assert verdict("finished", 10, Failures(5, 100), 0.05, alarms).exit_code == 5
+    assert verdict("finished", 10, Failures(5, 100), 0.05, []).exit_code == 0
+    incomplete = verdict("finished", 10, Failures(5, 100, listings=1), 0.05, alarms)  # before drift, after rate
+    assert incomplete.exit_code == EXIT_INCOMPLETE and incomplete.alarms[0].startswith("1 listing page(s) could not")
+    assert verdict("finished", 10, Failures(6, 100, listings=1), 0.05, alarms).exit_code == EXIT_ERROR_RATE
 
 
 @pytest.mark.parametrize("extra", [["--full"], []])

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from portalscraper.archive.lock import ArchiveLock
 from portalscraper.archive.memory import ArchiveMemory
 from portalscraper.archive.sqlite import SQLiteArchive, open_database
-from portalscraper.health import EXIT_FAILED, Verdict, drift_alarms, verdict
+from portalscraper.health import EXIT_FAILED, Failures, Verdict, drift_alarms, verdict
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings, record_row, record_state
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class CrawlTotals:
     item_pages_not_modified: int = 0
     item_pages_failed: int = 0
     errors: int = 0  # requests that finally failed, and callbacks that raised
+    listing_failures: int = 0  # listing pages that could not be read (among the errors)
     mode: str = "full"
     complete_pass: bool = False  # every listing read to its end, unscoped: what finds removed items
     start_failure: str | None = None  # the start page could not be fetched: why
@@ -187,7 +188,7 @@ class CrawlSession:
             return self._failed()
         writer = self.writer
         values: dict[str, Any] = {k: v for k, v in asdict(totals).items()
-                                  if k not in ("complete_pass", "start_failure")}
+                                  if k not in ("complete_pass", "start_failure", "listing_failures")}
         values["error_rate"] = round(totals.errors / totals.requests, 4) if totals.requests else 0.0
         complete = reason == "finished" and totals.complete_pass
         values["complete"] = int(complete)
@@ -212,8 +213,8 @@ class CrawlSession:
         options = self.options
         drift = drift_alarms(self._baseline(), profile, options.max_fill_drop, options.drift_min_records) \
             if options.drift_alarms and reason == "finished" else []
-        return verdict(reason, self.writer.counts["records"], (totals.errors, totals.requests), options.max_error_rate,
-                       drift, totals.start_failure)
+        failures = Failures(totals.errors, totals.requests, totals.listing_failures, totals.start_failure)
+        return verdict(reason, self.writer.counts["records"], failures, options.max_error_rate, drift)
 
     def _log(self, status: str, mode: str, errors: int) -> None:
         counts = self.writer.counts

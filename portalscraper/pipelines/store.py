@@ -166,6 +166,7 @@ class SQLiteArchivePipeline:
         stats = self.crawler.stats
         values: dict[str, Any] = {column: stats.get_value(key, 0) for column, key in _STATS.items()}
         return CrawlTotals(**values, errors=sum(stats.get_value(key, 0) for key in _ERROR_STATS),
+                           listing_failures=stats.get_value("portal/listing_failed", 0),
                            mode=getattr(spider, "mode", "full"),
                            complete_pass=bool(getattr(spider, "complete_pass", False)),
                            start_failure=stats.get_value("portal/start_failed"))
