@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -148,31 +149,65 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:
-    """Rebuild records from WARC files alone: the same spider and pipelines, answered from the files."""
+    """Rebuild records from WARC files alone: the same spider and pipelines, answered from the files.
+
+    Files of several crawls (other arguments, another base URL) are re-parsed crawl by crawl, into
+    the same archive, each in a process of its own; the exit code is the worst of theirs. The JSON
+    Lines archive goes next to the database (`<db>.jsonl`), not over the crawls' own."""
+    groups = _warc_groups([Path(f) for f in args.warc_files], args.spider)
+    db = args.db or _settings({}).get("ARCHIVE_SQLITE_PATH")
+    if args.jsonl is None:
+        args.jsonl = str(Path(db).with_suffix(".jsonl"))
+    if len(groups) == 1:
+        (spider, spider_args), files = next(iter(groups.items()))
+        return _reparse(spider, dict(spider_args), files, args)
+    print(f"Re-parsing {len(args.warc_files)} WARC files of {len(groups)} crawls, one after the other", file=sys.stderr)
+    codes = []
+    for (spider, _), files in groups.items():
+        options = ["--db", db, "--jsonl", args.jsonl, *(["--log-level", args.log_level] if args.log_level else []),
+                   *(f"--set={pair}" for pair in args.set or [])]
+        command = [sys.executable, "-m", "portalscraper.cli", "reparse", "--spider", spider, *options, "--warc",
+                   *map(str, files)]
+        codes.append(subprocess.run(command, check=False).returncode)
+    return max(codes)
+
+
+def _warc_groups(files: list[Path], spider: str | None) -> dict[tuple[str, tuple[tuple[str, str], ...]], list[Path]]:
+    """The files by the crawl that wrote them (spider and arguments, from their warcinfo records)."""
     from portalscraper.warc import WarcError, index_warcs, read_warcinfo
 
-    files = [Path(f) for f in args.warc_files]
+    infos = []
     for path in files:
         if not path.is_file():
             raise CliError(f"no WARC file at {path}")
-    try:
-        info = read_warcinfo(files[0])
-        index_warcs(files)  # every file readable before the crawl starts
-    except WarcError as exc:
-        raise CliError(str(exc)) from None
-    spider = args.spider or info.get("spider")
-    if not spider:
-        raise CliError(f"{files[0]} names no spider (no portalscraper warcinfo record); give --spider")
-    spider_args = {k.removeprefix("portalscraper-"): v for k, v in info.items() if k.startswith("portalscraper-")}
-    spider_args.pop("full", None)
-    spider_args.pop("resume", None)
+        try:
+            infos.append((read_warcinfo(path), path))
+            index_warcs([path])  # every file readable before any crawl starts
+        except WarcError as exc:
+            raise CliError(str(exc)) from None
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Path]] = {}
+    # In the order the crawls ran: a later crawl's version of an item is the archive's current one.
+    for info, path in sorted(infos, key=lambda found: found[0].get("WARC-Date", "")):
+        name = spider or info.get("spider")
+        if not name:
+            raise CliError(f"{path} names no spider (no portalscraper warcinfo record); give --spider")
+        spider_args = {k.removeprefix("portalscraper-"): v for k, v in info.items() if k.startswith("portalscraper-")
+                       and k not in ("portalscraper-full", "portalscraper-resume")}
+        groups.setdefault((name, tuple(sorted(spider_args.items()))), []).append(path)
+    return groups
+
+
+def _reparse(spider: str, spider_args: dict[str, str], files: list[Path], args: argparse.Namespace) -> int:
+    """One crawl's files re-parsed: a complete pass over what they hold. An item page the crawl got
+    as 304 Not Modified is rebuilt from the archive being rebuilt, as the crawl rebuilt it."""
+    spider_args = {**spider_args, "full": "true"}
     overrides = _crawl_overrides(args)
     overrides.update({
         "WARC_REPLAY_FILES": [str(f) for f in files], "WARC_DIR": "",
         "DOWNLOAD_HANDLERS": {"http": "portalscraper.warc.WarcReplayHandler",
                               "https": "portalscraper.warc.WarcReplayHandler"},
         "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
-        "RETRY_ENABLED": False, "PORTAL_INCREMENTAL": False,
+        "RETRY_ENABLED": False,
     })
     print(f"Re-parsing {len(files)} WARC file(s) with the {spider} spider ({spider_args.get('base_url')})",
           file=sys.stderr)

@@ -239,12 +239,13 @@ def index_warcs(paths: Iterable[str | Path]) -> dict[str, tuple[Path, int, str]]
 
 
 def read_warcinfo(path: str | Path) -> dict[str, str]:
-    """The fields of the first warcinfo record of a WARC file (at most 64 KB of it)."""
+    """The fields of the first warcinfo record of a WARC file (at most 64 KB of it), and its
+    `WARC-Date` (when the crawl that wrote the file started)."""
     try:
         with Path(path).open("rb") as stream:
             for record in ArchiveIterator(stream):
                 if record.rec_type == "warcinfo":
-                    fields = {}
+                    fields = {"WARC-Date": record.rec_headers.get_header("WARC-Date") or ""}
                     for line in record.content_stream().read(65536).decode("utf-8", "replace").splitlines():
                         name, sep, value = line.partition(":")
                         if sep:
