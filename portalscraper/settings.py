@@ -128,7 +128,13 @@ WARC_REPLAY_FILES: list[str] = []
 EXTENSIONS = {
     "scrapy.extensions.feedexport.FeedExporter": None,
     "portalscraper.feeds.RecordFeedExporter": 0,
+    # Progress lines (pages, records new/changed/unchanged, failures, rate, time left) instead of
+    # Scrapy's LogStats lines.
+    "scrapy.extensions.logstats.LogStats": None,
+    "portalscraper.progress.Progress": 0,
 }
+# Seconds between progress lines; 0: every 10 s on a terminal, every 60 s in a log; -1: none.
+PROGRESS_INTERVAL = 0.0
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORTERS = {"csv": "portalscraper.feeds.RecordCsvExporter"}  # provenance as JSON, as `export` writes it
 FEED_EXPORT_FIELDS = list(_items.RECORD_FIELDS)  # the record's shape, from its dataclass

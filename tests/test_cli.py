@@ -158,3 +158,30 @@ def test_an_export_into_a_pipe_that_closes_ends_quietly(replica: Replica, tmp_pa
         export.stdout.close()
         assert export.wait(timeout=60) == 0
         assert export.stderr.read() == b""
+
+
+def test_progress_lines_while_crawling(start_replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = start_replica(2000)
+    result = run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
+                     "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.5", cwd=tmp_path)
+    lines = [line.split("Progress: ", 1)[1] for line in result.stderr.splitlines() if "Progress: " in line]
+    assert len(lines) >= 2, result.stderr[-2000:]
+    done = [int(line.split(" pages done")[0].replace(",", "")) for line in lines]
+    assert done == sorted(done) and done[-1] > done[0] > 0
+    assert re.search(r"\d[\d,]* queued; records [\d,]+ new, [\d,]+ changed, [\d,]+ unchanged \([\d,]+ pages answered "
+                     r"304\); [\d,]+ failed; \d+ pages/s; (about \d+:\d\d:\d\d left for what is queued|nothing queued"
+                     r"|waiting)$", lines[0]), lines[0]
+    assert "Crawled " not in result.stderr  # Scrapy's own LogStats line is replaced, not doubled
+
+
+def test_progress_line_without_an_archive_and_at_the_end() -> None:
+    from portalscraper.progress import progress_line
+
+    stats = {"downloader/response_count": 1200, "scheduler/enqueued": 1300, "scheduler/dequeued": 1250,
+             "item_scraped_count": 1100, "portal/item_page_failed": 2, "portal/listing_failed": 1}
+    assert progress_line(stats, None, 25.0) == ("Progress: 1,200 pages done, 50 queued; 1,100 items; 3 failed; "
+                                                "25 pages/s; about 0:00:02 left for what is queued")
+    counts = {"records_new": 10, "records_changed": 2, "records_unchanged": 3}
+    finished = {**stats, "scheduler/dequeued": 1300, "portal/item_page_not_modified": 3}
+    assert progress_line(finished, counts, 0.0).endswith("records 10 new, 2 changed, 3 unchanged (3 pages answered "
+                                                         "304); 3 failed; 0 pages/s; nothing queued")
