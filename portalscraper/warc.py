@@ -197,8 +197,8 @@ class WarcRecorder:
             logger.info("WARC file %s: %d responses", self.path, self.records)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self._writer is None or self.path is None:
-            return response
+        if self._writer is None or self.path is None or "cached" in response.flags:
+            return response  # an HTTP-cache hit (HTTPCACHE_ENABLED) is no capture: it was recorded when fetched
         protocol = (response.protocol or "HTTP/1.1").upper()
         parts = urlsplit(request.url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

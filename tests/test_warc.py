@@ -138,3 +138,25 @@ def test_reparse_of_a_file_that_is_not_a_warc_is_one_line(tmp_path: Path) -> Non
     result = run_cli("reparse", "--warc", str(junk), "--db", str(tmp_path / "x.sqlite"), cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"Error: {junk} is not a readable WARC file (ArchiveLoadFailed)"]
+
+
+def test_http_cache_hits_are_not_captured_again(replica: Replica, tmp_path: Path) -> None:
+    """With Scrapy's HTTP cache on, a page served from the cache is no new capture: the second
+    crawl's WARC file holds no response record, and its records point at the first crawl's."""
+    options = ["crawl", "nato", "--base-url", replica.base_url, "--db", str(tmp_path / "a.sqlite"), "--jsonl", "",
+               "--max-items", "20", "--full", "--warc", str(tmp_path / "warc"), "-q", "-s", "HTTPCACHE_ENABLED=true",
+               "-s", f"HTTPCACHE_DIR={tmp_path / 'cache'}"]
+    run_cli(*options, cwd=tmp_path)
+    first = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    run_cli(*options, cwd=tmp_path)
+    second = [p for p in sorted((tmp_path / "warc").glob("*.warc.gz")) if p not in first]
+    assert len(first) == len(second) == 1
+
+    def kinds(path: Path) -> list[str]:
+        with path.open("rb") as stream:
+            return [record.rec_type for record in ArchiveIterator(stream)]
+
+    assert kinds(first[0]).count("response") > 20
+    assert kinds(second[0]) == ["warcinfo"]
+    assert {name for (name,) in rows(tmp_path / "a.sqlite", "SELECT DISTINCT warc_file FROM records")} == \
+        {first[0].name}
