@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -275,6 +276,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Datasette on the archive, with the project's metadata (portalscraper/serve.py)."""
+    import importlib.util
+    import tempfile
+
+    from portalscraper.serve import metadata
+
+    path = args.db or _settings({}).get("ARCHIVE_SQLITE_PATH")
+    if not Path(path).is_file():
+        raise CliError(f"no archive at {path}; run 'portalscraper crawl nato' first or give --db")
+    if importlib.util.find_spec("datasette") is None:
+        raise CliError("serve needs Datasette: pip install 'portalscraper[serve]'")
+    with tempfile.TemporaryDirectory() as folder:
+        meta = Path(folder) / "metadata.json"
+        meta.write_text(json.dumps(metadata(path), ensure_ascii=False), encoding="utf-8")
+        command = [sys.executable, "-m", "datasette", "serve", str(path), "--metadata", str(meta), "--host",
+                   args.host, "--port", str(args.port)]
+        return subprocess.run(command, check=False).returncode
+
+
 def cmd_replica(args: argparse.Namespace) -> int:
     try:
         return replica_command.run(args)
@@ -353,6 +374,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--portal", help="only this portal's records")
     exp.add_argument("-o", "--output", help="output file (default: standard output)")
     exp.set_defaults(func=cmd_export)
+
+    srv = sub.add_parser("serve", help="open the archive in Datasette (pip install 'portalscraper[serve]')")
+    srv.add_argument("--db", help="SQLite archive path (default: exports/portalscraper.sqlite)")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    srv.set_defaults(func=cmd_serve)
 
     rep = sub.add_parser("replica", help="serve the replica portal on 127.0.0.1")
     replica_command.add_arguments(rep)
