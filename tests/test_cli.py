@@ -185,3 +185,18 @@ def test_progress_line_without_an_archive_and_at_the_end() -> None:
     finished = {**stats, "scheduler/dequeued": 1300, "portal/item_page_not_modified": 3}
     assert progress_line(finished, counts, 0.0).endswith("records 10 new, 2 changed, 3 unchanged (3 pages answered "
                                                          "304); 3 failed; 0 pages/s; nothing queued")
+
+
+def test_no_resource_warnings(replica: Replica, tmp_path: Path) -> None:
+    """Nothing left open (files, sockets, databases) by a crawl, a re-parse or an export."""
+    def run(*args: str) -> str:
+        command = [sys.executable, "-X", "dev", "-W", "always::ResourceWarning", "-m", "portalscraper.cli", *args]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stderr
+
+    stderr = run("crawl", "nato", "--base-url", replica.base_url, "--max-items", "20", "-q")
+    stderr += run("reparse", "--warc", *map(str, (tmp_path / "exports/warc").glob("*.warc.gz")), "--db",
+                  str(tmp_path / "re.sqlite"), "-q")
+    stderr += run("export", "--format", "csv", "-o", str(tmp_path / "out.csv"))
+    assert "ResourceWarning" not in stderr, stderr[-3000:]
