@@ -114,8 +114,10 @@ def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any
     return _crawl(spider, spider_args, overrides)[0]
 
 
-def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
-    """The crawl's exit code, and its crawl row when it has an archive."""
+def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any],
+           summary: bool = True) -> tuple[int, dict[str, Any] | None]:
+    """The crawl's exit code, and its crawl row when it has an archive. At WARNING (-q, the cron
+    recipe) the crawl's one-line summary is printed (`summary`), as its log would say it."""
     from scrapy.spiderloader import SpiderLoader
 
     from portalscraper.runner import CrawlRefusedError, run
@@ -131,9 +133,21 @@ def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]) 
         outcome = run(loader.load(spider), spider_args, settings)
     except CrawlRefusedError as exc:
         raise CliError(str(exc), exc.code) from None
+    if outcome.crawl is not None and settings.get("LOG_LEVEL") == "WARNING" and summary:
+        # The cron recipe's level (and -q): the crawl's own INFO summary is not shown, this line is.
+        print(summary_line(outcome.crawl), file=sys.stderr)
     for alarm in outcome.alarms:
         print(f"Error: {alarm}", file=sys.stderr)
     return outcome.exit_code, outcome.crawl
+
+
+def summary_line(crawl: dict[str, Any]) -> str:
+    """A crawl row in one line, as the crawl logs it when it ends."""
+    return (f"Crawl {crawl['id']} {crawl['status']} ({crawl['mode']}): {crawl['records']:,} records "
+            f"({crawl['records_new']:,} new, {crawl['records_changed']:,} changed, "
+            f"{crawl['records_unchanged']:,} unchanged, {crawl['records_gone']:,} gone), "
+            f"{crawl['appearances']:,} appearances, {crawl['rejects']:,} rejects, {crawl['errors']:,} errors in "
+            f"{crawl['duration_s']} s; exit code {crawl['exit_code']}")
 
 
 def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -233,7 +247,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     overrides.setdefault("LOG_LEVEL", "WARNING")
     with replica_process(args.items) as base_url:
         print(f"Replica portal (2012-09-28 homepage, {args.items} news items) at {base_url}")
-        code, crawl = _crawl("nato", {"base_url": base_url}, overrides)
+        code, crawl = _crawl("nato", {"base_url": base_url}, overrides, summary=False)
     settings = _settings(overrides)
     db_path = settings.get("ARCHIVE_SQLITE_PATH")
     if crawl is None or not db_path:

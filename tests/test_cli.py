@@ -141,7 +141,9 @@ def test_version_and_a_quiet_crawl(replica: Replica, tmp_path: Path) -> None:
     assert re.fullmatch(r"portalscraper \d+\.\d+\.\d+\S*\n", version.stdout), version.stdout
     quiet = run_cli("crawl", "nato", "--base-url", replica.base_url, "--max-items", "5", "--db", str(tmp_path / "a.db"),
                     "-q", cwd=tmp_path)
-    assert quiet.stderr == ""  # -q: warnings and errors only, and a clean crawl has none
+    # -q: warnings and errors only (a clean crawl has none), and the crawl's one-line summary
+    assert re.fullmatch(r"Crawl 1 finished \(full\): 5 records \(5 new, 0 changed, 0 unchanged, 0 gone\), \d+ "
+                        r"appearances, 0 rejects, 0 errors in [\d.]+ s; exit code 0\n", quiet.stderr), quiet.stderr
     loud = run_cli("crawl", "nato", "--base-url", replica.base_url, "--max-items", "5", "--db", str(tmp_path / "a.db"),
                    "-v", cwd=tmp_path)
     assert "Committing crawl 2:" in loud.stderr and " DEBUG: " in loud.stderr
