@@ -135,19 +135,12 @@ def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any],
         raise CliError(str(exc), exc.code) from None
     if outcome.crawl is not None and settings.get("LOG_LEVEL") == "WARNING" and summary:
         # The cron recipe's level (and -q): the crawl's own INFO summary is not shown, this line is.
+        from portalscraper.archive.session import summary_line
+
         print(summary_line(outcome.crawl), file=sys.stderr)
     for alarm in outcome.alarms:
         print(f"Error: {alarm}", file=sys.stderr)
     return outcome.exit_code, outcome.crawl
-
-
-def summary_line(crawl: dict[str, Any]) -> str:
-    """A crawl row in one line, as the crawl logs it when it ends."""
-    return (f"Crawl {crawl['id']} {crawl['status']} ({crawl['mode']}): {crawl['records']:,} records "
-            f"({crawl['records_new']:,} new, {crawl['records_changed']:,} changed, "
-            f"{crawl['records_unchanged']:,} unchanged, {crawl['records_gone']:,} gone), "
-            f"{crawl['appearances']:,} appearances, {crawl['rejects']:,} rejects, {crawl['errors']:,} errors in "
-            f"{crawl['duration_s']} s; exit code {crawl['exit_code']}")
 
 
 def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:

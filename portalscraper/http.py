@@ -18,6 +18,11 @@ from twisted.python.failure import Failure
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+class OtherSiteRefused(IgnoreRequest):
+    """A request to another origin than the crawled portal's, refused before it is sent: a policy,
+    like robots.txt, not a failure of the crawl."""
+
+
 def status_phrase(status: int) -> str:
     """`Service Unavailable` for 503; "" for a status HTTP does not name."""
     try:
@@ -72,14 +77,14 @@ def describe_failure(failure: Failure) -> tuple[str, int | None, bool]:
         response = exc.response
         return f"HTTP {response.status} {status_phrase(response.status)}".strip(), response.status, True
     message = failure.getErrorMessage()
+    if isinstance(exc, OtherSiteRefused):  # a link off the portal: refused by policy
+        return message, None, False
     if isinstance(exc, IgnoreRequest):
         lowered = message.lower()
         if "robots.txt could not be read" in lowered:  # unreachable, too large, 5xx: an error
             return message, None, True
         if "robots.txt" in lowered:
             return "forbidden by robots.txt", None, False
-        if lowered.startswith("another site, not requested"):  # a link off the portal: refused by policy
-            return message, None, False
         if "offsite" in lowered:  # counted: the item is still to be had, next run
             return f"redirected to another site, not followed ({message.removeprefix('offsite ')})", None, True
         return message or "ignored", None, True

@@ -27,7 +27,7 @@ from tldextract import TLDExtract
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from portalscraper.http import text_header
+from portalscraper.http import OtherSiteRefused, text_header
 from portalscraper.wayback import in_archive, replay_url, replayed_capture
 
 logger = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class OriginGuardMiddleware:
         if allows is not None and not allows(request.url):
             self.crawler.stats.inc_value("portal/other_origin_refused")
             logger.warning("Not requested, not the crawled portal's: %s", request.url[:300])
-            raise IgnoreRequest(f"another site, not requested: {request.url[:300]}")
+            raise OtherSiteRefused(f"another site, not requested: {request.url[:300]}")
 
 
 class WaybackRedirectMiddleware:

@@ -18,6 +18,7 @@ import errno
 import json
 import logging
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -91,6 +92,15 @@ def storage_failure(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG):
         return f"cannot write the archive: {exc.strerror or message}"
     return None
+
+
+def summary_line(crawl: Mapping[str, Any]) -> str:
+    """A finished crawl's row in one line: what the crawl logs, and what `-q` prints."""
+    return (f"Crawl {crawl['id']} {crawl['status']} ({crawl['mode']}): {crawl['records']:,} records "
+            f"({crawl['records_new']:,} new, {crawl['records_changed']:,} changed, "
+            f"{crawl['records_unchanged']:,} unchanged, {crawl['records_gone']:,} gone), "
+            f"{crawl['appearances']:,} appearances, {crawl['rejects']:,} rejects, {crawl['errors']:,} errors in "
+            f"{crawl['duration_s']} s; exit code {crawl['exit_code']}")
 
 
 def _scope(args_json: str | None) -> dict[str, Any]:
@@ -206,7 +216,7 @@ class CrawlSession:
         status = "finished" if reason == "finished" else "interrupted" if reason == "shutdown" else "failed"
         writer.finish_crawl(status, reason, values)
         self.verdict, self.row = result, writer.crawl_row()
-        self._log(status, values["mode"], totals.errors)
+        self._log()
         return result
 
     def _judge(self, reason: str, totals: CrawlTotals, profile: dict[str, Any]) -> Verdict:
@@ -216,16 +226,11 @@ class CrawlSession:
         failures = Failures(totals.errors, totals.requests, totals.listing_failures, totals.start_failure)
         return verdict(reason, self.writer.counts["records"], failures, options.max_error_rate, drift)
 
-    def _log(self, status: str, mode: str, errors: int) -> None:
-        counts = self.writer.counts
-        assert self.verdict is not None
+    def _log(self) -> None:
+        assert self.verdict is not None and self.row is not None
         for alarm in self.verdict.alarms:
             logger.error("Crawl %s: %s", self.crawl_id, alarm)
-        logger.info("Crawl %s %s (%s): %d records (%d new, %d changed, %d unchanged, %d gone), %d appearances, "
-                    "%d rejects, %d errors in %s; exit code %d", self.crawl_id, status, mode, counts["records"],
-                    counts["records_new"], counts["records_changed"], counts["records_unchanged"],
-                    counts["records_gone"], counts["appearances"], counts["rejects"], errors, self.path,
-                    self.verdict.exit_code)
+        logger.info("%s (%s)", summary_line(self.row), self.path)
 
     def _baseline(self) -> dict[str, Any] | None:
         """The latest earlier healthy crawl of the same spider and scope: what this one is compared with."""
