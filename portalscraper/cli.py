@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -112,6 +114,18 @@ def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any
     """Run one spider through Scrapy's CrawlerProcess (see portalscraper/runner.py); return the
     exit code for a scheduler, with one line on standard error per alarm."""
     return _crawl(spider, spider_args, overrides)[0]
+
+
+def show_progress() -> None:
+    """The progress lines on standard error as they are, whatever the log level (the demo's log is
+    at WARNING: its progress and what goes wrong). A handler of the progress logger's own, which
+    Scrapy's log set-up leaves alone."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(logging.INFO)
+    progress = logging.getLogger("portalscraper.progress")
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
 
 
 def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any],
@@ -237,7 +251,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from portalscraper.archive import overview
 
     overrides = _crawl_overrides(args)
-    overrides.setdefault("LOG_LEVEL", "WARNING")
+    if "LOG_LEVEL" not in overrides:  # progress lines and warnings, unless a log level is asked for
+        overrides["LOG_LEVEL"] = "WARNING"
+        show_progress()
     with replica_process(args.items) as base_url:
         print(f"Replica portal (2012-09-28 homepage, {args.items} news items) at {base_url}")
         code, crawl = _crawl("nato", {"base_url": base_url}, overrides, summary=False)
@@ -288,7 +304,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import importlib.util
     import tempfile
 
-    from portalscraper.serve import metadata
+    from portalscraper.serve import PLUGINS_DIR, TEMPLATES_DIR, metadata
 
     path = args.db or _settings({}).get("ARCHIVE_SQLITE_PATH")
     if not Path(path).is_file():
@@ -298,9 +314,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as folder:
         meta = Path(folder) / "metadata.json"
         meta.write_text(json.dumps(metadata(path), ensure_ascii=False), encoding="utf-8")
-        command = [sys.executable, "-m", "datasette", "serve", str(path), "--metadata", str(meta), "--host",
-                   args.host, "--port", str(args.port)]
-        return subprocess.run(command, check=False).returncode
+        options = ["serve", str(path), "--metadata", str(meta), "--plugins-dir", str(PLUGINS_DIR),
+                   "--template-dir", str(TEMPLATES_DIR), "--host", args.host, "--port", str(args.port)]
+        # In this process, not a child of it (which a stop would leave running). Its server shuts
+        # down on SIGTERM, then hands the signal on: here, it ends the command cleanly.
+        import click
+        from datasette.cli import cli as datasette
+
+        def stopped(signum: int, frame: object) -> None:
+            raise SystemExit(EXIT_OK)
+
+        signal.signal(signal.SIGTERM, stopped)
+        try:
+            datasette.main(options, prog_name="datasette", standalone_mode=False)
+        except click.ClickException as exc:
+            raise CliError(f"datasette: {exc.format_message()}") from None
+    return EXIT_OK
 
 
 def cmd_replica(args: argparse.Namespace) -> int:

@@ -78,6 +78,7 @@ class Appearance:
     seen_at: str | None = None
     capture_url: str | None = None  # web-archive crawls: the listing page's capture (replay URL)
     capture_time: str | None = None  # and when the archive captured it (ISO 8601, UTC)
+    page_url: str | None = None  # the listing page's canonical portal URL: the same from a mirror or a capture
 
 
 @dataclass

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -89,3 +92,37 @@ def crawl(tmp_path: Path) -> Callable[..., Path]:
         return db
 
     return do
+
+
+@pytest.fixture(scope="session")
+def wayback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, list[str]]]]:
+    """pywb serving three weekly snapshots of a replica's homepage (tests/webarchive.py): its endpoint
+    and the paths each snapshot held."""
+    from tests.webarchive import serve_wayback
+
+    yield from serve_wayback(tmp_path_factory)
+
+
+@contextmanager
+def serve(db: Path) -> Iterator[str]:
+    """`portalscraper serve` (a real Datasette) on a free port of 127.0.0.1; yields its root URL once it
+    answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "portalscraper.cli", "serve", "--db", str(db), "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:  # ready when it answers, not when it says so
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=5).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None and time.monotonic() < deadline, "datasette did not start"
+                time.sleep(0.1)  # bounded by the deadline
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -83,3 +84,31 @@ def test_a_second_writer_in_the_same_process_is_refused_too(tmp_path: Path) -> N
     assert subprocess_lock(tmp_path / "a.sqlite").startswith("another crawl")
     first.release()
     assert subprocess_lock(tmp_path / "a.sqlite") == "acquired"
+
+
+def test_an_archive_from_before_foreign_keys_gets_them_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    archive = SQLiteArchive(path)
+    crawl = archive.begin_crawl("nato", "nato", {})
+    archive.add_record(row("a", "Maritime security", "Ships", "1"))
+    archive.add_appearance({"crawl_id": crawl, "record_id": "a", "url": "https://www.nato.int/a",
+                            "source_url": "https://www.nato.int/", "section": "News", "position": 1})
+    archive.finish_crawl("finished", "finished", {})
+    archive.close()
+    with sqlite3.connect(path) as conn:  # as schema 3 wrote it: the same tables, no foreign keys
+        conn.execute("PRAGMA writable_schema = ON")
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'appearances'").fetchone()[0]
+        bare = re.sub(r'\s+REFERENCES "\w+"\("\w+"\)', "", sql)
+        assert bare != sql
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'appearances'", [bare])
+        conn.execute("PRAGMA user_version = 3")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA foreign_key_list(appearances)").fetchall() == []
+        before = conn.execute("SELECT rowid, * FROM appearances").fetchall()
+    SQLiteArchive(path).close()
+    with sqlite3.connect(path) as conn:
+        links = {(r[3], r[2], r[4]) for r in conn.execute("PRAGMA foreign_key_list(appearances)")}
+        assert links == {("record_id", "records", "id"), ("crawl_id", "crawls", "id")}
+        assert conn.execute("SELECT rowid, * FROM appearances").fetchall() == before
+        assert conn.execute("PRAGMA user_version").fetchone() == (4,)
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

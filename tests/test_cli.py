@@ -176,6 +176,15 @@ def test_progress_lines_while_crawling(start_replica, tmp_path: Path) -> None:  
     assert "Crawled " not in result.stderr  # Scrapy's own LogStats line is replaced, not doubled
 
 
+def test_the_demo_shows_its_progress_and_nothing_of_scrapys_log(tmp_path: Path) -> None:
+    result = run_cli("demo", "--items", "1000", "-s", "PROGRESS_INTERVAL=0.3", cwd=tmp_path)
+    lines = result.stderr.splitlines()
+    progress = [line for line in lines if line.startswith("Progress: ")]
+    assert progress and re.match(r"Progress: [\d,]+ pages done, [\d,]+ queued; records [\d,]+ new", progress[0])
+    assert len(progress) == len(lines), result.stderr[-2000:]  # no INFO line of Scrapy's, no timestamps
+    assert "Crawl 1 (full): finished, 1030 records seen" in result.stdout
+
+
 def test_progress_line_without_an_archive_and_at_the_end() -> None:
     from portalscraper.progress import progress_line
 
@@ -202,3 +211,18 @@ def test_no_resource_warnings(replica: Replica, tmp_path: Path) -> None:
                   str(tmp_path / "re.sqlite"), "-q")
     stderr += run("export", "--format", "csv", "-o", str(tmp_path / "out.csv"))
     assert "ResourceWarning" not in stderr, stderr[-3000:]
+
+
+def test_a_quiet_crawl_says_each_failure_once_and_nothing_of_outputs_switched_off(
+        start_replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = start_replica(60, None, "--faults", "0.1:redirect-loop")
+    result = run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
+                     "--warc", "", "-q", cwd=tmp_path, check=False)
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        failed = [url for (url,) in conn.execute("SELECT url FROM failures")]
+    assert failed, "no page failed: the fault did not bite"
+    lines = result.stderr.splitlines()
+    for url in failed:  # each failure in one line of the log, not once per retry or per component
+        assert sum(url in line for line in lines) == 1, (url, result.stderr[-3000:])
+    assert not [line for line in lines if "jsonl" in line.lower() or "warc" in line.lower()], result.stderr
+    assert re.match(r"Crawl 1 finished", lines[-1]) or lines[-1].startswith("Error: "), lines[-1]

@@ -3,7 +3,10 @@ and canned queries, read through Datasette's JSON API."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -17,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, Replica, run_cli
+from tests.conftest import Replica, run_cli, serve
 
 
 @pytest.fixture(scope="module")
@@ -25,23 +28,8 @@ def served(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     folder = tmp_path_factory.mktemp("serve")
     db = folder / "archive.sqlite"
     run_cli("crawl", "nato", "--base-url", replica.base_url, "--db", str(db), "--jsonl", "", "-q", cwd=folder)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "portalscraper.cli", "serve", "--db", str(db), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:  # ready when it answers, not when it says so
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=5).close()
-            break
-        except (urllib.error.URLError, ConnectionError):
-            assert proc.poll() is None and time.monotonic() < deadline, "datasette did not start"
-            time.sleep(0.1)  # bounded by the deadline
-    yield f"{base}/archive", db
-    proc.terminate()
-    proc.wait(timeout=30)
+    with serve(db) as base:
+        yield f"{base}/archive", db
 
 
 def get(url: str) -> Any:
@@ -49,9 +37,9 @@ def get(url: str) -> Any:
         return json.loads(response.read())
 
 
-def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+def rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, params).fetchall()
 
 
 def test_records_newest_first_with_described_columns_and_internals_hidden(served: tuple[str, Path]) -> None:
@@ -77,6 +65,19 @@ def test_ranked_search_and_a_records_history(served: tuple[str, Path]) -> None:
     assert history[0]["version"] == "current" and history[0]["title"] == found[0]["title"]
 
 
+def test_the_tables_search_box_and_a_records_links(served: tuple[str, Path]) -> None:
+    base, db = served
+    found = get(f"{base}/records.json?_search=cyber&_shape=array&_size=max&_col=id")
+    expected = rows(db, "SELECT r.id FROM records_fts JOIN records r ON r.rowid = records_fts.rowid "
+                        "WHERE records_fts MATCH 'cyber'")
+    assert expected and sorted(r["id"] for r in found) == sorted(rid for (rid,) in expected)
+    rid = expected[0][0]
+    links = {t["other_table"]: t for t in get(f"{base}/records/{rid}.json?_extras=foreign_key_tables")
+             ["foreign_key_tables"]}
+    assert set(links) == {"appearances", "record_versions", "failures", "rejects"}
+    assert links["appearances"]["count"] == rows(db, "SELECT count(*) FROM appearances WHERE record_id = ?", rid)[0][0]
+
+
 def test_canned_queries_for_the_recipes(served: tuple[str, Path]) -> None:
     base, db = served
     months = get(f"{base}/items_per_month.json?_shape=array&_size=max")
@@ -94,3 +95,28 @@ def test_serve_without_an_archive_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == f"Error: no archive at {tmp_path / 'missing.sqlite'}; run 'portalscraper crawl nato' " \
                             "first or give --db\n"
+
+
+def test_a_stopped_serve_leaves_nothing_running(served: tuple[str, Path], tmp_path: Path) -> None:
+    _, db = served
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "portalscraper.cli", "serve", "--db", str(db), "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=5).close()
+            break
+        except (urllib.error.URLError, ConnectionError):
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)  # bounded by the deadline
+    assert list(tmp_path.iterdir())  # the metadata's folder
+    proc.send_signal(signal.SIGTERM)  # a systemd stop
+    assert proc.wait(timeout=30) == 0
+    with socket.socket() as again, contextlib.suppress(OSError):
+        again.settimeout(2)
+        assert again.connect_ex(("127.0.0.1", port)) != 0  # no Datasette left listening
+    assert list(tmp_path.iterdir()) == []

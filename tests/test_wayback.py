@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import io
 import re
-import socket
 import sqlite3
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,96 +21,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from portalscraper.wayback import Capture, capture_of, cdx_query, parse_cdx
-from tests.conftest import ROOT, Replica, run_cli
+from tests.conftest import Replica, run_cli
 from tests.proxy import RecordingProxy
-
-PYWB = ROOT / ".venv-pywb/bin"
-HOME = "/cps/en/natolive/index.htm"
-SNAPSHOTS = [("20120928120000", None), ("20121005120000", "news_90387"), ("20121012120000", "news_90440")]
-_ITEM_LINK = re.compile(r'href="(/(?:cps/en/[^"]*/(?:news|topics)_\d+\.htm[^"]*|docu/review/[^"]+))"')
-
-
-def fetch(url: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return response.status, [(k, v) for k, v in response.getheaders() if k.lower() != "transfer-encoding"], \
-            response.read()
-
-
-def snapshot(server: Replica, timestamp: str, out: Path) -> list[str]:
-    """Capture the homepage and the items it links to, as http://www.nato.int at `timestamp`."""
-    date = f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]}T{timestamp[8:10]}:{timestamp[10:12]}:00Z"
-    _, _, home = fetch(server.url(HOME))
-    paths = [HOME, *dict.fromkeys(p.replace("&amp;", "&") for p in _ITEM_LINK.findall(home.decode("utf-8")))]
-    with out.open("wb") as stream:
-        writer = WARCWriter(stream, gzip=True)
-        for path in paths:
-            status, headers, body = fetch(server.url(path))
-            headers = [(k, v) for k, v in headers if k.lower() not in ("content-length", "content-encoding")]
-            http = StatusAndHeaders(f"{status} OK", [*headers, ("Content-Length", str(len(body)))],
-                                    protocol="HTTP/1.1")
-            record = writer.create_warc_record(f"http://www.nato.int{path}", "response", payload=io.BytesIO(body),
-                                               http_headers=http, warc_headers_dict={"WARC-Date": date})
-            writer.write_record(record)
-    return paths
-
-
-@pytest.fixture(scope="module")
-def wayback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, list[str]]]]:
-    """pywb serving three snapshots of the replica's homepage; yields its endpoint and what each held."""
-    folder = tmp_path_factory.mktemp("wayback")
-    server = Replica(60)
-    held: dict[str, list[str]] = {}
-    try:
-        for timestamp, removed in SNAPSHOTS:
-            if removed:
-                server.change({"op": "remove", "key": removed})
-            held[timestamp] = snapshot(server, timestamp, folder / f"{timestamp}.warc.gz")
-    finally:
-        server.stop()
-    with pywb(folder) as endpoint:
-        yield endpoint, held
-
-
-def _answers(port: int) -> bool:
-    """Whether pywb answers on the port (it binds just after saying it starts)."""
-    for _ in range(50):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
-                return True
-        except urllib.error.HTTPError:
-            return True  # it answered
-        except OSError:
-            time.sleep(0.1)  # not listening yet: bounded, 5 s at most
-    return False
-
-
-@contextmanager
-def pywb(folder: Path) -> Iterator[str]:
-    """pywb indexing and serving every WARC file in `folder` as collection `nato` on 127.0.0.1."""
-    subprocess.run([str(PYWB / "wb-manager"), "init", "nato"], cwd=folder, check=True, capture_output=True)
-    subprocess.run([str(PYWB / "wb-manager"), "add", "nato", *sorted(str(p) for p in folder.glob("*.warc.gz"))],
-                   cwd=folder, check=True, capture_output=True)
-    for _attempt in range(3):  # a free port can be taken by another process before pywb binds it: try another
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        proc = subprocess.Popen([str(PYWB / "wayback"), "--bind", "127.0.0.1", "-p", str(port)], cwd=folder,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert proc.stdout is not None
-        for line in proc.stdout:  # pywb says when it listens
-            if "Starting Gevent Server" in line:
-                break
-        if proc.poll() is None and _answers(port):
-            break
-        proc.kill()
-        proc.wait(timeout=30)
-    else:
-        pytest.fail("pywb did not start")
-    try:
-        yield f"http://127.0.0.1:{port}/nato"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+from tests.webarchive import HOME, ITEM_LINK, SNAPSHOTS, fetch, pywb
 
 
 def test_cdx_api_lists_the_three_homepage_captures(wayback: tuple[str, dict[str, list[str]]]) -> None:
@@ -193,7 +102,7 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
     portal = "http://www.nato.int"
     try:
         _, _, home_a = fetch(server.url(HOME))
-        links_a = list(dict.fromkeys(p.replace("&amp;", "&") for p in _ITEM_LINK.findall(home_a.decode())))
+        links_a = list(dict.fromkeys(p.replace("&amp;", "&") for p in ITEM_LINK.findall(home_a.decode())))
         redirected = next(p for p in links_a if _NEWS.match(p))
         news = [p for p in links_a if "news_" in p and p != redirected]
         bad_nearest, never, removed = news[0], news[1], news[2]
@@ -202,7 +111,7 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
         assert key is not None
         server.change({"op": "remove", "key": key[0]})
         _, _, home_b = fetch(server.url(HOME))
-        links_b = list(dict.fromkeys(p.replace("&amp;", "&") for p in _ITEM_LINK.findall(home_b.decode())))
+        links_b = list(dict.fromkeys(p.replace("&amp;", "&") for p in ITEM_LINK.findall(home_b.decode())))
         pages.update({p: fetch(server.url(p))[2] for p in links_b  # paths that moved
                       if p not in pages and canonical(p) != canonical(never)})
     finally:

@@ -24,7 +24,7 @@ from portalscraper.items import RECORD_FIELDS, PageState
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Each record's history, kept beside it by the archive.
 _HISTORY_COLUMNS: dict[str, type] = {
     "first_seen": str, "last_seen": str, "first_crawl_id": int, "last_crawl_id": int,
@@ -44,6 +44,7 @@ _VERSION_COLUMNS.update({"valid_from": str, "valid_to": str, "first_crawl_id": i
 _APPEARANCE_COLUMNS: dict[str, type] = {
     "id": int, "crawl_id": int, "record_id": str, "url": str, "source_url": str, "section": str,
     "position": int, "date_text": str, "title": str, "seen_at": str, "capture_url": str, "capture_time": str,
+    "page_url": str,
 }
 _CRAWL_COLUMNS: dict[str, type] = {
     "id": int, "spider": str, "portal": str, "args": str, "mode": str, "started_at": str, "finished_at": str,
@@ -62,6 +63,14 @@ _REJECT_COLUMNS: dict[str, type] = {
 }
 _TABLES = {"crawls": _CRAWL_COLUMNS, "records": _RECORD_COLUMNS, "record_versions": _VERSION_COLUMNS,
            "appearances": _APPEARANCE_COLUMNS, "rejects": _REJECT_COLUMNS, "failures": _FAILURE_COLUMNS}
+# Links between the tables (declared, not enforced: a reject's or a failure's record may never have been
+# archived). They make a record's page in Datasette link to its appearances, versions and failures.
+_FOREIGN_KEYS = [
+    *((table, "record_id", "records", "id") for table in ("appearances", "record_versions", "failures", "rejects")),
+    *((table, "crawl_id", "crawls", "id") for table in ("appearances", "failures", "rejects")),
+    ("record_versions", "replaced_in_crawl_id", "crawls", "id"),
+    ("failures", "resolved_crawl_id", "crawls", "id"),
+]
 # What changed in each crawl, one row per record and change: SELECT * FROM changes WHERE crawl_id = 7
 _CHANGES_VIEW = """
 SELECT first_crawl_id AS crawl_id, 'new' AS change, id AS record_id, title, url FROM records
@@ -152,6 +161,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                 continue
             pk = {"records": "id", "record_versions": "version_id"}.get(name, "id")
             table.create(columns, pk=pk, not_null={"url"} if name == "records" else None)
+        # Archives from before schema 4 get them too (sqlite-utils rebuilds those tables, keeping rowids).
+        db.add_foreign_keys(_FOREIGN_KEYS)
         indexes = {
             "records": [["date_start"], ["section"], ["portal"], ["kind"], ["last_crawl_id"], ["gone_crawl_id"],
                         ["first_crawl_id"]],

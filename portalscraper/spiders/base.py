@@ -175,6 +175,7 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
             yield self.junk_listings.pop(0)
         page = page_of(response, self.args.wayback)
         seen_at, sightings, requests = utc_now(), Sightings(response.url), []
+        page_url = self.canonical(page.url)
         for entry in entries:
             if not self.scope.in_window(entry.date_text):
                 continue
@@ -184,7 +185,7 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
             section = entry.section or self.profile.sections.get(kind, kind)
             sightings.appearances.append(Appearance(rid, url, response.url, section, entry.position, entry.date_text,
                                                     entry.title, seen_at, page.capture_url,
-                                                    page.capture.time if page.capture else None))
+                                                    page.capture.time if page.capture else None, page_url))
             listing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
                        "section": section, "source_url": response.url, "listing_hash": entry_hash(entry),
                        "record_id": rid, "url": entry.url, "request_url": self.request_url(entry.url, response)}
