@@ -244,7 +244,77 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "allow": args.allow, "profile": args.profile, "wayback": args.wayback, "from": args.wb_from,
         "to": args.wb_to,
     }.items() if v is not None}
+    if args.redis:
+        return _shared_crawl(args.spider, spider_args, _crawl_overrides(args), args.redis, args.workers)
     return run_crawl(args.spider, spider_args, _crawl_overrides(args))
+
+
+def _shared_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any], url: str,
+                  workers: int) -> int:
+    """`crawl --redis`: this process writes the archive; workers (local, or joining) crawl."""
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.log import configure_logging
+
+    from portalscraper.distributed.coordinator import coordinate
+    from portalscraper.distributed.frontier import Frontier
+    from portalscraper.runner import CrawlRefusedError, open_session
+
+    if workers < 0:
+        raise CliError("--workers must be 0 or more")
+    settings = _settings(overrides)
+    _check_settings(settings, overrides)
+    loader = SpiderLoader.from_settings(settings)
+    if spider not in loader.list():
+        raise CliError(f"unknown spider {spider!r}; known: {', '.join(sorted(loader.list()))}")
+    if getattr(loader.load(spider), "defer_items", False):
+        raise CliError(f"spider {spider!r} reads every listing before any item page: it cannot be shared yet")
+    if spider_args.get("wayback"):
+        raise CliError("a web-archive crawl (--wayback) reads the homepage's captures in order: it cannot be "
+                       "shared yet")
+    _check_archive_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
+    try:
+        Frontier(url).redis.ping()  # before the archive is opened: a crawl that cannot start leaves no row
+    except (_redis_errors(), ValueError) as exc:
+        raise CliError(f"cannot use Redis at {url}: {exc}") from None
+    try:
+        session = open_session(settings, loader.load(spider), spider_args)
+    except CrawlRefusedError as exc:
+        raise CliError(str(exc), exc.code) from None
+    if session is None:
+        raise CliError("a shared crawl needs a SQLite archive (--db)")
+    configure_logging(settings)
+    job = {"spider": spider, "args": spider_args, "settings": overrides, "prefix": settings.get("FRONTIER_PREFIX")}
+    try:
+        verdict = coordinate(session, job, url, workers, settings.get("ARCHIVE_JSONL_PATH"))
+    except _redis_errors() as exc:
+        raise CliError(f"cannot use Redis at {url}: {exc}") from None
+    finally:
+        session.close()
+    if session.row is not None and settings.get("LOG_LEVEL") == "WARNING":
+        from portalscraper.archive.session import summary_line
+
+        print(summary_line(session.row), file=sys.stderr)
+    for alarm in verdict.alarms:
+        print(f"Error: {alarm}", file=sys.stderr)
+    return verdict.exit_code
+
+
+def _redis_errors() -> type[Exception]:
+    import redis
+
+    return redis.RedisError
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from scrapy.utils.log import configure_logging
+
+    from portalscraper.distributed.coordinator import run_worker, worker_name
+
+    configure_logging(_settings({}))
+    try:
+        return run_worker(args.redis, args.prefix, args.name or worker_name())
+    except _redis_errors() as exc:
+        raise CliError(f"cannot use Redis at {args.redis}: {exc}") from None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -370,6 +440,24 @@ def _crawl_options(crawl: argparse.ArgumentParser) -> None:
     crawl.add_argument("--to", dest="wb_to", metavar="TIMESTAMP", help="web archive: captures until (20121231)")
     crawl.add_argument("--warc", help="folder for the crawl's raw captures (WARC); '' for none "
                                        "(default: exports/warc)")
+    crawl.add_argument("--redis", metavar="URL", help="share the crawl with workers through Redis "
+                                                      "(redis://HOST:PORT/DB); see docs/scaling.md")
+    crawl.add_argument("--workers", type=int, default=2, help="with --redis: local workers to start (default 2)")
+
+
+def _service_parsers(sub: Any) -> None:
+    """`serve` and `worker`: long-running services over an archive or a shared crawl."""
+    srv = sub.add_parser("serve", help="open the archive in Datasette (pip install 'portalscraper[serve]')")
+    srv.add_argument("--db", help="SQLite archive path (default: exports/portalscraper.sqlite)")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    srv.set_defaults(func=cmd_serve)
+
+    wrk = sub.add_parser("worker", help="join a shared crawl (crawl --redis) as one more worker")
+    wrk.add_argument("--redis", metavar="URL", required=True, help="the crawl's Redis (redis://HOST:PORT/DB)")
+    wrk.add_argument("--prefix", default="portalscraper", help="the crawl's key prefix in Redis")
+    wrk.add_argument("--name", help="this worker's name (default: host and process id)")
+    wrk.set_defaults(func=cmd_worker)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -411,11 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("-o", "--output", help="output file (default: standard output)")
     exp.set_defaults(func=cmd_export)
 
-    srv = sub.add_parser("serve", help="open the archive in Datasette (pip install 'portalscraper[serve]')")
-    srv.add_argument("--db", help="SQLite archive path (default: exports/portalscraper.sqlite)")
-    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    srv.add_argument("--port", type=int, default=8001, help="port (default 8001)")
-    srv.set_defaults(func=cmd_serve)
+    _service_parsers(sub)
 
     rep = sub.add_parser("replica", help="serve the replica portal on 127.0.0.1")
     replica_command.add_arguments(rep)

@@ -34,14 +34,16 @@ class RecordIdSet:
             i = (i + 1) & mask
         return i
 
-    def add(self, record_id: str) -> None:
+    def add(self, record_id: str) -> bool:
+        """Add an id; False if it was there already."""
         key = self._key(record_id)
         if key is None:
+            known = record_id in self._other
             self._other.add(record_id)
-            return
+            return not known
         i = self._slot(key)
         if self._table[i]:
-            return
+            return False
         self._table[i] = key
         self._count += 1
         if self._count * 2 > len(self._table):
@@ -49,6 +51,7 @@ class RecordIdSet:
             self._table = array("Q", bytes(8 * len(self._table) * 2))
             for k in old:
                 self._table[self._slot(k)] = k
+        return True
 
     def __contains__(self, record_id: object) -> bool:
         if not isinstance(record_id, str):

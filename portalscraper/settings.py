@@ -143,3 +143,9 @@ FEED_EXPORT_FIELDS = list(_items.RECORD_FIELDS)  # the record's shape, from its 
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
+
+# Shared crawls (`crawl --redis`, `worker`; portalscraper/distributed/): the key prefix of the
+# crawl's state in Redis (one crawl per prefix and database). The workers set the others.
+FRONTIER_PREFIX = "portalscraper"
+FRONTIER_REDIS_URL = None
+FRONTIER_WORKER = None

@@ -126,3 +126,39 @@ def serve(db: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server (Debian's; .ci/run installs it) on a free port of 127.0.0.1, its data in a
+    temporary folder; yields redis://127.0.0.1:PORT."""
+    folder = tmp_path_factory.mktemp("redis")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(folder),
+                             "--save", "", "--appendonly", "no", "--databases", "64"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:  # ready when it answers
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)  # bounded by the deadline
+    yield f"redis://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+_redis_databases = iter(range(1, 64))
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """A Redis database of the test's own (one crawl's state each)."""
+    return f"{redis_server}/{next(_redis_databases)}"

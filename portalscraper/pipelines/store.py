@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Self
 
@@ -42,6 +42,14 @@ _STATS = {
 }
 # Requests that finally failed, and callbacks that raised: the crawl's errors.
 _ERROR_STATS = ("portal/item_page_failed", "portal/listing_failed", "spider_exceptions/count")
+
+
+def crawl_totals(stats: Mapping[str, Any], mode: str, complete_pass: bool) -> CrawlTotals:
+    """The crawl row's counts from Scrapy's stats (one crawler's, or several workers' summed)."""
+    values: dict[str, Any] = {column: stats.get(key, 0) for column, key in _STATS.items()}
+    return CrawlTotals(**values, errors=sum(stats.get(key, 0) for key in _ERROR_STATS),
+                       listing_failures=stats.get("portal/listing_failed", 0), mode=mode,
+                       complete_pass=complete_pass, start_failure=stats.get("portal/start_failed"))
 
 
 def session_options(settings: Any) -> SessionOptions:
@@ -163,13 +171,8 @@ class SQLiteArchivePipeline:
             session.close()  # the lock, whatever happened
 
     def totals(self, spider: Spider) -> CrawlTotals:
-        stats = self.crawler.stats
-        values: dict[str, Any] = {column: stats.get_value(key, 0) for column, key in _STATS.items()}
-        return CrawlTotals(**values, errors=sum(stats.get_value(key, 0) for key in _ERROR_STATS),
-                           listing_failures=stats.get_value("portal/listing_failed", 0),
-                           mode=getattr(spider, "mode", "full"),
-                           complete_pass=bool(getattr(spider, "complete_pass", False)),
-                           start_failure=stats.get_value("portal/start_failed"))
+        return crawl_totals(self.crawler.stats.get_stats(), getattr(spider, "mode", "full"),
+                            bool(getattr(spider, "complete_pass", False)))
 
 
 class JsonLinesArchivePipeline:

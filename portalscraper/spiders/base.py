@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -30,6 +30,9 @@ from portalscraper.records import entry_hash
 from portalscraper.scope import Scope
 from portalscraper.spiders.item_pages import ITEM_PRIORITY, ItemPagesMixin
 from portalscraper.spiders.replay import ReplayMixin
+
+if TYPE_CHECKING:
+    from portalscraper.distributed.frontier import SharedRecordIds
 
 
 class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
@@ -57,7 +60,7 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         self.scope = Scope(self.args)
         self.profile = self.args.profile
         self.allowed_domains = self.scope.allowed_domains()
-        self.requested = RecordIdSet()  # one request per record
+        self.requested: RecordIdSet | SharedRecordIds = RecordIdSet()  # one request per record
         self.archive_memory: ArchiveMemory | None = None  # from the archive_opened signal
         self.memory = ArchiveMemory(None, self.args.portal)
         self.failed_before: list[tuple[str, str, dict[str, Any]]] = []
@@ -84,6 +87,10 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         spider.full_pass_days = settings.getfloat("PORTAL_FULL_PASS_DAYS")
         spider.listing_page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
         crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
+        if settings.get("FRONTIER_REDIS_URL"):  # a worker of a shared crawl: one request per record, for all
+            from portalscraper.distributed.frontier import Frontier, SharedRecordIds
+
+            spider.requested = SharedRecordIds(Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"]))
         return spider
 
     # -- what earlier crawls left in the archive ----------------------------------------------
@@ -212,7 +219,8 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
                 self.logger.info("max_items (%d) reached: further items are listed as seen, not fetched", max_items)
             self.crawler.stats.inc_value("portal/item_over_max_items")
             return None
-        self.requested.add(rid)
+        if not self.requested.add(rid):
+            return None  # a shared crawl's other worker asked for it meanwhile
         if self.resumed and self.memory.stored_in_this_crawl(rid):
             self.crawler.stats.inc_value("portal/item_page_resumed")
             return None  # stored before the interruption

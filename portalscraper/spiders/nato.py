@@ -20,14 +20,17 @@ class NatoSpider(PortalSpider):
     name = "nato"
     profile_name = "nato"
 
-    def first_requests(self) -> Iterator[scrapy.Request]:
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.archive_seen = RecordIdSet()  # items of the archive's pages so far (a loop repeats them)
+        self.wb_digests: set[str] = set()
+        self.wb_homepages: list[Capture] = []
+
+    def first_requests(self) -> Iterator[scrapy.Request]:
         homepage = self.profile.start_url("homepage", self.args.base_url, self.args.lang)
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
         if self.args.wayback:  # the homepage's captures in the window, from the archive's CDX index
-            self.wb_digests: set[str] = set()
-            self.wb_homepages: list[Capture] = []
             query = cdx_query(self.args.wayback, homepage, self.args.wb_from, self.args.wb_to)
             yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed, meta={"start": True},
                                  cb_kwargs={"homepage": homepage})

@@ -1,0 +1,186 @@
+"""A crawl shared by workers: the coordinator (`portalscraper crawl --redis URL --workers N`) and a
+worker (`portalscraper worker --redis URL`, on this machine or another).
+
+The coordinator opens the archive (its lock: the only writer), publishes the crawl's job in
+Redis, starts N local workers, and writes what every worker sends, in order of arrival, through
+the same CrawlSession a single-process crawl uses; when the workers are done it judges the crawl.
+A worker reads the job from Redis and runs the spider with the frontier's Scrapy parts; its raw
+captures go to a WARC file of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from portalscraper.archive import CrawlSession
+from portalscraper.distributed.frontier import Frontier, wait_for
+from portalscraper.health import EXIT_FAILED, EXIT_OK, Verdict
+from portalscraper.items import Record
+from portalscraper.pipelines.store import JsonLinesArchivePipeline, crawl_totals
+
+logger = logging.getLogger(__name__)
+
+_SPIDER_PARTS = "portalscraper.distributed.scrapy_parts"
+# Outputs a worker does not write: the writer does.
+_WRITER_SETTINGS = ("ARCHIVE_SQLITE_PATH", "ARCHIVE_JSONL_PATH")
+COMMIT_SECONDS = 2.0
+
+
+def worker_settings(project: Mapping[str, Any], job: Mapping[str, Any], url: str, name: str) -> dict[str, Any]:
+    """A worker's Scrapy settings: the job's, with the frontier's parts in place of the archive's."""
+    pipelines = {k: v for k, v in dict(project["ITEM_PIPELINES"]).items() if ".store." not in k}
+    return {
+        **{k: v for k, v in job["settings"].items() if k not in _WRITER_SETTINGS},
+        "ARCHIVE_SQLITE_PATH": "", "ARCHIVE_JSONL_PATH": "", "ARCHIVE_ENABLED": True,
+        "SCHEDULER": f"{_SPIDER_PARTS}.FrontierScheduler",
+        "ITEM_PIPELINES": {**pipelines, f"{_SPIDER_PARTS}.SendToWriter": 800},
+        "SPIDER_MIDDLEWARES": {**dict(project["SPIDER_MIDDLEWARES"]), f"{_SPIDER_PARTS}.SeedOnce": 10},
+        "DOWNLOADER_MIDDLEWARES": {**dict(project["DOWNLOADER_MIDDLEWARES"]), f"{_SPIDER_PARTS}.SharedPoliteness": 990},
+        "EXTENSIONS": {**dict(project["EXTENSIONS"]), f"{_SPIDER_PARTS}.WorkerLifecycle": 0},
+        # One item at a time: a request's Release reaches the writer's queue after its items.
+        "CONCURRENT_ITEMS": 1,
+        "FRONTIER_REDIS_URL": url, "FRONTIER_PREFIX": job["prefix"], "FRONTIER_WORKER": name,
+    }
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Coordinator:
+    """The writer of a shared crawl, and the parent of its local workers."""
+
+    def __init__(self, session: CrawlSession, frontier: Frontier, url: str) -> None:
+        self.session = session
+        self.frontier = frontier
+        self.url = url
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.stopping = False
+        # Each record once per crawl, as DedupePipeline keeps it in one process: here, across workers.
+        self.stored: set[str] = set()
+        self.duplicates = 0
+
+    def start_workers(self, count: int) -> None:
+        for i in range(count):
+            command = [sys.executable, "-m", "portalscraper.cli", "worker", "--redis", self.url,
+                       "--prefix", self.frontier.prefix, "--name", f"{worker_name()}-{i + 1}"]
+            self.workers.append(subprocess.Popen(command))
+
+    def stop(self, signum: int, frame: object) -> None:
+        """Ctrl-C, SIGTERM: the workers stop cleanly, what they sent is written, the crawl is interrupted."""
+        self.stopping = True
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+
+    def write(self) -> None:
+        """Write what the workers send until they are all done and nothing is left to write."""
+        for left in self.frontier.uncommitted():  # a killed writer's last, uncommitted items
+            self.handle(left)
+        last_commit = time.monotonic()
+        while True:
+            payload = self.frontier.receive(0.5)
+            if payload is not None:
+                self.handle(payload)
+            if time.monotonic() - last_commit >= COMMIT_SECONDS:
+                self.commit()
+                last_commit = time.monotonic()
+            if payload is None and self.done():
+                break
+        self.commit()
+
+    def done(self) -> bool:
+        local_done = all(proc.poll() is not None for proc in self.workers)
+        return local_done and not self.frontier.live_workers() and self.frontier.pending_items() == 0
+
+    def commit(self) -> None:
+        self.session.writer.flush()
+        self.frontier.committed()
+
+    def handle(self, payload: bytes) -> None:
+        message = pickle.loads(payload)
+        item = message[1]
+        if message[0] == "reject" and isinstance(item, Record):
+            self.session.reject(item, message[2])
+            return
+        if isinstance(item, Record) and item.id is not None:
+            if item.id in self.stored:
+                self.duplicates += 1
+                return
+            self.stored.add(item.id)
+        self.session.store(item)
+
+    def finish(self) -> Verdict:
+        """Judge the crawl from the workers' totals, as a single-process crawl is judged."""
+        reports = self.frontier.totals()
+        stats: dict[str, Any] = {}
+        for report in reports:
+            for key, value in report["stats"].items():
+                stats[key] = stats.get(key, 0) + value
+            if report.get("start_failure"):
+                stats["portal/start_failed"] = report["start_failure"]
+        stats["dedupe/duplicates"] = stats.get("dedupe/duplicates", 0) + self.duplicates
+        reasons = {report["reason"] for report in reports}
+        reason = "shutdown" if self.stopping else "finished" if reasons <= {"finished"} and reports else \
+            sorted(reasons - {"finished"})[0] if reasons - {"finished"} else "no_workers"
+        full = all(report["mode"].startswith("full") for report in reports)
+        scoped = getattr(self.session.args, "scoped", False)
+        complete = full and not scoped and any(r["listings_complete"] for r in reports)
+        mode = "full" if full else "incremental"
+        return self.session.finish(reason, crawl_totals(stats, mode, complete))
+
+
+def coordinate(session: CrawlSession, job: dict[str, Any], url: str, workers: int, jsonl: str | None) -> Verdict:
+    """Run a shared crawl into `session`'s archive with `workers` local workers (more may join)."""
+    frontier = Frontier(url, job["prefix"])
+    if session.resumed and frontier.job() is not None:
+        logger.info("Resuming the shared crawl in %s: %d requests queued", url, frontier.queued())
+    else:
+        frontier.publish(job)
+    coordinator = Coordinator(session, frontier, url)
+    previous = {s: signal.signal(s, coordinator.stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        coordinator.start_workers(workers)
+        if not wait_for(lambda: frontier.workers() or coordinator.done(), 60):
+            logger.warning("No worker joined the crawl in 60 s")
+        coordinator.write()
+        verdict = coordinator.finish()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for proc in coordinator.workers:
+            if proc.poll() is None:
+                proc.kill()
+    if jsonl and session.failure is None:
+        JsonLinesArchivePipeline(jsonl).archive_finished(session, verdict)
+    return session.verdict or verdict
+
+
+def run_worker(url: str, prefix: str, name: str) -> int:
+    """One worker of the shared crawl published at `url`: until the crawl has nothing left to ask."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    frontier = Frontier(url, prefix)
+    if not wait_for(lambda: frontier.job() is not None, 60):
+        logger.error("No crawl published at %s (prefix %s)", url, prefix)
+        return EXIT_FAILED
+    job = frontier.job()
+    assert job is not None
+    settings = get_project_settings()
+    for key, value in worker_settings(settings, job, url, name).items():
+        settings.set(key, value, priority="cmdline")
+    process = CrawlerProcess(settings)
+    process.crawl(SpiderLoader.from_settings(settings).load(job["spider"]), **job["args"])
+    process.start()
+    return EXIT_OK

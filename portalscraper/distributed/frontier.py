@@ -1,0 +1,232 @@
+"""A crawl's shared state in Redis (redis-py, no Scrapy): what workers and the writer agree on.
+
+Keys, all under `<prefix>:` (one crawl per prefix):
+
+- `job`: the crawl's spider, arguments and settings, as the coordinator wrote them (JSON);
+- `queue` (sorted set: key -> score, Scrapy's priority first, then arrival) and `requests`
+  (hash: key -> serialized request): requests waiting for a worker;
+- `seen` (set): fingerprints of every request ever queued: each page is asked once per crawl;
+- `inflight:<worker>` (hash: key -> score): what a worker took and has not finished; a worker
+  whose `alive:<worker>` key expired (killed, its machine gone) has its requests put back;
+- `workers` (set), `done:<worker>` (its totals, JSON, when it stopped);
+- `items` (list): what workers send the writer, in order of arrival;
+- `polite`: the earliest time the next request to the portal may leave (a shared delay).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+
+# Take the best-placed request, and lease it to a worker (atomically: a worker killed between
+# the two steps cannot lose it).
+_TAKE = """
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if #popped == 0 then return false end
+redis.call('HSET', KEYS[2], popped[1], popped[2])
+return {popped[1], redis.call('HGET', KEYS[3], popped[1])}
+"""
+# Put a dead worker's leased requests back in the queue, at their old places.
+_REQUEUE = """
+local leased = redis.call('HGETALL', KEYS[1])
+for i = 1, #leased, 2 do redis.call('ZADD', KEYS[2], leased[i + 1], leased[i]) end
+redis.call('DEL', KEYS[1])
+return #leased / 2
+"""
+# A politeness slot: taken if the portal may be asked now (the next one then `delay` later), else
+# how long until it may: a request waits, then asks again, so that it leaves as soon as it gets its
+# slot (a slot reserved ahead could be overtaken by the next one while its worker is busy). Times in
+# milliseconds, from the Redis server's clock.
+_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = tonumber(redis.call('GET', KEYS[1]) or 0)
+if now >= at then
+  redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', 3600000)
+  return 0
+end
+return at - now
+"""
+
+ALIVE_SECONDS = 10  # a worker not heard of for this long is dead: its requests go back
+
+
+class Frontier:
+    """One crawl's state in Redis, as seen by one process (a worker, or the writer: `worker` None)."""
+
+    def __init__(self, url: str, prefix: str = "portalscraper", worker: str | None = None) -> None:
+        self.redis = redis.Redis.from_url(url)
+        self.prefix = prefix
+        self.worker = worker
+        self._take = self.redis.register_script(_TAKE)
+        self._requeue = self.redis.register_script(_REQUEUE)
+        self._slot = self.redis.register_script(_SLOT)
+
+    def key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    # -- the job ------------------------------------------------------------------------------
+
+    def publish(self, job: dict[str, Any]) -> None:
+        """A new crawl's job (any earlier crawl's state under this prefix goes)."""
+        self.clear()
+        self.redis.set(self.key("job"), json.dumps(job))
+
+    def job(self) -> dict[str, Any] | None:
+        raw = self.redis.get(self.key("job"))
+        return json.loads(raw) if raw else None
+
+    def clear(self) -> None:
+        keys = list(self.redis.scan_iter(match=self.key("*"), count=1000))
+        for start in range(0, len(keys), 500):
+            self.redis.delete(*keys[start:start + 500])
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def add(self, fingerprint: str, payload: bytes, priority: int, unique: bool = True,
+            finished: str | None = None) -> bool:
+        """Queue a request (False if `unique` and its fingerprint was queued before). `finished`:
+        the key of the request this one continues (a redirect, a retry), released with it."""
+        if unique and not self.redis.sadd(self.key("seen"), fingerprint):
+            if finished is not None:
+                self.release(finished)
+            return False
+        serial = int(self.redis.incr(self.key("serial")))
+        key = f"{fingerprint}:{serial}"
+        score = -priority * 1e10 + serial
+        with self.redis.pipeline() as tx:  # MULTI: queued, and its predecessor released, together
+            tx.hset(self.key("requests"), key, payload)
+            tx.zadd(self.key("queue"), {key: score})
+            if finished is not None:
+                self._released(tx, finished)
+            tx.execute()
+        return True
+
+    def take(self) -> tuple[str, bytes] | None:
+        """The next request for this worker, leased to it until it finishes (or dies)."""
+        assert self.worker is not None
+        taken = self._take(keys=[self.key("queue"), self.key("inflight", self.worker), self.key("requests")])
+        if not taken:
+            return None
+        return taken[0].decode(), taken[1]
+
+    def release(self, key: str) -> None:
+        """A request finished: its outcome (items, new requests) is already sent."""
+        with self.redis.pipeline() as tx:
+            self._released(tx, key)
+            tx.execute()
+
+    def _released(self, tx: Any, key: str) -> None:
+        assert self.worker is not None
+        tx.hdel(self.key("inflight", self.worker), key)
+        tx.hdel(self.key("requests"), key)
+
+    def queued(self) -> int:
+        return int(self.redis.zcard(self.key("queue")))
+
+    def in_flight(self) -> int:
+        return sum(int(self.redis.hlen(self.key("inflight", w))) for w in self.workers())
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def join(self) -> None:
+        assert self.worker is not None
+        self.redis.sadd(self.key("workers"), self.worker)
+        self.heartbeat()
+
+    def heartbeat(self) -> None:
+        assert self.worker is not None
+        self.redis.set(self.key("alive", self.worker), 1, ex=ALIVE_SECONDS)
+
+    def workers(self) -> list[str]:
+        return sorted(_bytes(w).decode() for w in self.redis.smembers(self.key("workers")))
+
+    def leave(self, totals: dict[str, Any]) -> None:
+        """This worker stopped: its totals for the crawl row, and its requests (none, normally) back."""
+        assert self.worker is not None
+        with self.redis.pipeline() as tx:
+            tx.set(self.key("done", self.worker), json.dumps(totals))
+            tx.delete(self.key("alive", self.worker))
+            tx.execute()
+        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue")])
+
+    def requeue_dead(self) -> int:
+        """Put back what dead workers had taken; the number of requests put back."""
+        back = 0
+        for worker in self.workers():
+            if not self.redis.exists(self.key("alive", worker)):
+                back += int(self._requeue(keys=[self.key("inflight", worker), self.key("queue")]))
+        return back
+
+    def live_workers(self) -> list[str]:
+        return [w for w in self.workers() if self.redis.exists(self.key("alive", w))]
+
+    def totals(self) -> list[dict[str, Any]]:
+        return [json.loads(raw) for w in self.workers() if (raw := self.redis.get(self.key("done", w)))]
+
+    def settled(self) -> bool:
+        """Nothing queued, nothing in flight: the crawl has no more pages to ask for."""
+        return self.queued() == 0 and self.in_flight() == 0
+
+    # -- items to the writer ------------------------------------------------------------------
+
+    def send(self, payload: bytes) -> None:
+        self.redis.rpush(self.key("items"), payload)
+
+    def receive(self, timeout: float = 1.0) -> bytes | None:
+        """The next item, kept in `received` until `committed()`: a writer killed before its commit
+        leaves them for the next one (`uncommitted()`)."""
+        got = self.redis.blmove(self.key("items"), self.key("received"), timeout,  # type: ignore[arg-type]
+                                "LEFT", "RIGHT")
+        return _bytes(got) if got is not None else None
+
+    def uncommitted(self) -> list[bytes]:
+        return [_bytes(p) for p in self.redis.lrange(self.key("received"), 0, -1)]
+
+    def committed(self) -> None:
+        self.redis.delete(self.key("received"))
+
+    def pending_items(self) -> int:
+        return int(self.redis.llen(self.key("items")))
+
+    # -- politeness, shared ------------------------------------------------------------------
+
+    def slot(self, delay: float) -> float:
+        """0 if the portal may be asked now (the slot is then this caller's), else seconds to wait."""
+        return float(self._slot(keys=[self.key("polite")], args=[int(delay * 1000)])) / 1000
+
+
+class SharedRecordIds:
+    """The record ids a shared crawl has asked for, in Redis: a worker claims an item before it asks
+    for it (the first listing that names it wins, as in one process), whichever worker reads it."""
+
+    def __init__(self, frontier: Frontier) -> None:
+        self.redis = frontier.redis
+        self.key = frontier.key("requested")
+
+    def add(self, record_id: str) -> bool:
+        """Claim an id; False if it was claimed already."""
+        return bool(self.redis.sadd(self.key, record_id))
+
+    def __contains__(self, record_id: object) -> bool:
+        return isinstance(record_id, str) and bool(self.redis.sismember(self.key, record_id))
+
+    def __len__(self) -> int:
+        return int(self.redis.scard(self.key))
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def wait_for(condition: Any, timeout: float, step: float = 0.1) -> bool:
+    """Poll `condition` until true or `timeout` seconds passed (for the coordinator's start-up)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True

@@ -1,0 +1,245 @@
+"""What a crawl worker's Scrapy uses to share one crawl (the `worker` command sets them up).
+
+- `FrontierScheduler`: requests go to the crawl's frontier in Redis and come back to whichever
+  worker is free; a fingerprint queued once is never queued again (the seen-set), so every page
+  is asked once per crawl, whichever worker found its link. A request taken is leased to the
+  worker until its callback's (or errback's) output is sent: a worker killed in the middle has
+  its requests taken up by the others (at-least-once; the writer's upserts make a page read
+  twice harmless).
+- `SeedOnce`: only the first worker to start seeds the crawl with the spider's start requests.
+- `SharedPoliteness`: the portal's download delay holds for all workers together.
+- `SendToWriter`: items (records, sightings, failures, rejects) go to the writer through Redis.
+- `WorkerLifecycle`: the worker's heartbeat, and staying up while other workers may still add
+  requests; its totals for the crawl row when it stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Self
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.request import request_from_dict
+
+from portalscraper.distributed.frontier import Frontier
+from portalscraper.items import Record
+from portalscraper.pipelines.validate import RecordRejected
+
+logger = logging.getLogger(__name__)
+
+# Request meta that belongs to one worker's handling of a response, not to the request.
+_LOCAL_META = ("_page", "_page_selector", "warc", "download_slot", "download_latency")
+
+
+@dataclass
+class Release:
+    """The end of a request's output: everything it produced was sent before this."""
+
+    key: str
+
+
+def _released(callback: Callable[..., Any], key: str, frontier: Frontier, *args: Any, **kwargs: Any) -> Any:
+    """A callback's output, then its Release; a callback that raises releases its request too."""
+    try:
+        yield from callback(*args, **kwargs) or ()
+    except Exception:
+        frontier.release(key)
+        raise
+    yield Release(key)
+
+
+class FrontierScheduler:
+    """A Scrapy scheduler over the crawl's frontier in Redis."""
+
+    def __init__(self, crawler: Crawler, frontier: Frontier) -> None:
+        self.crawler = crawler
+        self.frontier = frontier
+        self.spider: Spider | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        return cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"],
+                                     settings["FRONTIER_WORKER"]))
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+
+    def close(self, reason: str) -> None:
+        pass
+
+    def has_pending_requests(self) -> bool:
+        return self.frontier.queued() > 0
+
+    def __len__(self) -> int:
+        return self.frontier.queued()
+
+    def enqueue_request(self, request: Request) -> bool:
+        assert self.crawler.request_fingerprinter is not None
+        if isinstance(request.callback, partial) and request.callback.func is _released:
+            # A redirect or a retry of a request this worker holds: its own callbacks, and the
+            # request it continues released when it is queued.
+            request = request.replace(callback=request.callback.args[0],
+                                      errback=getattr(request.errback, "args", (None,))[0])
+        continues = request.meta.get("frontier_key")
+        meta = {k: v for k, v in request.meta.items() if k not in _LOCAL_META and k != "frontier_key"}
+        payload = pickle.dumps(request.replace(meta=meta).to_dict(spider=self.spider), protocol=5)
+        fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()
+        # Item pages come with dont_filter: the spider keeps one request per record itself (in
+        # Redis, for all workers). A redirect or a retry continues its request: never a duplicate.
+        added = self.frontier.add(fingerprint, payload, request.priority,
+                                  unique=not request.dont_filter and continues is None, finished=continues)
+        if not added and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("frontier/duplicates")
+        return added
+
+    def next_request(self) -> Request | None:
+        taken = self.frontier.take()
+        if taken is None:
+            return None
+        key, payload = taken
+        request = request_from_dict(pickle.loads(payload), spider=self.spider)
+        request.meta["frontier_key"] = key
+        release = partial(_released, request.callback or self.spider.parse, key, self.frontier)  # type: ignore[union-attr]
+        errback = partial(_released, request.errback, key, self.frontier) if request.errback else None
+        return request.replace(callback=release, errback=errback)
+
+
+class SeedOnce:
+    """Spider middleware: the spider's start requests from the first worker of the crawl only."""
+
+    def __init__(self, crawler: Crawler, frontier: Frontier) -> None:
+        self.crawler = crawler
+        self.frontier = frontier
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        return cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"]))
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        if not self.frontier.redis.set(self.frontier.key("seeded"), 1, nx=True):
+            logger.info("The crawl is seeded already: taking requests from its frontier")
+            plan = getattr(self.crawler.spider, "plan", None)
+            if plan is not None:
+                plan()  # the spider's mode, as its start would have chosen it
+            return
+        async for request in start:
+            yield request
+
+
+class SharedPoliteness:
+    """Downloader middleware: the portal's DOWNLOAD_DELAY between any two requests of the crawl,
+    whichever workers send them (each worker's own delay is off)."""
+
+    def __init__(self, crawler: Crawler, frontier: Frontier, delay: float) -> None:
+        self.crawler = crawler
+        self.frontier = frontier
+        self.delay = delay
+        self.own_delay_off = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings  # the spider's politeness is in them by now
+        return cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"]),
+                   settings.getfloat("DOWNLOAD_DELAY"))
+
+    async def process_request(self, request: Request) -> None:
+        if not self.own_delay_off and self.crawler.spider is not None:
+            # The worker's own download slot keeps no delay of its own (Scrapy makes slots after the
+            # middlewares have seen a request): the crawl's delay is kept here, for all workers.
+            self.crawler.spider.download_delay = 0  # type: ignore[attr-defined]
+            self.own_delay_off = True
+        if self.delay <= 0:
+            return
+        while (wait := self.frontier.slot(self.delay)) > 0:
+            from scrapy.utils.defer import deferred_to_future
+            from twisted.internet import reactor, task
+
+            await deferred_to_future(task.deferLater(reactor, wait, lambda: None))
+
+
+class SendToWriter:
+    """Item pipeline (in place of the archive's): each item to the writer, through Redis."""
+
+    def __init__(self, crawler: Crawler, frontier: Frontier) -> None:
+        self.crawler = crawler
+        self.frontier = frontier
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        pipeline = cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"],
+                                         settings["FRONTIER_WORKER"]))
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        return pipeline
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Release):
+            self.frontier.release(item.key)
+            return item
+        self.frontier.send(pickle.dumps(("item", _settled(item)), protocol=5))
+        return item
+
+    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
+        if isinstance(exception, RecordRejected) and isinstance(item, Record):
+            self.frontier.send(pickle.dumps(("reject", _settled(item), exception.reasons), protocol=5))
+
+
+def _settled(item: Any) -> Any:
+    """The item with its WARC offset known (the WARC writer thread gives it): it travels as a number."""
+    state = getattr(item, "state", None)
+    offset = getattr(state, "warc_offset", None)
+    if isinstance(offset, Future):
+        state.warc_offset = offset.result(timeout=60)  # type: ignore[union-attr]
+    return item
+
+
+class WorkerLifecycle:
+    """Extension: the worker's heartbeat; staying up while the crawl has requests queued or in
+    flight anywhere (another worker may yet add some); dead workers' requests put back; the
+    worker's totals for the crawl row when it stops."""
+
+    def __init__(self, crawler: Crawler, frontier: Frontier) -> None:
+        self.crawler = crawler
+        self.frontier = frontier
+        self.ticker: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        extension = cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"],
+                                          settings["FRONTIER_WORKER"]))
+        crawler.signals.connect(extension.opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.closed, signal=signals.spider_closed)
+        return extension
+
+    def opened(self) -> None:
+        from twisted.internet import task
+
+        self.frontier.join()
+        self.ticker = task.LoopingCall(self.frontier.heartbeat)
+        self.ticker.start(2.0, now=False)
+
+    def idle(self) -> None:
+        if self.frontier.requeue_dead():
+            logger.warning("Requests of a worker that stopped answering were put back in the frontier")
+        if not self.frontier.settled():
+            raise DontCloseSpider
+
+    def closed(self, spider: Spider, reason: str) -> None:
+        if self.ticker is not None and self.ticker.running:
+            self.ticker.stop()
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        listings = getattr(spider, "listings_complete", lambda: True)()
+        self.frontier.leave({"reason": reason, "stats": {k: v for k, v in stats.items() if isinstance(v, int | float)},
+                             "mode": getattr(spider, "mode", "full"), "listings_complete": listings,
+                             "start_failure": stats.get("portal/start_failed")})

@@ -1,0 +1,162 @@
+"""Shared crawls: workers on one frontier in a real redis-server, one process writing the archive.
+
+Each test compares the shared crawl's archive with a single-process crawl of the same replica
+(record ids, content hashes, fields, appearances) and reads the replica's request log.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, Replica, run_cli
+
+RECORD = "id, content_hash, url, title, section, kind, date_text, date_start, summary, body, updated_at"
+APPEARANCE = "record_id, page_url, section, position, date_text, title"
+
+
+def archive(db: Path) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with sqlite3.connect(db) as conn:
+        records = {r[0]: r for r in conn.execute(f"SELECT {RECORD} FROM records")}
+        appearances = sorted(conn.execute(f"SELECT {APPEARANCE} FROM appearances"))
+    return records, appearances
+
+
+def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def requested(log: Path) -> Counter[str]:
+    return Counter(json.loads(line)["uri"] for line in log.read_text().splitlines())
+
+
+def crawl(base_url: str, db: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run_cli("crawl", "nato", "--base-url", base_url, "--db", str(db), "--jsonl", "", "--warc",
+                   str(db.parent / "warc"), "-q", *extra, cwd=db.parent, check=check)
+
+
+@pytest.fixture
+def single(tmp_path: Path) -> Callable[[Replica], Path]:
+    """The reference: a single-process crawl of the replica."""
+
+    def make(server: Replica) -> Path:
+        folder = tmp_path / "single"
+        folder.mkdir(exist_ok=True)
+        crawl(server.base_url, folder / "archive.sqlite")
+        return folder / "archive.sqlite"
+
+    return make
+
+
+def test_three_workers_give_the_single_process_archive_asking_each_page_once(
+        start_replica: Callable[..., Replica], single: Callable[[Replica], Path], redis_url: str,
+        tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    server = start_replica(600, None, "--log-requests", str(log))
+    reference = single(server)
+    log.write_text("")
+    db = tmp_path / "shared" / "archive.sqlite"
+    db.parent.mkdir()
+    result = crawl(server.base_url, db, "--redis", redis_url, "--workers", "3")
+    assert result.stderr.startswith("Crawl 1 finished (full): 630 records (630 new"), result.stderr[-2000:]
+    assert archive(db) == archive(reference)
+    asked = requested(log)
+    assert 1 <= asked.pop("/robots.txt") <= 3  # each worker that asks for a page reads it
+    assert set(asked.values()) == {1}, [uri for uri, n in asked.items() if n > 1][:5]  # every page once
+    assert len(asked) == rows(reference, "SELECT requests - 1 FROM crawls")[0][0]
+    # Each worker kept its own raw captures; together they hold every page once.
+    warcs = sorted((db.parent / "warc").glob("*.warc.gz"))
+    assert len(warcs) == 3
+    assert rows(db, "SELECT status, complete, exit_code FROM crawls") == [("finished", 1, 0)]
+    files = {f for (f,) in rows(db, "SELECT DISTINCT warc_file FROM records")}
+    assert len(files) >= 2 and {Path(f).name for f in files} <= {w.name for w in warcs}  # pages went to several
+
+
+def test_a_second_shared_crawl_keeps_history(start_replica: Callable[..., Replica], redis_url: str,
+                                             tmp_path: Path) -> None:
+    server = start_replica(100)
+    db = tmp_path / "archive.sqlite"
+    crawl(server.base_url, db, "--redis", redis_url, "--workers", "2")
+    changed = server.change({"op": "edit", "key": "news_100050", "title": "A new title"})
+    assert changed
+    crawl(server.base_url, db, "--redis", redis_url, "--workers", "2")
+    assert rows(db, "SELECT id, status, records_new, records_changed FROM crawls") == [
+        (1, "finished", 130, 0), (2, "finished", 0, 1)]
+    assert rows(db, "SELECT count(*) FROM record_versions") == [(1,)]
+    assert rows(db, "SELECT title FROM records WHERE url LIKE '%news_100050.htm'") == [("A new title",)]
+
+
+def test_the_portals_delay_holds_for_all_workers_together(start_replica: Callable[..., Replica], redis_url: str,
+                                                         tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    server = start_replica(20, None, "--log-requests", str(log))
+    db = tmp_path / "archive.sqlite"
+    crawl(server.base_url, db, "--redis", redis_url, "--workers", "3", "-s", "PORTAL_LOOPBACK_FULL_SPEED=false",
+          "-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=false")
+    times = sorted(float(json.loads(line)["t"]) for line in log.read_text().splitlines())
+    assert len(times) > 40
+    # No faster than one crawl's delay allows: three workers each keeping the delay on its own
+    # would take a third of that. (Single gaps are not compared: the replica stamps a request when
+    # it gets to it, so a busy moment of its own moves a stamp.)
+    assert times[-1] - times[0] >= 0.2 * (len(times) - 1) * 0.98, (times[-1] - times[0], len(times))
+
+
+@pytest.mark.parametrize("killed", ["a worker", "the writer"])
+def test_a_killed_process_loses_nothing(killed: str, start_replica: Callable[..., Replica],
+                                        single: Callable[[Replica], Path], redis_url: str, tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    server = start_replica(300, None, "--log-requests", str(log))
+    reference = single(server)
+    log.write_text("")
+    db = tmp_path / "shared" / "archive.sqlite"
+    db.parent.mkdir()
+    command = [sys.executable, "-m", "portalscraper.cli", "crawl", "nato", "--base-url", server.base_url, "--db",
+               str(db), "--jsonl", "", "--warc", "", "-q", "--redis", redis_url, "--workers", "3",
+               "-s", "PORTAL_LOOPBACK_FULL_SPEED=false", "-s", "DOWNLOAD_DELAY=0.01"]
+    coordinator = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = _children(coordinator.pid, 3)
+    while len(log.read_text().splitlines()) < 80:  # well into the crawl
+        assert coordinator.poll() is None, coordinator.communicate()
+        time.sleep(0.05)  # bounded: the crawl asks for a page every 10 ms
+    if killed == "a worker":  # the others take up its pages; the crawl finishes as if nothing happened
+        workers[0].send_signal(signal.SIGKILL)
+        _, stderr = coordinator.communicate(timeout=300)
+        assert coordinator.returncode == 0, stderr[-2000:]
+    else:  # the workers go on without it; --resume writes what they sent, and finishes the crawl
+        coordinator.send_signal(signal.SIGKILL)
+        coordinator.communicate(timeout=60)
+        resumed = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert rows(db, "SELECT id, status, resumed FROM crawls") == [(1, "finished", 1)]
+    assert archive(db) == archive(reference)
+
+
+def test_a_redis_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("crawl", "nato", "--db", str(tmp_path / "a.sqlite"), "--redis", "redis://127.0.0.1:1/0",
+                     cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: cannot use Redis at redis://127.0.0.1:1/0") and \
+        len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "a.sqlite").exists() or rows(tmp_path / "a.sqlite", "SELECT count(*) FROM crawls") == [(0,)]
+
+
+def _children(pid: int, count: int) -> list[Any]:
+    """The coordinator's worker processes, once it has started them."""
+    import psutil
+
+    deadline = time.monotonic() + 60
+    while len(children := psutil.Process(pid).children()) < count:
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.05)  # bounded by the deadline
+    return children
