@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,28 +47,35 @@ def crawl(base_url: str, db: Path, *extra: str, check: bool = True) -> subproces
                    str(db.parent / "warc"), "-q", *extra, cwd=db.parent, check=check)
 
 
-@pytest.fixture
-def single(tmp_path: Path) -> Callable[[Replica], Path]:
-    """The reference: a single-process crawl of the replica."""
+@dataclass
+class Setup:
+    server: Replica
+    reference: Path  # a single-process crawl's archive of the replica
+    log: Path  # the replica's request log, emptied after the reference crawl
+    db: Path  # where the shared crawl writes
 
-    def make(server: Replica) -> Path:
-        folder = tmp_path / "single"
-        folder.mkdir(exist_ok=True)
-        crawl(server.base_url, folder / "archive.sqlite")
-        return folder / "archive.sqlite"
+
+@pytest.fixture
+def setup(start_replica: Callable[..., Replica], tmp_path: Path) -> Callable[[int], Setup]:
+    """A replica of `items` news items, crawled once by a single process for reference."""
+
+    def make(items: int) -> Setup:
+        log = tmp_path / "requests.jsonl"
+        server = start_replica(items, None, "--log-requests", str(log))
+        for name in ("single", "shared"):
+            (tmp_path / name).mkdir()
+        reference = tmp_path / "single" / "archive.sqlite"
+        crawl(server.base_url, reference)
+        log.write_text("")
+        return Setup(server, reference, log, tmp_path / "shared" / "archive.sqlite")
 
     return make
 
 
 def test_three_workers_give_the_single_process_archive_asking_each_page_once(
-        start_replica: Callable[..., Replica], single: Callable[[Replica], Path], redis_url: str,
-        tmp_path: Path) -> None:
-    log = tmp_path / "requests.jsonl"
-    server = start_replica(600, None, "--log-requests", str(log))
-    reference = single(server)
-    log.write_text("")
-    db = tmp_path / "shared" / "archive.sqlite"
-    db.parent.mkdir()
+        setup: Callable[[int], Setup], redis_url: str) -> None:
+    case = setup(600)
+    server, reference, log, db = case.server, case.reference, case.log, case.db
     result = crawl(server.base_url, db, "--redis", redis_url, "--workers", "3")
     assert result.stderr.startswith("Crawl 1 finished (full): 630 records (630 new"), result.stderr[-2000:]
     assert archive(db) == archive(reference)
@@ -113,14 +121,9 @@ def test_the_portals_delay_holds_for_all_workers_together(start_replica: Callabl
 
 
 @pytest.mark.parametrize("killed", ["a worker", "the writer"])
-def test_a_killed_process_loses_nothing(killed: str, start_replica: Callable[..., Replica],
-                                        single: Callable[[Replica], Path], redis_url: str, tmp_path: Path) -> None:
-    log = tmp_path / "requests.jsonl"
-    server = start_replica(300, None, "--log-requests", str(log))
-    reference = single(server)
-    log.write_text("")
-    db = tmp_path / "shared" / "archive.sqlite"
-    db.parent.mkdir()
+def test_a_killed_process_loses_nothing(killed: str, setup: Callable[[int], Setup], redis_url: str) -> None:
+    case = setup(300)
+    server, reference, log, db = case.server, case.reference, case.log, case.db
     command = [sys.executable, "-m", "portalscraper.cli", "crawl", "nato", "--base-url", server.base_url, "--db",
                str(db), "--jsonl", "", "--warc", "", "-q", "--redis", redis_url, "--workers", "3",
                "-s", "PORTAL_LOOPBACK_FULL_SPEED=false", "-s", "DOWNLOAD_DELAY=0.01"]

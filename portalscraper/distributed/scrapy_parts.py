@@ -55,19 +55,32 @@ def _released(callback: Callable[..., Any], key: str, frontier: Frontier, *args:
     yield Release(key)
 
 
-class FrontierScheduler:
-    """A Scrapy scheduler over the crawl's frontier in Redis."""
+def frontier_of(settings: Any) -> Frontier:
+    """The crawl's frontier, as this worker's settings name it."""
+    return Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"], settings["FRONTIER_WORKER"])
+
+
+class _WorkerPart:
+    """A Scrapy component of a worker: the crawler, and the frontier it shares."""
 
     def __init__(self, crawler: Crawler, frontier: Frontier) -> None:
         self.crawler = crawler
         self.frontier = frontier
-        self.spider: Spider | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        return cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"],
-                                     settings["FRONTIER_WORKER"]))
+        part = cls(crawler, frontier_of(crawler.settings))
+        part.connect(crawler)
+        return part
+
+    def connect(self, crawler: Crawler) -> None:
+        """Connect to the crawler's signals, if the part listens to any."""
+
+
+class FrontierScheduler(_WorkerPart):
+    """A Scrapy scheduler over the crawl's frontier in Redis."""
+
+    spider: Spider | None = None
 
     def open(self, spider: Spider) -> None:
         self.spider = spider
@@ -112,17 +125,8 @@ class FrontierScheduler:
         return request.replace(callback=release, errback=errback)
 
 
-class SeedOnce:
+class SeedOnce(_WorkerPart):
     """Spider middleware: the spider's start requests from the first worker of the crawl only."""
-
-    def __init__(self, crawler: Crawler, frontier: Frontier) -> None:
-        self.crawler = crawler
-        self.frontier = frontier
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        return cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"]))
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if not self.frontier.redis.set(self.frontier.key("seeded"), 1, nx=True):
@@ -147,9 +151,8 @@ class SharedPoliteness:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings  # the spider's politeness is in them by now
-        return cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"]),
-                   settings.getfloat("DOWNLOAD_DELAY"))
+        # The settings have the spider's politeness in them by now.
+        return cls(crawler, frontier_of(crawler.settings), crawler.settings.getfloat("DOWNLOAD_DELAY"))
 
     async def process_request(self, request: Request) -> None:
         if not self.own_delay_off and self.crawler.spider is not None:
@@ -166,20 +169,11 @@ class SharedPoliteness:
             await deferred_to_future(task.deferLater(reactor, wait, lambda: None))
 
 
-class SendToWriter:
+class SendToWriter(_WorkerPart):
     """Item pipeline (in place of the archive's): each item to the writer, through Redis."""
 
-    def __init__(self, crawler: Crawler, frontier: Frontier) -> None:
-        self.crawler = crawler
-        self.frontier = frontier
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        pipeline = cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"],
-                                         settings["FRONTIER_WORKER"]))
-        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
-        return pipeline
+    def connect(self, crawler: Crawler) -> None:
+        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Release):
@@ -202,25 +196,17 @@ def _settled(item: Any) -> Any:
     return item
 
 
-class WorkerLifecycle:
+class WorkerLifecycle(_WorkerPart):
     """Extension: the worker's heartbeat; staying up while the crawl has requests queued or in
     flight anywhere (another worker may yet add some); dead workers' requests put back; the
     worker's totals for the crawl row when it stops."""
 
-    def __init__(self, crawler: Crawler, frontier: Frontier) -> None:
-        self.crawler = crawler
-        self.frontier = frontier
-        self.ticker: Any = None
+    ticker: Any = None
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        extension = cls(crawler, Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"],
-                                          settings["FRONTIER_WORKER"]))
-        crawler.signals.connect(extension.opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.idle, signal=signals.spider_idle)
-        crawler.signals.connect(extension.closed, signal=signals.spider_closed)
-        return extension
+    def connect(self, crawler: Crawler) -> None:
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.idle, signal=signals.spider_idle)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     def opened(self) -> None:
         from twisted.internet import task
