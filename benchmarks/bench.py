@@ -16,6 +16,8 @@
    sqlite-utils' own insert_all of the same rows into a plain table.
 4. Re-crawl: requests, bytes and wall time of an immediate re-crawl vs the full crawl.
 5. Extraction: ms per item page of the project's extraction vs trafilatura (+ htmldate).
+6. Shared crawls: pages/s of `crawl --redis` with 1 and 2 workers vs one process (a redis-server
+   of its own on 127.0.0.1).
 
 Every crawl runs in its own process (peak RSS is that process's), against the replica on
 127.0.0.1. Figures are ratios against a baseline measured in the same run.
@@ -24,14 +26,19 @@ Every crawl runs in its own process (peak RSS is that process's), against the re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import resource
+import shutil
+import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -416,6 +423,56 @@ def extraction(pages: int) -> tuple[list[str], dict[str, Any]]:
     return lines, figures
 
 
+@contextlib.contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """A redis-server of the benchmark's own on a free port of 127.0.0.1 (Debian's redis-server)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(folder),
+                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    try:
+        import redis
+
+        client = redis.Redis(port=port)
+        for _ in range(300):  # up to 30 s
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def shared(items: int, tmp: Path) -> tuple[list[str], dict[str, Any]]:
+    """Section 6: a shared crawl's pages/s with 1 and 2 workers against one process, whole commands
+    (start-up and the workers' last idle check included), on the same replica."""
+    if shutil.which("redis-server") is None:
+        return ["### 6. Shared crawls", "", "Skipped: no redis-server on this machine.", ""], {}
+    rates: dict[str, float] = {}
+    with replica(items) as base_url, redis_server(tmp) as url:
+        for name, extra in (("one process", []), ("1 worker", ["--workers", "1"]), ("2 workers", ["--workers", "2"])):
+            db = tmp / f"shared-{name.replace(' ', '-')}.sqlite"
+            command = [sys.executable, "-m", "portalscraper.cli", "crawl", "nato", "--base-url", base_url, "--db",
+                       str(db), "--jsonl", "", "--warc", str(tmp / "warc"), "-q",
+                       *(["--redis", url, *extra] if extra else [])]
+            started = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, cwd=tmp)
+            wall = time.perf_counter() - started
+            with sqlite3.connect(db) as conn:
+                (responses,) = conn.execute("SELECT responses FROM crawls").fetchone()
+            rates[name] = responses / wall
+    lines = ["### 6. Shared crawls", "",
+             f"`portalscraper crawl nato` on a {items:,}-item replica, whole commands, one run each; "
+             "the workers and the writer share the machine's two cores with the replica.", "",
+             "| crawl | pages/s | against one process |", "| --- | ---: | ---: |"]
+    lines += [f"| {name} | {rate:.0f} | {rate / rates['one process']:.2f} |" for name, rate in rates.items()]
+    return [*lines, ""], {f"shared_{k.replace(' ', '_')}_pages_per_s": v for k, v in rates.items()}
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
@@ -460,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
         for section in (lambda: framework_and_recrawl(args.items, args.pairs, Path(tmp)),
                         lambda: memory(sizes, Path(tmp)),
                         lambda: storage(args.records, Path(tmp)),
-                        lambda: extraction(args.pages)):
+                        lambda: extraction(args.pages),
+                        lambda: shared(args.items, Path(tmp))):
             lines, figures = section()
             report += lines
             results.update(figures)

@@ -310,9 +310,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from portalscraper.distributed.coordinator import run_worker, worker_name
 
-    configure_logging(_settings({}))
+    settings = _settings({})
+    configure_logging(settings)
     try:
-        return run_worker(args.redis, args.prefix, args.name or worker_name())
+        return run_worker(args.redis, args.prefix, args.name or worker_name(), settings)
     except _redis_errors() as exc:
         raise CliError(f"cannot use Redis at {args.redis}: {exc}") from None
 

@@ -7,6 +7,7 @@ Each test compares the shared crawl's archive with a single-process crawl of the
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -89,6 +90,10 @@ def test_three_workers_give_the_single_process_archive_asking_each_page_once(
     assert rows(db, "SELECT status, complete, exit_code FROM crawls") == [("finished", 1, 0)]
     files = {f for (f,) in rows(db, "SELECT DISTINCT warc_file FROM records")}
     assert len(files) >= 2 and {Path(f).name for f in files} <= {w.name for w in warcs}  # pages went to several
+    # `reparse` takes the workers' files together, and rebuilds the same archive from them alone.
+    rebuilt = db.parent / "rebuilt.sqlite"
+    run_cli("reparse", "--warc", *map(str, warcs), "--db", str(rebuilt), "--jsonl", "", "-q", cwd=db.parent)
+    assert archive(rebuilt) == archive(db)
 
 
 def test_a_second_shared_crawl_keeps_history(start_replica: Callable[..., Replica], redis_url: str,
@@ -143,6 +148,27 @@ def test_a_killed_process_loses_nothing(killed: str, setup: Callable[[int], Setu
         assert resumed.returncode == 0, resumed.stderr[-2000:]
         assert rows(db, "SELECT id, status, resumed FROM crawls") == [(1, "finished", 1)]
     assert archive(db) == archive(reference)
+
+
+def test_workers_that_join_from_elsewhere(start_replica: Callable[..., Replica], redis_url: str,
+                                          tmp_path: Path) -> None:
+    """`--workers 0`: the writer starts none; `portalscraper worker` joins with only the Redis URL."""
+    server = start_replica(60)
+    db = tmp_path / "archive.sqlite"
+    writer = subprocess.Popen([sys.executable, "-m", "portalscraper.cli", "crawl", "nato", "--base-url",
+                               server.base_url, "--db", str(db), "--jsonl", "", "--warc", "warc", "-q", "--redis",
+                               redis_url, "--workers", "0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    joined = [subprocess.Popen([sys.executable, "-m", "portalscraper.cli", "worker", "--redis", redis_url],
+                               cwd=elsewhere, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    _, stderr = writer.communicate(timeout=300)
+    assert writer.returncode == 0, stderr[-2000:]
+    assert all(worker.wait(timeout=60) == 0 for worker in joined)
+    assert stderr.startswith("Crawl 1 finished (full): 90 records (90 new"), stderr
+    assert len(list((elsewhere / "warc").glob("*.warc.gz"))) == 2  # each worker's captures, where it runs
 
 
 def test_a_redis_that_does_not_answer_is_one_line(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ _SPIDER_PARTS = "portalscraper.distributed.scrapy_parts"
 # Outputs a worker does not write: the writer does.
 _WRITER_SETTINGS = ("ARCHIVE_SQLITE_PATH", "ARCHIVE_JSONL_PATH")
 COMMIT_SECONDS = 2.0
+JOIN_SECONDS = 300  # how long the writer waits for a first worker (`--workers 0`: from elsewhere)
 
 
 def worker_settings(project: Mapping[str, Any], job: Mapping[str, Any], url: str, name: str) -> dict[str, Any]:
@@ -88,13 +89,13 @@ class Coordinator:
             self.handle(left)
         last_commit = time.monotonic()
         while True:
-            payload = self.frontier.receive(0.5)
-            if payload is not None:
+            received = self.frontier.receive_batch(timeout=0.5)
+            for payload in received:
                 self.handle(payload)
             if time.monotonic() - last_commit >= COMMIT_SECONDS:
                 self.commit()
                 last_commit = time.monotonic()
-            if payload is None and self.done():
+            if not received and self.done():
                 break
         self.commit()
 
@@ -150,8 +151,8 @@ def coordinate(session: CrawlSession, job: dict[str, Any], url: str, workers: in
     previous = {s: signal.signal(s, coordinator.stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         coordinator.start_workers(workers)
-        if not wait_for(lambda: frontier.workers() or coordinator.done(), 60):
-            logger.warning("No worker joined the crawl in 60 s")
+        if not wait_for(lambda: frontier.workers() or (workers and coordinator.done()), JOIN_SECONDS):
+            logger.error("No worker joined the crawl in %d s", JOIN_SECONDS)
         coordinator.write()
         verdict = coordinator.finish()
     finally:
@@ -165,11 +166,11 @@ def coordinate(session: CrawlSession, job: dict[str, Any], url: str, workers: in
     return session.verdict or verdict
 
 
-def run_worker(url: str, prefix: str, name: str) -> int:
-    """One worker of the shared crawl published at `url`: until the crawl has nothing left to ask."""
+def run_worker(url: str, prefix: str, name: str, settings: Any) -> int:
+    """One worker of the shared crawl published at `url`, with the project's `settings` and the
+    crawl's: until the crawl has nothing left to ask."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
-    from scrapy.utils.project import get_project_settings
 
     frontier = Frontier(url, prefix)
     if not wait_for(lambda: frontier.job() is not None, 60):
@@ -177,7 +178,6 @@ def run_worker(url: str, prefix: str, name: str) -> int:
         return EXIT_FAILED
     job = frontier.job()
     assert job is not None
-    settings = get_project_settings()
     for key, value in worker_settings(settings, job, url, name).items():
         settings.set(key, value, priority="cmdline")
     process = CrawlerProcess(settings)

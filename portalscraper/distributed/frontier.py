@@ -51,6 +51,16 @@ end
 return at - now
 """
 
+# Up to ARGV[1] items from the list the workers fill to the writer's received list, in one step.
+_TAKE_ITEMS = """
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items > 0 then
+  redis.call('LTRIM', KEYS[1], #items, -1)
+  redis.call('RPUSH', KEYS[2], unpack(items))
+end
+return items
+"""
+
 ALIVE_SECONDS = 10  # a worker not heard of for this long is dead: its requests go back
 
 
@@ -64,6 +74,7 @@ class Frontier:
         self._take = self.redis.register_script(_TAKE)
         self._requeue = self.redis.register_script(_REQUEUE)
         self._slot = self.redis.register_script(_SLOT)
+        self._take_items = self.redis.register_script(_TAKE_ITEMS)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -182,6 +193,14 @@ class Frontier:
         got = self.redis.blmove(self.key("items"), self.key("received"), timeout,  # type: ignore[arg-type]
                                 "LEFT", "RIGHT")
         return _bytes(got) if got is not None else None
+
+    def receive_batch(self, most: int = 500, timeout: float = 1.0) -> list[bytes]:
+        """Up to `most` items (waiting `timeout` seconds for the first), kept like receive()'s."""
+        taken = self._take_items(keys=[self.key("items"), self.key("received")], args=[most])
+        if taken:
+            return [_bytes(p) for p in taken]
+        first = self.receive(timeout)
+        return [first] if first is not None else []
 
     def uncommitted(self) -> list[bytes]:
         return [_bytes(p) for p in self.redis.lrange(self.key("received"), 0, -1)]
