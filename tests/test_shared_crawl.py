@@ -125,6 +125,24 @@ def test_the_portals_delay_holds_for_all_workers_together(start_replica: Callabl
     assert times[-1] - times[0] >= 0.2 * (len(times) - 1) * 0.98, (times[-1] - times[0], len(times))
 
 
+def test_the_portals_concurrency_holds_for_all_workers_together(start_replica: Callable[..., Replica],
+                                                               redis_url: str, tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    server = start_replica(20, None, "--faults", "1:slow", "--slow-seconds", "0.3", "--log-requests", str(log))
+    db = tmp_path / "archive.sqlite"
+    crawl(server.base_url, db, "--redis", redis_url, "--workers", "3", "-s", "PORTAL_LOOPBACK_FULL_SPEED=false",
+          "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false")
+    asked = [json.loads(line) for line in log.read_text().splitlines()]
+    # Item pages take 0.3 s to answer (robots.txt and the start page do not): two at a time for the
+    # whole crawl (three workers with two each would be three times as fast), never more than two
+    # being answered at once.
+    starts = sorted(float(r["t"]) for r in asked if r["uri"] not in ("/robots.txt", "/cps/en/natolive/index.htm"))
+    assert len(starts) > 40
+    assert starts[-1] + 0.3 - starts[0] >= 0.9 * 0.3 * len(starts) / 2, (starts[-1] - starts[0], len(starts))
+    busy = max(sum(1 for s in starts if s <= t + 0.05 < s + 0.25) for t in starts)
+    assert busy <= 2, busy
+
+
 @pytest.mark.parametrize("killed", ["a worker", "the writer"])
 def test_a_killed_process_loses_nothing(killed: str, setup: Callable[[int], Setup], redis_url: str) -> None:
     case = setup(300)

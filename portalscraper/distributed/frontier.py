@@ -51,6 +51,16 @@ end
 return at - now
 """
 
+# A download slot of the crawl's concurrency limit (ARGV[1] requests at once, all workers together):
+# taken (ARGV[2], for ARGV[3] ms at most: a dead worker's slots free themselves) if one is free.
+_DOWNLOAD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+return 1
+"""
 # Up to ARGV[1] items from the list the workers fill to the writer's received list, in one step.
 _TAKE_ITEMS = """
 local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
@@ -75,6 +85,7 @@ class Frontier:
         self._requeue = self.redis.register_script(_REQUEUE)
         self._slot = self.redis.register_script(_SLOT)
         self._take_items = self.redis.register_script(_TAKE_ITEMS)
+        self._download = self.redis.register_script(_DOWNLOAD)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -212,6 +223,13 @@ class Frontier:
         return int(self.redis.llen(self.key("items")))
 
     # -- politeness, shared ------------------------------------------------------------------
+
+    def begin_download(self, name: str, limit: int, lease: float) -> bool:
+        """Take one of the crawl's `limit` download slots for `name` (False: none free now)."""
+        return bool(self._download(keys=[self.key("downloading")], args=[limit, name, int(lease * 1000)]))
+
+    def end_download(self, name: str) -> None:
+        self.redis.zrem(self.key("downloading"), name)
 
     def slot(self, delay: float) -> float:
         """0 if the portal may be asked now (the slot is then this caller's), else seconds to wait."""

@@ -35,7 +35,7 @@ from portalscraper.pipelines.validate import RecordRejected
 logger = logging.getLogger(__name__)
 
 # Request meta that belongs to one worker's handling of a response, not to the request.
-_LOCAL_META = ("_page", "_page_selector", "warc", "download_slot", "download_latency")
+_LOCAL_META = ("_page", "_page_selector", "warc", "download_slot", "download_latency", "shared_download")
 
 
 @dataclass
@@ -140,19 +140,28 @@ class SeedOnce(_WorkerPart):
 
 
 class SharedPoliteness:
-    """Downloader middleware: the portal's DOWNLOAD_DELAY between any two requests of the crawl,
-    whichever workers send them (each worker's own delay is off)."""
+    """Downloader middleware: the portal's politeness for the whole crawl, whichever workers send
+    its requests: DOWNLOAD_DELAY between any two requests, and CONCURRENT_REQUESTS_PER_DOMAIN
+    requests at once at most (each worker's own delay is off; its own concurrency stays, within)."""
 
-    def __init__(self, crawler: Crawler, frontier: Frontier, delay: float) -> None:
+    POLL = 0.02  # seconds between two looks for a free download slot
+
+    def __init__(self, crawler: Crawler, frontier: Frontier, delay: float, concurrency: int,
+                 timeout: float) -> None:
         self.crawler = crawler
         self.frontier = frontier
         self.delay = delay
+        self.concurrency = concurrency
+        self.lease = timeout + 30  # a slot a dead worker took frees itself after this
         self.own_delay_off = False
+        self.serial = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         # The settings have the spider's politeness in them by now.
-        return cls(crawler, frontier_of(crawler.settings), crawler.settings.getfloat("DOWNLOAD_DELAY"))
+        settings = crawler.settings
+        return cls(crawler, frontier_of(settings), settings.getfloat("DOWNLOAD_DELAY"),
+                   settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), settings.getfloat("DOWNLOAD_TIMEOUT"))
 
     async def process_request(self, request: Request) -> None:
         if not self.own_delay_off and self.crawler.spider is not None:
@@ -160,13 +169,33 @@ class SharedPoliteness:
             # middlewares have seen a request): the crawl's delay is kept here, for all workers.
             self.crawler.spider.download_delay = 0  # type: ignore[attr-defined]
             self.own_delay_off = True
-        if self.delay <= 0:
-            return
-        while (wait := self.frontier.slot(self.delay)) > 0:
-            from scrapy.utils.defer import deferred_to_future
-            from twisted.internet import reactor, task
+        if self.concurrency > 0:
+            self.serial += 1
+            name = f"{self.frontier.worker}:{self.serial}"
+            while not self.frontier.begin_download(name, self.concurrency, self.lease):
+                await _sleep(self.POLL)
+            request.meta["shared_download"] = name
+        if self.delay > 0:
+            while (wait := self.frontier.slot(self.delay)) > 0:
+                await _sleep(wait)
 
-            await deferred_to_future(task.deferLater(reactor, wait, lambda: None))
+    def process_response(self, request: Request, response: Any) -> Any:
+        self._ended(request)
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        self._ended(request)
+
+    def _ended(self, request: Request) -> None:
+        if name := request.meta.pop("shared_download", None):
+            self.frontier.end_download(name)
+
+
+async def _sleep(seconds: float) -> None:
+    from scrapy.utils.defer import deferred_to_future
+    from twisted.internet import reactor, task
+
+    await deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
 
 
 class SendToWriter(_WorkerPart):
