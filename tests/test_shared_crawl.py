@@ -96,18 +96,26 @@ def test_three_workers_give_the_single_process_archive_asking_each_page_once(
     assert archive(rebuilt) == archive(db)
 
 
-def test_a_second_shared_crawl_keeps_history(start_replica: Callable[..., Replica], redis_url: str,
-                                             tmp_path: Path) -> None:
-    server = start_replica(100)
-    db = tmp_path / "archive.sqlite"
-    crawl(server.base_url, db, "--redis", redis_url, "--workers", "2")
-    changed = server.change({"op": "edit", "key": "news_100050", "title": "A new title"})
-    assert changed
-    crawl(server.base_url, db, "--redis", redis_url, "--workers", "2")
-    assert rows(db, "SELECT id, status, records_new, records_changed FROM crawls") == [
-        (1, "finished", 130, 0), (2, "finished", 0, 1)]
-    assert rows(db, "SELECT count(*) FROM record_versions") == [(1,)]
-    assert rows(db, "SELECT title FROM records WHERE url LIKE '%news_100050.htm'") == [("A new title",)]
+def test_an_incremental_shared_crawl_is_the_single_process_ones(setup: Callable[[int], Setup],
+                                                                redis_url: str) -> None:
+    """Second crawls, after the portal changed: the same conditional requests (304s), the same
+    records new, changed and unchanged, the same history, as one process."""
+    case = setup(300)
+    server, reference, db = case.server, case.reference, case.db
+    crawl(server.base_url, db, "--redis", redis_url, "--workers", "3")
+    server.change({"op": "edit", "key": "news_100050", "title": "A new title"},
+                  {"op": "edit", "key": "news_91045", "summary": "Edited."})
+    crawl(server.base_url, reference)
+    result = crawl(server.base_url, db, "--redis", redis_url, "--workers", "3")
+    assert result.stderr.startswith("Crawl 2 finished (incremental)"), result.stderr[-2000:]
+    counts = ("mode, records_new, records_changed, records_unchanged, records_gone, item_pages_fetched, "
+              "item_pages_not_modified, appearances")
+    assert rows(db, f"SELECT {counts} FROM crawls WHERE id = 2") == rows(reference, f"SELECT {counts} FROM crawls "
+                                                                                   "WHERE id = 2")
+    assert rows(db, "SELECT records_changed > 0, item_pages_not_modified > 0 FROM crawls WHERE id = 2") == [(1, 1)]
+    assert archive(db) == archive(reference)
+    versions = "SELECT record_id, title, summary, content_hash FROM record_versions ORDER BY record_id"
+    assert rows(db, versions) == rows(reference, versions) and rows(db, versions)
 
 
 def test_the_portals_delay_holds_for_all_workers_together(start_replica: Callable[..., Replica], redis_url: str,

@@ -23,6 +23,7 @@ from typing import Any
 
 from portalscraper.archive import CrawlSession
 from portalscraper.distributed.frontier import Frontier, wait_for
+from portalscraper.distributed.memory import answer_questions, publish_memory
 from portalscraper.health import EXIT_FAILED, EXIT_OK, Verdict
 from portalscraper.items import Record
 from portalscraper.pipelines.store import JsonLinesArchivePipeline, crawl_totals
@@ -89,7 +90,9 @@ class Coordinator:
             self.handle(left)
         last_commit = time.monotonic()
         while True:
-            received = self.frontier.receive_batch(timeout=0.5)
+            # Workers wait for the archived records they ask for: answered first, and often.
+            answered = answer_questions(self.frontier, self.session.memory)
+            received = self.frontier.receive_batch(timeout=0.02 if answered else 0.05)
             for payload in received:
                 self.handle(payload)
             if time.monotonic() - last_commit >= COMMIT_SECONDS:
@@ -146,7 +149,11 @@ def coordinate(session: CrawlSession, job: dict[str, Any], url: str, workers: in
     if session.resumed and frontier.job() is not None:
         logger.info("Resuming the shared crawl in %s: %d requests queued", url, frontier.queued())
     else:
-        frontier.publish(job)
+        frontier.clear()  # an earlier crawl's state under this prefix
+    # What workers need to know of earlier crawls (validators, listing hashes, failures), then the
+    # job itself: a worker that finds the job finds the memory.
+    publish_memory(frontier, session.memory, job["spider"], getattr(session.args, "lang", ""), session.resumed)
+    frontier.publish(job)
     coordinator = Coordinator(session, frontier, url)
     previous = {s: signal.signal(s, coordinator.stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

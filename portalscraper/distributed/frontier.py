@@ -93,8 +93,8 @@ class Frontier:
     # -- the job ------------------------------------------------------------------------------
 
     def publish(self, job: dict[str, Any]) -> None:
-        """A new crawl's job (any earlier crawl's state under this prefix goes)."""
-        self.clear()
+        """The crawl's job: workers waiting for one start when it is there (publish what they need
+        before it)."""
         self.redis.set(self.key("job"), json.dumps(job))
 
     def job(self) -> dict[str, Any] | None:

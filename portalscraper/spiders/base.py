@@ -87,11 +87,20 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         spider.full_pass_days = settings.getfloat("PORTAL_FULL_PASS_DAYS")
         spider.listing_page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
         crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
-        if settings.get("FRONTIER_REDIS_URL"):  # a worker of a shared crawl: one request per record, for all
-            from portalscraper.distributed.frontier import Frontier, SharedRecordIds
-
-            spider.requested = SharedRecordIds(Frontier(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"]))
+        if settings.get("FRONTIER_REDIS_URL"):  # a worker of a shared crawl: its archive is the writer's
+            spider.share(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"], settings["FRONTIER_WORKER"])
         return spider
+
+    def share(self, url: str, prefix: str, worker: str) -> None:
+        """A shared crawl's worker: one request per record for all workers, and the memory of the
+        archive the writer keeps."""
+        from portalscraper.distributed.frontier import Frontier, SharedRecordIds
+        from portalscraper.distributed.memory import SharedMemory
+
+        frontier = Frontier(url, prefix, worker)
+        self.requested = SharedRecordIds(frontier)
+        memory = SharedMemory(frontier, self.args.portal)
+        self.archive_memory, self.crawl_id, self.resumed = memory, memory.crawl_id, bool(memory.meta.get("resumed"))
 
     # -- what earlier crawls left in the archive ----------------------------------------------
 
