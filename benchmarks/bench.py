@@ -16,8 +16,8 @@
    sqlite-utils' own insert_all of the same rows into a plain table.
 4. Re-crawl: requests, bytes and wall time of an immediate re-crawl vs the full crawl.
 5. Extraction: ms per item page of the project's extraction vs trafilatura (+ htmldate).
-6. Shared crawls: pages/s of `crawl --redis` with 1 and 2 workers vs one process (a redis-server
-   of its own on 127.0.0.1).
+6. Shared crawls: pages/s of `crawl --redis` with 1, 2 and 3 workers vs one process (a
+   redis-server of its own on 127.0.0.1), each archive compared with the one process's.
 
 Every crawl runs in its own process (peak RSS is that process's), against the replica on
 127.0.0.1. Figures are ratios against a baseline measured in the same run.
@@ -447,31 +447,49 @@ def redis_server(folder: Path) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+def _archive_of(db: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with sqlite3.connect(db) as conn:
+        records = sorted(conn.execute("SELECT id, content_hash, url, title, section, date_start, summary FROM records"))
+        appearances = sorted(conn.execute("SELECT record_id, page_url, section, position, title FROM appearances"))
+    return records, appearances
+
+
 def shared(items: int, tmp: Path) -> tuple[list[str], dict[str, Any]]:
-    """Section 6: a shared crawl's pages/s with 1 and 2 workers against one process, whole commands
-    (start-up and the workers' last idle check included), on the same replica."""
+    """Section 6: a shared crawl's pages/s with 1, 2 and 3 workers against one process, whole
+    commands (start-up and the workers' last idle check included), on the same replica; whether
+    each gave the one process's archive, and asked each page once."""
     if shutil.which("redis-server") is None:
-        return ["### 6. Shared crawls", "", "Skipped: no redis-server on this machine.", ""], {}
-    rates: dict[str, float] = {}
-    with replica(items) as base_url, redis_server(tmp) as url:
-        for name, extra in (("one process", []), ("1 worker", ["--workers", "1"]), ("2 workers", ["--workers", "2"])):
-            db = tmp / f"shared-{name.replace(' ', '-')}.sqlite"
+        return ["### 6. Shared crawls", "", "Not run: no redis-server on this machine.", ""], {}
+    log = tmp / "shared-requests.jsonl"
+    runs: dict[str, tuple[float, bool, int]] = {}
+    with replica(items, log) as base_url, redis_server(tmp) as url:
+        reference = None
+        for name, workers in (("one process", 0), ("1 worker", 1), ("2 workers", 2), ("3 workers", 3)):
+            db = tmp / f"shared-{workers}.sqlite"
+            log.write_text("")
             command = [sys.executable, "-m", "portalscraper.cli", "crawl", "nato", "--base-url", base_url, "--db",
                        str(db), "--jsonl", "", "--warc", str(tmp / "warc"), "-q",
-                       *(["--redis", url, *extra] if extra else [])]
+                       *(["--redis", url, "--workers", str(workers)] if workers else [])]
             started = time.perf_counter()
             subprocess.run(command, check=True, capture_output=True, cwd=tmp)
             wall = time.perf_counter() - started
             with sqlite3.connect(db) as conn:
                 (responses,) = conn.execute("SELECT responses FROM crawls").fetchone()
-            rates[name] = responses / wall
+            asked = [json.loads(line)["uri"] for line in log.read_text("utf-8").splitlines()]
+            pages = [uri for uri in asked if uri != "/robots.txt"]
+            reference = reference or _archive_of(db)
+            runs[name] = (responses / wall, _archive_of(db) == reference, len(pages) - len(set(pages)))
+    base = runs["one process"][0]
     lines = ["### 6. Shared crawls", "",
-             f"`portalscraper crawl nato` on a {items:,}-item replica, whole commands, one run each; "
-             "the workers and the writer share the machine's two cores with the replica.", "",
-             "| crawl | pages/s | against one process |", "| --- | ---: | ---: |"]
-    lines += [f"| {name} | {rate:.0f} | {rate / rates['one process']:.2f} |" for name, rate in rates.items()]
-    return [*lines, ""], {f"shared_{k.replace(' ', '_')}_pages_per_s": v for k, v in rates.items()}
-
+             f"`portalscraper crawl nato` on a {items:,}-item replica, whole commands, one run each; the "
+             "workers, the writer and Redis share the machine's two cores with the replica.", "",
+             "| crawl | pages/s | against one process | the one process's archive | pages asked twice |",
+             "| --- | ---: | ---: | --- | ---: |"]
+    lines += [f"| {name} | {rate:.0f} | {rate / base:.2f} | {'yes' if same else '**no**'} | {twice} |"
+              for name, (rate, same, twice) in runs.items()]
+    figures = {f"shared_{k.replace(' ', '_')}_pages_per_s": v[0] for k, v in runs.items()}
+    figures["shared_same_archive"] = float(all(same for _, same, _ in runs.values()))
+    return [*lines, ""], figures
 
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()

@@ -22,6 +22,6 @@ def test_benchmark_smoke_run_prints_every_section(tmp_path: Path) -> None:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     ratios = {"framework_ratio", "framework_ratio_no_warc", "usual_alternative_ratio", "memory_ratio",
               "scale_last_over_first", "storage_ratio", "recrawl_bytes_ratio", "recrawl_bytes_ratio_largest",
-              "shared_1_worker_pages_per_s", "shared_2_workers_pages_per_s"}
+              "shared_1_worker_pages_per_s", "shared_2_workers_pages_per_s", "shared_same_archive"}
     assert ratios <= set(figures)
     assert all(figures[name] > 0 for name in ratios)

@@ -118,6 +118,21 @@ def test_an_incremental_shared_crawl_is_the_single_process_ones(setup: Callable[
     assert rows(db, versions) == rows(reference, versions) and rows(db, versions)
 
 
+def test_pages_that_failed_are_asked_again_by_the_next_shared_crawl(start_replica: Callable[..., Replica],
+                                                                    redis_url: str, tmp_path: Path) -> None:
+    server = start_replica(40)
+    broken = [f"news_1000{n:02d}" for n in range(3)]
+    server.change(*({"op": "break", "key": key, "status": 404} for key in broken))
+    db = tmp_path / "archive.sqlite"
+    crawl(server.base_url, db, "--redis", redis_url, "--workers", "2", "-s", "VERDICT_MAX_ERROR_RATE=0.5")
+    assert rows(db, "SELECT crawl_id, reason, resolved_crawl_id FROM failures") == [(1, "HTTP 404 Not Found", None)] * 3
+    server.change(*({"op": "break", "key": key, "status": 0} for key in broken))
+    crawl(server.base_url, db, "--redis", redis_url, "--workers", "2")
+    assert rows(db, "SELECT count(*) FROM failures WHERE resolved_crawl_id = 2") == [(3,)]
+    marks = " OR ".join(f"url LIKE '%{key}.htm'" for key in broken)
+    assert rows(db, f"SELECT count(*) FROM records WHERE ({marks}) AND body != ''") == [(3,)]
+
+
 def test_the_portals_delay_holds_for_all_workers_together(start_replica: Callable[..., Replica], redis_url: str,
                                                          tmp_path: Path) -> None:
     log = tmp_path / "requests.jsonl"
@@ -160,19 +175,27 @@ def test_a_killed_process_loses_nothing(killed: str, setup: Callable[[int], Setu
                "-s", "PORTAL_LOOPBACK_FULL_SPEED=false", "-s", "DOWNLOAD_DELAY=0.01"]
     coordinator = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     workers = _children(coordinator.pid, 3)
-    while len(log.read_text().splitlines()) < 80:  # well into the crawl
-        assert coordinator.poll() is None, coordinator.communicate()
-        time.sleep(0.05)  # bounded: the crawl asks for a page every 10 ms
-    if killed == "a worker":  # the others take up its pages; the crawl finishes as if nothing happened
-        workers[0].send_signal(signal.SIGKILL)
-        _, stderr = coordinator.communicate(timeout=300)
-        assert coordinator.returncode == 0, stderr[-2000:]
-    else:  # the workers go on without it; --resume writes what they sent, and finishes the crawl
-        coordinator.send_signal(signal.SIGKILL)
-        coordinator.communicate(timeout=60)
-        resumed = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert resumed.returncode == 0, resumed.stderr[-2000:]
-        assert rows(db, "SELECT id, status, resumed FROM crawls") == [(1, "finished", 1)]
+    try:
+        while len(log.read_text().splitlines()) < 80:  # well into the crawl
+            assert coordinator.poll() is None, coordinator.communicate()
+            time.sleep(0.05)  # bounded: the crawl asks for a page every 10 ms
+        if killed == "a worker":  # the others take up its pages; the crawl finishes as if nothing happened
+            workers[0].send_signal(signal.SIGKILL)
+            _, stderr = coordinator.communicate(timeout=300)
+            assert coordinator.returncode == 0, stderr[-2000:]
+        else:  # the workers go on without it; --resume writes what they sent, and finishes the crawl
+            coordinator.send_signal(signal.SIGKILL)
+            coordinator.communicate(timeout=60)
+            resumed = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+            assert resumed.returncode == 0, resumed.stderr[-2000:]
+            assert rows(db, "SELECT id, status, resumed FROM crawls") == [(1, "finished", 1)]
+            # The first writer's workers saw the crawl through and stopped by themselves.
+            for worker in workers:  # not our children: psutil waits, without their exit codes
+                worker.wait(timeout=60)
+    finally:
+        for process in (coordinator, *workers):
+            if process.is_running() if hasattr(process, "is_running") else process.poll() is None:
+                process.kill()
     assert archive(db) == archive(reference)
 
 
@@ -190,9 +213,14 @@ def test_workers_that_join_from_elsewhere(start_replica: Callable[..., Replica],
     joined = [subprocess.Popen([sys.executable, "-m", "portalscraper.cli", "worker", "--redis", redis_url],
                                cwd=elsewhere, env={**os.environ, "PYTHONPATH": str(ROOT)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    _, stderr = writer.communicate(timeout=300)
-    assert writer.returncode == 0, stderr[-2000:]
-    assert all(worker.wait(timeout=60) == 0 for worker in joined)
+    try:
+        _, stderr = writer.communicate(timeout=300)
+        assert writer.returncode == 0, stderr[-2000:]
+        assert all(worker.wait(timeout=60) == 0 for worker in joined)
+    finally:
+        for process in (writer, *joined):
+            process.kill()
+            process.wait(timeout=30)
     assert stderr.startswith("Crawl 1 finished (full): 90 records (90 new"), stderr
     assert len(list((elsewhere / "warc").glob("*.warc.gz"))) == 2  # each worker's captures, where it runs
 

@@ -50,6 +50,10 @@ def worker_settings(project: Mapping[str, Any], job: Mapping[str, Any], url: str
         "EXTENSIONS": {**dict(project["EXTENSIONS"]), f"{_SPIDER_PARTS}.WorkerLifecycle": 0},
         # One item at a time: a request's Release reaches the writer's queue after its items.
         "CONCURRENT_ITEMS": 1,
+        # Scrapy reads a callback's source to warn of a generator's return value, once per callable:
+        # a worker's callbacks are a new callable per request (the frontier's wrapper), and single-
+        # process crawls of the same spiders warn already.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "FRONTIER_REDIS_URL": url, "FRONTIER_PREFIX": job["prefix"], "FRONTIER_WORKER": name,
     }
 

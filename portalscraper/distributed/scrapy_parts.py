@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Self
 
+from redis import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
@@ -204,16 +205,28 @@ class SendToWriter(_WorkerPart):
     def connect(self, crawler: Crawler) -> None:
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if isinstance(item, Release):
             self.frontier.release(item.key)
             return item
+        offset = getattr(getattr(item, "state", None), "warc_offset", None)
+        if isinstance(offset, Future) and not offset.done():
+            await _done(offset)  # the WARC writer thread has it queued: wait without holding the reactor
         self.frontier.send(pickle.dumps(("item", _settled(item)), protocol=5))
         return item
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
         if isinstance(exception, RecordRejected) and isinstance(item, Record):
             self.frontier.send(pickle.dumps(("reject", _settled(item), exception.reasons), protocol=5))
+
+
+async def _done(future: Future[Any]) -> None:
+    from scrapy.utils.defer import deferred_to_future
+    from twisted.internet import defer, reactor
+
+    finished: defer.Deferred[None] = defer.Deferred()
+    future.add_done_callback(lambda _: reactor.callFromThread(finished.callback, None))
+    await deferred_to_future(finished)
 
 
 def _settled(item: Any) -> Any:
@@ -241,20 +254,35 @@ class WorkerLifecycle(_WorkerPart):
         from twisted.internet import task
 
         self.frontier.join()
-        self.ticker = task.LoopingCall(self.frontier.heartbeat)
+        self.ticker = task.LoopingCall(self.heartbeat)
         self.ticker.start(2.0, now=False)
 
     def idle(self) -> None:
-        if self.frontier.requeue_dead():
-            logger.warning("Requests of a worker that stopped answering were put back in the frontier")
-        if not self.frontier.settled():
+        try:
+            if self.frontier.requeue_dead():
+                logger.warning("Requests of a worker that stopped answering were put back in the frontier")
+            settled = self.frontier.settled()
+        except RedisError as exc:  # the crawl's state is gone: nothing to wait for
+            logger.error("The crawl's Redis does not answer (%s): this worker stops", exc)
+            return
+        if not settled:
             raise DontCloseSpider
+
+    def heartbeat(self) -> None:
+        try:
+            self.frontier.heartbeat()
+        except RedisError as exc:
+            logger.warning("The crawl's Redis does not answer: %s", exc)
 
     def closed(self, spider: Spider, reason: str) -> None:
         if self.ticker is not None and self.ticker.running:
             self.ticker.stop()
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         listings = getattr(spider, "listings_complete", lambda: True)()
-        self.frontier.leave({"reason": reason, "stats": {k: v for k, v in stats.items() if isinstance(v, int | float)},
-                             "mode": getattr(spider, "mode", "full"), "listings_complete": listings,
-                             "start_failure": stats.get("portal/start_failed")})
+        totals = {"reason": reason, "stats": {k: v for k, v in stats.items() if isinstance(v, int | float)},
+                  "mode": getattr(spider, "mode", "full"), "listings_complete": listings,
+                  "start_failure": stats.get("portal/start_failed")}
+        try:
+            self.frontier.leave(totals)
+        except RedisError as exc:
+            logger.error("This worker's totals could not be left for the writer (%s)", exc)
