@@ -185,6 +185,17 @@ def test_the_demo_shows_its_progress_and_nothing_of_scrapys_log(tmp_path: Path) 
     assert "Crawl 1 (full): finished, 1030 records seen" in result.stdout
 
 
+def test_reparse_shows_its_progress(start_replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = start_replica(1500)
+    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
+            "--warc", str(tmp_path / "warc"), "-q", cwd=tmp_path)
+    result = run_cli("reparse", "--warc", *map(str, (tmp_path / "warc").glob("*.warc.gz")), "--db",
+                     str(tmp_path / "b.db"), "--jsonl", "", "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.2",
+                     cwd=tmp_path)
+    progress = [line for line in result.stderr.splitlines() if "Progress: " in line]
+    assert progress and re.search(r"Progress: [\d,]+ pages done, [\d,]+ queued; records [\d,]+ new", progress[0])
+
+
 def test_progress_line_without_an_archive_and_at_the_end() -> None:
     from portalscraper.progress import progress_line
 
