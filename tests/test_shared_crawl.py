@@ -162,7 +162,8 @@ def test_the_portals_concurrency_holds_for_all_workers_together(start_replica: C
     starts = sorted(float(r["t"]) for r in asked if r["uri"] not in ("/robots.txt", "/cps/en/natolive/index.htm"))
     assert len(starts) > 40
     assert starts[-1] + 0.3 - starts[0] >= 0.9 * 0.3 * len(starts) / 2, (starts[-1] - starts[0], len(starts))
-    busy = max(sum(1 for s in starts if s <= t + 0.05 < s + 0.25) for t in starts)
+    # Looked at mid-answer, with 50 ms either side for the replica's own stamping delays.
+    busy = max(sum(1 for s in starts if s + 0.05 <= t + 0.15 < s + 0.25) for t in starts)
     assert busy <= 2, busy
 
 
