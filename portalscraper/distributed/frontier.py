@@ -29,6 +29,24 @@ if #popped == 0 then return false end
 redis.call('HSET', KEYS[2], popped[1], popped[2])
 return {popped[1], redis.call('HGET', KEYS[3], popped[1])}
 """
+# Queue a request: unless it must be unique and its fingerprint was seen, a key of its own (the
+# fingerprint and an arrival number), its place (Scrapy's priority first, then arrival), its
+# payload; and the request it continues (ARGV[5], a redirect or a retry) released, queued or not.
+_ADD = """
+local added = 0
+if ARGV[4] == '0' or redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  local serial = redis.call('INCR', KEYS[2])
+  local key = ARGV[1] .. ':' .. serial
+  redis.call('HSET', KEYS[3], key, ARGV[2])
+  redis.call('ZADD', KEYS[4], -tonumber(ARGV[3]) * 1e10 + serial, key)
+  added = 1
+end
+if ARGV[5] ~= '' then
+  redis.call('HDEL', KEYS[5], ARGV[5])
+  redis.call('HDEL', KEYS[3], ARGV[5])
+end
+return added
+"""
 # Put a dead worker's leased requests back in the queue, at their old places.
 _REQUEUE = """
 local leased = redis.call('HGETALL', KEYS[1])
@@ -82,6 +100,7 @@ class Frontier:
         self.prefix = prefix
         self.worker = worker
         self._take = self.redis.register_script(_TAKE)
+        self._add = self.redis.register_script(_ADD)
         self._requeue = self.redis.register_script(_REQUEUE)
         self._slot = self.redis.register_script(_SLOT)
         self._take_items = self.redis.register_script(_TAKE_ITEMS)
@@ -111,21 +130,12 @@ class Frontier:
     def add(self, fingerprint: str, payload: bytes, priority: int, unique: bool = True,
             finished: str | None = None) -> bool:
         """Queue a request (False if `unique` and its fingerprint was queued before). `finished`:
-        the key of the request this one continues (a redirect, a retry), released with it."""
-        if unique and not self.redis.sadd(self.key("seen"), fingerprint):
-            if finished is not None:
-                self.release(finished)
-            return False
-        serial = int(self.redis.incr(self.key("serial")))
-        key = f"{fingerprint}:{serial}"
-        score = -priority * 1e10 + serial
-        with self.redis.pipeline() as tx:  # MULTI: queued, and its predecessor released, together
-            tx.hset(self.key("requests"), key, payload)
-            tx.zadd(self.key("queue"), {key: score})
-            if finished is not None:
-                self._released(tx, finished)
-            tx.execute()
-        return True
+        the key of the request this one continues (a redirect, a retry), released with it. One
+        step: a worker killed in the middle leaves no page marked seen and never queued."""
+        assert self.worker is not None
+        keys = [self.key("seen"), self.key("serial"), self.key("requests"), self.key("queue"),
+                self.key("inflight", self.worker)]
+        return bool(self._add(keys=keys, args=[fingerprint, payload, priority, int(unique), finished or ""]))
 
     def take(self) -> tuple[str, bytes] | None:
         """The next request for this worker, leased to it until it finishes (or dies)."""
