@@ -74,7 +74,7 @@ def _window(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return since, until
 
 
-def _site_profile(base_url: str) -> Profile:
+def site_profile(base_url: str) -> Profile:
     """The profile of a site crawled with none: its host, any URL form an item."""
     parts = urlsplit(base_url)
     host = (parts.hostname or "portal").lower()
@@ -123,7 +123,7 @@ class CrawlArgs:
             parts = urlsplit(start_url)
             base_url = f"{parts.scheme}://{parts.netloc}"
         name = raw.get("profile") or own_profile
-        profile = load_profile(name) if name else _site_profile(base_url or "")
+        profile = load_profile(name) if name else site_profile(base_url or "")
         lang = raw.get("lang") or (profile.languages[0] if profile.languages else "")
         if profile.languages and lang not in profile.languages:
             raise ArgumentError(f"lang must be one of {', '.join(profile.languages)}, not {lang!r}")

@@ -5,6 +5,7 @@
     portalscraper demo
     portalscraper export --format json|jsonl|csv [--db PATH] [-o FILE]
     portalscraper replica [--port 8000] [--items N] [--changes FILE]
+    portalscraper extract [--url URL] [--manifest FILE] [--profile NAME] [SOURCE ...]
 """
 
 from __future__ import annotations
@@ -403,6 +404,43 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Item pages read as the `portal` spider reads them: a JSON line per source, in input order;
+    exit 1 if any source could not be read."""
+    from portalscraper.extraction import Fetcher, Source, SourceError, extract_sources, manifest_sources
+    from portalscraper.profiles import ProfileError, load_profile
+    from portalscraper.settings import DOWNLOAD_TIMEOUT, USER_AGENT
+
+    if not args.sources and not args.manifest:
+        raise CliError("give a SOURCE (an HTML file, - for standard input, or a URL) or --manifest FILE")
+    if args.url and (len(args.sources) != 1 or args.manifest):
+        raise CliError("--url names the address of a single SOURCE; a manifest gives each page's url")
+    if args.url and not args.url.startswith(("http://", "https://")):
+        raise CliError(f"--url must be an http(s) address, not {args.url!r}")
+    profile = None
+    if args.profile:
+        try:
+            profile = load_profile(args.profile)
+        except ProfileError as exc:
+            raise CliError(str(exc)) from None
+    if args.manifest and not Path(args.manifest).is_file():
+        raise CliError(f"no manifest file at {args.manifest}")
+
+    def sources() -> Any:
+        for given in args.sources:
+            is_url = given.startswith(("http://", "https://"))
+            yield Source(given, args.url or (given if is_url else None), None,
+                         None if is_url or given == "-" else Path(given))
+        if args.manifest:
+            try:
+                yield from manifest_sources(args.manifest)
+            except (OSError, UnicodeDecodeError) as exc:
+                yield SourceError(f"cannot read the manifest {args.manifest}: {exc}")
+
+    failed = extract_sources(sources(), profile, Fetcher(USER_AGENT, DOWNLOAD_TIMEOUT), sys.stdout)
+    return 1 if failed else EXIT_OK
+
+
 def cmd_replica(args: argparse.Namespace) -> int:
     try:
         return replica_command.run(args)
@@ -501,6 +539,15 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(func=cmd_export)
 
     _service_parsers(sub)
+
+    ext = sub.add_parser("extract", help="read item pages (files, - or URLs) as the portal spider does; JSON Lines out")
+    ext.add_argument("sources", nargs="*", metavar="SOURCE",
+                     help="an HTML file (.html or .html.gz), - for standard input, or an http(s) URL fetched once")
+    ext.add_argument("--url", help="the address of the page in the single SOURCE (its site name, its links)")
+    ext.add_argument("--manifest", metavar="FILE",
+                     help='JSON Lines of {"path": ..., "url": ..., "name": ...}, paths relative to its folder')
+    ext.add_argument("--profile", help="a portal profile (name or .toml path) whose selectors come first")
+    ext.set_defaults(func=cmd_extract)
 
     rep = sub.add_parser("replica", help="serve the replica portal on 127.0.0.1")
     replica_command.add_arguments(rep)
