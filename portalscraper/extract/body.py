@@ -96,11 +96,27 @@ def is_off(el: _Element) -> bool:
         return True
     if el.tag in ("body", "html", "article", "main"):
         return False
-    words = f"{el.get('class', '')} {el.get('id', '')}".split()
-    if not words:
+    klass, ident = el.get("class"), el.get("id")
+    if not klass and not ident:
         return False
-    off = [w for w in words if _OFF_WORDS.search(w)]
-    return bool(off) and not any(_ON_WORDS.search(w) for w in words if w not in off)
+    return _off_words(f"{klass or ''} {ident or ''}")
+
+
+_OFF_CACHE: dict[str, bool] = {}
+
+
+def _off_words(words: str) -> bool:
+    """Whether class and id words say "not the article" (see `is_off`), once per distinct spelling:
+    pages repeat the same few class strings thousands of times. A BEM modifier (`Layout--sidebar-end`)
+    says how a block is placed, not what it is: only the part before `--` counts."""
+    found = _OFF_CACHE.get(words)
+    if found is None:
+        names = [w.split("--", 1)[0] for w in words.split()]
+        off = [w for w in names if w and _OFF_WORDS.search(w)]
+        found = bool(off) and not any(_ON_WORDS.search(w) for w in names if w not in off)
+        if len(_OFF_CACHE) < 100_000:
+            _OFF_CACHE[words] = found
+    return found
 
 
 class _Renderer:

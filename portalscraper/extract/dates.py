@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -74,7 +75,20 @@ UPDATED_LINE_RE = re.compile(
 PUBLISHED_LINE_RE = re.compile(
     rf"(?<![{_WORDISH}])" + alternation(PUBLISHED_LABELS) + _LABEL_TAIL + WEEKDAY + f"({DATE_TEXT_RE.pattern})",
     re.IGNORECASE)
+_TIME_ONLY = re.compile(r"[0-2]?\d[:h.][0-5]\d(?::[0-5]\d)?\s*(?:uhr|h|[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?", re.IGNORECASE)
 _DEFAULTS = (dt.datetime(1904, 1, 1), dt.datetime(1908, 2, 2))
+# Time-zone abbreviations as news sites print them after a time ("5:00 PM EST"), with their offsets
+# in hours. One meaning each: IST is India's (the most published), BST British summer time.
+_ZONE_HOURS = {
+    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "IST": 5.5, "CET": 1, "CEST": 2, "MEZ": 1,
+    "MESZ": 2, "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4, "ET": -5, "CST": -6, "CDT": -5, "CT": -6,
+    "MST": -7, "MDT": -6, "MT": -7, "PST": -8, "PDT": -7, "PT": -8, "AKST": -9, "AKDT": -8, "HST": -10,
+    "JST": 9, "KST": 9, "HKT": 8, "SGT": 8, "PHT": 8, "AWST": 8, "ACST": 9.5, "AEST": 10, "AEDT": 11,
+    "NZST": 12, "NZDT": 13, "WIB": 7, "ICT": 7, "PKT": 5, "GST": 4, "SAST": 2, "CAT": 2, "EAT": 3, "WAT": 1,
+    "BRT": -3, "ART": -3,
+}
+TZINFOS = {name: dt.timezone(dt.timedelta(hours=hours), name) for name, hours in _ZONE_HOURS.items()}
+_ZONE_RE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(_ZONE_HOURS, key=len, reverse=True)) + r")(?![A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,7 @@ def _normalize_words(text: str) -> str:
     text = _CJK_DATE_RE.sub(r"\1-\2-\3", text)
     text = re.sub(r"\b(\d{1,2})(?:er|st|nd|rd|th|º|°)(?![^\W\d_])", r"\1", text, flags=re.IGNORECASE)
     text = re.sub(r"(\d)h(\d\d)\b", r"\1:\2", text)
+    text = re.sub(r"(\d{4},?\s+(?:at\s+)?[0-2]?\d)\.([0-5]\d)\b", r"\1:\2", text)  # "2019 17.00 GMT"
     text = re.sub(r"\bam\s+(?=\d)", "", text, flags=re.IGNORECASE)  # German "am 14. Februar"
     text = re.sub(r"\b(\d{1,2})\.\s*(?=[^\W\d_])", r"\1 ", text)  # "14. Februar"
     text = re.sub(r"(?<![\d.])(\d{1,2})\.\s+(\d{1,2})\.\s+(\d{2,4})\b", r"\1.\2.\3", text)  # "13. 09. 2012"
@@ -183,7 +198,9 @@ def _parse(raw: str) -> tuple[dt.datetime, set[str]] | str:
     # which dateutil would read as year-day-month.
     dayfirst = not re.match(r"\d{4}[-/.]\d", text)
     try:
-        one, two = (dateutil_parser.parse(text, default=d, dayfirst=dayfirst) for d in _DEFAULTS)
+        with warnings.catch_warnings():  # a word dateutil takes for an unknown zone: not the user's business
+            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+            one, two = (dateutil_parser.parse(text, default=d, dayfirst=dayfirst, tzinfos=TZINFOS) for d in _DEFAULTS)
     except (ValueError, OverflowError) as exc:
         message = str(exc).split(":")[0]
         if "out of range" in message or "must be in" in message:
@@ -265,6 +282,8 @@ def parse_date_range(text: str | None) -> DateRange:
         parts = [f"{days[1]} {days[3]}", f"{days[2]} {days[3]}"]
     else:
         parts = [p for p in re.split(r"\s+[-–—]\s+|\s*[–—]\s*|\s+(?:to|au)\s+", body) if p]
+        if len(parts) == 2 and _TIME_ONLY.fullmatch(parts[1]):
+            parts = [parts[0]]  # "19/11/2019 - 17:00": a date and its time
     if len(parts) == 1:
         one = parse_date(parts[0])
         return DateRange(raw, one.value, None, one.precision, one.reason)
@@ -294,3 +313,18 @@ def find_updated_text(text: str) -> str | None:
     """The first "Last updated ..." / "Mis à jour le ..." / "Updated: ..." phrase in a text."""
     m = UPDATED_LINE_RE.search(text)
     return m.group(0).strip() if m else None
+
+
+def instant(text: str | None) -> dt.datetime | None:
+    """The moment a date text names, when it has a time and a zone (an offset, `Z`, or an
+    abbreviation such as `EST`); None otherwise."""
+    raw = (text or "").strip()
+    if not raw or not re.search(r"\d[:h.]\d\d", raw):
+        return None
+    if not re.search(r"(?:Z|[+-]\d\d:?\d\d)$", raw) and not _ZONE_RE.search(raw):
+        return None
+    parsed = _parse(raw)
+    if isinstance(parsed, str):
+        return None
+    moment, fields = parsed
+    return moment if moment.tzinfo is not None and {"year", "month", "day", "time"} <= fields else None

@@ -29,7 +29,9 @@ from portalscraper.extract.dates import (
     DATE_TEXT_RE,
     PUBLISHED_LINE_RE,
     WEEKDAY,
+    find_date_text,
     find_updated_text,
+    instant,
     parse_date_range,
 )
 from portalscraper.extract.headline import (
@@ -39,6 +41,7 @@ from portalscraper.extract.headline import (
     prominent_headline,
     strip_site_name,
 )
+from portalscraper.extract.islands import island_date
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS, alternation
 from portalscraper.extract.listing import drop_scripts, parse_html, repair_markup
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
@@ -49,7 +52,6 @@ _DATE_LINE_RE = re.compile(
     rf"^\s*(?:{alternation(PUBLISHED_LABELS)}(?:\s+(?:on|am|le|el|il|em|op))?\s*:?\s*)?"
     rf"(?:[A-Z][\w.'’\- ]{{1,40}},\s*)?{WEEKDAY}({DATE_TEXT_RE.pattern})\s*(?:{alternation(WEEKDAY_WORDS)}\.?\s*)?"
     r"(?:[|·•–—,]|-\s|$)", re.IGNORECASE)
-_ZONED_TIME = re.compile(r"T?\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d|GMT|UTC)$", re.IGNORECASE)
 _NOT_CONTENT = frozenset({"script", "style", "noscript", "template", "head", "nav", "select", "button", "form",
                           "iframe", "svg"})
 _LEAD_CLASS = re.compile(r"lead|intro|summary|teaser|standfirst|abstract|chapeau|deck|excerpt", re.I)
@@ -166,11 +168,37 @@ def _date_line(title_el: _Element | None) -> str:
     return ""
 
 
+# Class words of a block that is not the body but is where an article's date stands.
+_BYLINE_WORDS = re.compile(r"byline|author|credit|meta|date|time|info|footer|header|caption", re.IGNORECASE)
+
+
+def _date_off(el: _Element) -> bool:
+    """Inside a block whose dates are some other item's: comments, related stories, sidebars,
+    navigation (`is_off`; but a byline or an article's footer is where its date is)."""
+    for a in el.iterancestors():
+        if a.tag in ("nav", "aside", "menu"):
+            return True
+        if a.tag != "footer" and is_off(a) and not _BYLINE_WORDS.search(f"{a.get('class', '')} {a.get('id', '')}"):
+            return True
+    return False
+
+
+def _time_texts(root: _Element) -> list[tuple[_Element, str]]:
+    """Machine-readable times (`datetime` on `time` or a custom element such as `relative-time`)
+    and `time` elements without one (their text), outside other items' blocks."""
+    found = []
+    for el in root.xpath("//*[@datetime] | //time"):
+        if el.tag in ("ins", "del"):
+            continue
+        value = fold(el.get("datetime") or "") or fold(el.text_content())
+        if _is_date(value) and not _date_off(el):
+            found.append((el, value))
+    return found
+
+
 def _time_element(root: _Element, layout: Layout, near: _Element | None) -> str:
-    """The `datetime` of the `time` element nearest the headline (after it first), outside
-    comments, sidebars and navigation."""
-    found = [(el, fold(el.get("datetime") or "")) for el in root.iter("time") if el.get("datetime")]
-    found = [(el, value) for el, value in found if _is_date(value) and not _in_off_block(el)]
+    """The time nearest the headline (after it first), outside comments, sidebars and navigation."""
+    found = _time_texts(root)
     if not found:
         return ""
     at = layout.order.get(near, (0, 0))[0] if near is not None else 0
@@ -179,15 +207,86 @@ def _time_element(root: _Element, layout: Layout, near: _Element | None) -> str:
     return chosen[1]
 
 
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-]([01]?\d)[/-]([0-3]?\d)(?=[/_.-]|$)"
+                       r"|/((?:19|20)\d\d)/([01]\d)/(\d\d)(\d\d)(\d\d)[\w-]"  # /2015/08/150803-slug
+                       r"|/((?:19|20)\d\d)([01]\d)([0-3]\d)(?=[/_-])")
+
+
+_URL_MONTH = re.compile(r"/((?:19|20)\d\d)/([01]\d)/")
+
+
+def url_date(url: str | None, day: bool = True) -> str:
+    """The day an item's URL names (`/2019/11/19/slug`, `/2019-11-19-slug`, `/20191119/`), or ''; with
+    `day=False`, the month of one that names no day (`/2019/04/slug.html`)."""
+    if not url:
+        return ""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    if not day:
+        m = _URL_MONTH.search(path)
+        return f"{m.group(1)}-{m.group(2)}" if m and 1 <= int(m.group(2)) <= 12 else ""
+    for m in _URL_DATE.finditer(path):
+        if m.group(1):
+            year, month, day = m.group(1), m.group(2), m.group(3)
+        elif m.group(4):
+            if m.group(5) != m.group(7) or m.group(4)[2:] != m.group(6):
+                continue  # /2015/08/150803-: the slug's date must repeat the folders'
+            year, month, day = m.group(4), m.group(5), m.group(8)
+        else:
+            year, month, day = m.group(9), m.group(10), m.group(11)
+        try:
+            return dt.date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            continue
+    return ""
+
+
+def _byline_date(title_el: _Element | None) -> str:
+    """A date inside a short line near the headline ("Written by X in Valve on 1 June 2019 at
+    08:34 PM EDT."), not a "last updated" one."""
+    if title_el is None:
+        return ""
+    for piece in _texts_after(title_el, limit=8):
+        if len(piece) > 200:
+            break  # into the body
+        if not find_updated_text(piece) and (found := find_date_text(piece)) and _is_date(found):
+            return found
+    return ""
+
+
+def _first_date(text: str) -> str:
+    """The first full date in the page's running text, or ''."""
+    for m in DATE_TEXT_RE.finditer(text):
+        if _is_date(m.group(0)) and len(parse_date_range(m.group(0)).start or "") >= 10:
+            return fold(m.group(0))
+    return ""
+
+
+def _publisher_offset(chosen: str, others: Iterable[str]) -> str:
+    """A zoned time written in UTC is the day in UTC: when the page also writes the same moment in
+    the publisher's own offset, that one names the day the publisher printed."""
+    moment = instant(chosen)
+    if moment is None or moment.utcoffset() != dt.timedelta(0):
+        return chosen
+    for other in others:
+        there = instant(other)
+        if there is not None and there.utcoffset() != dt.timedelta(0) and abs(there - moment) <= _SAME_MOMENT:
+            return other
+    return chosen
+
+
+_SAME_MOMENT = dt.timedelta(minutes=2)
+
+
 def _local_day(meta_date: str, visible: str) -> bool:
-    """A zoned timestamp one day off the date the page shows: a UTC time just past midnight, or a
-    local evening written in UTC. The page's own date is the one its readers saw."""
-    if not visible or not _ZONED_TIME.search(meta_date):
+    """A time written in UTC one day off the date the page shows beside its headline (a local
+    evening, or a UTC time just past midnight): the page's own date is the day its readers saw."""
+    moment = instant(meta_date)
+    if not visible or moment is None or moment.utcoffset() != dt.timedelta(0):
         return False
-    one, two = parse_date_range(meta_date).start, parse_date_range(visible).start
-    if not one or not two or len(one) < 10 or len(two) < 10:
-        return False
-    return abs((dt.date.fromisoformat(one[:10]) - dt.date.fromisoformat(two[:10])).days) == 1
+    shown = parse_date_range(visible).start
+    if not shown or len(shown) < 10 or instant(visible) is not None:
+        return False  # a visible time with its zone is compared as a moment by _publisher_offset
+    return abs((moment.date() - dt.date.fromisoformat(shown[:10])).days) == 1
 
 
 def _lead(root: _Element, title_el: _Element | None) -> str:
@@ -300,34 +399,48 @@ class _Reader:
                          "heuristic")
 
     def date_candidates(self) -> Iterator[tuple[str, str]]:
-        """Published dates, lazily: the first that parses wins."""
+        """Published dates, lazily, most reliable first: the first that parses wins."""
         ld, tags = self.ld, self.tags
         yield md.text_of(ld.get("datePublished")), "jsonld"
         yield md.text_of(ld.get("dateCreated")), "jsonld"
         yield from ((tags[name], "meta") for name in md.PUBLISHED_META if name in tags)
         yield from ((value, "meta") for _, value in md.microdata(self.root, "datePublished"))
         yield _time_element(self.root, self.layout(), self.title_el), "time"
+        yield self.visible, "heuristic"
+        yield island_date(self.root), "island"
+
+    def zoned_alternatives(self) -> Iterator[str]:
+        """Every date text of the page's metadata and times, for `_publisher_offset`."""
+        ld, tags = self.ld, self.tags
+        yield from (md.text_of(ld.get(key)) for key in ("datePublished", "dateCreated"))
+        yield from (tags[name] for name in md.PUBLISHED_META if name in tags)
+        yield from (value for _, value in md.microdata(self.root, "datePublished"))
+        yield from (value for _, value in _time_texts(self.root))
+        yield self.visible
 
     def running_text(self, off: bool = False) -> str:
         return " \n ".join(p.text for p in self.layout().paragraphs if bool(p.off) == off)
 
     def dates(self) -> None:
-        out, visible = self.out, self.visible
+        out = self.out
         if not out.date_text:
             for value, source in self.date_candidates():
                 value = fold(value)
                 if _is_date(value):
-                    if _local_day(value, visible):
-                        value, source = visible, "heuristic"
+                    value = _publisher_offset(value, self.zoned_alternatives())
+                    if _local_day(value, self.visible):
+                        value, source = self.visible, "heuristic"
                     out.set("date_text", value, source)
                     break
-        out.set("date_text", visible, "heuristic")
         running = self.running_text() if not (out.date_text and out.updated_text) else ""
         if not out.date_text:
             for m in PUBLISHED_LINE_RE.finditer(running):
                 if _is_date(fold(m.group(1))):
                     out.set("date_text", fold(m.group(1)), "heuristic")
                     break
+        if not out.date_text:
+            out.set("date_text", _byline_date(self.title_el), "heuristic")
+        out.set("date_text", url_date(self.url), "url")
         if not out.updated_text:
             for value, source in (
                 (md.text_of(self.ld.get("dateModified")), "jsonld"),
@@ -339,6 +452,10 @@ class _Reader:
         if not out.updated_text:
             everything = (running or self.running_text()) + " \n " + self.running_text(off=True)
             out.set("updated_text", find_updated_text(everything) or "", "heuristic")
+        if not out.date_text:  # last resorts: a page that says when it changed, then any date it shows
+            out.set("date_text", find_date_text(out.updated_text) or "", "updated")
+            out.set("date_text", _first_date(running or self.running_text()), "heuristic")
+            out.set("date_text", url_date(self.url, day=False), "url")
 
     def summary(self) -> None:
         self.out.set("summary", clean_text(md.text_of(self.ld.get("description"))), "jsonld")

@@ -19,6 +19,7 @@ from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.dates import DATE_TEXT_RE
+from portalscraper.extract.islands import SET_ASIDE, is_data_island, set_aside
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, UPDATED_LABELS, alternation
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 
@@ -60,10 +61,15 @@ def repair_markup(html: str) -> str:
 
 
 def drop_scripts(root: _Element) -> _Element:
-    """Remove scripts, styles and the like, whose text is never the page's text; JSON-LD stays."""
+    """Remove scripts, styles and the like, whose text is never the page's text; JSON-LD stays,
+    and data islands (an application's state) are set aside in the head (`extract.islands`)."""
     for el in list(root.iter("script", "style", "noscript", "template")):
-        if el.tag == "script" and (el.get("type") or "").lower() == "application/ld+json":
-            continue
+        if el.tag == "script":
+            if (el.get("type") or "").lower() == "application/ld+json" or el.get(SET_ASIDE) is not None:
+                continue
+            if is_data_island(el):
+                set_aside(el, root)
+                continue
         el.drop_tree()
     return root
 

@@ -134,6 +134,8 @@ def meta_tags(root: _Element) -> dict[str, str]:
     tags: dict[str, str] = {}
     for el in root.iter("meta"):
         content = el.get("content")
+        if content is None:
+            content = el.get("value")  # pages re-serialized by some tools, and a few CMSs, spell it so
         if not content or not content.strip():
             continue
         for attr in ("property", "name", "itemprop", "http-equiv"):
