@@ -226,15 +226,15 @@ def url_date(url: str | None, day: bool = True) -> str:
         return f"{m.group(1)}-{m.group(2)}" if m and 1 <= int(m.group(2)) <= 12 else ""
     for m in _URL_DATE.finditer(path):
         if m.group(1):
-            year, month, day = m.group(1), m.group(2), m.group(3)
+            ymd = m.group(1, 2, 3)
         elif m.group(4):
             if m.group(5) != m.group(7) or m.group(4)[2:] != m.group(6):
                 continue  # /2015/08/150803-: the slug's date must repeat the folders'
-            year, month, day = m.group(4), m.group(5), m.group(8)
+            ymd = m.group(4, 5, 8)
         else:
-            year, month, day = m.group(9), m.group(10), m.group(11)
+            ymd = m.group(9, 10, 11)
         try:
-            return dt.date(int(year), int(month), int(day)).isoformat()
+            return dt.date(*(int(part) for part in ymd)).isoformat()
         except ValueError:
             continue
     return ""
