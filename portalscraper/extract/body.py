@@ -74,6 +74,7 @@ class Paragraph:
     block: _Element
     links: int
     off: bool
+    offs: tuple[_Element, ...] = ()  # the "off" blocks it stands in, outermost first
 
     @property
     def running(self) -> bool:
@@ -89,7 +90,7 @@ def is_off(el: _Element) -> bool:
     other saying "content": `post comments-open` is an article, `article-comments` is not)."""
     if el.tag in OFF_TAGS:
         return True
-    if el.get("hidden") is not None:
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
         return True
     style = el.get("style")
     if style and _HIDDEN_STYLE.search(style):
@@ -100,6 +101,21 @@ def is_off(el: _Element) -> bool:
     if not klass and not ident:
         return False
     return _off_words(f"{klass or ''} {ident or ''}")
+
+
+# Blocks that are never the article, however much of the page they hold (a thread of comments can
+# be longer than its article). Other "off" blocks that hold most of the page's text are wrappers
+# named by their layout ("content-with-sidebar", Blogger's "widget Blog", a page-wide drawer, a
+# page hidden while a dialog is open): the article stands in them.
+_NEVER_MAIN = re.compile(r"comment|disqus|cookie|consent|gdpr|related|recommend|outbrain|taboola|read-?(?:also|next)"
+                         r"|more-?(?:stories|articles|news|from)|most-?(?:read|popular|viewed)|trending", re.IGNORECASE)
+_NEVER_MAIN_TAGS = frozenset({"figure", "figcaption", "dialog"})
+WRAPPER_SHARE = 0.5
+
+
+def never_main(el: _Element) -> bool:
+    """An "off" block that stays off even when it holds most of the page's text."""
+    return el.tag in _NEVER_MAIN_TAGS or bool(_NEVER_MAIN.search(f"{el.get('class', '')} {el.get('id', '')}"))
 
 
 _OFF_CACHE: dict[str, bool] = {}
@@ -131,7 +147,7 @@ class _Renderer:
         self.buf: list[str] = []
         self.link_chars = 0
         self.in_link = 0
-        self.off = 0  # depth of "off" blocks around the current point
+        self.off: list[_Element] = []  # the "off" blocks around the current point
         self.blocks: list[_Element] = [root]
         self.off_flags: list[bool] = []
         self.starts: dict[_Element, int] = {}
@@ -143,7 +159,8 @@ class _Renderer:
         """The buffered text as a paragraph of the current block; the link count starts again."""
         text = fold("".join(self.buf))
         if text:
-            self.paragraphs.append(Paragraph(text, self.blocks[-1], self.link_chars, self.off > 0))
+            offs = tuple(self.off)
+            self.paragraphs.append(Paragraph(text, self.blocks[-1], self.link_chars, bool(offs), offs))
         self.buf.clear()
         self.link_chars = 0
 
@@ -188,7 +205,8 @@ class _Renderer:
             self.blocks.append(el)
             block_off = is_off(el)
             self.off_flags.append(block_off)
-            self.off += block_off
+            if block_off:
+                self.off.append(el)
         elif tag == "a":
             self.in_link += 1
         text: str | None = el.text
@@ -204,7 +222,8 @@ class _Renderer:
             if self.buf:
                 self.emit()
             self.blocks.pop()
-            self.off -= self.off_flags.pop()
+            if self.off_flags.pop():
+                self.off.pop()
         elif tag == "a":
             self.in_link -= 1
         tail: str | None = el.tail
@@ -222,6 +241,29 @@ class Layout:
     def _render(self, root: _Element) -> None:
         etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
         _Renderer(self.paragraphs, self.order, root).run(root)
+        self.wrappers = self._wrappers()
+
+    def _wrappers(self) -> set[_Element]:
+        """"Off" blocks that hold most of the page's text, and are not comments or related stories:
+        layout wrappers, whose paragraphs are not off on their account."""
+        held: dict[_Element, int] = {}
+        total = 0
+        for p in self.paragraphs:
+            weight = len(p.text) - p.links
+            total += weight
+            for el in p.offs:
+                held[el] = held.get(el, 0) + weight
+        wrappers = {el for el, n in held.items() if n >= WRAPPER_SHARE * total and not never_main(el)}
+        if wrappers:
+            for p in self.paragraphs:
+                if p.offs and not wrappers.isdisjoint(p.offs):
+                    p.offs = tuple(el for el in p.offs if el not in wrappers)
+                    p.off = bool(p.offs)
+        return wrappers
+
+    def is_off(self, el: _Element) -> bool:
+        """`is_off`, but for the page's layout wrappers."""
+        return el not in self.wrappers and is_off(el)
 
     def inside(self, el: _Element, container: _Element) -> bool:
         first, last = self.order[container]
@@ -321,7 +363,7 @@ def _grown(layout: Layout, best: _Element, totals: dict[_Element, list[int]], he
     node = best
     while True:
         parent = node.getparent()
-        if parent is None or parent.tag in ("html", "body") or is_off(parent):
+        if parent is None or parent.tag in ("html", "body") or layout.is_off(parent):
             break
         extra = 0
         for child in parent:

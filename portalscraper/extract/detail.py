@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import zip_longest
@@ -102,10 +102,6 @@ def _is_date(text: str) -> bool:
     return bool(text) and parse_date_range(text).start is not None
 
 
-def _in_off_block(el: _Element) -> bool:
-    return any(is_off(a) for a in el.iterancestors() if isinstance(a.tag, str))
-
-
 def _texts_after(el: _Element, limit: int = 12) -> list[str]:
     """Text pieces following `el` in document order (its tail, then what comes after), walking
     forward from it."""
@@ -172,18 +168,19 @@ def _date_line(title_el: _Element | None) -> str:
 _BYLINE_WORDS = re.compile(r"byline|author|credit|meta|date|time|info|footer|header|caption", re.IGNORECASE)
 
 
-def _date_off(el: _Element) -> bool:
+def _date_off(el: _Element, wrappers: Container[_Element] = ()) -> bool:
     """Inside a block whose dates are some other item's: comments, related stories, sidebars,
     navigation (`is_off`; but a byline or an article's footer is where its date is)."""
     for a in el.iterancestors():
         if a.tag in ("nav", "aside", "menu"):
             return True
-        if a.tag != "footer" and is_off(a) and not _BYLINE_WORDS.search(f"{a.get('class', '')} {a.get('id', '')}"):
+        words = f"{a.get('class', '')} {a.get('id', '')}"
+        if a.tag != "footer" and a not in wrappers and is_off(a) and not _BYLINE_WORDS.search(words):
             return True
     return False
 
 
-def _time_texts(root: _Element) -> list[tuple[_Element, str]]:
+def _time_texts(root: _Element, wrappers: Container[_Element] = ()) -> list[tuple[_Element, str]]:
     """Machine-readable times (`datetime` on `time` or a custom element such as `relative-time`)
     and `time` elements without one (their text), outside other items' blocks."""
     found = []
@@ -191,14 +188,14 @@ def _time_texts(root: _Element) -> list[tuple[_Element, str]]:
         if el.tag in ("ins", "del"):
             continue
         value = fold(el.get("datetime") or "") or fold(el.text_content())
-        if _is_date(value) and not _date_off(el):
+        if _is_date(value) and not _date_off(el, wrappers):
             found.append((el, value))
     return found
 
 
 def _time_element(root: _Element, layout: Layout, near: _Element | None) -> str:
     """The time nearest the headline (after it first), outside comments, sidebars and navigation."""
-    found = _time_texts(root)
+    found = _time_texts(root, layout.wrappers)
     if not found:
         return ""
     at = layout.order.get(near, (0, 0))[0] if near is not None else 0
@@ -415,7 +412,7 @@ class _Reader:
         yield from (md.text_of(ld.get(key)) for key in ("datePublished", "dateCreated"))
         yield from (tags[name] for name in md.PUBLISHED_META if name in tags)
         yield from (value for _, value in md.microdata(self.root, "datePublished"))
-        yield from (value for _, value in _time_texts(self.root))
+        yield from (value for _, value in _time_texts(self.root, self.layout().wrappers))
         yield self.visible
 
     def running_text(self, off: bool = False) -> str:
