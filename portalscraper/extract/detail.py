@@ -386,7 +386,7 @@ class _Reader:
                  (clean_text(md.text_of(ld.get("headline") or ld.get("name"))), "jsonld"),
                  (clean_text(md.first(tags, md.TITLE_META[1:])), "meta")]
         metas = [(strip_site_name(t, site_names, url), source) for t, source in metas if t]
-        if shown := displayed_headline(root, [t for t, _ in metas] + [page_title]):
+        if shown := displayed_headline(root, [t for t, _ in metas] + [page_title], site_names, url, page_title):
             self.out.set("title", shown[0], "heuristic")
             self.title_el = shown[1]
         for text, source in metas:

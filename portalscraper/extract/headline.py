@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from lxml.etree import _Element
@@ -27,7 +28,8 @@ _HIDDEN_PLACES = frozenset({"script", "style", "noscript", "template", "head", "
                             "iframe", "svg", "footer", "aside"})
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt|em|rem)", re.I)
 # Separators between a headline and a site name: `Headline | Site`, `Site - Headline`, `Headline » Site`.
-_SEPARATOR = re.compile(r"\s+(?:[|–—·»/:~-]|::|\\)\s+|:\s+|\s*[|·»]\s*")
+_SEPARATOR = re.compile(r"\s+(?:[|–—·»/:~-]|::|\\)\s+|:\s+|\s*[|·»｜ㅣ︱]\s*|\s*-{2,}\s*"
+                        r"|(?<=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])[_-](?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
 
@@ -62,7 +64,8 @@ def _is_site_name(part: str, names: Iterable[str], hosts: list[str]) -> bool:
         return True
     if len(part) > 60:
         return False
-    return any(host and len(host) >= 4 and any(host in key or (key and key in host and len(key) >= 4)
+    return any(host and len(host) >= 4 and any((host in key and len(key) <= len(host) + 10)
+                                               or (key and key in host and len(key) >= 4)
                                                for key in keys) for host in hosts)
 
 
@@ -80,6 +83,8 @@ def strip_site_name(title: str, site_names: Iterable[str] = (), url: str | None 
     start, end = 0, len(pieces)
     while end - start > 1 and _is_site_name(pieces[end - 1], names, hosts):
         end -= 1
+    while end < len(pieces) and end - start > 1 and _section_label(pieces[end - 1], pieces[start]):
+        end -= 1  # "Headline - Politics | Site": the section's name went with the site's
     while end - start > 1 and _is_site_name(pieces[start], names, hosts):
         start += 1
     if (start, end) == (0, len(pieces)):
@@ -88,6 +93,13 @@ def strip_site_name(title: str, site_names: Iterable[str] = (), url: str | None 
     for sep, piece in zip(seps[start:end - 1], pieces[start + 1:end], strict=True):
         out += sep + piece
     return out.strip()
+
+
+def _section_label(part: str, headline: str) -> bool:
+    """A short part beside a much longer one: a section's name ("Politics", "정치", "时政")."""
+    part = part.strip()
+    short = len(part) <= 6 if _CJK.search(part) else len(part.split()) <= 2 and len(part) <= 20
+    return bool(part) and short and len(headline) >= 3 * len(part)
 
 
 def _visible(el: _Element) -> bool:
@@ -105,30 +117,121 @@ def _home_link(el: _Element, text: str) -> bool:
         urlsplit(a.get("href") or "").path in ("", "/", "/index.html", "/index.php") for a in links)
 
 
-def displayed_headline(root: _Element, meta_titles: Iterable[str]) -> tuple[str, _Element] | None:
-    """The visible heading (h1, else h2, h3) that a metadata title starts with, or is; else one
-    that a metadata title ends with (`Site: Headline`)."""
-    wanted = [_key(t) for t in meta_titles if t]
-    wanted = [w for w in wanted if w]
-    if not wanted:
-        return None
-    headings = [(_key(el.text_content()), el) for level in ("h1", "h2", "h3") for el in root.iter(level)]
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+_HIDDEN_CLASS = re.compile(r"^(?:hidden|sr-only|visually-?hidden|screen-?reader-?text|offscreen)$", re.I)
+
+
+def _shown(el: _Element) -> bool:
+    """Visible, and not in navigation, a link (a logo), a list (a breadcrumb's current page) or a
+    hidden block."""
+    for a in (el, *el.iterancestors()):
+        if not isinstance(a.tag, str) or a.tag in _HIDDEN_PLACES or a.tag in ("li", "a"):
+            return False
+        if a.get("hidden") is not None or a.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(a.get("style") or ""):
+            return False
+        if any(_HIDDEN_CLASS.match(w) for w in (a.get("class") or "").split()):
+            return False
+    return True
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _words(text: str) -> set[str]:
+    """A text's content words (four letters or more), and its pairs of CJK characters."""
+    lowered = text.lower()
+    words = {w for w in re.findall(r"\w{4,}", lowered) if not w.isdigit()}
+    chars = _CJK.findall(lowered)
+    words.update(a + b for a, b in pairwise(chars))
+    return words
+
+
+def _minor_title_part(text: str, page_title: str) -> bool:
+    """A text that is one part of the page's <title>, beside a longer part: the site's name
+    ("Site - Headline" printed as the page's h1)."""
+    parts = [p for p in _SEPARATOR.split(page_title) if p.strip()]
+    if len(parts) < 2:
+        return False
+    key = _key(text)
+    longest = max(len(_key(p)) for p in parts)
+    return any(_key(p) == key for p in parts) and len(key) < longest
+
+
+def _parts(el: _Element) -> list[str]:
+    """A heading's text in the pieces its child elements print (a kicker above the headline, the
+    headline): the element's own text and each child's, in order."""
+    parts = [fold(el.text or "")]
+    for child in el:
+        if isinstance(child.tag, str):
+            parts.append(fold(child.text_content()))
+        parts.append(fold(child.tail or ""))
+    return [p for p in parts if p]
+
+
+def _spelled(el: _Element, text: str, metas: list[str]) -> str:
+    """The heading's text; a kicker and a headline printed as two pieces of one heading are joined
+    as the publisher's metadata joins them ("Kicker: Headline") when a metadata title does so."""
+    parts = _parts(el)
+    if len(parts) < 2 or fold(text) in metas:
+        return text
+    kicker, rest = parts[0].rstrip(":–—-| "), " ".join(parts[1:]).lstrip(":–—-| ")
+    for meta in metas:
+        for sep in (": ", " – ", " — ", " - ", " | "):
+            if meta.startswith(kicker + sep) and _key(meta[len(kicker) + len(sep):]) == _key(rest):
+                return f"{kicker}{sep}{rest}"
+    return text
+
+
+def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: Iterable[str] = (),
+                       url: str | None = None, page_title: str = "") -> tuple[str, _Element] | None:
+    """The page's visible headline: a heading (h1, h2, h3) whose text is a metadata title; else an
+    h1 that a metadata title starts or ends with (`Headline | Site`, `Site: Headline`); else the
+    page's first h1 that is not the site's name (metadata titles are often a variant written for
+    search engines and social networks, the h1 is what readers see); else an h2 or h3 that a
+    metadata title starts or ends with."""
+    metas = [t for t in meta_titles if t]
+    wanted = [w for w in (_key(t) for t in metas) if w]
+    names = [n for n in site_names if n]
+    hosts = _host_names(url)
+    headings = [(level, el) for level in ("h1", "h2", "h3") for el in root.iter(level)]
+    candidates: list[tuple[str, str, _Element]] = []  # (level, key, element), visible ones
+    for level, el in headings:
+        key = _key(el.text_content())
+        if key and _shown(el):
+            candidates.append((level, key, el))
 
     def long_enough(key: str, whole: str) -> bool:
         return len(key) >= 12 or len(key) >= len(whole) / 2
 
-    def starts(k: str, w: str) -> bool:
-        return w == k or (w.startswith(k) and long_enough(k, w))
+    def starts_or_ends(k: str, w: str) -> bool:
+        return (w.startswith(k) or w.endswith(k)) and long_enough(k, w)
 
-    def ends(k: str, w: str) -> bool:
-        return w.endswith(k) and long_enough(k, w)
+    meta_words = set().union(*(_words(t) for t in [*metas, page_title]))
 
-    for match in (starts, ends):
-        for key, el in headings:
-            if key and any(match(key, w) for w in wanted):
+    def own_headline(el: _Element, key: str) -> bool:
+        """An h1 that matches no metadata title: the page's headline if it speaks of what they
+        speak of, and is not the site's name or a section's label."""
+        text = fold(el.text_content())
+        if not 2 <= len(key) <= 300 or key in {_key(n) for n in names} or key in hosts:
+            return False
+        if page_title and _minor_title_part(text, page_title):
+            return False
+        return not meta_words or bool(_words(text) & meta_words)
+
+    passes: tuple[Callable[[str, str, _Element], bool], ...] = (
+        lambda level, key, el: key in wanted,
+        lambda level, key, el: level == "h1" and any(starts_or_ends(key, w) for w in wanted),
+        lambda level, key, el: level == "h1" and own_headline(el, key),
+        lambda level, key, el: any(starts_or_ends(key, w) for w in wanted),
+    )
+    for accept in passes:
+        for level, key, el in candidates:
+            if accept(level, key, el):
                 text = drop_boilerplate(clean_text(el.text_content()))
-                if text and _visible(el) and not _home_link(el, text):
-                    return text, el
+                if text and not _home_link(el, text):
+                    return _spelled(el, text, metas), el
     return None
 
 
