@@ -14,10 +14,9 @@ captions). Every paragraph inside the winner is kept, but navigation-like link l
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from lxml import etree
 from lxml.etree import _Element
@@ -38,6 +37,7 @@ SKIP_TAGS = frozenset({
 })
 # Menus: never rendered at all (their text is navigation, and menus are large).
 _SILENT_TAGS = frozenset({"nav", "menu"})
+_NEVER_RENDERED = SKIP_TAGS | _SILENT_TAGS
 # Blocks whose text is not the article's, whatever it says.
 OFF_TAGS = frozenset({"nav", "aside", "footer", "figure", "figcaption", "menu", "dialog"})
 _OFF_WORDS = re.compile(
@@ -128,16 +128,42 @@ def _off_words(words: str) -> bool:
     found = _OFF_CACHE.get(words)
     if found is None:
         names = [w.split("--", 1)[0] for w in words.split()]
-        off = [w for w in names if w and _OFF_WORDS.search(w)]
+        off = [w for w in names if w and _word_off(w)]
         found = bool(off) and not any(_ON_WORDS.search(w) for w in names if w not in off)
         if len(_OFF_CACHE) < 100_000:
             _OFF_CACHE[words] = found
     return found
 
 
+_WORD_CACHE: dict[str, bool] = {}
+
+
+# Substrings that every match of _OFF_WORDS contains: most class words hold none of them, and
+# testing these is a hundred times cheaper than the pattern (pages of generated class names).
+_OFF_STEMS = ("comment", "cookie", "consent", "gdpr", "cmp", "banner", "newsletter", "signup", "related", "recommend",
+              "read", "more", "shar", "social", "sidebar", "widget", "promo", "advert", "-ad", "_ad", "sponsor",
+              "breadcrumb", "menu", "nav", "footer", "masthead", "caption", "credit", "byline", "author", "tag",
+              "toolbar", "modal", "popup", "outbrain", "taboola", "video", "player", "skip", "most", "trending", "pag",
+              "disqus", "rating", "login", "hidden", "sr-only", "visually", "screen")
+
+
+def _maybe_off(word: str) -> bool:
+    lowered = word.lower()
+    return lowered.startswith("ad") or any(stem in lowered for stem in _OFF_STEMS)
+
+
+def _word_off(word: str) -> bool:
+    """Whether one class word says "off"."""
+    found = _WORD_CACHE.get(word)
+    if found is None:
+        found = _maybe_off(word) and _OFF_WORDS.search(word) is not None
+        if len(_WORD_CACHE) < 100_000:
+            _WORD_CACHE[word] = found
+    return found
+
+
 class _Renderer:
-    """One pass over lxml's iterative walk: the extractor's hot loop. What happens at an element's
-    start and end (rarer than text) is in methods; appending text stays in the loop."""
+    """One pass over lxml's iterative walk: the extractor's hot loop."""
 
     __slots__ = ("blocks", "brs", "buf", "in_link", "link_chars", "n", "off", "off_flags", "order", "paragraphs",
                  "skipped", "starts")
@@ -165,10 +191,53 @@ class _Renderer:
         self.link_chars = 0
 
     def run(self, root: _Element) -> None:
-        buf = self.buf
+        """The walk. Start and end events are handled inline: this loop runs for every element of
+        every page, and a method call per event costs a third of its time."""
+        buf, blocks, off, off_flags, starts, order, skipped = (
+            self.buf, self.blocks, self.off, self.off_flags, self.starts, self.order, self.skipped)
         walker = etree.iterwalk(root, events=("start", "end"))
+        n = 0
         for event, el in walker:
-            text = self.start(el, walker) if event == "start" else self.end(el)
+            tag = el.tag
+            if event == "start":
+                n += 1
+                starts[el] = n
+                if tag in _NEVER_RENDERED or (tag not in BLOCK_TAGS and (
+                        el.get("style") or el.get("hidden") is not None or el.get("aria-hidden") == "true")
+                        and is_off(el)):
+                    walker.skip_subtree()  # never shown, or never the article: code, controls, menus
+                    skipped.add(el)
+                    if tag in _SILENT_TAGS and buf:
+                        self.emit()
+                    continue
+                if tag == "br":
+                    buf.append("\n")
+                    self.brs += 1
+                    if self.brs >= 2:
+                        self.emit()
+                    continue
+                if tag in BLOCK_TAGS:
+                    if buf:
+                        self.emit()
+                    blocks.append(el)
+                    block_off = is_off(el)
+                    off_flags.append(block_off)
+                    if block_off:
+                        off.append(el)
+                elif tag == "a":
+                    self.in_link += 1
+                text = el.text
+            else:
+                order[el] = (starts[el], n)
+                if tag in BLOCK_TAGS and el not in skipped:
+                    if buf:
+                        self.emit()
+                    blocks.pop()
+                    if off_flags.pop():
+                        off.pop()
+                elif tag == "a" and el not in skipped:
+                    self.in_link -= 1
+                text = el.tail
             if text:
                 if text.isspace():
                     if buf:
@@ -178,56 +247,9 @@ class _Renderer:
                     self.brs = 0
                     if self.in_link:
                         self.link_chars += len(text.strip())
+        self.n = n
         if buf:
             self.emit()
-
-    def start(self, el: _Element, walker: Any) -> str | None:
-        """An element opens: the text it starts with, if any."""
-        tag = el.tag
-        self.n += 1
-        self.starts[el] = self.n
-        if tag in SKIP_TAGS or tag in _SILENT_TAGS or (
-                tag not in BLOCK_TAGS and (el.get("style") or el.get("hidden") is not None) and is_off(el)):
-            walker.skip_subtree()  # never shown, or never the article: code, controls, menus
-            self.skipped.add(el)
-            if tag in _SILENT_TAGS and self.buf:
-                self.emit()
-            return None
-        if tag == "br":
-            self.buf.append("\n")
-            self.brs += 1
-            if self.brs >= 2 and self.buf:
-                self.emit()
-            return None
-        if tag in BLOCK_TAGS:
-            if self.buf:
-                self.emit()
-            self.blocks.append(el)
-            block_off = is_off(el)
-            self.off_flags.append(block_off)
-            if block_off:
-                self.off.append(el)
-        elif tag == "a":
-            self.in_link += 1
-        text: str | None = el.text
-        return text
-
-    def end(self, el: _Element) -> str | None:
-        """An element closes: the text after it (its tail), if any."""
-        tag = el.tag
-        self.order[el] = (self.starts[el], self.n)
-        if el in self.skipped or tag == "br":
-            pass
-        elif tag in BLOCK_TAGS:
-            if self.buf:
-                self.emit()
-            self.blocks.pop()
-            if self.off_flags.pop():
-                self.off.pop()
-        elif tag == "a":
-            self.in_link -= 1
-        tail: str | None = el.tail
-        return tail
 
 
 class Layout:
@@ -296,26 +318,52 @@ def render_paragraphs(el: _Element) -> list[str]:
 _CREDIT = (1.0, 1.0, 0.75, 0.5, 0.5, 0.34)
 
 
-def _credit(layout: Layout) -> tuple[dict[_Element, float], dict[_Element, list[int]]]:
+class _Totals:
+    """Per element, the running, all and link characters of the paragraphs inside it: sums over
+    the paragraphs whose block starts within the element's span of the walk, from prefix sums (a
+    walk from every paragraph up to the root costs as much as rendering the page)."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        rows = sorted((layout.order[p.block][0], len(p.text) - p.links if p.running else 0, len(p.text), p.links)
+                      for p in layout.paragraphs)
+        self.at = [row[0] for row in rows]
+        self.sums: list[tuple[int, int, int]] = [(0, 0, 0)]
+        for _, running, chars, links in rows:
+            last = self.sums[-1]
+            self.sums.append((last[0] + running, last[1] + chars, last[2] + links))
+        self.cache: dict[_Element, tuple[int, int, int]] = {}
+
+    def __getitem__(self, el: _Element) -> tuple[int, int, int]:
+        found = self.cache.get(el)
+        if found is None:
+            span = self.layout.order.get(el)
+            if span is None:
+                found = (0, 0, 0)
+            else:
+                lo, hi = bisect_left(self.at, span[0]), bisect_right(self.at, span[1])
+                top, bottom = self.sums[hi], self.sums[lo]
+                found = (top[0] - bottom[0], top[1] - bottom[1], top[2] - bottom[2])
+            self.cache[el] = found
+        return found
+
+
+def _credit(layout: Layout) -> tuple[dict[_Element, float], _Totals]:
     """Running text credited to each paragraph's block and its nearest ancestors (`_CREDIT`);
     and, per element, the running and the link text of everything inside it."""
     score: dict[_Element, float] = {}
-    totals: dict[_Element, list[int]] = {}  # element: [running chars, all chars, link chars]
+    depth_limit = len(_CREDIT)
     for p in layout.paragraphs:
-        running = p.running
+        if not p.running:
+            continue
         weight = len(p.text) - p.links
         el: _Element | None = p.block
-        depth = 0
-        while el is not None:
-            t = totals.setdefault(el, [0, 0, 0])
-            t[0] += weight if running else 0
-            t[1] += len(p.text)
-            t[2] += p.links
-            if running and depth < len(_CREDIT):
-                score[el] = score.get(el, 0.0) + weight * _CREDIT[depth]
+        for depth in range(depth_limit):
+            if el is None:
+                break
+            score[el] = score.get(el, 0.0) + weight * _CREDIT[depth]
             el = el.getparent()
-            depth += 1
-    return score, totals
+    return score, _Totals(layout)
 
 
 def main_block(layout: Layout, after: _Element | None = None) -> _Element | None:
@@ -357,7 +405,7 @@ def main_block(layout: Layout, after: _Element | None = None) -> _Element | None
     return _grown(layout, best, totals, headline_at)
 
 
-def _grown(layout: Layout, best: _Element, totals: dict[_Element, list[int]], headline_at: int) -> _Element:
+def _grown(layout: Layout, best: _Element, totals: _Totals, headline_at: int) -> _Element:
     """Grow while the parent's other children hold running text of their own (not link lists);
     wrappers that add nothing are passed through, and kept only if a level above them adds text."""
     node = best
@@ -367,7 +415,7 @@ def _grown(layout: Layout, best: _Element, totals: dict[_Element, list[int]], he
             break
         extra = 0
         for child in parent:
-            if child is node or child not in totals or layout.order[child][1] < headline_at:
+            if child is node or child not in layout.order or layout.order[child][1] < headline_at:
                 continue  # text wholly before the headline does not make the article bigger
             running, chars, links = totals[child]
             if running and links < 0.25 * chars:

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -168,7 +169,7 @@ def _century(two_digits: str) -> int:
     return year if year <= dt.date.today().year + 20 else year - 100
 
 
-def _parse_common(text: str) -> tuple[dt.datetime, set[str]] | str | None:
+def _parse_common(text: str) -> tuple[dt.datetime, frozenset[str]] | str | None:
     if m := _COMMON_RE.fullmatch(text):
         day, month, year, hour, minute, second = m.groups()
         month_number = _MONTH_NUMBERS[month]
@@ -183,11 +184,22 @@ def _parse_common(text: str) -> tuple[dt.datetime, set[str]] | str | None:
         moment = dt.datetime(int(year), month_number, int(day), int(hour or 0), int(minute or 0), int(second or 0))
     except ValueError as exc:
         return str(exc)
-    return moment, {"year", "month", "day", *(("time",) if hour else ())}
+    return moment, frozenset({"year", "month", "day", *(("time",) if hour else ())})
 
 
-def _parse(raw: str) -> tuple[dt.datetime, set[str]] | str:
-    """The datetime and the set of fields the text really has, or the reason it failed."""
+_ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d(?::?\d\d)?)?")
+_ISO_FIELDS = frozenset({"year", "month", "day", "time"})
+
+
+@lru_cache(maxsize=8192)
+def _parse(raw: str) -> tuple[dt.datetime, frozenset[str]] | str:
+    """The datetime and the set of fields the text really has, or the reason it failed. (Pages
+    repeat their dates, and the extraction asks about the same texts more than once: cached.)"""
+    if _ISO_MOMENT.fullmatch(raw):  # metadata's usual form: the standard library reads it exactly
+        try:
+            return dt.datetime.fromisoformat(raw), _ISO_FIELDS
+        except ValueError:
+            pass
     text = _normalize_words(raw)
     common = _parse_common(text)
     if isinstance(common, str):
@@ -209,7 +221,7 @@ def _parse(raw: str) -> tuple[dt.datetime, set[str]] | str:
     fields = {name for name in ("year", "month", "day") if getattr(one, name) == getattr(two, name)}
     if re.search(r"\d[:h]\d\d", text):
         fields.add("time")
-    return one, fields
+    return one, frozenset(fields)
 
 
 def parse_date(text: str | None) -> ParsedDate:
@@ -270,6 +282,7 @@ def _with_text(parsed: ParsedDate, text: str) -> ParsedDate:
     return ParsedDate(text, parsed.value, parsed.precision, parsed.reason)
 
 
+@lru_cache(maxsize=8192)
 def parse_date_range(text: str | None) -> DateRange:
     """Parse a date text that may be a range: `13 Sep. 2012 - 14 Sep. 2012`, an open `28 Aug.
     2012 -`, `13-14 Sep. 2012`, or a single date. The end is None unless the text names one."""
@@ -315,6 +328,7 @@ def find_updated_text(text: str) -> str | None:
     return m.group(0).strip() if m else None
 
 
+@lru_cache(maxsize=4096)
 def instant(text: str | None) -> dt.datetime | None:
     """The moment a date text names, when it has a time and a zone (an offset, `Z`, or an
     abbreviation such as `EST`); None otherwise."""

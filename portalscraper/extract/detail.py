@@ -16,7 +16,7 @@ import re
 from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import zip_longest
+from itertools import islice, zip_longest
 
 from lxml import etree
 from lxml.etree import _Element
@@ -113,9 +113,9 @@ def _texts_after(el: _Element, limit: int = 12) -> list[str]:
         for sib in node.itersiblings():
             if not isinstance(sib.tag, str):
                 continue
-            out.extend(fold(t) for t in sib.itertext() if t.strip())
+            out.extend(islice((fold(t) for t in sib.itertext() if t.strip()), limit - len(out)))
             if len(out) >= limit:
-                break
+                break  # never the whole article's text: a few pieces are wanted
         else:
             node = node.getparent()
             continue
@@ -193,9 +193,8 @@ def _time_texts(root: _Element, wrappers: Container[_Element] = ()) -> list[tupl
     return found
 
 
-def _time_element(root: _Element, layout: Layout, near: _Element | None) -> str:
-    """The time nearest the headline (after it first), outside comments, sidebars and navigation."""
-    found = _time_texts(root, layout.wrappers)
+def _time_element(found: list[tuple[_Element, str]], layout: Layout, near: _Element | None) -> str:
+    """The time nearest the headline (after it first) of those `_time_texts` found."""
     if not found:
         return ""
     at = layout.order.get(near, (0, 0))[0] if near is not None else 0
@@ -345,6 +344,21 @@ class _Reader:
         self.title_el: _Element | None = None
         self.visible = ""  # the date line next to the headline
         self._layout: Layout | None = None
+        self._microdata: dict[str, list[tuple[_Element, str]]] = {}
+        self._times: list[tuple[_Element, str]] | None = None
+        self._itemprops: list[_Element] | None = None
+
+    def microdata(self, prop: str) -> list[tuple[_Element, str]]:
+        if prop not in self._microdata:
+            if self._itemprops is None:
+                self._itemprops = self.root.xpath("//*[@itemprop]")
+            self._microdata[prop] = md.microdata(self.root, prop, self._itemprops)
+        return self._microdata[prop]
+
+    def times(self) -> list[tuple[_Element, str]]:
+        if self._times is None:
+            self._times = _time_texts(self.root, self.layout().wrappers)
+        return self._times
 
     def layout(self) -> Layout:
         """The whole page rendered, once, and only when a field needs it (not when the profile's
@@ -401,8 +415,8 @@ class _Reader:
         yield md.text_of(ld.get("datePublished")), "jsonld"
         yield md.text_of(ld.get("dateCreated")), "jsonld"
         yield from ((tags[name], "meta") for name in md.PUBLISHED_META if name in tags)
-        yield from ((value, "meta") for _, value in md.microdata(self.root, "datePublished"))
-        yield _time_element(self.root, self.layout(), self.title_el), "time"
+        yield from ((value, "meta") for _, value in self.microdata("datePublished"))
+        yield _time_element(self.times(), self.layout(), self.title_el), "time"
         yield self.visible, "heuristic"
         yield island_date(self.root), "island"
 
@@ -411,9 +425,17 @@ class _Reader:
         ld, tags = self.ld, self.tags
         yield from (md.text_of(ld.get(key)) for key in ("datePublished", "dateCreated"))
         yield from (tags[name] for name in md.PUBLISHED_META if name in tags)
-        yield from (value for _, value in md.microdata(self.root, "datePublished"))
-        yield from (value for _, value in _time_texts(self.root, self.layout().wrappers))
+        yield from (value for _, value in self.microdata("datePublished"))
+        yield from (value for _, value in self.times())
         yield self.visible
+
+    def updated_line(self) -> str:
+        """A "Last updated ..." line anywhere on the page, article or not: such lines are short,
+        so the long paragraphs, most of a page's text, are not searched."""
+        for p in self.layout().paragraphs:
+            if len(p.text) <= 300 and (found := find_updated_text(p.text)):
+                return found
+        return ""
 
     def running_text(self, off: bool = False) -> str:
         return " \n ".join(p.text for p in self.layout().paragraphs if bool(p.off) == off)
@@ -442,13 +464,12 @@ class _Reader:
             for value, source in (
                 (md.text_of(self.ld.get("dateModified")), "jsonld"),
                 *((self.tags[name], "meta") for name in md.UPDATED_META if name in self.tags),
-                *((value, "meta") for _, value in md.microdata(self.root, "dateModified")),
+                *((value, "meta") for _, value in self.microdata("dateModified")),
             ):
                 if _is_date(fold(value)):
                     out.set("updated_text", fold(value), source)
         if not out.updated_text:
-            everything = (running or self.running_text()) + " \n " + self.running_text(off=True)
-            out.set("updated_text", find_updated_text(everything) or "", "heuristic")
+            out.set("updated_text", self.updated_line(), "heuristic")
         if not out.date_text:  # last resorts: a page that says when it changed, then any date it shows
             out.set("date_text", find_date_text(out.updated_text) or "", "updated")
             out.set("date_text", _first_date(running or self.running_text()), "heuristic")

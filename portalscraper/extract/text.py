@@ -41,9 +41,8 @@ def fold(text: str) -> str:
     control characters and zero-width characters go."""
     if not text.isascii() and _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
-    if not text.isprintable():
-        text = strip_controls(text)
-    return " ".join(text.split())
+    folded = " ".join(text.split())  # whitespace first: newlines and tabs are not "printable"
+    return folded if folded.isprintable() else " ".join(strip_controls(folded).split())
 
 
 def strip_html(text: str) -> str:
