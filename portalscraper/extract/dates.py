@@ -33,9 +33,22 @@ _MONTH_WORDS = {word: _MONTH_ABBR[number - 1] for word, number in MONTH_WORDS.it
 _MONTH = alternation(MONTH_WORDS) + r"\.?"
 _DAY = r"(?:[0-3]?\d)(?:er|st|nd|rd|th|º|°)?"
 _YEAR = r"(?:1[89]|20)\d\d"
+# Time-zone abbreviations as news sites print them after a time ("5:00 PM EST"), with their offsets
+# in hours. One meaning each: IST is India's (the most published), BST British summer time.
+_ZONE_HOURS = {
+    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "IST": 5.5, "CET": 1, "CEST": 2, "MEZ": 1,
+    "MESZ": 2, "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4, "ET": -5, "CST": -6, "CDT": -5, "CT": -6,
+    "MST": -7, "MDT": -6, "MT": -7, "PST": -8, "PDT": -7, "PT": -8, "AKST": -9, "AKDT": -8, "HST": -10,
+    "JST": 9, "KST": 9, "HKT": 8, "SGT": 8, "PHT": 8, "AWST": 8, "ACST": 9.5, "AEST": 10, "AEDT": 11,
+    "NZST": 12, "NZDT": 13, "WIB": 7, "ICT": 7, "PKT": 5, "GST": 4, "SAST": 2, "CAT": 2, "EAT": 3, "WAT": 1,
+    "BRT": -3, "ART": -3,
+}
+TZINFOS = {name: dt.timezone(dt.timedelta(hours=hours), name) for name, hours in _ZONE_HOURS.items()}
+_ZONE_RE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(_ZONE_HOURS, key=len, reverse=True)) + r")(?![A-Za-z])")
 # A time after a date: `, 14:26`, `à 14h26`, `| 14:07 Uhr`, `at 9:14 am`, `um 10:31`.
 _TIME = (r"(?:\s*[,|·]?\s*(?:(?:à|at|um|alle|às|a\s+las|kl\.?|klo|saat)\s+)?[0-2]?\d[:h][0-5]\d(?::[0-5]\d)?"
-         r"(?:\s*(?:uhr|h|[ap]\.?m\.?)(?![^\W\d_]))?)?")
+         r"(?:\s*(?:uhr|h|[ap]\.?m\.?)(?![^\W\d_]))?"
+         r"(?:\s*(?-i:" + "|".join(sorted(_ZONE_HOURS, key=len, reverse=True)) + r")(?![A-Za-z]))?)?")
 # Letters and digits of the alphabets whose words are separated by spaces: a date is not part of
 # a longer word there (`25.04.24` in `v25.04.24b`). CJK text has no spaces: a date may touch it.
 _WORDISH = r"0-9A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF"
@@ -78,18 +91,6 @@ PUBLISHED_LINE_RE = re.compile(
     re.IGNORECASE)
 _TIME_ONLY = re.compile(r"[0-2]?\d[:h.][0-5]\d(?::[0-5]\d)?\s*(?:uhr|h|[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?", re.IGNORECASE)
 _DEFAULTS = (dt.datetime(1904, 1, 1), dt.datetime(1908, 2, 2))
-# Time-zone abbreviations as news sites print them after a time ("5:00 PM EST"), with their offsets
-# in hours. One meaning each: IST is India's (the most published), BST British summer time.
-_ZONE_HOURS = {
-    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "IST": 5.5, "CET": 1, "CEST": 2, "MEZ": 1,
-    "MESZ": 2, "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4, "ET": -5, "CST": -6, "CDT": -5, "CT": -6,
-    "MST": -7, "MDT": -6, "MT": -7, "PST": -8, "PDT": -7, "PT": -8, "AKST": -9, "AKDT": -8, "HST": -10,
-    "JST": 9, "KST": 9, "HKT": 8, "SGT": 8, "PHT": 8, "AWST": 8, "ACST": 9.5, "AEST": 10, "AEDT": 11,
-    "NZST": 12, "NZDT": 13, "WIB": 7, "ICT": 7, "PKT": 5, "GST": 4, "SAST": 2, "CAT": 2, "EAT": 3, "WAT": 1,
-    "BRT": -3, "ART": -3,
-}
-TZINFOS = {name: dt.timezone(dt.timedelta(hours=hours), name) for name, hours in _ZONE_HOURS.items()}
-_ZONE_RE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(_ZONE_HOURS, key=len, reverse=True)) + r")(?![A-Za-z])")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,138 @@
+"""Item pages as real news sites and blogs write them, read as the `portal` spider reads them
+(`read_item_page`: extract, merge, normalize): one small page per failure category seen on real
+pages, each spelled the way such sites spell it."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from portalscraper.extraction import read_item_page
+
+P1 = ("The city council voted on Tuesday to expand the bus network to the northern districts, after two years of "
+      "consultations with residents and transport unions.")
+P2 = ("The new lines will open in stages from next spring, and the council expects about 40,000 more passengers a "
+      "day once all of them run.")
+P3 = ("Opposition members criticised the cost of the plan, which the council put at 120 million euros over five "
+      "years, and asked for an independent review.")
+ARTICLE = f"<p>{P1}</p><p>{P2}</p><p>{P3}</p>"
+
+
+def page(body: str, head: str = "", lang: str = "en") -> str:
+    return f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'
+
+
+# -- 1. dates that only the URL, a byline, a time element or an application's data give ----------------
+
+def test_a_date_only_in_the_url() -> None:
+    html = page(f"<h1>Council expands bus network</h1><div class='story'>{ARTICLE}</div>")
+    record = read_item_page(html, "https://news.example.com/2019/11/19/council-expands-bus-network/")
+    assert (record.date_start, record.provenance["date_text"]) == ("2019-11-19", "url")
+
+
+def test_a_date_only_in_a_byline_sentence_of_a_page_without_scripts() -> None:
+    html = page('<h1>Steam marketshare ticks up for May</h1><div class="author">Written by <a href="/a/jo">Jo '
+                'Smith</a> in <a href="/t/games">Games</a> on 1 June 2019 at 08:34 PM EDT. <a href="#c">51 '
+                f'Comments</a></div><div class="content">{ARTICLE}</div>')
+    assert read_item_page(html, "https://www.example.com/scan.php?page=news_item&px=steam-may").date_start \
+        == "2019-06-01"
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        '<time class="published">Nov. 19, 2019 5:00 PM EST</time>',  # a time element without datetime
+        '<relative-time datetime="2019-11-19T22:00:00Z" title="Nov 19, 2019">on Nov 19</relative-time>',
+        '<span class="date">2019年11月19日 17:00</span>',
+    ],
+)
+def test_a_date_next_to_the_headline_in_the_forms_sites_print(stamp: str) -> None:
+    html = page(f"<article><h1>Council expands bus network</h1><div class='byline'>By Jo Smith {stamp}</div>"
+                f"<div class='story'>{ARTICLE}</div></article>")
+    assert read_item_page(html, "https://news.example.com/transport/bus-network").date_start == "2019-11-19"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        '<script id="__NEXT_DATA__" type="application/json">{"props": {"pageProps": {"article": {"id": 81, '
+        '"publishedAt": "2019-11-19T17:00:00-05:00", "title": "Council expands bus network"}}}}</script>',
+        '<script>window.__INITIAL_STATE__ = {"story": {"headline": "Council expands bus network", '
+        '"datePublished": "2019-11-19T17:00:00-05:00"}};</script>',
+        "<script>dataLayer.push({\"pageType\": \"article\", \"datePublished\": \"2019-11-19\"});</script>",
+    ],
+)
+def test_a_date_only_in_an_applications_data(script: str) -> None:
+    html = page(f"<h1>Council expands bus network</h1><div class='story'>{ARTICLE}</div>{script}")
+    record = read_item_page(html, "https://news.example.com/transport/bus-network")
+    assert (record.date_start, record.provenance["date_text"]) == ("2019-11-19", "island")
+    assert "publishedAt" not in record.body and "datePublished" not in record.body
+
+
+def test_time_zone_abbreviations_are_read_without_warnings() -> None:
+    html = page("<h1>Council expands bus network</h1><p class='dateline'>Updated Nov. 19, 2019 5:00 PM EST</p>"
+                f"<div class='story'>{ARTICLE}</div>")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # dateutil's UnknownTimezoneWarning would fail the test
+        record = read_item_page(html, "https://news.example.com/transport/bus-network")
+    assert record.updated_at == "2019-11-19T17:00-05:00"
+
+
+# -- 2. the day in the publisher's own offset --------------------------------------------------------
+
+def test_a_moment_written_in_utc_and_in_the_publishers_offset_gives_the_publishers_day() -> None:
+    ld = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Council expands bus network", '
+          '"dateCreated": "2019-11-20T01:18:13Z"}</script>')
+    head = f'{ld}<meta property="article:published_time" content="2019-11-19T17:18:13-08:00">'
+    html = page(f"<h1>Council expands bus network</h1><div class='story'>{ARTICLE}</div>", head)
+    assert read_item_page(html, "https://news.example.com/transport/bus-network").date_start == "2019-11-19"
+
+
+# -- 5. titles ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("title_tag", "url"),
+    [
+        ("버스 노선 확대 결정-사회ㅣ한국일보", "https://www.hankookilbo.com/News/Read/201911191234"),
+        ("Stadtrat erweitert das Busnetz | MDR.DE", "https://www.mdr.de/nachrichten/busnetz-100.html"),
+        ("市议会决定扩大公交网络--社会--人民网", "http://society.people.com.cn/n1/2019/1119/c1008-31463130.html"),
+    ],
+)
+def test_site_names_after_the_separators_of_other_scripts(title_tag: str, url: str) -> None:
+    headline = title_tag.split("-")[0].split(" |")[0]
+    html = page(f"<div class='story'>{ARTICLE}</div>", f"<title>{title_tag}</title>")
+    assert read_item_page(html, url).title == headline
+
+
+def test_the_visible_headline_over_a_title_written_for_search_engines() -> None:
+    head = ('<meta property="og:title" content="13 Ways To Compliment Women In The Most Empowering, Transformative '
+            'Way Possible"><meta property="og:site_name" content="Bustling">')
+    html = page('<header><a href="/" class="logo"><h1>Bustling</h1></a></header><article><header><h1>The '
+                f"Transformative Power Of Feminist Compliments</h1></header><div class='story'>{ARTICLE}</div>"
+                "</article>", head)
+    assert read_item_page(html, "https://www.bustling.example/life/compliments").title \
+        == "The Transformative Power Of Feminist Compliments"
+
+
+def test_a_section_label_in_the_h1_is_not_the_headline() -> None:
+    head = '<meta property="og:title" content="NSF 2019 in Kansai: early detection, early response">'
+    html = page("<h1>Events and seminars</h1><div><h2>NSF 2019 in Kansai: early detection, early response</h2>"
+                f"{ARTICLE}</div>", head)
+    assert read_item_page(html, "https://www.jnsa.example/seminar/2019/nsf.html").title \
+        == "NSF 2019 in Kansai: early detection, early response"
+
+
+def test_a_kicker_printed_in_the_h1_is_joined_as_the_publishers_metadata_joins_it() -> None:
+    head = '<meta property="og:title" content="Transport: Council expands bus network">'
+    html = page('<h1><span class="kicker">Transport</span><span class="headline">Council expands bus network'
+                f"</span></h1><div class='story'>{ARTICLE}</div>", head)
+    assert read_item_page(html, "https://news.example.com/transport/bus-network").title \
+        == "Transport: Council expands bus network"
+
+
+def test_quotes_as_the_page_shows_them() -> None:
+    head = "<meta property=\"og:title\" content=\"'Star Wars' original cuts might get released\">"
+    html = page(f"<h1 class='entry-title'>‘Star Wars’ original cuts might get released</h1>{ARTICLE}", head)
+    assert read_item_page(html, "https://fandom.example.com/articles/star-wars").title \
+        == "‘Star Wars’ original cuts might get released"
