@@ -97,6 +97,8 @@ def is_off(el: _Element) -> bool:
         return True
     if el.tag in ("body", "html", "article", "main"):
         return False
+    if "-" in el.tag and _off_words(el.tag):  # amp-sidebar, amp-ad, amp-social-share
+        return True
     klass, ident = el.get("class"), el.get("id")
     if not klass and not ident:
         return False
@@ -216,7 +218,7 @@ class _Renderer:
                     if self.brs >= 2:
                         self.emit()
                     continue
-                if tag in BLOCK_TAGS:
+                if tag in BLOCK_TAGS or "-" in tag:  # custom elements (amp-img, article-body) lay out as blocks
                     if buf:
                         self.emit()
                     blocks.append(el)
@@ -229,7 +231,7 @@ class _Renderer:
                 text = el.text
             else:
                 order[el] = (starts[el], n)
-                if tag in BLOCK_TAGS and el not in skipped:
+                if (tag in BLOCK_TAGS or "-" in tag) and el not in skipped:
                     if buf:
                         self.emit()
                     blocks.pop()

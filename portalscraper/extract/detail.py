@@ -24,7 +24,7 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from portalscraper.extract import metadata as md
-from portalscraper.extract.body import Layout, body_paragraphs, is_off, main_block
+from portalscraper.extract.body import Layout, body_paragraphs, is_off, main_block, render_paragraphs
 from portalscraper.extract.dates import (
     DATE_TEXT_RE,
     PUBLISHED_LINE_RE,
@@ -41,7 +41,7 @@ from portalscraper.extract.headline import (
     prominent_headline,
     strip_site_name,
 )
-from portalscraper.extract.islands import island_date
+from portalscraper.extract.islands import island_body, island_date
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS, alternation
 from portalscraper.extract.listing import drop_scripts, parse_html, repair_markup
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
@@ -490,6 +490,24 @@ class _Reader:
         if not out.body and (block := main_block(self.layout(), self.title_el)) is not None:
             paras = [p for p in body_paragraphs(self.layout(), block, skip, self.title_el) if _is_body_paragraph(p)]
             out.set("body", "\n\n".join(paras), "heuristic")
+        if len(out.body) < _SHELL_BODY:  # an application's shell: its text is in its data
+            data = ((md.text_of(self.ld.get("articleBody")), "jsonld"), (island_body(self.root), "island"))
+            for text, source in data:
+                if len(text) > max(2 * len(out.body), _SHELL_BODY):
+                    out.body, out.provenance["body"] = _data_paragraphs(text), source
+                    break
+
+
+# A body shorter than this (characters) may be an application shell's placeholder.
+_SHELL_BODY = 200
+
+
+def _data_paragraphs(text: str) -> str:
+    """An article's text as an application's data holds it (JSON-LD `articleBody`, a data island):
+    plain text with line breaks between paragraphs, or markup."""
+    if "<" in text and re.search(r"<(?:p|br|div)\b", text, re.IGNORECASE):
+        return "\n\n".join(render_paragraphs(parse_html(f"<div>{text}</div>")))
+    return "\n\n".join(p for p in (fold(line) for line in text.splitlines()) if p)
 
 
 def _is_body_paragraph(text: str) -> bool:
