@@ -429,8 +429,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     def sources() -> Any:
         for given in args.sources:
             is_url = given.startswith(("http://", "https://"))
-            yield Source(given, args.url or (given if is_url else None), None,
-                         None if is_url or given == "-" else Path(given))
+            yield Source(given, args.url, None, None if is_url or given == "-" else Path(given))
         if args.manifest:
             try:
                 yield from manifest_sources(args.manifest)
