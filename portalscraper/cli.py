@@ -498,6 +498,17 @@ def _service_parsers(sub: Any) -> None:
     wrk.set_defaults(func=cmd_worker)
 
 
+def _extract_parser(sub: Any) -> None:
+    ext = sub.add_parser("extract", help="read item pages (files, - or URLs) as the portal spider does; JSON Lines out")
+    ext.add_argument("sources", nargs="*", metavar="SOURCE",
+                     help="an HTML file (.html or .html.gz), - for standard input, or an http(s) URL fetched once")
+    ext.add_argument("--url", help="the address of the page in the single SOURCE (its site name, its links)")
+    ext.add_argument("--manifest", metavar="FILE",
+                     help='JSON Lines of {"path": ..., "url": ..., "name": ...}, paths relative to its folder')
+    ext.add_argument("--profile", help="a portal profile (name or .toml path) whose selectors come first")
+    ext.set_defaults(func=cmd_extract)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portalscraper", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"portalscraper {_version()}")
@@ -539,14 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _service_parsers(sub)
 
-    ext = sub.add_parser("extract", help="read item pages (files, - or URLs) as the portal spider does; JSON Lines out")
-    ext.add_argument("sources", nargs="*", metavar="SOURCE",
-                     help="an HTML file (.html or .html.gz), - for standard input, or an http(s) URL fetched once")
-    ext.add_argument("--url", help="the address of the page in the single SOURCE (its site name, its links)")
-    ext.add_argument("--manifest", metavar="FILE",
-                     help='JSON Lines of {"path": ..., "url": ..., "name": ...}, paths relative to its folder')
-    ext.add_argument("--profile", help="a portal profile (name or .toml path) whose selectors come first")
-    ext.set_defaults(func=cmd_extract)
+    _extract_parser(sub)
 
     rep = sub.add_parser("replica", help="serve the replica portal on 127.0.0.1")
     replica_command.add_arguments(rep)
