@@ -45,9 +45,10 @@ _OFF_WORDS = re.compile(
     r"|recommend|read-?(?:also|more|next)|more-?(?:stories|articles|news|from)|share|sharing|social"
     r"|(?<!with-)(?<!has-)(?<!no-)sidebar(?!-(?:left|right|layout))|^widget(?:$|_)|promo|advert|^ads?(?:$|[_-])|[_-]ads?$"
     r"|sponsor|breadcrumb|menu|^nav|[_-]nav|footer|masthead|caption|credit|byline|author-?(?:bio|info|box)"
-    r"|^tags?$|toolbar|modal|popup|outbrain|taboola|video-?(?:info|meta|details|data)|player|skip-?link"
-    r"|most-?(?:read|popular|viewed)|trending|pagination|pager|disqus|rating|login|^hidden$|sr-only"
-    r"|visually-?hidden|screen-?reader",
+    r"|^tags?$|toolbar|modal|popup|outbrain|taboola|video-?(?:info|meta|details|data)|player(?![-_]\d+(?:[-_]\d+)*$)"
+    r"|skip-?link|most-?(?:read|popular|viewed)|trending|pagination|pager|disqus|rating|login|^hidden$|sr-only"
+    r"|visually-?hidden|screen-?reader|(?:gallery|slideshow|carousel)(?![-_]?(?:body|content|text|article|post))"
+    r"|latest-?(?:news|stories|posts|articles|videos)",
     re.IGNORECASE,
 )
 # A class or id that says "the content is here", beside one that says "off", keeps the element.
@@ -75,6 +76,7 @@ class Paragraph:
     links: int
     off: bool
     offs: tuple[_Element, ...] = ()  # the "off" blocks it stands in, outermost first
+    at: int = 0  # the walk's event at which its first text came (`Layout.ends` counts the same events)
 
     @property
     def running(self) -> bool:
@@ -110,7 +112,8 @@ def is_off(el: _Element) -> bool:
 # named by their layout ("content-with-sidebar", Blogger's "widget Blog", a page-wide drawer, a
 # page hidden while a dialog is open): the article stands in them.
 _NEVER_MAIN = re.compile(r"comment|disqus|cookie|consent|gdpr|related|recommend|outbrain|taboola|read-?(?:also|next)"
-                         r"|more-?(?:stories|articles|news|from)|most-?(?:read|popular|viewed)|trending", re.IGNORECASE)
+                         r"|more-?(?:stories|articles|news|from)|most-?(?:read|popular|viewed)|trending|gallery"
+                         r"|slideshow|carousel|latest-?(?:news|stories|posts|articles|videos)", re.IGNORECASE)
 _NEVER_MAIN_TAGS = frozenset({"figure", "figcaption", "dialog"})
 WRAPPER_SHARE = 0.5
 
@@ -121,6 +124,16 @@ def never_main(el: _Element) -> bool:
 
 
 _OFF_CACHE: dict[str, bool] = {}
+# Class words that say what state a block is in, not what it is: `no_caption`, `has-sidebar`.
+_NEGATED = re.compile(r"(?:no|not|has|with|without|is|show|hide)[-_]", re.IGNORECASE)
+# Inline boxes shown only on hover or click: a person's card beside a linked name, a footnote's tooltip.
+_HOVER = re.compile(r"tooltip|popover|rollover|hover-?card|popup", re.IGNORECASE)
+
+
+def _hover_box(el: _Element) -> bool:
+    """An inline element classed as a hover box, and the innermost one (the trigger around it stays)."""
+    return bool(_HOVER.search(el.get("class") or "")) and not any(
+        isinstance(d.tag, str) and _HOVER.search(d.get("class") or "") for d in el.iterdescendants())
 
 
 def _off_words(words: str) -> bool:
@@ -130,6 +143,7 @@ def _off_words(words: str) -> bool:
     found = _OFF_CACHE.get(words)
     if found is None:
         names = [w.split("--", 1)[0] for w in words.split()]
+        names = [w for w in names if not _NEGATED.match(w)]
         off = [w for w in names if w and _word_off(w)]
         found = bool(off) and not any(_ON_WORDS.search(w) for w in names if w not in off)
         if len(_OFF_CACHE) < 100_000:
@@ -146,7 +160,8 @@ _OFF_STEMS = ("comment", "cookie", "consent", "gdpr", "cmp", "banner", "newslett
               "read", "more", "shar", "social", "sidebar", "widget", "promo", "advert", "-ad", "_ad", "sponsor",
               "breadcrumb", "menu", "nav", "footer", "masthead", "caption", "credit", "byline", "author", "tag",
               "toolbar", "modal", "popup", "outbrain", "taboola", "video", "player", "skip", "most", "trending", "pag",
-              "disqus", "rating", "login", "hidden", "sr-only", "visually", "screen")
+              "disqus", "rating", "login", "hidden", "sr-only", "visually", "screen", "galler", "slideshow",
+              "carousel", "latest")
 
 
 def _maybe_off(word: str) -> bool:
@@ -164,11 +179,27 @@ def _word_off(word: str) -> bool:
     return found
 
 
+def _custom_block(el: _Element, found: set[_Element]) -> bool:
+    """A custom element (article-body, amp-carousel) that holds blocks lays out as one; one that holds
+    only text or inline elements (a citation's hl-trusted-source) is inline, as browsers show it."""
+    if any(isinstance(c.tag, str) and (c.tag in BLOCK_TAGS or c.tag in found) for c in el.iterdescendants()):
+        found.add(el)
+        return True
+    return False
+
+
+def _hidden_inline(el: _Element, tag: str) -> bool:
+    """An inline element that is hidden, off, or a hover box: never rendered."""
+    if (el.get("style") or el.get("hidden") is not None or el.get("aria-hidden") == "true") and is_off(el):
+        return True
+    return tag != "a" and bool(el.get("class")) and _hover_box(el)
+
+
 class _Renderer:
     """One pass over lxml's iterative walk: the extractor's hot loop."""
 
-    __slots__ = ("blocks", "brs", "buf", "in_link", "link_chars", "n", "off", "off_flags", "order", "paragraphs",
-                 "skipped", "starts")
+    __slots__ = ("blocks", "brs", "buf", "custom", "ends", "first", "in_link", "link_chars", "n", "off", "off_flags",
+                 "order", "paragraphs", "skipped", "starts")
 
     def __init__(self, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int]], root: _Element) -> None:
         self.paragraphs, self.order = paragraphs, order
@@ -182,30 +213,34 @@ class _Renderer:
         self.skipped: set[_Element] = set()
         self.brs = 0
         self.n = 0
+        self.first = -1  # the event of the buffered paragraph's first text (-1: none yet)
+        self.ends: dict[_Element, int] = {}  # element: the event at which it closes
+        self.custom: set[_Element] = set()  # custom elements that lay out as blocks
 
     def emit(self) -> None:
         """The buffered text as a paragraph of the current block; the link count starts again."""
         text = fold("".join(self.buf))
         if text:
             offs = tuple(self.off)
-            self.paragraphs.append(Paragraph(text, self.blocks[-1], self.link_chars, bool(offs), offs))
+            self.paragraphs.append(Paragraph(text, self.blocks[-1], self.link_chars, bool(offs), offs, self.first))
         self.buf.clear()
         self.link_chars = 0
+        self.first = -1
 
     def run(self, root: _Element) -> None:
         """The walk. Start and end events are handled inline (a method call per event would cost a
         third of the time); only blocks, the rarer case, call methods."""
-        buf, starts, order, skipped = self.buf, self.starts, self.order, self.skipped
+        buf, starts, order, skipped, ends, custom = (
+            self.buf, self.starts, self.order, self.skipped, self.ends, self.custom)
         walker = etree.iterwalk(root, events=("start", "end"))
-        n = 0
+        n = events = 0
         for event, el in walker:
+            events += 1
             tag = el.tag
             if event == "start":
                 n += 1
                 starts[el] = n
-                if tag in _NEVER_RENDERED or (tag not in BLOCK_TAGS and (
-                        el.get("style") or el.get("hidden") is not None or el.get("aria-hidden") == "true")
-                        and is_off(el)):
+                if tag in _NEVER_RENDERED or (tag not in BLOCK_TAGS and el.attrib and _hidden_inline(el, tag)):
                     walker.skip_subtree()  # never shown, or never the article: code, controls, menus
                     skipped.add(el)
                     if tag in _SILENT_TAGS and buf:
@@ -214,14 +249,15 @@ class _Renderer:
                 if tag == "br":
                     self.line_break()
                     continue
-                if tag in BLOCK_TAGS or "-" in tag:  # custom elements (amp-img, article-body) lay out as blocks
+                if tag in BLOCK_TAGS or ("-" in tag and _custom_block(el, custom)):
                     self.open_block(el)
                 elif tag == "a":
                     self.in_link += 1
                 text = el.text
             else:
                 order[el] = (starts[el], n)
-                if (tag in BLOCK_TAGS or "-" in tag) and el not in skipped:
+                ends[el] = events
+                if (tag in BLOCK_TAGS or ("-" in tag and el in custom)) and el not in skipped:
                     self.close_block()
                 elif tag == "a" and el not in skipped:
                     self.in_link -= 1
@@ -231,6 +267,8 @@ class _Renderer:
                     if buf:
                         buf.append(" ")
                 else:
+                    if self.first < 0:
+                        self.first = events
                     buf.append(text)
                     self.brs = 0
                     if self.in_link:
@@ -273,7 +311,9 @@ class Layout:
 
     def _render(self, root: _Element) -> None:
         etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
-        _Renderer(self.paragraphs, self.order, root).run(root)
+        renderer = _Renderer(self.paragraphs, self.order, root)
+        renderer.run(root)
+        self.ends = renderer.ends
         self.wrappers = self._wrappers()
 
     def _wrappers(self) -> set[_Element]:
@@ -286,7 +326,8 @@ class Layout:
             total += weight
             for el in p.offs:
                 held[el] = held.get(el, 0) + weight
-        wrappers = {el for el, n in held.items() if n >= WRAPPER_SHARE * total and not never_main(el)}
+        wrappers = {el for el, n in held.items()
+                    if n >= WRAPPER_SHARE * total and not never_main(el) and el.tag not in OFF_TAGS}
         if wrappers:
             for p in self.paragraphs:
                 if p.offs and not wrappers.isdisjoint(p.offs):
@@ -302,22 +343,34 @@ class Layout:
         first, last = self.order[container]
         return first <= self.order[el][0] <= last
 
-    def texts(self, container: _Element | None = None, *, keep_off: bool = False, start: int = 0) -> list[str]:
-        """The paragraphs inside `container` (the whole page by default) whose block starts after
-        position `start`, navigation-like link lists and, unless `keep_off`, text that is not the
-        article's left out."""
+    def texts(self, container: _Element | None = None, *, keep_off: bool = False) -> list[str]:
+        """The paragraphs inside `container` (the whole page by default), navigation-like link lists
+        and, unless `keep_off`, text that is not the article's left out."""
+        return [text for text, _ in self.entries(container, keep_off=keep_off)]
+
+    def entries(self, container: _Element | None = None, *, keep_off: bool = False,
+                start: int = 0) -> list[tuple[str, Paragraph]]:
+        """`texts`, each with its paragraph; only those whose text comes after the walk's event
+        `start` (the headline's end: see `Layout.ends`)."""
         out = []
         for p in self.paragraphs:
             if container is not None and not self.inside(p.block, container):
                 continue
-            if start and self.order[p.block][0] <= start:
+            if start and p.at <= start:
                 continue
-            if (p.off and not keep_off) or p.links > len(p.text) / 2:
+            if (p.off and not keep_off) or (p.links > len(p.text) / 2 and not _linked_prose(p)):
                 continue
             text = drop_boilerplate(clean_text(p.text) if "<" in p.text else p.text)
             if text and text.lower().rstrip(".:") not in _AD_LABELS:
-                out.append(text)
+                out.append((text, p))
         return out
+
+
+def _linked_prose(p: Paragraph) -> bool:
+    """Sentences that happen to be mostly links (a deals post, a paragraph of named people): a long
+    <p> that ends as a sentence ends, not a list of links."""
+    n = len(p.text)
+    return p.block.tag == "p" and n >= 150 and p.links <= 0.8 * n and p.text.endswith(_SENTENCE_END)
 
 
 def render_paragraphs(el: _Element) -> list[str]:
@@ -416,12 +469,25 @@ def main_block(layout: Layout, after: _Element | None = None) -> _Element | None
     return _grown(layout, best, totals, headline_at)
 
 
+_PROSE_TAGS = frozenset({"p", "pre", "blockquote", "ul", "ol", "dl", "table", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _body_is_the_article(layout: Layout, body: _Element, node: _Element, best: _Element, totals: _Totals) -> bool:
+    """A page whose article is the body itself (an RFC split into <pre> pages, a hand-written essay):
+    the body's own prose elements beside `node` hold at least as much running text as the best block."""
+    extra = sum(totals[c][0] for c in body if c is not node and c.tag in _PROSE_TAGS and c in layout.order
+                and totals[c][2] < 0.25 * totals[c][1])
+    return extra >= totals[best][0]
+
+
 def _grown(layout: Layout, best: _Element, totals: _Totals, headline_at: int) -> _Element:
     """Grow while the parent's other children hold running text of their own (not link lists);
     wrappers that add nothing are passed through, and kept only if a level above them adds text."""
     node = best
     while True:
         parent = node.getparent()
+        if parent is not None and parent.tag == "body":
+            return parent if _body_is_the_article(layout, parent, node, best, totals) else best
         if parent is None or parent.tag in ("html", "body") or layout.is_off(parent):
             break
         extra = 0
@@ -443,19 +509,38 @@ def body_paragraphs(layout: Layout, container: _Element, skip: Iterable[str] = (
                     after: _Element | None = None) -> list[str]:
     """The article's paragraphs inside `container`: leading lines that are not running text (bylines,
     date lines, kickers), the texts in `skip` (the headline, the date line) and, when the headline
-    `after` stands inside the container with running text after it, what comes before it left out."""
+    `after` stands inside the container with running text after it, what comes before it left out
+    (by where each paragraph's text comes, not where its block starts: the text of a block that
+    holds the headline may follow it)."""
     skipped = {fold(s) for s in skip if s}
     start = 0
-    if after is not None and after in layout.order and layout.inside(after, container):
-        at = layout.order[after][1]
-        if any(p.running and layout.order[p.block][0] > at and layout.inside(p.block, container)
-               for p in layout.paragraphs):
+    if (after is not None and after in layout.ends and layout.inside(after, container)
+            and not any(a.tag == "p" for a in (after, *after.iterancestors()))):  # bold words in a paragraph
+        at = layout.ends[after]
+        if any(p.running and p.at > at and layout.inside(p.block, container) for p in layout.paragraphs):
             start = at
     out: list[str] = []
-    for text in layout.texts(container, start=start):
+    for text, paragraph in layout.entries(container, start=start):
         if text in skipped:
             continue
-        if not out and len(text) < 80 and not text.endswith(_SENTENCE_END):
+        if not out and _leading_label(text, paragraph.block):
             continue
         out.append(text)
     return out
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]")
+_CJK_END = tuple("。！？」』）】")
+_META_CLASS = re.compile(r"date|time|meta|byline|author|read|sub|dek|caption|credit|tag|label|kicker|info|source|view",
+                         re.IGNORECASE)
+
+
+def _leading_label(text: str, block: _Element) -> bool:
+    """A line before the article's first paragraph that is not its text: a byline, a date line, a
+    reading time, a kicker (short, no sentence end, not a plain paragraph or heading; CJK sentences
+    are short and end with their own full stops)."""
+    if len(text) >= 80 or text.endswith(_SENTENCE_END + _CJK_END):
+        return False
+    if len(text) >= 20 and 2 * len(_CJK.findall(text)) > len(text):
+        return False
+    return block.tag not in ("p", "h2", "h3", "h4", "h5", "h6") or bool(_META_CLASS.search(block.get("class") or ""))

@@ -23,7 +23,11 @@ _WHOLE = {label.lower() for label in (*WHOLE_LABELS, *TRAILING_LABELS)}
 # Cheap tests before the regular expressions: most texts have no boilerplate at all.
 _SENTENCE_HINT = "flash plugin"
 _TRAILING_ENDS = tuple({label.lower().split()[-1] for label in TRAILING_LABELS} | {"»"})
-_TAG_HINT_RE = re.compile(r"<[a-zA-Z/!]")
+# Markup, not text written with angle brackets ("<The Palace>", "a <b> c"): a known HTML tag's name.
+_TAG_HINT_RE = re.compile(
+    r"<(?:!--|/?(?:a|abbr|b|blockquote|br|cite|code|dd|del|div|dl|dt|em|figcaption|figure|font|h[1-6]|hr|i|iframe"
+    r"|img|ins|li|ol|p|pre|q|s|script|small|span|strong|style|sub|sup|table|tbody|td|th|thead|tr|u|ul)(?=[\s/>]))",
+    re.IGNORECASE)
 # Zero-width and soft-hyphen characters carry no text.
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Terminal escape sequences (`\x1b[31m`) and every other C0 and C1 control character but tab and
