@@ -136,3 +136,91 @@ def test_quotes_as_the_page_shows_them() -> None:
     html = page(f"<h1 class='entry-title'>‘Star Wars’ original cuts might get released</h1>{ARTICLE}", head)
     assert read_item_page(html, "https://fandom.example.com/articles/star-wars").title \
         == "‘Star Wars’ original cuts might get released"
+
+
+# -- 3. no body at all, or the wrong block ------------------------------------------------------------
+
+def test_an_article_written_as_text_and_line_breaks_in_the_block_of_its_headline() -> None:
+    html = page(f'<div id="nav"><a href="/">Home</a> | <a href="/news">News</a></div><div class="article">'
+                f"<h1>Council expands bus network</h1>{P1}<br><br>{P2}<br><br>{P3}</div>"
+                '<div class="footer">Rua Walter Marquardt, 1111 - Caixa Postal 21</div>')
+    body = read_item_page(html, "https://news.example.com/n/81").body
+    assert body == f"{P1}\n\n{P2}\n\n{P3}"
+
+
+def test_paragraphs_in_custom_elements_and_an_amp_page() -> None:
+    html = page('<amp-sidebar id="menu" layout="nodisplay"><ul><li><a href="/">Home</a></li><li><a href="/n">News'
+                '</a></li><li><a href="/s">Sport, culture and the rest of the long menu of sections</a></li></ul>'
+                '</amp-sidebar><h1>Council expands bus network</h1><article-body>'
+                f"<story-paragraph>{P1}</story-paragraph><amp-img src='/bus.jpg' layout='responsive'></amp-img>"
+                f"<story-paragraph>{P2} <cite-source><a href='/s/1'>1</a></cite-source></story-paragraph>"
+                f"<story-paragraph>{P3}</story-paragraph></article-body>",
+                '<link rel="canonical" href="https://news.example.com/n/81">')
+    body = read_item_page(html, "https://news.example.com/amp/n/81").body
+    assert body == f"{P1}\n\n{P2} 1\n\n{P3}"
+
+
+@pytest.mark.parametrize(
+    ("shell", "source"),
+    [
+        ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Council expands bus network", '
+         f'"datePublished": "2019-11-19", "articleBody": "{P1}\\n{P2}\\n{P3}"}}</script>', "jsonld"),
+        ('<script id="__NEXT_DATA__" type="application/json">{"props": {"story": {"articleBody": '
+         f'"<p>{P1}</p><p>{P2}</p><p>{P3}</p>"}}}}</script>', "island"),
+    ],
+)
+def test_an_application_shell_whose_text_is_in_its_data(shell: str, source: str) -> None:
+    html = page(f'<div id="root"><h1>Council expands bus network</h1><div class="loading">Loading…</div></div>{shell}')
+    record = read_item_page(html, "https://news.example.com/n/81")
+    assert (record.body, record.provenance["body"]) == (f"{P1}\n\n{P2}\n\n{P3}", source)
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<p hidden>This paragraph should never be shown to readers.</p>",
+        '<p aria-hidden="true">Tap to listen to this article read aloud by a computer voice.</p>',
+        '<div style="display: none"><p>Subscribers only: the rest of this article is for members.</p></div>',
+    ],
+)
+def test_hidden_text_is_not_the_body(hidden: str) -> None:
+    html = page(f"<h1>Council expands bus network</h1><div class='story'><p>{P1}</p>{hidden}<p>{P2}</p></div>")
+    assert read_item_page(html, "https://news.example.com/n/81").body == f"{P1}\n\n{P2}"
+
+
+def test_a_page_wide_wrapper_named_for_its_sidebar_holds_the_article() -> None:
+    html = page('<div class="container penci_sidebar"><div id="main"><div class="theiaStickySidebar"><article>'
+                f"<h1>Council expands bus network</h1><div class='entry-content'>{ARTICLE}</div></article></div></div>"
+                '<aside class="widget"><h3>Archives</h3><ul><li><a href="/2019/10">October 2019</a></li></ul></aside>'
+                "</div>")
+    assert read_item_page(html, "https://blog.example.com/2019/11/bus").body == f"{P1}\n\n{P2}\n\n{P3}"
+
+
+# -- 4. the first paragraph --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("before", "lead"),
+    [
+        ('<div class="media"><img src="/bus.jpg"><span>The line 7 bus at its first stop. (Image: GETTY)</span></div>',
+         P1),
+        ("<p><em>Listen to this article</em></p>", P1),
+        ("<p><strong>Get our daily email</strong></p><p>Sign up: <a href='/nl'>the news you need, every morning in "
+         "your inbox</a></p>", P1),
+        ('<div class="byline">By Jo Smith</div><div class="reading-time">4 min read</div>', P1),
+        ("", f"BEIRUT (Reuters) - {P1}"),
+        ("", f"Kiel (dpo) - {P1}"),
+    ],
+)
+def test_the_first_paragraph_is_the_articles_lead(before: str, lead: str) -> None:
+    html = page(f"<article><h1>Council expands bus network</h1><div class='story'>{before}<p>{lead}</p><p>{P2}</p>"
+                f"<p>{P3}</p></div></article>")
+    assert read_item_page(html, "https://news.example.com/n/81").body.split("\n\n")[0] == lead
+
+
+def test_a_lead_set_apart_between_the_headline_and_the_body_is_the_first_paragraph() -> None:
+    lead = ("The Xbox One X is the most powerful console ever made, and <a href='/t/xbox'>Microsoft</a> says it plays "
+            "more titles than any before it.")
+    html = page(f"<article><h1>Xbox One X review</h1><div class='lede'><p>{lead}</p></div><aside class='score'>"
+                f"<p>Score: 87</p></aside><div class='article-text'>{ARTICLE}</div></article>")
+    body = read_item_page(html, "https://www.gadgets.example/2017/11/03/xbox-one-x-review/").body
+    assert body.split("\n\n")[:2] == [lead.replace("<a href='/t/xbox'>", "").replace("</a>", ""), P1]

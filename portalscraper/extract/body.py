@@ -180,9 +180,11 @@ def _word_off(word: str) -> bool:
 
 
 def _custom_block(el: _Element, found: set[_Element]) -> bool:
-    """A custom element (article-body, amp-carousel) that holds blocks lays out as one; one that holds
-    only text or inline elements (a citation's hl-trusted-source) is inline, as browsers show it."""
-    if any(isinstance(c.tag, str) and (c.tag in BLOCK_TAGS or c.tag in found) for c in el.iterdescendants()):
+    """A custom element that holds blocks (article-body, amp-carousel), or a paragraph's worth of text
+    outside a paragraph (story-paragraph), lays out as a block, as sites style them; a short one (a
+    citation's hl-trusted-source) is inline, as browsers show an element they do not know."""
+    if any(isinstance(c.tag, str) and (c.tag in BLOCK_TAGS or "-" in c.tag) for c in el.iterdescendants()) or (
+            len(el.text_content()) >= 80 and not any(a.tag == "p" for a in el.iterancestors())):
         found.add(el)
         return True
     return False
@@ -356,8 +358,8 @@ class Layout:
         for p in self.paragraphs:
             if container is not None and not self.inside(p.block, container):
                 continue
-            if start and p.at <= start:
-                continue
+            if start and p.at < start:
+                continue  # (a paragraph whose first text is the headline's tail comes after it)
             if (p.off and not keep_off) or (p.links > len(p.text) / 2 and not _linked_prose(p)):
                 continue
             text = drop_boilerplate(clean_text(p.text) if "<" in p.text else p.text)
@@ -505,13 +507,33 @@ def _grown(layout: Layout, best: _Element, totals: _Totals, headline_at: int) ->
     return best
 
 
+def lead_paragraphs(layout: Layout, container: _Element, after: _Element | None) -> list[str]:
+    """Prose between the headline `after` and the article's block `container`: a lead or standfirst
+    set apart from the body (its own block, a link or two in it), part of the article's text."""
+    if after is None or after not in layout.ends or container not in layout.order:
+        return []
+    begins, ends = layout.ends[after], layout.order[container][0]
+    if layout.order[after][0] >= ends:
+        return []  # the headline is inside the block, or after it
+    out = []
+    for p in layout.paragraphs:
+        at = layout.order[p.block][0]
+        if at >= ends:
+            break
+        n = len(p.text)
+        if p.at > begins and not p.off and n >= 80 and p.links <= 0.5 * n and p.text.endswith(_SENTENCE_END) \
+                and not _caption(p.text, p.block) and not _promo(p.text):
+            out.append(p.text)
+    return out[-2:]  # the nearest: a page's whole top is not the lead
+
+
 def body_paragraphs(layout: Layout, container: _Element, skip: Iterable[str] = (),
                     after: _Element | None = None) -> list[str]:
     """The article's paragraphs inside `container`: leading lines that are not running text (bylines,
     date lines, kickers), the texts in `skip` (the headline, the date line) and, when the headline
     `after` stands inside the container with running text after it, what comes before it left out
     (by where each paragraph's text comes, not where its block starts: the text of a block that
-    holds the headline may follow it)."""
+    holds the headline may follow it). Promotions and captions are not the article's text either."""
     skipped = {fold(s) for s in skip if s}
     start = 0
     if (after is not None and after in layout.ends and layout.inside(after, container)
@@ -521,12 +543,50 @@ def body_paragraphs(layout: Layout, container: _Element, skip: Iterable[str] = (
             start = at
     out: list[str] = []
     for text, paragraph in layout.entries(container, start=start):
-        if text in skipped:
+        if text in skipped or _promo(text) or _caption(text, paragraph.block):
             continue
         if not out and _leading_label(text, paragraph.block):
             continue
         out.append(text)
     return out
+
+
+# Lines a site puts in its articles that are not the article: audio, newsletter and app promotions.
+_PROMO = re.compile(
+    r"^(?:listen to (?:this|the) (?:article|story)|get (?:our|the) (?:\w+ )?(?:e-?mail|newsletter)"
+    r"|sign up (?:for|to) (?:our|the)\b.*newsletter|subscribe to (?:our|the)\b.*newsletter"
+    r"|download (?:our|the)\b.*app\b"
+    r"|follow us on\b|story continues below|this article is more than \w+ \w+ old"
+    r"|hören sie (?:diesen|den) artikel|artikel (?:anhören|vorlesen)|abonnieren sie (?:unseren|den)\b.*newsletter"
+    r"|écouter (?:cet|l')\s*article|inscrivez-vous à (?:notre|la) newsletter"
+    r"|escuchar (?:este|el) artículo|suscríbete a (?:nuestro|la) (?:newsletter|boletín))",
+    re.IGNORECASE)
+_IMAGES = frozenset({"img", "picture", "video", "svg"})
+# A photo's credit line: "(Image: GETTY)", "Photo: Jane Doe/Reuters", "(AP Photo/John Smith)".
+_PHOTO_CREDIT = re.compile(r"^\(?(?:images?|photos?|pictures?|fotos?|bild|credit|source|quelle)\s*:"
+                           r"|^\((?:AP|AFP|EPA|Reuters|Getty)\b[^)]*\)$"
+                           r"|(?:getty images|shutterstock|/ ?(?:AP|AFP|EPA|Reuters|dpa))\)?$", re.IGNORECASE)
+
+
+def _promo(text: str) -> bool:
+    return len(text) < 200 and _PROMO.match(text) is not None
+
+
+def _caption(text: str, block: _Element) -> bool:
+    """A photo's caption or credit: a credit line; a short text that shares a small block (not a
+    paragraph with an image in it) with an image; or one that stands alone beside an image in their
+    container."""
+    if len(text) >= 250:
+        return False
+    if len(text) < 150 and _PHOTO_CREDIT.search(text):
+        return True
+    if block.tag != "p" and len(block) and any(isinstance(d.tag, str) and d.tag in _IMAGES
+                                                for d in block.iterdescendants()):
+        return len(block.text_content()) < 300
+    before, parent = block.getprevious(), block.getparent()
+    if before is None or parent is None or len(parent) != 2 or not isinstance(before.tag, str):
+        return False
+    return before.tag in _IMAGES or (before.find(".//img") is not None and not before.text_content().strip())
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]")

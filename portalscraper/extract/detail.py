@@ -24,7 +24,14 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from portalscraper.extract import metadata as md
-from portalscraper.extract.body import Layout, body_paragraphs, is_off, main_block, render_paragraphs
+from portalscraper.extract.body import (
+    Layout,
+    body_paragraphs,
+    is_off,
+    lead_paragraphs,
+    main_block,
+    render_paragraphs,
+)
 from portalscraper.extract.dates import (
     DATE_TEXT_RE,
     PUBLISHED_LINE_RE,
@@ -489,7 +496,8 @@ class _Reader:
             out.set("body", "\n\n".join(paras), "selector")
         if not out.body and (block := main_block(self.layout(), self.title_el)) is not None:
             paras = [p for p in body_paragraphs(self.layout(), block, skip, self.title_el) if _is_body_paragraph(p)]
-            out.set("body", "\n\n".join(paras), "heuristic")
+            lead = [p for p in lead_paragraphs(self.layout(), block, self.title_el) if p not in paras]
+            out.set("body", "\n\n".join(lead + paras), "heuristic")
         if len(out.body) < _SHELL_BODY:  # an application's shell: its text is in its data
             data = ((md.text_of(self.ld.get("articleBody")), "jsonld"), (island_body(self.root), "island"))
             for text, source in data:
