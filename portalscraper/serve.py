@@ -60,14 +60,15 @@ GROUP BY a.record_id ORDER BY first_seen"""),
 }
 
 # The charts page's timeline (serve_plugins/): each crawl's homepage, the page it read first, and the
-# items seen on it, at the web archive's capture time or else at the crawl's start. `:crawl_id` ''
-# for every crawl.
+# items seen on it, at the web archive's capture time or else at the crawl's start, with their
+# published date (which orders items first seen together). `:crawl_id` '' for every crawl.
 HOMEPAGE_SIGHTINGS = f"""
 {_HOMEPAGES}
-SELECT a.record_id, a.title, coalesce(a.capture_time, c.started_at) AS seen
+SELECT a.record_id, a.title, coalesce(a.capture_time, c.started_at) AS seen, r.date_start AS published
 FROM homes h
 JOIN appearances a ON a.crawl_id = h.crawl_id AND coalesce(a.page_url, a.source_url) = h.page
 JOIN crawls c ON c.id = a.crawl_id
+LEFT JOIN records r ON r.id = a.record_id
 WHERE :crawl_id = '' OR a.crawl_id = CAST(:crawl_id AS INTEGER)"""
 # Items drawn at most (the most recently first seen), so that the page stays readable.
 TIMELINE_ROWS = 200
