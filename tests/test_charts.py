@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from itertools import pairwise
 
 import pytest
 
@@ -29,7 +30,7 @@ def labels(svg: ET.Element, css: str) -> list[tuple[float, str]]:
 
 
 def assert_apart_and_inside(shown: list[tuple[float, str]]) -> None:
-    for (x, text), (next_x, next_text) in zip(shown, shown[1:], strict=False):
+    for (x, text), (next_x, next_text) in pairwise(shown):
         assert next_x - x >= (label_width(text) + label_width(next_text)) / 2, (text, next_text)
     assert all(label_width(text) / 2 <= x <= WIDTH - label_width(text) / 2 for x, text in shown)
 
@@ -85,7 +86,7 @@ def test_month_labels_never_meet_whatever_the_width_of_a_bar() -> None:
         step = 846 / count
         chosen = month_labels(months[:count], step)
         assert chosen
-        for (i, text), (j, next_text) in zip(chosen, chosen[1:], strict=False):
+        for (i, text), (j, next_text) in pairwise(chosen):
             assert (j - i) * step >= (label_width(text) + label_width(next_text)) / 2
 
 
@@ -147,7 +148,7 @@ def test_time_labels_leave_out_what_would_overlap_and_tell_same_day_times_apart(
     shown = time_labels(days, x)
     assert shown[0] == (days[0], "2012-10-01") and shown[-1] == (days[-1], "2012-10-30")
     assert 2 < len(shown) < 30
-    for (a, text), (b, next_text) in zip(shown, shown[1:], strict=False):
+    for (a, text), (b, next_text) in pairwise(shown):
         assert x[b] - x[a] >= (label_width(text) + label_width(next_text)) / 2
     crawls = ["2026-01-05T06:00:00+00:00", "2026-01-05T18:30:00+00:00"]
     assert [text for _, text in time_labels(crawls, {crawls[0]: 320, crawls[1]: 840})] == [
