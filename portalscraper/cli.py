@@ -376,7 +376,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import importlib.util
     import tempfile
 
-    from portalscraper.serve import PLUGINS_DIR, TEMPLATES_DIR, metadata
+    from portalscraper.serve import PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, metadata
 
     path = args.db or _settings({}).get("ARCHIVE_SQLITE_PATH")
     if not Path(path).is_file():
@@ -387,7 +387,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         meta = Path(folder) / "metadata.json"
         meta.write_text(json.dumps(metadata(path), ensure_ascii=False), encoding="utf-8")
         options = ["serve", str(path), "--metadata", str(meta), "--plugins-dir", str(PLUGINS_DIR),
-                   "--template-dir", str(TEMPLATES_DIR), "--host", args.host, "--port", str(args.port)]
+                   "--template-dir", str(TEMPLATES_DIR), "--host", args.host, "--port", str(args.port),
+                   *(option for name, value in SETTINGS.items() for option in ("--setting", name, str(value)))]
         # In this process, not a child of it (which a stop would leave running). Its server shuts
         # down on SIGTERM, then hands the signal on: here, it ends the command cleanly.
         import click

@@ -2,16 +2,21 @@
 
 The metadata is made here from the project's own sources: column descriptions from the record's
 JSON Schema, records sorted by date (newest first) and searched through the full-text index,
-bookkeeping tables hidden, and canned queries for the README's recipes. Datasette is an
-optional extra (`pip install 'portalscraper[serve]'`).
+bookkeeping tables hidden, canned queries for the README's recipes, and the queries of the
+archive's Atom feeds (new, changed and gone records; rendered by serve_plugins/ and
+portalscraper.atom). Datasette is an optional extra (`pip install 'portalscraper[serve]'`).
 """
 
 from __future__ import annotations
 
 import json
+from html import escape
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from portalscraper.atom import TITLES
+from portalscraper.items import CONTENT_FIELDS
 
 # Each crawl's homepage: the page it read first (its canonical URL, the same in every capture; the
 # page as crawled in archives from before page_url).
@@ -59,21 +64,87 @@ WHERE a.capture_time IS NOT NULL
 GROUP BY a.record_id ORDER BY first_seen"""),
 }
 
+# The archive's feeds: canned queries whose rows are a feed's entries, newest first, `FEED_ENTRIES` at
+# most. `<name>.atom` is the Atom feed (serve_plugins/portalscraper_feeds.py); the same URL without
+# `.atom` shows the rows, `.json` gives them. Every entry is a record at a version: `version` 1 is the
+# record as first archived, each change adds one (record_versions holds the versions replaced), so
+# an entry's id (portalscraper.atom.entry_id) stays the same in every crawl after. Optional filters:
+# `:q` full-text search (FTS5 syntax: words, "a phrase", OR, NOT, prefix*), `:section` a listing
+# block, exactly ('' for any).
+FEED_ENTRIES = 100
+_FEED_FILTER = """(:q = '' OR r.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH :q))
+  AND (:section = '' OR r.section = :section)"""
+
+
+def _pick(fields: tuple[str, ...], earlier: str, current: str = "r") -> str:
+    """Columns of a record at one version: from `earlier` (a record_versions row) if there is one, else
+    from the record's current row."""
+    return ",\n       ".join(f"CASE WHEN {earlier}.version_id IS NULL THEN {current}.{name} ELSE {earlier}.{name} END "
+                              f"AS {name}" for name in fields)
+
+
+# What a changed entry says changed: the published content fields (those of the content hash).
+_CHANGED = " || ".join(f"CASE WHEN {name} IS NOT before_{name} THEN '{name}, ' ELSE '' END" for name in CONTENT_FIELDS)
+FEEDS: dict[str, tuple[str, str, str]] = {
+    # name -> (kind of entry, title, SQL)
+    "new_records": ("new", "New records: each record as first archived, newest first", f"""
+WITH first AS (SELECT record_id, min(version_id) AS version_id FROM record_versions GROUP BY record_id)
+SELECT {_pick(("title", "section", "date_text", "summary", "url"), "v")},
+       r.id AS record_id, 1 AS version, r.first_crawl_id AS crawl_id, r.first_seen AS seen
+FROM records r
+LEFT JOIN first f ON f.record_id = r.id
+LEFT JOIN record_versions v ON v.version_id = f.version_id
+WHERE {_FEED_FILTER}
+ORDER BY r.first_seen DESC, r.first_crawl_id DESC, r.date_start DESC, r.id
+LIMIT {FEED_ENTRIES}"""),
+    "changed_records": ("changed", "Changed records: each change, what changed and the crawl that saw it", f"""
+WITH versions AS (
+  SELECT v.*, row_number() OVER (PARTITION BY v.record_id ORDER BY v.version_id) AS n
+  FROM record_versions v JOIN records r ON r.id = v.record_id
+  WHERE {_FEED_FILTER}),
+changes AS (
+  SELECT o.record_id, o.n + 1 AS version, o.replaced_in_crawl_id AS crawl_id,
+       CASE WHEN nx.version_id IS NULL THEN r.version_since ELSE nx.valid_from END AS seen,
+       {_pick(("section", "url", *CONTENT_FIELDS), "nx")},
+       {", ".join(f"o.{name} AS before_{name}" for name in CONTENT_FIELDS)}
+  FROM versions o JOIN records r ON r.id = o.record_id
+  LEFT JOIN versions nx ON nx.record_id = o.record_id AND nx.n = o.n + 1)
+SELECT title, rtrim({_CHANGED}, ', ') AS changed, section, {", ".join(CONTENT_FIELDS[1:])}, url,
+       record_id, version, crawl_id, seen, {", ".join(f"before_{name}" for name in CONTENT_FIELDS)}
+FROM changes
+ORDER BY seen DESC, crawl_id DESC, record_id, version DESC
+LIMIT {FEED_ENTRIES}"""),
+    "gone_records": ("gone", "Records gone from the portal: not listed in a complete pass, kept in the archive", f"""
+SELECT r.title, r.section, r.date_text, r.summary, r.url,
+       r.id AS record_id, 1 + (SELECT count(*) FROM record_versions v WHERE v.record_id = r.id) AS version,
+       r.gone_crawl_id AS crawl_id, r.gone_since AS seen, r.last_seen
+FROM records r
+WHERE r.gone_since IS NOT NULL AND {_FEED_FILTER}
+ORDER BY r.gone_since DESC, r.gone_crawl_id DESC, r.id
+LIMIT {FEED_ENTRIES}"""),
+}
+
 # The charts page's timeline (serve_plugins/): each crawl's homepage, the page it read first, and the
-# items seen on it, at the web archive's capture time or else at the crawl's start. `:crawl_id` ''
-# for every crawl.
+# items seen on it, at the web archive's capture time or else at the crawl's start, with their
+# published date (which orders items first seen together). `:crawl_id` '' for every crawl.
 HOMEPAGE_SIGHTINGS = f"""
 {_HOMEPAGES}
-SELECT a.record_id, a.title, coalesce(a.capture_time, c.started_at) AS seen
+SELECT a.record_id, a.title, coalesce(a.capture_time, c.started_at) AS seen, r.date_start AS published
 FROM homes h
 JOIN appearances a ON a.crawl_id = h.crawl_id AND coalesce(a.page_url, a.source_url) = h.page
 JOIN crawls c ON c.id = a.crawl_id
+LEFT JOIN records r ON r.id = a.record_id
 WHERE :crawl_id = '' OR a.crawl_id = CAST(:crawl_id AS INTEGER)"""
 # Items drawn at most (the most recently first seen), so that the page stays readable.
 TIMELINE_ROWS = 200
 # Where `portalscraper serve` points Datasette for the charts page.
 PLUGINS_DIR = Path(__file__).parent / "serve_plugins"
 TEMPLATES_DIR = Path(__file__).parent / "serve_templates"
+
+# Datasette's settings, so that a table's page shows rows: cells cut to a few lines (a record's own
+# page shows its texts whole), facets of six values at most (the rest a click away), and no list of
+# suggested facets (any column can still be faceted from its header's menu).
+SETTINGS: dict[str, int | bool] = {"truncate_cells_html": 120, "default_facet_size": 6, "suggest_facets": False}
 
 # Tables an analyst has no use for: the full-text index's own, and the writer's queue.
 HIDDEN = ("fts_pending", "records_fts", "records_fts_config", "records_fts_data", "records_fts_docsize",
@@ -84,8 +155,13 @@ def metadata(db_path: str | Path) -> dict[str, Any]:
     """Datasette metadata for the archive at `db_path`."""
     schema = json.loads(resources.files("portalscraper").joinpath("schema/record.schema.json").read_text("utf-8"))
     columns = {name: spec.get("description", "") for name, spec in schema["properties"].items()}
+    # Rows first: the columns' descriptions are one line that opens (and each header's title, see
+    # serve_plugins/portalscraper_pages.py), not Datasette's list of them above the table.
+    described = "".join(f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>" for name, text in columns.items())
+    records_about = (f"{escape(schema.get('description', ''))} <details class=\"columns\">"
+                     f"<summary>What each column holds</summary><dl>{described}</dl></details>")
     tables: dict[str, Any] = {
-        "records": {"description": schema.get("description", ""), "columns": columns, "sort_desc": "date_start",
+        "records": {"description_html": records_about, "columns": columns, "sort_desc": "date_start",
                     # The index's rows are the records' rowids (the primary key is text): no fts_pk.
                     "fts_table": "records_fts",
                     "facets": ["section", "kind", "language"]},
@@ -98,8 +174,22 @@ def metadata(db_path: str | Path) -> dict[str, Any]:
         "rejects": {"description": "Records that failed validation, kept with their reasons."},
         **{name: {"hidden": True} for name in HIDDEN},
     }
-    queries = {name: {"title": title, "sql": sql.strip()} for name, (title, sql) in QUERIES.items()}
+    queries: dict[str, dict[str, Any]] = {name: {"title": title, "sql": sql.strip()}
+                                          for name, (title, sql) in QUERIES.items()}
+    # The feeds' SQL is long: their pages show the form and the rows (the SQL one click away).
+    queries.update({name: {"title": title, "sql": sql.strip(), "hide_sql": True}
+                    for name, (_, title, sql) in FEEDS.items()})
+    database = Path(db_path).stem
+    feeds = ", ".join(f'<a class="feed" href="/{_tilde(database)}/{name}.atom">{TITLES[kind].lower()}</a>'
+                      for name, (kind, _, _) in FEEDS.items())
     about = ('Items published by institutional portals, as crawled. <a href="/-/charts">Charts</a>: items per month '
-             "and the homepage's items over time.")
+             f"and the homepage's items over time. Atom feeds: {feeds} (their queries, of the same names, "
+             "take a full-text search and a section).")
     return {"title": "portalscraper archive", "description_html": about,
-            "databases": {Path(db_path).stem: {"description_html": about, "tables": tables, "queries": queries}}}
+            "databases": {database: {"description_html": about, "tables": tables, "queries": queries}}}
+
+
+def _tilde(name: str) -> str:
+    """A name as a part of Datasette's URLs (its tilde encoding)."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "+" if c == " "
+                   else "".join(f"~{b:02X}" for b in c.encode()) for c in name)

@@ -25,7 +25,7 @@ async def charts_page(datasette: Any, request: Any) -> Any:
     crawl_id = request.args.get("crawl_id", "")
     months = (await db.execute(QUERIES["items_per_month"][1])).rows
     sightings = (await db.execute(HOMEPAGE_SIGHTINGS, {"crawl_id": crawl_id})).rows
-    items = charts.stays((r["record_id"], r["title"], r["seen"]) for r in sightings)
+    items = charts.stays((r["record_id"], r["title"], r["seen"], r["published"]) for r in sightings)
     context = {
         "database": db.name,
         "crawl_id": crawl_id,
