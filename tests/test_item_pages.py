@@ -224,3 +224,17 @@ def test_a_lead_set_apart_between_the_headline_and_the_body_is_the_first_paragra
                 f"<p>Score: 87</p></aside><div class='article-text'>{ARTICLE}</div></article>")
     body = read_item_page(html, "https://www.gadgets.example/2017/11/03/xbox-one-x-review/").body
     assert body.split("\n\n")[:2] == [lead.replace("<a href='/t/xbox'>", "").replace("</a>", ""), P1]
+
+
+# -- text as the page shows it ------------------------------------------------------------------------
+
+def test_entities_are_decoded_once_as_the_page_shows_them() -> None:
+    """A headline whose source is `&amp;#163;1.8m` shows "&#163;1.8m"; a JSON-LD string (HTML
+    source no parser decoded) is decoded once."""
+    ld = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Fund raises &amp;#163;1.8m", '
+          '"description": "Tom &amp; Jerry&#8217;s fund"}</script>')
+    html = page(f"<h1>Fund raises &amp;#163;1.8m</h1><div class='story'>{ARTICLE}<p>It was &amp;amp; is.</p></div>",
+                ld)
+    record = read_item_page(html, "https://news.example.com/n/82")
+    assert (record.title, record.summary) == ("Fund raises &#163;1.8m", "Tom & Jerry’s fund")
+    assert record.body.endswith("It was &amp; is.")

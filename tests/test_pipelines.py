@@ -14,7 +14,7 @@ from portalscraper.pipelines.validate import RecordRejected, ValidatePipeline
 def record(**fields: object) -> Record:
     base = {"id": "12be8b96a125acf6", "portal": "nato", "url": "https://www.nato.int/cps/en/natohq/news_91112.htm",
             "title": " Supporting  defence <b>education</b> ", "date_text": "13 Sep. 2012 - 14 Sep. 2012",
-            "updated_text": "Last updated: 20 Sep. 2012 14:26", "summary": "NATO’s &amp; partners. Read more",
+            "updated_text": "Last updated: 20 Sep. 2012 14:26", "summary": "NATO’s &amp; aid &#163;1.8m. Read more",
             "body": "<p>First.</p>\n\nGo to\n\nSecond  one."}
     return Record(**{**base, **fields})  # type: ignore[arg-type]
 
@@ -23,7 +23,7 @@ def test_normalize() -> None:
     pipeline = NormalizePipeline.from_crawler(get_crawler(settings_dict={"NORMALIZE_TIMEZONE": "Europe/Brussels"}))
     item = pipeline.process_item(record())
     assert (item.title, item.summary, item.body) == (
-        "Supporting defence education", "NATO’s & partners.", "First.\n\nSecond one.")
+        "Supporting defence education", "NATO’s &amp; aid &#163;1.8m.", "First.\n\nSecond one.")
     assert (item.date_start, item.date_end, item.updated_at) == ("2012-09-13", "2012-09-14", "2012-09-20T14:26+02:00")
     assert item.content_hash == content_hash(item) and len(item.content_hash) == 64
     assert item.problems == []

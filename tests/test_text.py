@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portalscraper.extract.text import clean_paragraphs, clean_text, drop_boilerplate
+from portalscraper.extract.text import clean_markup, clean_paragraphs, clean_text, drop_boilerplate
 
 
 @pytest.mark.parametrize(
@@ -13,8 +13,11 @@ from portalscraper.extract.text import clean_paragraphs, clean_text, drop_boiler
         ("  NATO’s   partner\n countries ", "NATO’s partner countries"),
         ("Václav Havel: remembering the big little man", "Václav Havel: remembering the big little man"),
         ("Cafe\u0301 Sk\u00e5re", "Café Skåre"),  # NFC
-        ("People &amp; Activities", "People & Activities"),
-        ("&ldquo;New&rdquo; terrorism", "“New” terrorism"),
+        ("People & Activities", "People & Activities"),
+        # text as a parser gave it: a headline that shows "&#163;1.8m" (source `&amp;#163;1.8m`) says so
+        ("Fund raises &#163;1.8m &amp; more", "Fund raises &#163;1.8m &amp; more"),
+        ("Talks on <b>security</b>", "Talks on security"),
+        ("a <The Palace: Tale of Jang Noksu> review", "a <The Palace: Tale of Jang Noksu> review"),
         ("<p>One <b>bold</b> word</p><script>alert(1)</script>", "One bold word"),
         ("a<br>b<p>c</p>", "a b c"),
         ("''NATO 2020''", "''NATO 2020''"),
@@ -25,6 +28,20 @@ from portalscraper.extract.text import clean_paragraphs, clean_text, drop_boiler
 )
 def test_clean_text(raw: str | None, clean: str) -> None:
     assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("source", "clean"),
+    [
+        ("People &amp; Activities", "People & Activities"),
+        ("&ldquo;New&rdquo; terrorism", "“New” terrorism"),
+        ("A &lt;i&gt;headline&lt;/i&gt;", "A headline"),  # markup escaped once in a JSON-LD string
+        ("Fund raises &amp;#163;1.8m", "Fund raises &#163;1.8m"),  # decoded once, never twice
+        ("<p>Tom &amp; Jerry</p>", "Tom & Jerry"),
+    ],
+)
+def test_clean_markup_decodes_html_source_once(source: str, clean: str) -> None:
+    assert clean_markup(source) == clean
 
 
 @pytest.mark.parametrize(

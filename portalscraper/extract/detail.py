@@ -51,7 +51,7 @@ from portalscraper.extract.headline import (
 from portalscraper.extract.islands import island_body, island_date
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS, alternation
 from portalscraper.extract.listing import drop_scripts, parse_html, repair_markup
-from portalscraper.extract.text import clean_text, drop_boilerplate, fold
+from portalscraper.extract.text import clean_markup, clean_text, drop_boilerplate, fold
 
 # A date line: the date first (after an optional label, a "BRUSSELS," dateline place or a
 # weekday), then nothing, a separator, or the dash of a press release's dateline.
@@ -404,7 +404,7 @@ class _Reader:
         page_title = fold(title_tag.text_content()) if title_tag is not None else ""
         site_names = [md.first(tags, md.SITE_META), *(md.jsonld_site_names(self.scripts) if self.scripts else [])]
         metas = [(clean_text(md.first(tags, md.TITLE_META[:1])), "meta"),
-                 (clean_text(md.text_of(ld.get("headline") or ld.get("name"))), "jsonld"),
+                 (clean_markup(md.text_of(ld.get("headline") or ld.get("name"))), "jsonld"),
                  (clean_text(md.first(tags, md.TITLE_META[1:])), "meta")]
         metas = [(strip_site_name(t, site_names, url), source) for t, source in metas if t]
         if shown := displayed_headline(root, [t for t, _ in metas] + [page_title], site_names, url, page_title):
@@ -483,7 +483,7 @@ class _Reader:
             out.set("date_text", url_date(self.url, day=False), "url")
 
     def summary(self) -> None:
-        self.out.set("summary", clean_text(md.text_of(self.ld.get("description"))), "jsonld")
+        self.out.set("summary", clean_markup(md.text_of(self.ld.get("description"))), "jsonld")
         self.out.set("summary", md.first(self.tags, md.SUMMARY_META), "meta")
         if not self.out.summary:
             self.out.set("summary", _lead(self.root, self.title_el), "heuristic")
@@ -515,7 +515,7 @@ def _data_paragraphs(text: str) -> str:
     plain text with line breaks between paragraphs, or markup."""
     if "<" in text and re.search(r"<(?:p|br|div)\b", text, re.IGNORECASE):
         return "\n\n".join(render_paragraphs(parse_html(f"<div>{text}</div>")))
-    return "\n\n".join(p for p in (fold(line) for line in text.splitlines()) if p)
+    return "\n\n".join(p for p in (clean_markup(line) for line in text.splitlines()) if p)
 
 
 def _is_body_paragraph(text: str) -> bool:

@@ -50,12 +50,10 @@ def fold(text: str) -> str:
 
 
 def strip_html(text: str) -> str:
-    """The text of an HTML fragment (scripts and styles dropped), entities decoded."""
+    """The text of an HTML fragment (scripts and styles dropped; the fragment's entities decoded, as
+    a parser decodes them: once). Text without markup is returned as it is."""
     if not _TAG_HINT_RE.search(text):
-        text = html.unescape(text)
-        if not _TAG_HINT_RE.search(text):
-            return text
-        # Markup escaped once (`&lt;b&gt;` in a JSON-LD string or an attribute) is markup still.
+        return text
     root = lxml.html.fragment_fromstring(text, create_parent="div")
     for bad in root.iter("script", "style", "noscript", "template"):
         bad.drop_tree()
@@ -64,23 +62,34 @@ def strip_html(text: str) -> str:
         el.tail = " " + (el.tail or "")
         if el.tag != "br":
             el.text = " " + (el.text or "")
-    return html.unescape(root.text_content())
+    return str(root.text_content())
 
 
 def clean_text(text: str | None) -> str:
-    """One line of text: HTML stripped, entities decoded, Unicode NFC, whitespace folded.
+    """One line of text as a page shows it: markup stripped, Unicode NFC, whitespace folded.
 
-    Curly quotes, accents and doubled apostrophes are kept as published.
+    The text is taken as published, that is as a parser gave it: its entities are already decoded,
+    and a headline that shows "&#163;1.8m" says so (its source was `&amp;#163;1.8m`), so entities
+    are never decoded a second time. Curly quotes, accents and doubled apostrophes are kept.
+    For a string of HTML source (a JSON-LD value, a feed's description), see `clean_markup`.
     """
     if not text:
         return ""
     if not text.isprintable():
         text = strip_controls(text)  # before lxml, which refuses them
-    if "<" in text or "&" in text:
+    if "<" in text:
         text = strip_html(text)
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return fold(text)
+
+
+def clean_markup(source: str | None) -> str:
+    """`clean_text` of a string of HTML source that no parser has read: a JSON-LD value, an RSS
+    description. Its entities are decoded once (`Tom &amp; Jerry`, markup escaped as `&lt;b&gt;`)."""
+    if not source:
+        return ""
+    return clean_text(html.unescape(source) if "&" in source else source)
 
 
 def drop_boilerplate(text: str) -> str:
