@@ -90,8 +90,8 @@ def same(field: str, truth: str | None, found: str | None) -> bool:
 
 # -- extractors -----------------------------------------------------------------------------------
 
-def ours(html: str) -> dict[str, Any]:
-    fields = extract_detail(html)
+def ours(html: str, url: str | None = None) -> dict[str, Any]:
+    fields = extract_detail(html, url=url)
     record = Record(title=fields.title, date_text=fields.date_text, updated_text=fields.updated_text,
                     summary=fields.summary, body=fields.body)
     normalize(record, TIMEZONE)
@@ -99,17 +99,17 @@ def ours(html: str) -> dict[str, Any]:
             "summary": record.summary, "updated_at": record.updated_at, "body": record.body}
 
 
-def trafilatura_htmldate(html: str) -> dict[str, Any] | None:
+def trafilatura_htmldate(html: str, url: str | None = None) -> dict[str, Any] | None:
     try:
         import htmldate
         import trafilatura
     except ImportError:
         return None
-    doc = trafilatura.bare_extraction(html, with_metadata=True)
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
     return {
         "title": getattr(doc, "title", None), "summary": getattr(doc, "description", None),
         "body": getattr(doc, "text", None),
-        "date_start": htmldate.find_date(html, original_date=True, extensive_search=True),
+        "date_start": htmldate.find_date(html, original_date=True, extensive_search=True, url=url),
         "updated_date": htmldate.find_date(html, original_date=False, extensive_search=True),
     }
 
@@ -117,11 +117,12 @@ def trafilatura_htmldate(html: str) -> dict[str, Any] | None:
 # -- evaluation ------------------------------------------------------------------------------------
 
 def evaluate_detail(labels: dict[str, dict[str, Any]],
-                    extractor: Callable[[str], dict[str, Any] | None]) -> dict[str, dict[str, Score]] | None:
+                    extractor: Callable[[str, str | None], dict[str, Any] | None]
+                    ) -> dict[str, dict[str, Score]] | None:
     scores: dict[str, dict[str, Score]] = defaultdict(lambda: defaultdict(Score))
     for name, truth in labels.items():
         markup = name.split("/")[1]
-        found = extractor((SET / name).read_text("utf-8"))
+        found = extractor((SET / name).read_text("utf-8"), truth.get("page_url"))  # the page's address, if known
         if found is None:
             return None
         for field, value in found.items():
@@ -247,7 +248,7 @@ def main() -> int:
     else:
         compared = ("title", "date_start", "summary", "updated_date", "body")
         print("\n".join(table("Item pages, trafilatura + htmldate (updated: date part only)", other, compared)))
-        ours_dates = evaluate_detail(labels["detail"], lambda html: {"updated_date": ours(html)["updated_at"]})
+        ours_dates = evaluate_detail(labels["detail"], lambda html, url: {"updated_date": ours(html, url)["updated_at"]})
         assert ours_dates is not None
         print("\nSame fields, portalscraper minus trafilatura + htmldate (F1):")
         print(f"{'markup':22}" + "".join(f"{f:>14}" for f in compared))

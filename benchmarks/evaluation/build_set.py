@@ -374,6 +374,103 @@ def detail_meta_variants(item: Item) -> str:
 """
 
 
+# -- in the habits of real sites the project never wrote (the failure categories of real pages) ---------
+
+def detail_app_shell(item: Item) -> str:
+    """An application's shell: the markup holds the headline and a loading placeholder; the date and
+    the text are in the page's data island (Next.js' __NEXT_DATA__), the text with line breaks."""
+    start, _ = days(item)
+    data = {"props": {"pageProps": {"article": {
+        "id": item.key, "title": item.title, "publishedAt": f"{start.isoformat()}T10:00:00+02:00",
+        "articleBody": "\n".join(item.paragraphs), "section": {"name": "News"}}}}, "page": "/news/[slug]"}
+    island = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")  # a script's text ends at "</"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(item.title)} | NATO</title>
+<meta property="og:title" content="{e(item.title)}"><meta name="description" content="{e(item.summary)}">
+<meta property="article:modified_time" content="{updated(item).replace(tzinfo=BRUSSELS).isoformat()}"></head>
+<body><div id="__next"><header class="Header_bar__x1"><a href="/" class="Header_logo__9f">NATO</a></header>
+<main class="Main_main__3k"><h1 class="Article_title__7Qz">{e(item.title)}</h1>
+<div class="Skeleton_lines__2b" aria-busy="true">Loading…</div></main></div>
+<script id="__NEXT_DATA__" type="application/json">{island}</script></body></html>
+"""
+
+
+def detail_amp_byline(item: Item) -> str:
+    """An AMP page without JSON-LD: a menu in amp-sidebar, paragraphs in custom elements, the date
+    only in a byline with a zone abbreviation, a photo credit and an audio promotion before the lead,
+    whose dateline is the article's."""
+    start, _ = days(item)
+    first, *rest = item.paragraphs
+    paras = "\n".join(f"<story-paragraph>{e(p)}</story-paragraph>" for p in rest)
+    return f"""<!DOCTYPE html>
+<html amp lang="en"><head><meta charset="utf-8"><title>{e(item.title)} - NATO News</title>
+<link rel="canonical" href="https://www.nato.example{url_of(item)}"><meta name="description" content="{e(item.summary)}">
+</head><body><amp-sidebar id="menu" layout="nodisplay" side="left">{NAV}</amp-sidebar>
+<header class="bar"><button on="tap:menu.toggle">Menu</button><a href="/">NATO News</a></header>
+<article><h1 class="headline">{e(item.title)}</h1>
+<div class="byline">By Public Diplomacy Division | {start.day} {start:%b}. {start.year} 10:00 CEST</div>
+<div class="lead-media"><amp-img src="/img/{item.key.replace('/', '-')}.jpg" width="800" height="450" layout="responsive"></amp-img>
+<span>Allied ministers at NATO Headquarters. (Photo: NATO)</span></div>
+<p><em>Listen to this article</em></p>
+<article-body><story-paragraph>BRUSSELS (NATO) - {e(first)}</story-paragraph>
+{paras}</article-body>
+<p class="updated">Updated {updated(item):%d %b. %Y %H:%M} CEST</p></article></body></html>
+"""
+
+
+def detail_utc_and_offset(item: Item) -> str:
+    """The publication written twice: in UTC in the JSON-LD (late on the day before, as UTC reads
+    00:30 in Brussels) and in the publisher's own offset in a meta tag; no date on the page."""
+    start, _ = days(item)
+    local = dt.datetime.combine(start, dt.time(0, 30), BRUSSELS)
+    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": item.title,
+            "dateCreated": local.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "dateModified": updated(item).replace(tzinfo=BRUSSELS).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    paras = "\n".join(f"<p>{rich(p, n)}</p>" for n, p in enumerate(item.paragraphs))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(item.title)} | NATO</title>
+<meta property="article:published_time" content="{local.isoformat()}"><meta name="description" content="{e(item.summary)}">
+<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script></head>
+<body><nav>{NAV}</nav><div class="article"><h1>{e(item.title)}</h1><div class="article-body">{paras}</div></div></body></html>
+"""
+
+
+def detail_kicker_h1(item: Item) -> str:
+    """A kicker printed above the headline in the same h1, and the metadata spelling them "Kicker:
+    Headline"; an SEO title that differs; the site's name after a separator of another script."""
+    start, _ = days(item)
+    paras = "\n".join(f"<p>{rich(p, n)}</p>" for n, p in enumerate(item.paragraphs))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>NATO news: {e(item.title)} | Latest Alliance news ㅣNATO</title>
+<meta property="og:title" content="{e(KICKER)}: {e(item.title)}"><meta property="og:site_name" content="NATO">
+<meta name="description" content="{e(item.summary)}">
+<meta property="article:published_time" content="{start.isoformat()}T11:00:00+02:00">
+<meta property="article:modified_time" content="{updated(item).replace(tzinfo=BRUSSELS).isoformat()}"></head>
+<body><nav>{NAV}</nav><main><h1 class="article-title"><span class="article-title__kicker">{e(KICKER)}</span>
+<span class="article-title__text">{e(item.title)}</span></h1><div class="rich-text">{paras}</div></main></body></html>
+"""
+
+
+KICKER = "Alliance"
+
+
+def detail_url_date(item: Item) -> str:
+    """A page that says when it was published only in its address (`/2012/09/13/slug/`)."""
+    paras = "\n".join(f"<p>{rich(p, n)}</p>" for n, p in enumerate(item.paragraphs))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(item.title)} – NATO Watch</title>
+<meta property="og:site_name" content="NATO Watch"><meta name="description" content="{e(item.summary)}"></head>
+<body><div class="site"><header><a href="/" class="brand">NATO Watch</a>{NAV}</header>
+<div class="content"><h2 class="entry-title">{e(item.title)}</h2><div class="entry">{paras}</div>
+<p class="modified">Last modified: {updated(item):%d %B %Y %H:%M}</p></div></div></body></html>
+"""
+
+
+def url_dated(item: Item) -> str:
+    start, _ = days(item)
+    return f"https://watch.example/{start:%Y/%m/%d}/{item.key.replace('/', '-').lower()}/"
+
+
 LANGUAGE_DATES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     # lang, "published" label, "updated" label, month names
     ("es", "Publicado el", "Actualizado el", ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
@@ -419,6 +516,8 @@ DETAIL_MARKUPS = {
     "wordpress": detail_wordpress, "press-release": detail_press_release, "kicker-date": detail_kicker_date,
     "german-news": detail_german_news, "french-news": detail_french_news, "jsonld-graph": detail_jsonld_graph,
     "broken-jsonld": detail_broken_jsonld, "meta-variants": detail_meta_variants,
+    "app-shell": detail_app_shell, "amp-byline": detail_amp_byline, "utc-and-offset": detail_utc_and_offset,
+    "kicker-h1": detail_kicker_h1, "url-date": detail_url_date,
 }
 # Markups that also take the item's number (a language per item).
 NUMBERED_MARKUPS = {"multilingual": detail_multilingual}
@@ -432,6 +531,14 @@ def detail_truth(markup: str, item: Item) -> dict[str, Any]:
         label["date_end"] = None  # one publication date on the page
     if markup in ("published-only-date", "wordpress", "press-release", "kicker-date"):
         label["date_end"] = None  # "Published 13 September 2012": the first day only
+    if markup in ("app-shell", "amp-byline", "utc-and-offset", "kicker-h1", "url-date"):
+        label["date_end"] = None  # one publication date on the page (or in its address)
+    if markup == "amp-byline":
+        label["body"] = "BRUSSELS (NATO) - " + label["body"]  # the dateline is the lead's
+    if markup == "kicker-h1":
+        label["title"] = f"{KICKER}: {item.title}"  # as the publisher's metadata joins them
+    if markup == "url-date":
+        label["page_url"] = url_dated(item)
     return label
 
 

@@ -464,9 +464,9 @@ class _Reader:
                 if _is_date(fold(m.group(1))):
                     out.set("date_text", fold(m.group(1)), "heuristic")
                     break
+        out.set("date_text", url_date(self.url), "url")
         if not out.date_text:
             out.set("date_text", _byline_date(self.title_el), "heuristic")
-        out.set("date_text", url_date(self.url), "url")
         if not out.updated_text:
             for value, source in (
                 (md.text_of(self.ld.get("dateModified")), "jsonld"),
