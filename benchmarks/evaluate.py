@@ -248,7 +248,8 @@ def main() -> int:
     else:
         compared = ("title", "date_start", "summary", "updated_date", "body")
         print("\n".join(table("Item pages, trafilatura + htmldate (updated: date part only)", other, compared)))
-        ours_dates = evaluate_detail(labels["detail"], lambda html, url: {"updated_date": ours(html, url)["updated_at"]})
+        ours_dates = evaluate_detail(labels["detail"],
+                                     lambda html, url: {"updated_date": ours(html, url)["updated_at"]})
         assert ours_dates is not None
         print("\nSame fields, portalscraper minus trafilatura + htmldate (F1):")
         print(f"{'markup':22}" + "".join(f"{f:>14}" for f in compared))
