@@ -25,7 +25,7 @@ from w3lib.encoding import html_to_unicode, read_bom, resolve_encoding
 
 from portalscraper.args import site_profile
 from portalscraper.extract.detail import extract_detail
-from portalscraper.extract.listing import drop_scripts, repair_markup
+from portalscraper.extract.tree import parse_page
 from portalscraper.extract.urls import canonical_url, language, record_id
 from portalscraper.items import Record
 from portalscraper.pipelines.normalize import normalize
@@ -51,8 +51,7 @@ def read_item_page(html: str | Selector, url: str | None = None, profile: Profil
     with the page's own entry, normalized in the profile's time zone."""
     profile = profile or page_profile(url)
     if not isinstance(html, Selector):
-        html = Selector(text=repair_markup(html), type="html")
-        drop_scripts(html.root)
+        html = parse_page(html, url)
     fields = extract_detail(html, profile.selectors, url)
     canonical = canonical_url(url, profile.urls) if url else ""
     identity = Identity(record_id(canonical), profile.name, "page", canonical,

@@ -7,9 +7,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from parsel import Selector
-from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.http import Response, TextResponse
 
-from portalscraper.extract.listing import drop_scripts, repair_markup
+from portalscraper.extract.tree import parse_page
 from portalscraper.http import http_date, text_header
 from portalscraper.wayback import Capture, replay_url, replayed_capture
 
@@ -20,12 +20,7 @@ def page_selector(response: TextResponse) -> Selector:
     scripts and styles removed (their text is never the page's)."""
     cached = response.meta.get("_page_selector")
     if cached is None:
-        repaired = repair_markup(response.text)
-        if repaired is response.text and isinstance(response, HtmlResponse):
-            cached = response.selector
-        else:
-            cached = Selector(text=repaired, type="html")
-        drop_scripts(cached.root)
+        cached = parse_page(response.text, response.url)
         response.meta["_page_selector"] = cached
     return cached
 

@@ -50,8 +50,9 @@ from portalscraper.extract.headline import (
 )
 from portalscraper.extract.islands import island_body, island_date
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS, alternation
-from portalscraper.extract.listing import drop_scripts, parse_html, repair_markup
+from portalscraper.extract.listing import parse_html
 from portalscraper.extract.text import clean_markup, clean_text, drop_boilerplate, fold
+from portalscraper.extract.tree import parse_page
 
 # A date line: the date first (after an optional label, a "BRUSSELS," dateline place or a
 # weekday), then nothing, a separator, or the dash of a press release's dateline.
@@ -329,9 +330,7 @@ def extract_detail(
     """The title, date text, updated text, summary and body of an item page (`url`, when given,
     tells the site's name in titles by the host's)."""
     if not isinstance(html, Selector):
-        text = html if isinstance(html, str) else html.decode("utf-8", "replace")
-        html = Selector(text=repair_markup(text), type="html")
-        drop_scripts(html.root)
+        html = parse_page(html if isinstance(html, str) else html.decode("utf-8", "replace"), url)
     root: _Element = html.root if isinstance(html.root, _Element) else parse_html(html.get())
     etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
     return _Reader(root, selectors or {}, url).read()
