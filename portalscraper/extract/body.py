@@ -164,9 +164,11 @@ _OFF_STEMS = ("comment", "cookie", "consent", "gdpr", "cmp", "banner", "newslett
               "carousel", "latest")
 
 
+_STEM_RE = re.compile("|".join(re.escape(stem) for stem in _OFF_STEMS) + "|^ad")
+
+
 def _maybe_off(word: str) -> bool:
-    lowered = word.lower()
-    return lowered.startswith("ad") or any(stem in lowered for stem in _OFF_STEMS)
+    return _STEM_RE.search(word.lower()) is not None
 
 
 def _word_off(word: str) -> bool:

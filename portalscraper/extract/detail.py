@@ -457,7 +457,7 @@ class _Reader:
                         value, source = self.visible, "heuristic"
                     out.set("date_text", value, source)
                     break
-        running = self.running_text() if not (out.date_text and out.updated_text) else ""
+        running = self.running_text() if not out.date_text else ""  # (joined only when a date is still wanted)
         if not out.date_text:
             for m in PUBLISHED_LINE_RE.finditer(running):
                 if _is_date(fold(m.group(1))):
