@@ -207,6 +207,7 @@ def test_a_page_wide_wrapper_named_for_its_sidebar_holds_the_article() -> None:
         ("<p><strong>Get our daily email</strong></p><p>Sign up: <a href='/nl'>the news you need, every morning in "
          "your inbox</a></p>", P1),
         ('<div class="byline">By Jo Smith</div><div class="reading-time">4 min read</div>', P1),
+        ("<p>by NATO Secretary General Anders Fogh Rasmussen</p>", P1),  # a speech page's byline, in a <p>
         ("", f"BEIRUT (Reuters) - {P1}"),
         ("", f"Kiel (dpo) - {P1}"),
     ],

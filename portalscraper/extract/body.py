@@ -593,6 +593,7 @@ def _caption(text: str, block: _Element) -> bool:
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]")
 _CJK_END = tuple("。！？」』）】")
+_BYLINE_START = re.compile(r"(?:by|von|par|por|di|door|av|af|with|avec|mit|con)\s", re.IGNORECASE)
 _META_CLASS = re.compile(r"date|time|meta|byline|author|read|sub|dek|caption|credit|tag|label|kicker|info|source|view",
                          re.IGNORECASE)
 
@@ -603,6 +604,8 @@ def _leading_label(text: str, block: _Element) -> bool:
     are short and end with their own full stops)."""
     if len(text) >= 80 or text.endswith(_SENTENCE_END + _CJK_END):
         return False
+    if _BYLINE_START.match(text):
+        return True  # "by NATO Secretary General ...", "with the Chairman of ..."
     if len(text) >= 20 and 2 * len(_CJK.findall(text)) > len(text):
         return False
     return block.tag not in ("p", "h2", "h3", "h4", "h5", "h6") or bool(_META_CLASS.search(block.get("class") or ""))
