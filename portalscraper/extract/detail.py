@@ -476,7 +476,9 @@ class _Reader:
                     out.set("updated_text", fold(value), source)
         if not out.updated_text:
             out.set("updated_text", self.updated_line(), "heuristic")
-        if not out.date_text:  # last resorts: a page that says when it changed, then any date it shows
+        if not out.date_text and not self.selectors.get("date"):
+            # Last resorts, for a page nobody described: when it says it changed, then any date it
+            # shows. A profile that says where its portal's dates are is not second-guessed.
             out.set("date_text", find_date_text(out.updated_text) or "", "updated")
             out.set("date_text", _first_date(running or self.running_text()), "heuristic")
             out.set("date_text", url_date(self.url, day=False), "url")
