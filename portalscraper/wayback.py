@@ -58,23 +58,24 @@ def cdx_url(endpoint: str) -> str:
     return endpoint + "/cdx"
 
 
-def cdx_query(endpoint: str, url: str, since: str | None, until: str | None, *, collapse: bool = True,
-              any_status: bool = False, limit: int = CDX_LIMIT) -> str:
-    """A CDX query for the captures of one URL in a time window, as JSON, oldest first: the 200
-    captures, or those of any status (`any_status`: archived redirects, 404s and 5xx too).
+def cdx_query(endpoint: str, url: str, since: str | None, until: str | None, *, every: bool = False,
+              limit: int = CDX_LIMIT) -> str:
+    """A CDX query for the captures of one URL in a time window, as JSON, oldest first: those that
+    answered 200, byte-identical neighbours collapsed; or (`every`) all of them, of any status
+    (archived redirects, 404s and 5xx too), none collapsed.
 
     Archives differ in what they honour: pywb ignores `collapse` and `showResumeKey`; the
     Internet Archive collapses adjacent rows only, and caps its answers. So answers are read to
     their end by `CdxReading` and deduplicated by `distinct_captures`, whatever the archive did."""
     params: list[tuple[str, str]] = [("url", url), ("output", "json")]
-    if not any_status:
+    if not every:
         params.append(("filter", "statuscode:200"))
     params += [("limit", str(limit)), ("showResumeKey", "true")]
     if since:
         params.append(("from", since))
     if until:
         params.append(("to", until))
-    if collapse:
+    if not every:
         params.append(("collapse", "digest"))
     return f"{cdx_url(endpoint)}?{urlencode(params)}"
 

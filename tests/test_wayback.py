@@ -26,7 +26,8 @@ from tests.proxy import RecordingProxy
 from tests.webarchive import HOME, ITEM_LINK, SIDEBAR_ITEM, SIDEBAR_OTHER, SIDEBAR_PAGE, SNAPSHOTS, fetch, pywb
 
 HOMEPAGE = "https://www.nato.int/cps/en/natohq/index.htm"
-OWN_ARCHIVE: tuple[str, ...] = ()  # an archive of the tests' own, on loopback
+# pywb is the tests' own archive: read at full speed (a web archive on loopback is not, unless told).
+OWN_ARCHIVE = ("-s", "PORTAL_WAYBACK_FULL_SPEED=true")
 
 
 def test_cdx_api_lists_the_three_homepage_captures(wayback: tuple[str, dict[str, list[str]]]) -> None:
@@ -179,7 +180,8 @@ def crawl_archive(endpoint: str, db: Path) -> list[str]:
     proxy = RecordingProxy([endpoint])
     try:
         run_cli("crawl", "nato", "--wayback", endpoint, "--from", "2012", "--to", "2012", "--db", str(db),
-                "--jsonl", "", "--warc", "", "--log-level", "WARNING", cwd=db.parent, env=proxy.env(), check=False)
+                "--jsonl", "", "--warc", "", "--log-level", "WARNING", *OWN_ARCHIVE, cwd=db.parent, env=proxy.env(),
+                check=False)
         assert proxy.forwarded, "the crawl did not go through the proxy"
         return proxy.refused
     finally:

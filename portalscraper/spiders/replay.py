@@ -63,6 +63,7 @@ class ReplayState:
     last_digest: str | None = None  # of the last homepage capture kept (see distinct_captures)
     entries: dict[str, Entries] = field(default_factory=dict)  # record id: entries offered
     offered: int = 0
+    resume_keys: bool = False  # the archive gave a resume key: it says when it cuts an answer short
 
 
 def listing_rank(listing: dict[str, Any], place: tuple[str, str, int]) -> tuple[Any, ...]:
@@ -103,7 +104,7 @@ class ReplayMixin:
                     meta: dict[str, Any] | None = None, cb_kwargs: dict[str, Any] | None = None,
                     priority: int = 0) -> scrapy.Request:
         """A request for a CDX query, to be read to its end page by page (`read_cdx`)."""
-        own = {**(meta or {}), "cdx": CdxReading(query)}
+        own = {**(meta or {}), "cdx": CdxReading(query, keys=self.wb.resume_keys)}
         own["cdx_meta"] = tuple(own)  # what the query's further pages carry
         return scrapy.Request(query, callback, errback=errback, dont_filter=True, priority=priority, meta=own,
                               cb_kwargs=cb_kwargs or {})
@@ -114,6 +115,7 @@ class ReplayMixin:
         An answer cut short is said in the log."""
         reading: CdxReading = response.meta["cdx"]
         captures, more, note = reading.read(response.text if isinstance(response, TextResponse) else "")
+        self.wb.resume_keys |= reading.keys
         stats = self.crawler.stats
         stats.inc_value("portal/archive_index_pages")
         if note is not None:
@@ -125,7 +127,9 @@ class ReplayMixin:
             return captures, None
         request = response.request
         assert request is not None
-        meta = {name: request.meta[name] for name in request.meta["cdx_meta"] if name != "start"}
+        keys = request.meta["cdx_meta"]
+        meta = {name: request.meta[name] for name in keys if name in request.meta and name != "start"}
+        meta["cdx_meta"] = keys
         return captures, scrapy.Request(more, request.callback, errback=request.errback, dont_filter=True,
                                         priority=request.priority, meta=meta, cb_kwargs=request.cb_kwargs)
 
@@ -223,7 +227,7 @@ class ReplayMixin:
             return None
         self.crawler.stats.inc_value("portal/archive_lookup")
         listing = request.meta["listing"]
-        query = cdx_query(self.args.wayback, original.original, None, None, collapse=False, any_status=True)
+        query = cdx_query(self.args.wayback, original.original, None, None, every=True)
         return self.cdx_request(query, self.nearest_good_capture, request.errback, priority=ITEM_PRIORITY,
                                 meta={"listing": listing, "wb_lookup": True, "wb_failed": (url, reason, status),
                                       "wb_captures": []},
