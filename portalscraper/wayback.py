@@ -82,7 +82,7 @@ def cdx_query(endpoint: str, url: str, since: str | None, until: str | None, *, 
 
 def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
     """Captures (timestamp, original URL, status, digest) from a CDX JSON answer, and a resumption
-    key if any.
+    key if any. WaybackError for an answer that is none (an error page, a cut-off body).
 
     Reads both forms: the Internet Archive's (one JSON array, a header row first, a resume key
     after an empty row) and pywb's (one JSON object per line).
@@ -90,6 +90,13 @@ def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
     text = text.strip()
     if not text:
         return [], None
+    try:
+        return _cdx_rows(text)
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise WaybackError(f"not a CDX answer ({type(exc).__name__}: {str(exc)[:100]}): {text[:80]!r}") from None
+
+
+def _cdx_rows(text: str) -> tuple[list[Capture], str | None]:
     captures: list[Capture] = []
     if text.startswith("["):
         rows = json.loads(text)
@@ -98,19 +105,24 @@ def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
         header, *rest = rows
         resume = None
         if len(rest) >= 2 and rest[-2] == [] and len(rest[-1]) == 1:
-            resume = rest[-1][0]
+            resume = str(rest[-1][0])
             rest = rest[:-2]
         at = {name: header.index(name) for name in ("timestamp", "original", "statuscode", "digest") if name in header}
-        captures = [Capture(row[at["timestamp"]], row[at["original"]],
-                            row[at["statuscode"]] if "statuscode" in at else "",
-                            row[at["digest"]] if "digest" in at else "") for row in rest if row]
+        captures = [_row(row[at["timestamp"]], row[at["original"]], row[at["statuscode"]] if "statuscode" in at else "",
+                         row[at["digest"]] if "digest" in at else "") for row in rest if row]
         return captures, resume
     for line in text.splitlines():
         if line.strip():
             row = json.loads(line)
-            captures.append(Capture(row["timestamp"], row.get("original") or row["url"],
-                                    str(row.get("status") or row.get("statuscode") or ""), row.get("digest") or ""))
+            captures.append(_row(row["timestamp"], row.get("original") or row["url"],
+                                 row.get("status") or row.get("statuscode") or "", row.get("digest") or ""))
     return captures, None
+
+
+def _row(timestamp: object, original: object, status: object, digest: object) -> Capture:
+    if not isinstance(timestamp, str) or not _TIMESTAMP.match(timestamp) or not isinstance(original, str):
+        raise ValueError(f"a row without a timestamp and a URL: {timestamp!r}, {original!r}")
+    return Capture(timestamp.ljust(14, "0"), original, str(status), str(digest))
 
 
 def distinct_captures(captures: list[Capture], last_digest: str | None) -> tuple[list[Capture], str | None]:

@@ -14,7 +14,8 @@
   never captured answers 404 without `Memento-Datetime`.
 - Rate limits: the CDX and the replays each take at most `burst` requests in any `window`
   seconds; more are answered 429 Too Many Requests, with `Retry-After` (`retry_after` seconds) or
-  without it (`retry_after=None`). `refuse` names replay paths answered 429 every time.
+  without it (`retry_after=None`). `refuse` names replay paths answered 429 every time;
+  `unreadable` names URLs whose CDX queries get an HTML error page (200) instead of an answer.
 - `latency`: seconds each answer takes (a distant server); `log`: every request, as the server
   saw it (arrival and answer times, kind, path, status).
 """
@@ -97,13 +98,15 @@ class Limit:
 class ArchiveServer:
     def __init__(self, captures: list[Captured], *, row_cap: int = 150_000, resume_keys: bool = True,
                  limits: dict[str, tuple[int, float]] | None = None, retry_after: int | None = 1,
-                 refuse: set[str] | None = None, latency: float = 0.0) -> None:
+                 refuse: set[str] | None = None, unreadable: set[str] | None = None,
+                 latency: float = 0.0) -> None:
         self.index = sorted(captures, key=lambda c: (surt(c.url), c.timestamp))
         self.row_cap = row_cap
         self.resume_keys = resume_keys
         self.limits = {kind: Limit(*limit) for kind, limit in (limits or {}).items()}
         self.retry_after = retry_after
         self.refuse = refuse or set()
+        self.unreadable = unreadable or set()
         self.latency = latency
         self.log: list[Hit] = []
         self._lock = threading.Lock()
@@ -173,6 +176,8 @@ class ArchiveServer:
         if "url" not in one:
             return 400, [("Content-Type", "text/plain")], b"url param missing"
         key = surt(one["url"])
+        if any(one["url"].endswith(path) for path in self.unreadable):
+            return 200, [("Content-Type", "text/html")], b"<html><body><h1>Temporarily offline</h1></body></html>"
         rows = [c.row for c in self.index if surt(c.url) == key]
         since, until = one.get("from", ""), one.get("to", "")
         rows = [r for r in rows if (not since or r["timestamp"] >= since.ljust(14, "0"))

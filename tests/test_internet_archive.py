@@ -33,7 +33,7 @@ from portalscraper.extract.urls import canonical_url
 from portalscraper.http import politeness
 from portalscraper.middlewares import HostBackoff
 from portalscraper.profiles import load_profile
-from portalscraper.wayback import CdxReading, worth_a_lookup
+from portalscraper.wayback import CdxReading, WaybackError, parse_cdx, worth_a_lookup
 from tests.conftest import Replica, run_cli
 from tests.iaserver import ArchiveServer, Captured, Hit, arrivals
 from tests.proxy import RecordingProxy
@@ -175,8 +175,7 @@ def check_archive(result: Crawl, collection: Collection, endpoint: str) -> None:
     expected[canonical(collection.bad_nearest)] = iso(N_GOOD)
     del expected[canonical(collection.never)], expected[canonical(collection.only_404)]
     assert records == expected
-    failures = {item_url: reason for item_url, reason in rows(db, "SELECT item_url, reason FROM failures "
-                                                                   "WHERE resolved_crawl_id IS NULL")}
+    failures = dict(rows(db, "SELECT item_url, reason FROM failures WHERE crawl_id = (SELECT max(id) FROM crawls)"))
     assert failures == {canonical(collection.never): f"HTTP 404 Not Found; {NEVER_REASON}",
                         canonical(collection.only_404): f"HTTP 404 Not Found; {NO_200_REASON}"}
 
@@ -247,19 +246,24 @@ def test_refused_requests_come_back_spread_out(collection: Collection, retry_aft
 def test_an_item_refused_to_the_end_is_a_transient_failure(collection: Collection, tmp_path: Path) -> None:
     """An item whose replays the archive refuses (429, no Retry-After) until its retries run out is
     recorded as refused, and fetched by the next run: it was captured (as a redirect to its other
-    address), and a refusal says nothing of the archive's captures."""
+    address), and a refusal says nothing of the archive's captures. Nor does an index answer that
+    is no answer (an error page): the item never captured is not said to be, until the index says so."""
     db = tmp_path / "archive.sqlite"
-    with serving(collection, retry_after=None, refuse={collection.redirected}) as server:
+    with serving(collection, retry_after=None, refuse={collection.redirected},
+                 unreadable={collection.never}) as server:
         crawl(server, db, "-s", "RETRY_TIMES=1", "-s", "BACKOFF_BASE=0.05")
         assert collection.redirected not in lookups(server)
-    failed = rows(db, "SELECT item_url, reason, counted FROM failures WHERE item_url = ?",
-                  canonical(collection.redirected))
-    assert failed == [(canonical(collection.redirected), "HTTP 429 Too Many Requests", 1)]
+    failed = dict(rows(db, "SELECT item_url, reason FROM failures"))
+    assert failed[canonical(collection.redirected)] == "HTTP 429 Too Many Requests"
+    assert failed[canonical(collection.never)].startswith(
+        "HTTP 404 Not Found; the archive's index of its captures could not be read (not a CDX answer")
     with serving(collection) as server:
         crawl(server, db)
-    assert rows(db, "SELECT resolved_crawl_id FROM failures WHERE item_url = ?",
+    assert rows(db, "SELECT resolved_crawl_id FROM failures WHERE item_url = ? AND crawl_id = 1",
                 canonical(collection.redirected)) == [(2,)]
     assert rows(db, "SELECT count(*) FROM records WHERE url = ?", canonical(collection.redirected)) == [(1,)]
+    assert rows(db, "SELECT reason FROM failures WHERE item_url = ? AND crawl_id = 2",
+                canonical(collection.never)) == [(f"HTTP 404 Not Found; {NEVER_REASON}",)]
 
 
 def test_a_web_archive_on_loopback_is_asked_one_request_at_a_time(collection: Collection, tmp_path: Path) -> None:
@@ -346,3 +350,10 @@ def test_a_host_backoff_spreads_requests_and_ends() -> None:
     while not backoff.answered(now=13.0):
         pass
     assert backoff.gap < 0.125
+
+
+@pytest.mark.parametrize("text", ["<html><h1>Temporarily offline</h1></html>", '[["timestamp","original"],["x"]]',
+                                  '[["timestamp","original"],["not-a-time","http://www.nato.int/"]]', '{"url": 1}'])
+def test_an_answer_that_is_no_cdx_answer_says_so(text: str) -> None:
+    with pytest.raises(WaybackError, match="not a CDX answer"):
+        parse_cdx(text)

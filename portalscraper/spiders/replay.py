@@ -18,12 +18,14 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from portalscraper.args import CrawlArgs
+from portalscraper.items import FetchFailure, utc_now
 from portalscraper.pages import page_of
 from portalscraper.scope import Scope
 from portalscraper.spiders.item_pages import ITEM_PRIORITY
 from portalscraper.wayback import (
     Capture,
     CdxReading,
+    WaybackError,
     capture_of,
     cdx_query,
     distinct_captures,
@@ -85,6 +87,7 @@ class ReplayMixin:
     give_up: Callable[..., Iterator[Any]]
     listing_failed: Callable[[Failure], Iterator[Any]]
     parse_homepage: Callable[[Response], Iterator[Any]]
+    listing_failures: int
 
     @cached_property
     def wb(self) -> ReplayState:
@@ -112,7 +115,7 @@ class ReplayMixin:
     def read_cdx(self, response: Response) -> tuple[list[Capture], scrapy.Request | None]:
         """A CDX answer's captures not read before, and the request for the rest of its query
         (the archive's resume key, or the next page by time), or None once it is read to its end.
-        An answer cut short is said in the log."""
+        An answer cut short is said in the log; one that is no CDX answer raises WaybackError."""
         reading: CdxReading = response.meta["cdx"]
         captures, more, note = reading.read(response.text if isinstance(response, TextResponse) else "")
         self.wb.resume_keys |= reading.keys
@@ -147,18 +150,33 @@ class ReplayMixin:
         Each change is read once: captures that are not pages (archived redirects, 404s, 5xx) and
         byte-identical repeats of the capture before (same digest: pywb ignores `collapse=digest`)
         are left out."""
-        captures, more = self.read_cdx(response)
-        fresh, self.wb.last_digest = distinct_captures(captures, self.wb.last_digest)
-        self.wb.homepages.extend(fresh)
-        self.crawler.stats.inc_value("portal/archive_captures_listed", len(captures))
-        self.crawler.stats.inc_value("portal/archive_captures_left_out", len(captures) - len(fresh))
-        self.logger.info("%d captures of %s in this page of the archive's index: %d to read", len(captures),
-                         homepage, len(fresh))
+        try:
+            captures, more = self.read_cdx(response)
+        except WaybackError as exc:  # the captures of the pages read before it are read
+            yield self.index_unreadable(response, str(exc))
+            more = None
+        else:
+            fresh, self.wb.last_digest = distinct_captures(captures, self.wb.last_digest)
+            self.wb.homepages.extend(fresh)
+            self.crawler.stats.inc_value("portal/archive_captures_listed", len(captures))
+            self.crawler.stats.inc_value("portal/archive_captures_left_out", len(captures) - len(fresh))
+            self.logger.info("%d captures of %s in this page of the archive's index: %d to read", len(captures),
+                             homepage, len(fresh))
         if more is not None:
             yield more
             return
         self.wb.homepages.sort(key=lambda c: c.timestamp)
         yield from self.next_homepage_capture()
+
+    def index_unreadable(self, response: Response, why: str) -> FetchFailure:
+        """A page of the homepage's index that is no CDX answer: a listing failure, with its reason
+        (the crawl is no complete pass)."""
+        self.listing_failures += 1
+        self.crawler.stats.inc_value("portal/listing_failed")
+        self.logger.error("Listing page failed: %s (%s)", response.url, why)
+        if response.meta.get("start"):
+            self.crawler.stats.set_value("portal/start_failed", f"{response.url} ({why})")
+        return FetchFailure(response.url, "listing", why, response.status, failed_at=utc_now())
 
     def homepage_index_failed(self, failure: Failure) -> Iterator[Any]:
         """A page of the index failed: the failure is recorded (the crawl is no complete pass), and
@@ -237,14 +255,19 @@ class ReplayMixin:
         """Once the page's captures are all known: the nearest one that answered 200 is asked for,
         else the item fails, with the first replay's reason and why ("never captured by the
         archive": no capture at all; "no capture of it answered 200": only redirects and errors)."""
-        captures, more = self.read_cdx(response)
+        url, reason, status = response.meta["wb_failed"]
+        try:
+            captures, more = self.read_cdx(response)
+        except WaybackError as exc:  # nothing is known of its captures: no reason to say it has none
+            yield from self.give_up(url, f"{reason}; the archive's index of its captures could not be read "
+                                         f"({exc})", status, listing)
+            return
         found: list[Capture] = response.meta["wb_captures"]
         found.extend(captures)
         if more is not None:
             yield more
             return
         best = nearest(found, around)
-        url, reason, status = response.meta["wb_failed"]
         if best is None:
             why = "no capture of it answered 200 in the archive" if found else "never captured by the archive"
             yield from self.give_up(url, f"{reason}; {why}", status, listing)
