@@ -110,29 +110,8 @@ class ArchiveServer:
         self.latency = latency
         self.log: list[Hit] = []
         self._lock = threading.Lock()
-        archive = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                hit, (status, headers, body) = archive.answer(self.path)
-                if archive.latency:
-                    time.sleep(archive.latency)  # the server's own pace, not a wait for anything
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                self.wfile.flush()
-                hit.done = time.monotonic()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), _Handler)
+        self.server.archive = self
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}/web"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -141,6 +120,18 @@ class ArchiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+
+    def reply(self, handler: BaseHTTPRequestHandler) -> None:
+        hit, (status, headers, body) = self.answer(handler.path)
+        if self.latency:
+            time.sleep(self.latency)  # the server's own pace, not a wait for anything
+        handler.send_response(status)
+        for name, value in [*headers, ("Content-Length", str(len(body)))]:
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+        handler.wfile.flush()
+        hit.done = time.monotonic()
 
     def hits(self, kind: str) -> list[Hit]:
         with self._lock:
@@ -232,6 +223,22 @@ class ArchiveServer:
         headers = [*capture.headers, ("Memento-Datetime", http_date(capture.timestamp)), ("Link", link),
                    ("X-Archive-Src", "portalscraper-tests.warc.gz")]
         return capture.status, headers, capture.body
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    archive: ArchiveServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.archive.reply(self)
 
 
 def moment(timestamp: str) -> datetime:
