@@ -172,7 +172,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return retry or response
         if retry is None:
             return response
-        self._say_wait(retry, wait, False)
+        self._say_wait(retry, wait, asked is not None)
         await _sleep(wait)
         return retry
 
