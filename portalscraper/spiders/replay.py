@@ -1,7 +1,7 @@
 """Web-archive crawls: the homepage's captures from the archive's index, read to its end and
-oldest first; each item asked once every capture is read, at the capture nearest the first page
-that names it, and recorded with its best entry; an item whose nearest replay is not a page read
-from the nearest capture that answered 200."""
+oldest first; each item asked once every capture is read, at the capture nearest the first
+homepage capture that names it, and recorded with its best entry; an item whose nearest replay is
+not a page read from the nearest capture that answered 200."""
 
 from __future__ import annotations
 
@@ -201,7 +201,8 @@ class ReplayMixin:
     def offer_captured_entry(self, listing: dict[str, Any], response: Response) -> None:
         """Keep an item's entry until every capture is read (`request_captured_items`): the record
         takes its section and teaser from the item's best entry, whichever capture was read first,
-        and its page is asked at the capture nearest the first page that names it."""
+        and its page is asked at the capture nearest the earliest page naming it among those read
+        by then (every homepage capture is read before any item page)."""
         page = page_of(response, self.args.wayback)
         place = (page.capture.timestamp if page.capture else "", listing["source_url"], self.wb.offered)
         self.wb.offered += 1
