@@ -59,8 +59,11 @@ DOWNLOADER_MIDDLEWARES = {
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 
 # -- Portal spiders (PORTAL_*) ------------------------------------------------------------
-# Web archives (--wayback): at least this delay between requests, one at a time, unless on loopback.
+# Web archives (--wayback): at least this delay between requests, one at a time, wherever the
+# archive is (127.0.0.1 too: a tunnel or proxy to a public archive). True: an archive of your own
+# (a pywb), read at full speed (PORTAL_LOOPBACK_CONCURRENCY at a time, no delay).
 PORTAL_WAYBACK_DELAY = 3.0
+PORTAL_WAYBACK_FULL_SPEED = False
 # Loopback (replica, local mirror): no delay, no throttle, this much concurrency per host.
 PORTAL_LOOPBACK_FULL_SPEED = True
 PORTAL_LOOPBACK_CONCURRENCY = 16

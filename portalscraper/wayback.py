@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 CDX_LIMIT = 5000  # captures per CDX answer
 _TIMESTAMP = re.compile(r"^\d{4,14}$")
@@ -57,27 +58,31 @@ def cdx_url(endpoint: str) -> str:
     return endpoint + "/cdx"
 
 
-def cdx_query(endpoint: str, url: str, since: str | None, until: str | None, *, collapse: bool = True,
+def cdx_query(endpoint: str, url: str, since: str | None, until: str | None, *, every: bool = False,
               limit: int = CDX_LIMIT) -> str:
-    """A CDX query for the 200 captures of one URL in a time window, as JSON, oldest first.
+    """A CDX query for the captures of one URL in a time window, as JSON, oldest first: those that
+    answered 200, byte-identical neighbours collapsed; or (`every`) all of them, of any status
+    (archived redirects, 404s and 5xx too), none collapsed.
 
-    Archives differ in what they honour: pywb ignores `collapse` and `showResumeKey`, so the
-    answers are also deduplicated by digest (`distinct_captures`) and paged by time (`next_since`),
-    which both the Internet Archive and pywb honour."""
-    params: list[tuple[str, str]] = [("url", url), ("output", "json"), ("filter", "statuscode:200"),
-                                     ("limit", str(limit)), ("showResumeKey", "true")]
+    Archives differ in what they honour: pywb ignores `collapse` and `showResumeKey`; the
+    Internet Archive collapses adjacent rows only, and caps its answers. So answers are read to
+    their end by `CdxReading` and deduplicated by `distinct_captures`, whatever the archive did."""
+    params: list[tuple[str, str]] = [("url", url), ("output", "json")]
+    if not every:
+        params.append(("filter", "statuscode:200"))
+    params += [("limit", str(limit)), ("showResumeKey", "true")]
     if since:
         params.append(("from", since))
     if until:
         params.append(("to", until))
-    if collapse:
+    if not every:
         params.append(("collapse", "digest"))
     return f"{cdx_url(endpoint)}?{urlencode(params)}"
 
 
 def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
     """Captures (timestamp, original URL, status, digest) from a CDX JSON answer, and a resumption
-    key if any.
+    key if any. WaybackError for an answer that is none (an error page, a cut-off body).
 
     Reads both forms: the Internet Archive's (one JSON array, a header row first, a resume key
     after an empty row) and pywb's (one JSON object per line).
@@ -85,6 +90,13 @@ def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
     text = text.strip()
     if not text:
         return [], None
+    try:
+        return _cdx_rows(text)
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise WaybackError(f"not a CDX answer ({type(exc).__name__}: {str(exc)[:100]}): {text[:80]!r}") from None
+
+
+def _cdx_rows(text: str) -> tuple[list[Capture], str | None]:
     captures: list[Capture] = []
     if text.startswith("["):
         rows = json.loads(text)
@@ -93,44 +105,109 @@ def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
         header, *rest = rows
         resume = None
         if len(rest) >= 2 and rest[-2] == [] and len(rest[-1]) == 1:
-            resume = rest[-1][0]
+            resume = str(rest[-1][0])
             rest = rest[:-2]
         at = {name: header.index(name) for name in ("timestamp", "original", "statuscode", "digest") if name in header}
-        captures = [Capture(row[at["timestamp"]], row[at["original"]],
-                            row[at["statuscode"]] if "statuscode" in at else "",
-                            row[at["digest"]] if "digest" in at else "") for row in rest if row]
+        captures = [_row(row[at["timestamp"]], row[at["original"]], row[at["statuscode"]] if "statuscode" in at else "",
+                         row[at["digest"]] if "digest" in at else "") for row in rest if row]
         return captures, resume
     for line in text.splitlines():
         if line.strip():
             row = json.loads(line)
-            captures.append(Capture(row["timestamp"], row.get("original") or row["url"],
-                                    str(row.get("status") or row.get("statuscode") or ""), row.get("digest") or ""))
+            captures.append(_row(row["timestamp"], row.get("original") or row["url"],
+                                 row.get("status") or row.get("statuscode") or "", row.get("digest") or ""))
     return captures, None
 
 
-def distinct_captures(captures: list[Capture], seen_digests: set[str]) -> list[Capture]:
-    """The good captures, oldest first, each content once: a capture whose digest was seen before
-    (byte-identical to an earlier one) is left out, and `seen_digests` learns the new ones."""
+def _row(timestamp: object, original: object, status: object, digest: object) -> Capture:
+    if not isinstance(timestamp, str) or not _TIMESTAMP.match(timestamp) or not isinstance(original, str):
+        raise ValueError(f"a row without a timestamp and a URL: {timestamp!r}, {original!r}")
+    return Capture(timestamp.ljust(14, "0"), original, str(status), str(digest))
+
+
+def distinct_captures(captures: list[Capture], last_digest: str | None) -> tuple[list[Capture], str | None]:
+    """The good captures, oldest first, each change once: a capture byte-identical to the good
+    capture before it (the same digest: the page had not changed) is left out, as the Internet
+    Archive's `collapse=digest` does (adjacent rows only: a page that changes back is read
+    again). `last_digest` is that of the good capture before these (on an earlier page of the
+    answer); returns the captures kept and the digest to carry to the next page."""
     out = []
     for capture in sorted(captures, key=lambda c: c.timestamp):
         if not capture.good:
             continue
-        if capture.digest:
-            if capture.digest in seen_digests:
-                continue
-            seen_digests.add(capture.digest)
+        if capture.digest and capture.digest == last_digest:
+            continue
+        last_digest = capture.digest or None
         out.append(capture)
-    return out
+    return out, last_digest
 
 
-def next_since(captures: list[Capture], limit: int) -> str | None:
-    """Where the next page of a full CDX answer starts: one second after its last capture, or None
-    when the answer was not full (the window is done)."""
-    if len(captures) < limit or not captures:
+@dataclass
+class CdxReading:
+    """One CDX query read to its end, a page at a time, whatever the archive honours.
+
+    An archive may cut an answer short of the `limit` asked for (the Internet Archive caps its
+    answers at a row count of its own). Where it gives a resume key (`showResumeKey`), the next
+    page is asked from that key; where it gives none (pywb), the next page is asked by time,
+    from the second of the answer's last capture on (`from=` is inclusive; captures read already
+    are left out), until a page brings nothing new. `read` takes each answer in turn and says
+    what to ask next, and what the log should say about an answer that was cut short."""
+
+    asked: str  # the page asked last (at first, the query)
+    limit: int = CDX_LIMIT  # the rows asked for per answer
+    keys: bool = False  # the archive gives resume keys: an answer without one is its last
+    by_time: bool = False  # the page asked last was asked by time
+    previous: int = 0  # the rows of the answer before
+    key: str | None = None  # the resume key of the answer before
+    seen: set[Capture] = field(default_factory=set)
+
+    def read(self, text: str) -> tuple[list[Capture], str | None, tuple[int, str] | None]:
+        """An answer's captures not read before (oldest first), the URL of the next page (None:
+        the query is read to its end), and a note for the log (level, text) when an answer was cut
+        short: a warning where the archive did not say so, else for information."""
+        captures, key = parse_cdx(text)
+        new = sorted((c for c in dict.fromkeys(captures) if c not in self.seen), key=lambda c: c.timestamp)
+        self.seen.update(new)
+        note = self._cut_silently(captures, new)
+        self.previous = len(captures)
+        base = without_param(self.asked, "resumeKey")
+        if key and key == self.key:  # the same key again: following it would never end
+            return new, None, (logging.WARNING, f"the archive gave the same resume key twice ({key[:80]}): "
+                                                "the rest of its answer is unread")
+        self.key = key
+        if key:
+            self.keys, self.by_time = True, False
+            if note is None and len(captures) < self.limit:
+                note = logging.INFO, (f"the archive cut its answer at {len(captures)} captures, short of the "
+                                      f"{self.limit} asked for: reading on from its resume key")
+            self.asked = f"{base}&resumeKey={quote(key, safe='%+')}"  # as the archive wrote it
+            return new, self.asked, note
+        if not new or self.keys:
+            return new, None, note  # nothing new, or no key from an archive that gives keys: the end
+        self.by_time = True
+        self.asked = f"{without_param(base, 'from')}&{urlencode({'from': max(c.timestamp for c in captures)})}"
+        return new, self.asked, note
+
+    def _cut_silently(self, captures: list[Capture], new: list[Capture]) -> tuple[int, str] | None:
+        """A warning when a page asked by time shows that the answer before it was cut short."""
+        if not self.by_time:
+            return None
+        if new and self.previous < self.limit:
+            return logging.WARNING, (f"the archive's answer stopped at {self.previous} captures without a resume "
+                                     f"key, short of the {self.limit} asked for: {len(new)} more found by asking "
+                                     f"from {new[0].timestamp} on")
+        if not new and len(captures) >= max(2, self.previous) and len({c.timestamp for c in captures}) == 1:
+            return logging.WARNING, (f"the archive answers {len(captures)} captures at most, all in the second "
+                                     f"{captures[0].timestamp}, and gives no resume key: later ones of that "
+                                     "second may be unread")
         return None
-    last = max(c.timestamp for c in captures).ljust(14, "0")
-    moment = dt.datetime.strptime(last, "%Y%m%d%H%M%S") + dt.timedelta(seconds=1)
-    return moment.strftime("%Y%m%d%H%M%S")
+
+
+def without_param(url: str, name: str) -> str:
+    """The URL without its query parameter `name`."""
+    parts = urlsplit(url)
+    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    return urlunsplit(parts._replace(query=urlencode(params)))
 
 
 def nearest(captures: list[Capture], timestamp: str) -> Capture | None:
@@ -142,6 +219,14 @@ def nearest(captures: list[Capture], timestamp: str) -> Capture | None:
 
 def _moment(timestamp: str) -> dt.datetime:
     return dt.datetime.strptime(timestamp.ljust(14, "0")[:14], "%Y%m%d%H%M%S")
+
+
+def worth_a_lookup(status: int, archived: bool) -> bool:
+    """Whether a failed replay says the archive has no page there, so that its index is worth
+    asking for another capture: a 404 (never captured, or the nearest capture is an archived 404)
+    or any archived error (`archived`: the answer carries a Memento-Datetime). The archive's own
+    refusals (429, a 5xx of its own) say nothing about its captures: they are transient."""
+    return status == 404 or (archived and status >= 400)
 
 
 def replay_url(endpoint: str, timestamp: str, url: str) -> str:

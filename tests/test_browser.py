@@ -54,7 +54,7 @@ def archive(wayback: tuple[str, dict[str, list[str]]], tmp_path_factory: pytest.
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "archive.sqlite"
     run_cli("crawl", "nato", "--wayback", endpoint, "--from", "20120101", "--to", "20121231", "--db", str(db),
-            "--jsonl", "", "--warc", "", "-q", cwd=folder)
+            "--jsonl", "", "--warc", "", "-q", "-s", "PORTAL_WAYBACK_FULL_SPEED=true", cwd=folder)
     return db
 
 

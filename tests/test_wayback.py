@@ -21,9 +21,13 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from portalscraper.wayback import Capture, capture_of, cdx_query, parse_cdx
-from tests.conftest import Replica, run_cli
+from tests.conftest import SEED_ITEMS, Replica, run_cli
 from tests.proxy import RecordingProxy
-from tests.webarchive import HOME, ITEM_LINK, SNAPSHOTS, fetch, pywb
+from tests.webarchive import HOME, ITEM_LINK, SIDEBAR_ITEM, SIDEBAR_OTHER, SIDEBAR_PAGE, SNAPSHOTS, fetch, pywb
+
+HOMEPAGE = "https://www.nato.int/cps/en/natohq/index.htm"
+# pywb is the tests' own archive: read at full speed (a web archive on loopback is not, unless told).
+OWN_ARCHIVE = ("-s", "PORTAL_WAYBACK_FULL_SPEED=true")
 
 
 def test_cdx_api_lists_the_three_homepage_captures(wayback: tuple[str, dict[str, list[str]]]) -> None:
@@ -34,15 +38,23 @@ def test_cdx_api_lists_the_three_homepage_captures(wayback: tuple[str, dict[str,
     assert all(c.original == "http://www.nato.int" + HOME for c in captures)
 
 
-def test_homepage_time_series_from_the_web_archive(wayback: tuple[str, dict[str, list[str]]], tmp_path: Path) -> None:
-    endpoint, held = wayback
-    db = tmp_path / "archive.sqlite"
+@pytest.fixture(scope="module")
+def series(wayback: tuple[str, dict[str, list[str]]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The web archive's three weekly homepage captures, crawled."""
+    endpoint, _ = wayback
+    folder = tmp_path_factory.mktemp("series")
+    db = folder / "archive.sqlite"
     run_cli("crawl", "nato", "--wayback", endpoint, "--from", "20120101", "--to", "20121231", "--db", str(db),
-            "--jsonl", "", "--warc", "", "--log-level", "WARNING", cwd=tmp_path)
-    with sqlite3.connect(db) as conn:
+            "--jsonl", "", "--warc", "", "--log-level", "WARNING", *OWN_ARCHIVE, cwd=folder)
+    return db
+
+
+def test_homepage_time_series_from_the_web_archive(wayback: tuple[str, dict[str, list[str]]], series: Path) -> None:
+    endpoint, held = wayback
+    with sqlite3.connect(series) as conn:
         records = conn.execute("SELECT id, url, capture_url, capture_time, title FROM records").fetchall()
         seen = conn.execute("SELECT r.url, a.capture_time FROM appearances a JOIN records r ON r.id = a.record_id "
-                            "WHERE a.source_url LIKE '%index.htm'").fetchall()
+                            "WHERE a.page_url = ?", [HOMEPAGE]).fetchall()
     # Every item once, as a record of the portal's canonical URL, made from a capture.
     assert len(records) == len({r[0] for r in records}) == 35
     assert all(url.startswith("https://www.nato.int/") and capture_url.startswith(endpoint)
@@ -51,11 +63,34 @@ def test_homepage_time_series_from_the_web_archive(wayback: tuple[str, dict[str,
     by_item: dict[str, set[str]] = {}
     for url, capture_time in seen:
         by_item.setdefault(url.removeprefix("https://www.nato.int/cps/en/natohq/"), set()).add(capture_time)
-    times = {f"{t[:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}+00:00" for t, _ in SNAPSHOTS}
+    times = {iso(t) for t, _ in SNAPSHOTS}
     assert by_item["news_91112.htm"] == times
-    assert by_item["news_90440.htm"] == times - {"2012-10-12T12:00:00+00:00"}
-    assert by_item["news_90387.htm"] == {"2012-09-28T12:00:00+00:00"}
-    assert sum(len(v) for v in by_item.values()) == sum(len(paths) - 1 for paths in held.values())
+    assert by_item["news_90440.htm"] == times - {iso(SNAPSHOTS[2][0])}
+    assert by_item["news_90387.htm"] == {iso(SNAPSHOTS[0][0])}
+    assert by_item[f"{SIDEBAR_ITEM}.htm"] == times - {iso(SNAPSHOTS[0][0])}  # named by a sidebar first
+    assert sum(len(v) for v in by_item.values()) == sum(len(paths) - 1 for paths in held.values()) - 1
+
+
+def test_an_item_first_named_by_a_sidebar_has_its_homepage_block_entry(series: Path) -> None:
+    """The first capture naming the item is an edition page's "Latest news" box (a bare headline);
+    a later homepage capture lists it in its block: the record has the block's section and teaser,
+    read from the item's capture nearest that homepage capture."""
+    first, listed = iso(SNAPSHOTS[0][0]), iso(SNAPSHOTS[1][0])
+    seed = next(i for i in SEED_ITEMS if i["title"].startswith("Latest Transatlantic Trends report"))
+    with sqlite3.connect(series) as conn:
+        rows = conn.execute("SELECT r.url, r.section, r.summary, json_extract(r.provenance, '$.summary'), "
+                            "r.capture_time FROM records r WHERE r.url LIKE ?", [f"%/{SIDEBAR_ITEM}.htm"]).fetchall()
+        sidebar = conn.execute("SELECT r.url, a.section, a.date_text, a.capture_time FROM appearances a "
+                               "JOIN records r ON r.id = a.record_id WHERE a.page_url LIKE ? ORDER BY r.url",
+                               [f"%{SIDEBAR_PAGE}"]).fetchall()
+        other = conn.execute("SELECT section, summary FROM records WHERE url LIKE ?", [f"%/{SIDEBAR_OTHER}.htm"])
+        other_row = other.fetchone()
+    assert rows == [(f"https://www.nato.int/cps/en/natohq/{SIDEBAR_ITEM}.htm", "People & Activities",
+                     seed["summary"], "listing", listed)]
+    assert [(url.rsplit("/", 1)[1], section, date) for url, section, date, when in sidebar
+            if section == "Latest news" and when == first] == [(f"{SIDEBAR_ITEM}.htm", "Latest news", None),
+                                                              (f"{SIDEBAR_OTHER}.htm", "Latest news", None)]
+    assert other_row[0] == "People & Activities" and len(other_row[1]) > 100  # the homepage's entry, kept
 
 
 def test_replay_urls_and_memento_times() -> None:
@@ -145,7 +180,8 @@ def crawl_archive(endpoint: str, db: Path) -> list[str]:
     proxy = RecordingProxy([endpoint])
     try:
         run_cli("crawl", "nato", "--wayback", endpoint, "--from", "2012", "--to", "2012", "--db", str(db),
-                "--jsonl", "", "--warc", "", "--log-level", "WARNING", cwd=db.parent, env=proxy.env(), check=False)
+                "--jsonl", "", "--warc", "", "--log-level", "WARNING", *OWN_ARCHIVE, cwd=db.parent, env=proxy.env(),
+                check=False)
         assert proxy.forwarded, "the crawl did not go through the proxy"
         return proxy.refused
     finally:
@@ -212,18 +248,19 @@ def test_the_same_web_archive_crawl_twice_gives_the_same_archive(messy: tuple[st
     assert len(archives[0][0]) > 30
 
 
-def test_index_pages_by_time_and_each_content_once() -> None:
-    from portalscraper.wayback import distinct_captures, nearest, next_since
+def test_each_change_of_a_page_once() -> None:
+    from portalscraper.wayback import distinct_captures, nearest
 
     url = "http://www.nato.int/"
     page = [Capture("20120928120000", url, "200", "A"), Capture("20120929120000", url, "200", "A"),
             Capture("20121001120000", url, "302", "B"), Capture("20121002120000", url, "404", "C"),
             Capture("20121005120000", url, "200", "D")]
-    seen: set[str] = set()
-    assert [c.timestamp for c in distinct_captures(page, seen)] == ["20120928120000", "20121005120000"]
-    assert distinct_captures([Capture("20121006120000", url, "200", "D")], seen) == []  # seen on an earlier page
-    # A full answer (as many captures as the limit) is followed by one starting a second after its last.
-    assert next_since(page, limit=5) == "20121005120001"
-    assert next_since(page, limit=6) is None
+    kept, last = distinct_captures(page, None)
+    assert [c.timestamp for c in kept] == ["20120928120000", "20121005120000"] and last == "D"
+    # A repeat of the capture before, on the index's next page, is left out; a page that changes back
+    # to an earlier content is read again (the Internet Archive's collapse is of adjacent rows only).
+    assert distinct_captures([Capture("20121006120000", url, "200", "D")], last) == ([], "D")
+    assert [c.timestamp for c in distinct_captures([Capture("20121007120000", url, "200", "A")], last)[0]] == \
+        ["20121007120000"]
     assert nearest(page, "20120930120000") == page[1]  # the good capture nearest in time; errors never
     assert nearest(page[2:4], "20121001") is None

@@ -2,6 +2,9 @@
 
 Three snapshots of the homepage and the items it links to, a week apart, items leaving the
 homepage between them: the `wayback` fixture (tests/conftest.py) builds it once per test session.
+One item is first named by a sidebar: the first snapshot's homepage does not list it, and the
+NATO Review edition captured with it names it in a "Latest news" box (a bare headline); the later
+homepages list it in their People & Activities block, with its date and teaser.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +30,9 @@ PYWB = ROOT / ".venv-pywb/bin"
 HOME = "/cps/en/natolive/index.htm"
 SNAPSHOTS = [("20120928120000", None), ("20121005120000", "news_90387"), ("20121012120000", "news_90440")]
 ITEM_LINK = re.compile(r'href="(/(?:cps/en/[^"]*/(?:news|topics)_\d+\.htm[^"]*|docu/review/[^"]+))"')
+# The item first named by a sidebar, the edition page whose first capture has that sidebar, and an
+# item the sidebar names too that the homepage lists in the same capture.
+SIDEBAR_ITEM, SIDEBAR_PAGE, SIDEBAR_OTHER = "news_91045", "/docu/review/2012/Threats-Within/EN/index.htm", "news_91112"
 
 
 def fetch(url: str) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -35,8 +41,10 @@ def fetch(url: str) -> tuple[int, list[tuple[str, str]], bytes]:
             response.read()
 
 
-def snapshot(server: Replica, timestamp: str, out: Path) -> list[str]:
-    """Capture the homepage and the items it links to, as http://www.nato.int at `timestamp`."""
+def snapshot(server: Replica, timestamp: str, out: Path,
+             edit: Callable[[str, bytes], bytes] = lambda path, body: body) -> list[str]:
+    """Capture the homepage and the items it links to, as http://www.nato.int at `timestamp`;
+    `edit` changes a page's body before it is captured."""
     date = f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]}T{timestamp[8:10]}:{timestamp[10:12]}:00Z"
     _, _, home = fetch(server.url(HOME))
     paths = [HOME, *dict.fromkeys(p.replace("&amp;", "&") for p in ITEM_LINK.findall(home.decode("utf-8")))]
@@ -44,6 +52,7 @@ def snapshot(server: Replica, timestamp: str, out: Path) -> list[str]:
         writer = WARCWriter(stream, gzip=True)
         for path in paths:
             status, headers, body = fetch(server.url(path))
+            body = edit(path, body)
             headers = [(k, v) for k, v in headers if k.lower() not in ("content-length", "content-encoding")]
             http = StatusAndHeaders(f"{status} OK", [*headers, ("Content-Length", str(len(body)))],
                                     protocol="HTTP/1.1")
@@ -51,6 +60,30 @@ def snapshot(server: Replica, timestamp: str, out: Path) -> list[str]:
                                                http_headers=http, warc_headers_dict={"WARC-Date": date})
             writer.write_record(record)
     return paths
+
+
+def with_sidebar(home: bytes) -> Callable[[str, bytes], bytes]:
+    """The edit of the first snapshot: the homepage without SIDEBAR_ITEM's entry, and SIDEBAR_PAGE
+    with a "Latest news" box naming it and SIDEBAR_OTHER, headlines only (no date, no teaser)."""
+    def entry(key: str) -> re.Match[str]:
+        found = re.search(rf'<div class="item"><a class="title" href="([^"]*{key}[^"]*)">([^<]*)</a>.*?</div>\n?',
+                          home.decode("utf-8"))
+        assert found is not None, key
+        return found
+
+    item, other = entry(SIDEBAR_ITEM), entry(SIDEBAR_OTHER)
+    box = ('<div id="latest-news"><h3>Latest news</h3><ul>'
+           f'<li><h4><a href="{item[1]}">{item[2]}</a></h4></li>'
+           f'<li><h4><a href="{other[1]}">{other[2]}</a></h4></li></ul></div>\n')
+
+    def edit(path: str, body: bytes) -> bytes:
+        if path == HOME:
+            return body.replace(item[0].encode(), b"")
+        if path == SIDEBAR_PAGE:
+            return body.replace(b'<div id="footer">', box.encode() + b'<div id="footer">', 1)
+        return body
+
+    return edit
 
 
 def _answers(port: int) -> bool:
@@ -96,15 +129,17 @@ def pywb(folder: Path) -> Iterator[str]:
 
 
 def serve_wayback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, list[str]]]]:
-    """pywb serving three snapshots of the replica's homepage; yields its endpoint and what each held."""
+    """pywb serving three snapshots of the replica's homepage; yields its endpoint and the paths each
+    captured (the homepage first, then the pages it links to, SIDEBAR_ITEM's too)."""
     folder = tmp_path_factory.mktemp("wayback")
     server = Replica(60)
     held: dict[str, list[str]] = {}
     try:
-        for timestamp, removed in SNAPSHOTS:
+        for n, (timestamp, removed) in enumerate(SNAPSHOTS):
             if removed:
                 server.change({"op": "remove", "key": removed})
-            held[timestamp] = snapshot(server, timestamp, folder / f"{timestamp}.warc.gz")
+            edit = with_sidebar(fetch(server.url(HOME))[2]) if n == 0 else (lambda path, body: body)
+            held[timestamp] = snapshot(server, timestamp, folder / f"{timestamp}.warc.gz", edit)
     finally:
         server.stop()
     with pywb(folder) as endpoint:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Self
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
@@ -87,6 +88,8 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         spider.full_pass_days = settings.getfloat("PORTAL_FULL_PASS_DAYS")
         spider.listing_page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
         crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
+        if spider.args.wayback:
+            crawler.signals.connect(spider.request_captured_items, signal=signals.spider_idle)
         if settings.get("FRONTIER_REDIS_URL"):  # a worker of a shared crawl: its archive is the writer's
             spider.share(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"], settings["FRONTIER_WORKER"])
         return spider
@@ -207,6 +210,8 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
                        "record_id": rid, "url": entry.url, "request_url": self.request_url(entry.url, response)}
             if self.defer_items:
                 self.offer(listing, response)
+            elif self.args.wayback:  # each item asked once every capture is read (ReplayMixin)
+                self.offer_captured_entry(listing, response)
             elif (request := self.item_request(listing)) is not None:
                 requests.append(request)
         if sightings.appearances:

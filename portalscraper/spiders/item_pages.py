@@ -39,7 +39,7 @@ class ItemPagesMixin:
     is_hub_url: Callable[[str], bool]
     listing_entries: Callable[[Response], list[ListingEntry]]
     follow_entries: Callable[[Response, list[ListingEntry]], Iterator[Any]]
-    capture_lookup: Callable[[scrapy.Request, str, str, int], scrapy.Request | None]
+    capture_lookup: Callable[[Failure, str, str, int], scrapy.Request | None]
     logger: Any  # scrapy.Spider's
 
     # -- item pages -----------------------------------------------------------------------
@@ -105,7 +105,7 @@ class ItemPagesMixin:
         listing = request.meta["listing"]
         url = request.meta.get("redirect_urls", [request.url])[0]  # as listed, before any redirect
         reason, status, counted = describe_failure(failure)
-        if counted and status is not None and (lookup := self.capture_lookup(request, url, reason, status)):
+        if counted and status is not None and (lookup := self.capture_lookup(failure, url, reason, status)):
             yield lookup
             return
         if failed := request.meta.get("wb_failed"):

@@ -13,7 +13,6 @@ from portalscraper.extract.urls import record_id
 from portalscraper.pages import page_selector
 from portalscraper.recordids import RecordIdSet
 from portalscraper.spiders.base import PortalSpider
-from portalscraper.wayback import CDX_LIMIT, Capture, cdx_query, distinct_captures, next_since, parse_cdx, replay_url
 
 
 class NatoSpider(PortalSpider):
@@ -23,54 +22,15 @@ class NatoSpider(PortalSpider):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.archive_seen = RecordIdSet()  # items of the archive's pages so far (a loop repeats them)
-        self.wb_digests: set[str] = set()
-        self.wb_homepages: list[Capture] = []
 
     def first_requests(self) -> Iterator[scrapy.Request]:
         homepage = self.profile.start_url("homepage", self.args.base_url, self.args.lang)
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
-        if self.args.wayback:  # the homepage's captures in the window, from the archive's CDX index
-            query = cdx_query(self.args.wayback, homepage, self.args.wb_from, self.args.wb_to)
-            yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed, meta={"start": True},
-                                 cb_kwargs={"homepage": homepage})
+        if self.args.wayback:  # the homepage's captures in the window, from the archive's index (ReplayMixin)
+            yield self.homepage_captures(homepage)
         else:
             yield scrapy.Request(homepage, self.parse_homepage, errback=self.listing_failed, meta={"start": True})
-
-    def parse_cdx(self, response: Response, homepage: str) -> Iterator[Any]:
-        """The homepage's captures, a page of the index at a time; once all are known, the first.
-
-        Each content is read once: captures that are not pages (archived redirects, 404s, 5xx) and
-        byte-identical repeats (same digest: pywb ignores `collapse=digest`) are left out. Pages of
-        the index follow by time (pywb ignores resumption keys): a full answer is followed by one
-        starting a second after its last capture, so no window is cut short."""
-        captures, _ = parse_cdx(response.text)
-        fresh = distinct_captures(captures, self.wb_digests)
-        self.wb_homepages.extend(fresh)
-        self.crawler.stats.inc_value("portal/archive_captures_listed", len(captures))
-        self.crawler.stats.inc_value("portal/archive_captures_left_out", len(captures) - len(fresh))
-        self.logger.info("%d captures of %s in this page of the archive's index: %d to read", len(captures),
-                         homepage, len(fresh))
-        since = next_since(captures, CDX_LIMIT)
-        wb_to = self.args.wb_to
-        if since is not None and not (wb_to and since > wb_to.ljust(14, "9")):
-            query = cdx_query(self.args.wayback or "", homepage, since, wb_to)
-            yield scrapy.Request(query, self.parse_cdx, errback=self.listing_failed, cb_kwargs={"homepage": homepage})
-            return
-        self.wb_homepages.sort(key=lambda c: c.timestamp)
-        yield from self.next_homepage_capture()
-
-    def next_homepage_capture(self) -> Iterator[scrapy.Request]:
-        """The next homepage capture, oldest first and one at a time: an item is read from the capture
-        nearest to the first homepage capture that lists it, whatever order responses arrive in."""
-        if self.args.wayback and self.wb_homepages:
-            capture = self.wb_homepages.pop(0)
-            yield scrapy.Request(replay_url(self.args.wayback, capture.timestamp, capture.original),
-                                 self.parse_homepage, errback=self.homepage_capture_failed, dont_filter=True)
-
-    def homepage_capture_failed(self, failure: Any) -> Iterator[Any]:
-        yield from self.listing_failed(failure)
-        yield from self.next_homepage_capture()
 
     def parse_homepage(self, response: Response) -> Iterator[Any]:
         entries = self.listing_entries(response)

@@ -1,20 +1,77 @@
-"""Web-archive crawls: links asked at the capture nearest the page that links them, and an item
-whose nearest replay is not a page read from the nearest capture that answered 200."""
+"""Web-archive crawls: the homepage's captures from the archive's index, read to its end and
+oldest first; each item asked once every capture is read, at the capture nearest the first
+homepage capture that names it, and recorded with its best entry; an item whose nearest replay is
+not a page read from the nearest capture that answered 200."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
 
 from portalscraper.args import CrawlArgs
+from portalscraper.items import FetchFailure, utc_now
 from portalscraper.pages import page_of
 from portalscraper.scope import Scope
 from portalscraper.spiders.item_pages import ITEM_PRIORITY
-from portalscraper.wayback import capture_of, cdx_query, nearest, parse_cdx, replay_url
+from portalscraper.wayback import (
+    Capture,
+    CdxReading,
+    WaybackError,
+    capture_of,
+    cdx_query,
+    distinct_captures,
+    nearest,
+    replay_url,
+    worth_a_lookup,
+)
+
+
+@dataclass
+class Entries:
+    """An item's listing entries across the captures read: the best one (a block entry with a
+    date and a teaser over a bare headline; then the earliest capture), whose section and teaser
+    the record takes, and the first one (the earliest capture), near whose time its page is asked."""
+
+    rank: tuple[Any, ...]
+    listing: dict[str, Any]
+    place: tuple[str, str, int]  # (capture timestamp, listing page, order offered)
+    request_url: str
+
+    def offer(self, rank: tuple[Any, ...], listing: dict[str, Any], place: tuple[str, str, int]) -> None:
+        if rank < self.rank:
+            self.rank, self.listing = rank, listing
+        if place < self.place:
+            self.place, self.request_url = place, listing["request_url"]
+
+    @property
+    def chosen(self) -> dict[str, Any]:
+        return {**self.listing, "request_url": self.request_url}
+
+
+@dataclass
+class ReplayState:
+    """What a web-archive crawl keeps while it reads the archive."""
+
+    homepages: list[Capture] = field(default_factory=list)  # captures still to read, oldest first
+    last_digest: str | None = None  # of the last homepage capture kept (see distinct_captures)
+    entries: dict[str, Entries] = field(default_factory=dict)  # record id: entries offered
+    offered: int = 0
+    resume_keys: bool = False  # the archive gave a resume key: it says when it cuts an answer short
+
+
+def listing_rank(listing: dict[str, Any], place: tuple[str, str, int]) -> tuple[Any, ...]:
+    """How well an entry names its item: one with a date and a teaser first (a block of the
+    homepage) over a bare headline (a sidebar's "Latest news"), then the earliest capture."""
+    return not listing.get("date_text"), not listing.get("summary"), *place
 
 
 class ReplayMixin:
@@ -26,7 +83,15 @@ class ReplayMixin:
     scope: Scope
     logger: Any  # scrapy.Spider's
     item_page: Callable[..., scrapy.Request]
+    item_request: Callable[[dict[str, Any]], scrapy.Request | None]
     give_up: Callable[..., Iterator[Any]]
+    listing_failed: Callable[[Failure], Iterator[Any]]
+    parse_homepage: Callable[[Response], Iterator[Any]]
+    listing_failures: int
+
+    @cached_property
+    def wb(self) -> ReplayState:
+        return ReplayState()
 
     def request_url(self, url: str, response: Response) -> str:
         """Where to ask for a page linked from `response`: in a web-archive crawl, the capture nearest
@@ -36,30 +101,176 @@ class ReplayMixin:
         capture = page_of(response, self.args.wayback).capture
         return replay_url(self.args.wayback, capture.timestamp if capture else (self.args.wb_to or "2"), url)
 
-    def capture_lookup(self, request: scrapy.Request, url: str, reason: str, status: int) -> scrapy.Request | None:
-        """A replay that is not a page (the nearest capture is an archived 404 or 5xx, or the page was
-        never captured there): the archive's index of the page's captures is asked, once."""
+    # -- the archive's index ------------------------------------------------------------------
+
+    def cdx_request(self, query: str, callback: Callable[..., Any], errback: Callable[..., Any] | None, *,
+                    meta: dict[str, Any] | None = None, cb_kwargs: dict[str, Any] | None = None,
+                    priority: int = 0) -> scrapy.Request:
+        """A request for a CDX query, to be read to its end page by page (`read_cdx`)."""
+        own = {**(meta or {}), "cdx": CdxReading(query, keys=self.wb.resume_keys)}
+        own["cdx_meta"] = tuple(own)  # what the query's further pages carry
+        return scrapy.Request(query, callback, errback=errback, dont_filter=True, priority=priority, meta=own,
+                              cb_kwargs=cb_kwargs or {})
+
+    def read_cdx(self, response: Response) -> tuple[list[Capture], scrapy.Request | None]:
+        """A CDX answer's captures not read before, and the request for the rest of its query
+        (the archive's resume key, or the next page by time), or None once it is read to its end.
+        An answer cut short is said in the log; one that is no CDX answer raises WaybackError."""
+        reading: CdxReading = response.meta["cdx"]
+        captures, more, note = reading.read(response.text if isinstance(response, TextResponse) else "")
+        self.wb.resume_keys |= reading.keys
+        stats = self.crawler.stats
+        stats.inc_value("portal/archive_index_pages")
+        if note is not None:
+            level, text = note
+            if level >= logging.WARNING:
+                stats.inc_value("portal/archive_index_cut_short")
+            self.logger.log(level, "Index of the archive, %s: %s", response.url[:300], text)
+        if more is None:
+            return captures, None
+        request = response.request
+        assert request is not None
+        keys = request.meta["cdx_meta"]
+        meta = {name: request.meta[name] for name in keys if name in request.meta and name != "start"}
+        meta["cdx_meta"] = keys
+        return captures, scrapy.Request(more, request.callback, errback=request.errback, dont_filter=True,
+                                        priority=request.priority, meta=meta, cb_kwargs=request.cb_kwargs)
+
+    # -- the homepage's captures, oldest first ------------------------------------------------
+
+    def homepage_captures(self, homepage: str) -> scrapy.Request:
+        """The request for the homepage's captures in the crawl's window, from the archive's index."""
+        query = cdx_query(self.args.wayback or "", homepage, self.args.wb_from, self.args.wb_to)
+        return self.cdx_request(query, self.parse_homepage_index, self.homepage_index_failed, meta={"start": True},
+                                cb_kwargs={"homepage": homepage})
+
+    def parse_homepage_index(self, response: Response, homepage: str) -> Iterator[Any]:
+        """The homepage's captures, a page of the index at a time; once all are known, the first.
+
+        Each change is read once: captures that are not pages (archived redirects, 404s, 5xx) and
+        byte-identical repeats of the capture before (same digest: pywb ignores `collapse=digest`)
+        are left out."""
+        try:
+            captures, more = self.read_cdx(response)
+        except WaybackError as exc:  # the captures of the pages read before it are read
+            yield self.index_unreadable(response, str(exc))
+            more = None
+        else:
+            fresh, self.wb.last_digest = distinct_captures(captures, self.wb.last_digest)
+            self.wb.homepages.extend(fresh)
+            self.crawler.stats.inc_value("portal/archive_captures_listed", len(captures))
+            self.crawler.stats.inc_value("portal/archive_captures_left_out", len(captures) - len(fresh))
+            self.logger.info("%d captures of %s in this page of the archive's index: %d to read", len(captures),
+                             homepage, len(fresh))
+        if more is not None:
+            yield more
+            return
+        self.wb.homepages.sort(key=lambda c: c.timestamp)
+        yield from self.next_homepage_capture()
+
+    def index_unreadable(self, response: Response, why: str) -> FetchFailure:
+        """A page of the homepage's index that is no CDX answer: a listing failure, with its reason
+        (the crawl is no complete pass)."""
+        self.listing_failures += 1
+        self.crawler.stats.inc_value("portal/listing_failed")
+        self.logger.error("Listing page failed: %s (%s)", response.url, why)
+        if response.meta.get("start"):
+            self.crawler.stats.set_value("portal/start_failed", f"{response.url} ({why})")
+        return FetchFailure(response.url, "listing", why, response.status, failed_at=utc_now())
+
+    def homepage_index_failed(self, failure: Failure) -> Iterator[Any]:
+        """A page of the index failed: the failure is recorded (the crawl is no complete pass), and
+        the captures of the pages read before it are read."""
+        yield from self.listing_failed(failure)
+        if not failure.request.meta.get("start"):  # type: ignore[attr-defined]
+            yield from self.next_homepage_capture()
+
+    def next_homepage_capture(self) -> Iterator[scrapy.Request]:
+        """The next homepage capture, oldest first and one at a time."""
+        if self.args.wayback and self.wb.homepages:
+            capture = self.wb.homepages.pop(0)
+            yield scrapy.Request(replay_url(self.args.wayback, capture.timestamp, capture.original),
+                                 self.parse_homepage, errback=self.homepage_capture_failed, dont_filter=True)
+
+    def homepage_capture_failed(self, failure: Failure) -> Iterator[Any]:
+        yield from self.listing_failed(failure)
+        yield from self.next_homepage_capture()
+
+    # -- items: asked once every capture is read ----------------------------------------------
+
+    def offer_captured_entry(self, listing: dict[str, Any], response: Response) -> None:
+        """Keep an item's entry until every capture is read (`request_captured_items`): the record
+        takes its section and teaser from the item's best entry, whichever capture was read first,
+        and its page is asked at the capture nearest the earliest page naming it among those read
+        by then (every homepage capture is read before any item page)."""
+        page = page_of(response, self.args.wayback)
+        place = (page.capture.timestamp if page.capture else "", listing["source_url"], self.wb.offered)
+        self.wb.offered += 1
+        rank = listing_rank(listing, place)
+        held = self.wb.entries.get(listing["record_id"])
+        if held is None:
+            self.wb.entries[listing["record_id"]] = Entries(rank, listing, place, listing["request_url"])
+        else:
+            held.offer(rank, listing, place)
+
+    def request_captured_items(self) -> None:
+        """Once every capture so far is read (the spider is idle): a request for each item offered,
+        in the order they were first named. Item pages that are listings too (an edition's index)
+        offer more, asked at the next idle."""
+        if not self.wb.entries:
+            return
+        entries, self.wb.entries = self.wb.entries, {}
+        scheduled = 0
+        for held in sorted(entries.values(), key=lambda e: e.place):
+            if (request := self.item_request(held.chosen)) is not None:
+                self.crawler.engine.crawl(request)
+                scheduled += 1
+        if scheduled:
+            self.logger.info("Every capture read so far: requesting %d item pages", scheduled)
+            raise DontCloseSpider
+
+    # -- an item whose replay is not a page ---------------------------------------------------
+
+    def capture_lookup(self, failure: Failure, url: str, reason: str, status: int) -> scrapy.Request | None:
+        """A replay that says the archive has no page there (a 404, or an archived error): the
+        archive's index of the page's captures, of any status, is asked, once. Not for the
+        archive's own refusals (429, a 5xx of its own): those stay transient failures."""
+        request = failure.request  # type: ignore[attr-defined]
         if not self.args.wayback or request.meta.get("wb_lookup"):
+            return None
+        response = getattr(failure.value, "response", None)
+        if response is None or not worth_a_lookup(status, bool(response.headers.get("Memento-Datetime"))):
             return None
         original = capture_of(url, None)
         if original is None:
             return None
         self.crawler.stats.inc_value("portal/archive_lookup")
         listing = request.meta["listing"]
-        return scrapy.Request(cdx_query(self.args.wayback, original.original, None, None, collapse=False),
-                              self.nearest_good_capture, errback=request.errback, dont_filter=True,
-                              priority=ITEM_PRIORITY,
-                              meta={"listing": listing, "wb_lookup": True, "wb_failed": (url, reason, status)},
-                              cb_kwargs={"listing": listing, "around": original.timestamp})
+        query = cdx_query(self.args.wayback, original.original, None, None, every=True)
+        return self.cdx_request(query, self.nearest_good_capture, request.errback, priority=ITEM_PRIORITY,
+                                meta={"listing": listing, "wb_lookup": True, "wb_failed": (url, reason, status),
+                                      "wb_captures": []},
+                                cb_kwargs={"listing": listing, "around": original.timestamp})
 
     def nearest_good_capture(self, response: Response, listing: dict[str, Any], around: str) -> Iterator[Any]:
-        """The nearest capture that answered 200 is asked for, else the item fails, with the first
-        replay's reason."""
-        captures, _ = parse_cdx(response.text if isinstance(response, TextResponse) else "")
-        best = nearest(captures, around)
+        """Once the page's captures are all known: the nearest one that answered 200 is asked for,
+        else the item fails, with the first replay's reason and why ("never captured by the
+        archive": no capture at all; "no capture of it answered 200": only redirects and errors)."""
         url, reason, status = response.meta["wb_failed"]
+        try:
+            captures, more = self.read_cdx(response)
+        except WaybackError as exc:  # nothing is known of its captures: no reason to say it has none
+            yield from self.give_up(url, f"{reason}; the archive's index of its captures could not be read "
+                                         f"({exc})", status, listing)
+            return
+        found: list[Capture] = response.meta["wb_captures"]
+        found.extend(captures)
+        if more is not None:
+            yield more
+            return
+        best = nearest(found, around)
         if best is None:
-            why = "no capture of it answered 200 in the archive" if captures else "never captured by the archive"
+            why = "no capture of it answered 200 in the archive" if found else "never captured by the archive"
             yield from self.give_up(url, f"{reason}; {why}", status, listing)
             return
         self.crawler.stats.inc_value("portal/archive_nearest_good_capture")
