@@ -171,69 +171,77 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:
-    """Rebuild records from WARC files alone: the same spider and pipelines, answered from the files.
+    """Rebuild an archive from WARC files alone: each crawl they hold is run again, with the same
+    spider, arguments, mode and pipelines, answered from its own files.
 
-    Files of several crawls (other arguments, another base URL) are re-parsed crawl by crawl, into
-    the same archive, each in a process of its own; the exit code is the worst of theirs. The JSON
-    Lines archive goes next to the database (`<db>.jsonl`), not over the crawls' own."""
-    groups = _warc_groups([Path(f) for f in args.warc_files], args.spider)
+    The files are grouped by the crawl that wrote them (their warcinfo records say which) and the
+    crawls re-parsed in the order they ran, into the same archive, each in a process of its own;
+    the exit code is the worst of theirs. The JSON Lines archive goes next to the database
+    (`<db>.jsonl`), not over the crawls' own."""
+    crawls = _warc_crawls([Path(f) for f in args.warc_files], args.spider)
     db = args.db or _settings({}).get("ARCHIVE_SQLITE_PATH")
     if args.jsonl is None:
         args.jsonl = str(Path(db).with_suffix(".jsonl"))
-    if len(groups) == 1:
-        (spider, spider_args), files = next(iter(groups.items()))
-        return _reparse(spider, dict(spider_args), files, args)
-    print(f"Re-parsing {len(args.warc_files)} WARC files of {len(groups)} crawls, one after the other", file=sys.stderr)
+    if len(crawls) == 1:
+        return _reparse(crawls[0], args)
+    print(f"Re-parsing {len(args.warc_files)} WARC files of {len(crawls)} crawls, one after the other", file=sys.stderr)
     codes = []
-    for (spider, _), files in groups.items():
+    for crawl in crawls:
+        own = [str(f.path) for f in crawl.files]
         options = ["--db", db, "--jsonl", args.jsonl, *(["--log-level", args.log_level] if args.log_level else []),
-                   *(f"--set={pair}" for pair in args.set or [])]
-        command = [sys.executable, "-m", "portalscraper.cli", "reparse", "--spider", spider, *options, "--warc",
-                   *map(str, files)]
+                   *(["--spider", args.spider] if args.spider else []), *(f"--set={pair}" for pair in args.set or [])]
+        # The other crawls' files: what this one's 304s may refer to.
+        others = [str(f) for f in args.warc_files if str(f) not in own]
+        command = [sys.executable, "-m", "portalscraper.cli", "reparse", *options, "--warc", *own,
+                   *(["--refer", *others] if others else [])]
         codes.append(subprocess.run(command, check=False).returncode)
     return max(codes)
 
 
-def _warc_groups(files: list[Path], spider: str | None) -> dict[tuple[str, tuple[tuple[str, str], ...]], list[Path]]:
-    """The files by the crawl that wrote them (spider and arguments, from their warcinfo records)."""
-    from portalscraper.warc import WarcError, index_warcs, read_warcinfo
+def _warc_crawls(files: list[Path], spider: str | None) -> list[Any]:
+    """The crawls the files hold (portalscraper.warcfiles.WarcCrawl), in the order they ran; every
+    file read through before any crawl starts."""
+    from portalscraper.warcfiles import WarcError, crawls_of
 
-    infos = []
     for path in files:
         if not path.is_file():
             raise CliError(f"no WARC file at {path}")
-        try:
-            infos.append((read_warcinfo(path), path))
-            index_warcs([path])  # every file readable before any crawl starts
-        except WarcError as exc:
-            raise CliError(str(exc)) from None
-    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Path]] = {}
-    # In the order the crawls ran: a later crawl's version of an item is the archive's current one.
-    for info, path in sorted(infos, key=lambda found: found[0].get("WARC-Date", "")):
-        name = spider or info.get("spider")
-        if not name:
-            raise CliError(f"{path} names no spider (no portalscraper warcinfo record); give --spider")
-        spider_args = {k.removeprefix("portalscraper-"): v for k, v in info.items() if k.startswith("portalscraper-")
-                       and k not in ("portalscraper-full", "portalscraper-resume")}
-        groups.setdefault((name, tuple(sorted(spider_args.items()))), []).append(path)
-    return groups
+    try:
+        return crawls_of(files, spider)
+    except (WarcError, ValueError) as exc:
+        raise CliError(str(exc)) from None
 
 
-def _reparse(spider: str, spider_args: dict[str, str], files: list[Path], args: argparse.Namespace) -> int:
-    """One crawl's files re-parsed: a complete pass over what they hold. An item page the crawl got
-    as 304 Not Modified is rebuilt from the archive being rebuilt, as the crawl rebuilt it."""
-    spider_args = {**spider_args, "full": "true"}
+def _reparse(crawl: Any, args: argparse.Namespace) -> int:
+    """One crawl's files re-parsed, as the crawl ran: its arguments and mode (a complete pass, or an
+    incremental one that asks for archived items conditionally and is answered by the 304s it
+    got), its crawl row's id and start. Files from before crawls were stamped in them are re-parsed
+    as a complete pass over what they hold. An item page the crawl got as 304 Not Modified is
+    rebuilt from the archive being rebuilt, as the crawl rebuilt it."""
     overrides = _crawl_overrides(args)
+    spider_args = dict(crawl.args)
+    if crawl.stamped:
+        overrides.update({
+            "WARC_REPLAY_CRAWL": crawl.replay(), "PORTAL_INCREMENTAL": crawl.incremental,
+            # The mode it ran in, whatever the time since the last complete pass is now.
+            "PORTAL_FULL_PASS_DAYS": 0 if crawl.mode.startswith("full") else _NEVER_DAYS,
+        })
+    else:
+        spider_args = {k: v for k, v in spider_args.items() if k != "resume"} | {"full": "true"}
     overrides.update({
-        "WARC_REPLAY_FILES": [str(f) for f in files], "WARC_DIR": "",
+        "WARC_REPLAY_FILES": [str(f.path) for f in crawl.files], "WARC_DIR": "",
+        "WARC_REPLAY_REFERENCES": [str(f) for f in args.refer or []],
         "DOWNLOAD_HANDLERS": {"http": "portalscraper.warc.WarcReplayHandler",
                               "https": "portalscraper.warc.WarcReplayHandler"},
         "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "RETRY_ENABLED": False,
     })
-    print(f"Re-parsing {len(files)} WARC file(s) with the {spider} spider ({spider_args.get('base_url')})",
+    print(f"Re-parsing {len(crawl.files)} WARC file(s) with the {crawl.spider} spider ({spider_args.get('base_url')})",
           file=sys.stderr)
-    return run_crawl(spider, spider_args, overrides)
+    return run_crawl(crawl.spider, spider_args, overrides)
+
+
+_NEVER_DAYS = 10**6  # PORTAL_FULL_PASS_DAYS that no archive is old enough for
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -485,6 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.add_argument("--warc", dest="warc_files", nargs="+", required=True, metavar="FILE",
                          help="WARC files written by crawls (--warc)")
     reparse.add_argument("--spider", help="spider to re-run (default: the one named in the WARC file)")
+    # Other crawls' files, which the given files' 304s may refer to (set for each crawl of several).
+    reparse.add_argument("--refer", nargs="+", metavar="FILE", help=argparse.SUPPRESS)
     archive_options(reparse)
     reparse.set_defaults(func=cmd_reparse)
 

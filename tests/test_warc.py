@@ -1,4 +1,4 @@
-"""Raw captures: a crawl's WARC file is valid, and re-parsing it alone rebuilds the same records."""
+"""Raw captures: a crawl's WARC file is valid, and re-parsing the files alone rebuilds the same archive."""
 
 from __future__ import annotations
 
@@ -6,16 +6,43 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
+from portalscraper.warcfiles import WarcIndex, read_warc_file
 from tests.conftest import MEASURED, ROOT, Replica, run_cli
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql).fetchall()
+
+
+# What a rebuild must give back, crawl by crawl. Left out: the times rows were written (a rebuilt
+# crawl's rows carry its start), the order rows were inserted in (row ids), and the process.
+_CRAWL_COLUMNS = ("id, spider, portal, args, mode, started_at, status, finish_reason, exit_code, alarms, complete, "
+                  "resumed, records, records_new, records_changed, records_unchanged, records_gone, appearances, "
+                  "rejects, failures, sections, fill_rates")
+# What a crawl's own run counted: the same when it ran in one go (a resumed crawl's row keeps its
+# last run's). Its bytes are not compared: a replay reads bodies decompressed.
+RUN_COLUMNS = "duplicates, requests, responses, item_pages_fetched, item_pages_not_modified, item_pages_failed, errors"
+_UNCOMPARED = {"first_seen", "last_seen", "version_since", "gone_since", "fetched_at", "valid_from", "valid_to",
+               "version_id", "seen_at", "failed_at", "rejected_at"}
+
+
+def archive_rows(db: Path, runs: bool = True) -> dict[str, list[tuple]]:
+    """The archive as a rebuild must give it back: crawl rows, records (content hashes, history
+    by crawl, validators, captures), record versions, appearances, failures and rejects."""
+    with sqlite3.connect(db) as conn:
+        found = {"crawls": conn.execute(f"SELECT {_CRAWL_COLUMNS}{', ' + RUN_COLUMNS if runs else ''} FROM crawls "
+                                        "ORDER BY id").fetchall()}
+        for table in ("records", "record_versions", "appearances", "failures", "rejects"):
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")
+                       if c[1] not in _UNCOMPARED and (table == "records" or c[1] != "id")]
+            found[table] = sorted(conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
+    return found
 
 
 def test_crawl_writes_a_valid_warc_and_reparse_rebuilds_the_same_records(replica: Replica, tmp_path: Path) -> None:
@@ -73,6 +100,59 @@ def test_reparse_of_several_crawls_rebuilds_each_next_to_its_database(start_repl
     after = (tmp_path / "exports/records.jsonl").read_bytes() if (tmp_path / "exports/records.jsonl").exists() \
         else None
     assert after == before  # the crawls' own JSON Lines archive is untouched
+
+
+def test_reparse_of_a_scheduled_jobs_crawls_rebuilds_the_archive_crawl_by_crawl(
+        start_replica: Callable[..., Replica], tmp_path: Path) -> None:
+    """The same command three times, as cron runs it, the portal changing after the first: each
+    WARC file says which crawl wrote it, the 304s are revisits of the first crawl's captures, and
+    the files alone give back every crawl (modes and counts), record, version, appearance,
+    failure and gone item."""
+    server = start_replica(40)
+    crawled, warc = tmp_path / "crawled.sqlite", tmp_path / "warc"
+
+    def crawl(*extra: str) -> None:
+        run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(crawled), "--jsonl", "", "--warc",
+                str(warc), "-q", *extra, cwd=tmp_path)
+
+    crawl()
+    server.change({"op": "edit", "key": "news_91112", "summary": "A corrected summary."},
+                  {"op": "add", "title": "Allies meet on maritime security", "date_text": "27 Sep. 2012",
+                   "summary": "Naval experts met in Northwood."},
+                  {"op": "remove", "key": "news_100020"}, {"op": "break", "key": "news_100030", "status": 404})
+    crawl("-s", "PORTAL_FULL_PASS_DAYS=0")  # the weekly complete pass: it finds the removed item gone
+    crawl()  # and an incremental one
+    counts = rows(crawled, f"SELECT mode, records_new, records_changed, records_gone, {RUN_COLUMNS} FROM crawls")
+    assert counts == [
+        ("full", 70, 0, 0, 0, 74, 74, 70, 0, 0, 0),
+        ("full", 1, 1, 1, 0, 74, 74, 4, 65, 1, 1),  # new, changed and the two hubs; 65 304s; the broken page
+        ("incremental", 0, 0, 0, 0, 74, 74, 2, 67, 1, 1)], repr(counts)
+    warcs = sorted(warc.glob("nato-*.warc.gz"))
+    assert len(warcs) == 3
+    assert [read_warc_file(w).info["crawl-id"] for w in warcs] == ["1", "2", "3"]
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(warcs[1])], capture_output=True,
+                           text=True)
+    assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
+
+    # Each 304 is a revisit naming the capture it confirms: the first crawl's of the same page.
+    index = WarcIndex([warcs[1]], [warcs[0]])
+    revisits = [c for c in index.latest.values() if c.revisit]
+    assert len(revisits) == 65
+    for revisit in revisits:
+        confirmed = index.confirmed(revisit)
+        assert confirmed is not None and confirmed.path == warcs[0] and not confirmed.revisit
+        assert (confirmed.record_id, confirmed.uri, confirmed.date) == \
+            (revisit.refers_to, revisit.refers_uri, revisit.refers_date)
+
+    rebuilt = tmp_path / "rebuilt.sqlite"
+    server.stop()
+    result = run_cli("reparse", "--warc", *map(str, reversed(warcs)), "--db", str(rebuilt), "--jsonl", "", "-q",
+                     cwd=tmp_path)
+    assert "Re-parsing 3 WARC files of 3 crawls" in result.stderr
+    assert "No archived record" not in result.stderr
+    assert archive_rows(rebuilt) == archive_rows(crawled)
+    assert rows(rebuilt, "SELECT count(*), sum(body != ''), count(gone_crawl_id) FROM records") == [(71, 71, 1)]
+    assert rows(rebuilt, "SELECT started_at FROM crawls") == rows(crawled, "SELECT started_at FROM crawls")
 
 
 def test_reparse_needs_existing_files(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from typing import IO, Any
 import sqlite_utils
 
 from portalscraper.archive.jsonl import dumps
-from portalscraper.archive.sqlite import ArchiveError, iter_records, open_database
+from portalscraper.archive.schema import ArchiveError, open_database
+from portalscraper.archive.sqlite import iter_records
 from portalscraper.items import RECORD_FIELDS
 
 EXPORT_FORMATS = ("json", "jsonl", "csv")
