@@ -129,6 +129,33 @@ def test_a_killed_crawl_resumes_to_the_same_archive(during: bool, start_replica:
     assert_raw_captures_match(killed, tmp_path / "exports/warc")
 
 
+def test_a_killed_and_resumed_crawl_is_rebuilt_from_both_runs_files(start_replica: Callable[..., Replica],
+                                                                      tmp_path: Path) -> None:
+    """The WARC files of a crawl killed and resumed (one per run, the first cut off anywhere) are
+    one crawl: reparse gives back its row (one crawl, resumed once), records and appearances."""
+    from tests.test_warc import archive_rows
+
+    server = start_replica(items=300)
+    killed = tmp_path / "killed.sqlite"
+    proc = start_crawl(server.base_url, killed, "-s", "ARCHIVE_BATCH_SIZE=50")
+    read_until(proc, lambda line: "Committed crawl 1:" in line and int(line.rsplit(": ", 1)[1].split()[0]) >= 100)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 100 <= rows(killed, "SELECT records FROM crawls")[0][0] < 330
+    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(killed), "--jsonl", "", "--resume", "-q",
+            cwd=tmp_path)
+    assert rows(killed, "SELECT id, status, mode, resumed, records, records_new FROM crawls") == [
+        (1, "finished", "full+resume", 1, 330, 330)]
+    warcs = sorted((tmp_path / "exports/warc").glob("nato-*.warc.gz"))
+    assert len(warcs) == 2
+
+    rebuilt = tmp_path / "rebuilt.sqlite"
+    result = run_cli("reparse", "--warc", *map(str, warcs), "--db", str(rebuilt), "--jsonl", "", "-q", cwd=tmp_path)
+    assert "Re-parsing 2 WARC file(s) with the nato spider" in result.stderr
+    # A resumed crawl's row counts its last run's requests: the rebuild's are both runs'.
+    assert archive_rows(rebuilt, runs=False) == archive_rows(killed, runs=False)
+
+
 def assert_raw_captures_match(db: Path, folder: Path) -> None:
     """Every record's WARC offset, written before and after the kill, is the response record of
     its own page, whole: nothing committed points into a capture the kill cut short."""

@@ -155,6 +155,50 @@ def test_reparse_of_a_scheduled_jobs_crawls_rebuilds_the_archive_crawl_by_crawl(
     assert rows(rebuilt, "SELECT started_at FROM crawls") == rows(crawled, "SELECT started_at FROM crawls")
 
 
+def _old_warc(path: Path, day: str, item: tuple[int, bytes]) -> None:
+    """A WARC file as crawls wrote them before files were stamped with their crawl and 304s were
+    revisits, on `day`: the homepage, and an item page answered with `item` (status, body)."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    base = "http://127.0.0.1:9"
+    home = (b'<html><body><h2>News</h2><div><a href="/cps/en/natolive/news_1.htm">Good item</a> 13 Sep. 2012'
+            b"<p>A good summary.</p></div></body></html>")
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        info = writer.create_warcinfo_record(path.name, {"spider": "nato", "portalscraper-base_url": base,
+                                                         "portalscraper-full": "True"})
+        info.rec_headers.replace_header("WARC-Date", f"{day}T00:00:00Z")
+        writer.write_record(info)
+        for url, status, body in ((f"{base}/robots.txt", 200, b"User-agent: *\nDisallow:\n"),
+                                  (f"{base}/cps/en/natolive/index.htm", 200, home),
+                                  (f"{base}/cps/en/natolive/news_1.htm", *item)):
+            http = StatusAndHeaders(f"{status} {'OK' if status == 200 else 'Not Modified'}",
+                                    [("Content-Type", "text/html; charset=utf-8"), ("ETag", '"e1"'),
+                                     ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                          warc_headers_dict={"WARC-Date": f"{day}T00:00:01Z"}))
+
+
+def test_older_files_are_grouped_by_arguments_and_their_304s_find_the_earlier_capture(tmp_path: Path) -> None:
+    """Files written before crawls were stamped in them: two runs with the same arguments are one
+    complete pass, as before, and the later run's 304 (a response record then) no longer hides
+    the earlier capture: the record keeps its text."""
+    first, second = tmp_path / "nato-20120901000000-1.warc.gz", tmp_path / "nato-20120908000000-2.warc.gz"
+    text = b"<html><body><h1>Good item</h1><div class='text'><p>" + b"Good text. " * 20 + b"</p></div></body></html>"
+    _old_warc(first, "2012-09-01", (200, text))
+    _old_warc(second, "2012-09-08", (304, b""))
+    db = tmp_path / "re.sqlite"
+    result = run_cli("reparse", "--warc", str(second), str(first), "--db", str(db), "--jsonl", "", "-q", cwd=tmp_path,
+                     check=False)
+    assert "Re-parsing 2 WARC file(s) with the nato spider (http://127.0.0.1:9)" in result.stderr
+    assert rows(db, "SELECT count(*), mode FROM crawls") == [(1, "full")]
+    title, body, warc_file = rows(db, "SELECT title, body, warc_file FROM records")[0]
+    assert (title, body.split(". ")[0], warc_file) == ("Good item", "Good text", first.name)
+
+
 def test_reparse_needs_existing_files(tmp_path: Path) -> None:
     result = run_cli("reparse", "--warc", str(tmp_path / "missing.warc.gz"), cwd=tmp_path, check=False)
     assert result.returncode == 2 and result.stderr.startswith("Error: no WARC file at ")
