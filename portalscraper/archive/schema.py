@@ -7,16 +7,24 @@ Readers never see the archive half made, and nothing here takes it away from the
 - an archive of an older schema is brought up to date in one transaction (readers go on reading
   the old tables until it commits), and only when its schema version says it must be;
 - nothing rewrites the whole file behind the readers' backs (no VACUUM, no change of journal
-  mode on an archive already in WAL mode).
+  mode on an archive already in WAL mode);
+- closing a connection never locks readers out: SQLite's last connection to close would take the
+  whole file to checkpoint and delete the WAL, and a reader opening it then gets "database is
+  locked"; the WAL is emptied beforehand by a checkpoint that waits for readers instead of
+  stopping them (`close_database`), and the closing connection does not checkpoint
+  (`keep_wal_on_close`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import errno
 import logging
 import os
 import secrets
 import sqlite3
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -113,6 +121,7 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
         if not path.exists():
             _create(path)
         db = sqlite_utils.Database(path)
+        keep_wal_on_close(db.conn)
         db.execute("PRAGMA busy_timeout = 10000")
         _check_ours(db, path)
         if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -126,6 +135,43 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
             f"{path} is not a usable SQLite archive ({exc}); move it away or choose another path"
         ) from None
     return db
+
+
+def close_database(db: sqlite_utils.Database) -> None:
+    """Close an archive's connection without locking readers out (see above): the WAL is first
+    copied into the database and emptied, waiting a little for readers still on older pages."""
+    with contextlib.suppress(sqlite3.Error):  # a full disk, a reader that keeps its snapshot: left as is
+        db.execute("PRAGMA busy_timeout = 2000")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+# SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, from sqlite3.h (Python 3.12 names it in its sqlite3 module).
+_NO_CKPT_ON_CLOSE = 1006
+
+
+def keep_wal_on_close(conn: sqlite3.Connection) -> bool:
+    """Tell SQLite not to checkpoint when `conn` closes, which takes an exclusive lock on the whole
+    file if no other connection is open at that moment. Python 3.12 has Connection.setconfig for
+    it; on CPython 3.11 the connection's `sqlite3 *` handle (the field after the object's header)
+    is handed to sqlite3_db_config through ctypes, on Linux only (where a variadic C function takes
+    its integer arguments as any other). False where neither works: closing then may lock readers
+    out for a moment, as before."""
+    setconfig = getattr(conn, "setconfig", None)
+    if setconfig is not None:
+        setconfig(getattr(sqlite3, "SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE", _NO_CKPT_ON_CLOSE), True)
+        return True
+    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11) or sys.platform != "linux":
+        return False
+    import _sqlite3
+
+    try:
+        db_config = ctypes.CDLL(_sqlite3.__file__).sqlite3_db_config
+    except (OSError, AttributeError):  # SQLite linked in statically, without its symbols
+        return False
+    handle = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__)
+    done = ctypes.c_int(-1)
+    return db_config(handle, _NO_CKPT_ON_CLOSE, ctypes.c_int(1), ctypes.byref(done)) == 0 and done.value == 1
 
 
 def _why(exc: BaseException) -> str:

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from portalscraper.archive.lock import ArchiveLock
 from portalscraper.archive.memory import ArchiveMemory, CrawlStamp
-from portalscraper.archive.schema import open_database
+from portalscraper.archive.schema import close_database, open_database
 from portalscraper.archive.sqlite import SQLiteArchive
 from portalscraper.health import EXIT_FAILED, Failures, Verdict, drift_alarms, verdict
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings, record_row, record_state
@@ -151,7 +151,7 @@ class CrawlSession:
         try:
             lock = ArchiveLock(path).acquire()
         except BaseException:
-            db.close()
+            db.close()  # no checkpoint (see archive/schema.py): another crawl is writing
             raise
         try:
             writer = SQLiteArchive(path, options.batch_size, options.flush_seconds, options.fts_sync_rows, db=db,
@@ -311,5 +311,5 @@ class CrawlSession:
                 self.writer.flush()
         finally:
             with contextlib.suppress(sqlite3.Error, OSError):
-                self.writer.db.close()
+                close_database(self.writer.db)
             self.lock.release()

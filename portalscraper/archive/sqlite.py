@@ -24,6 +24,7 @@ from portalscraper.archive.schema import (
     CRAWL_COLUMNS,
     STATE_COLUMNS,
     ArchiveError,
+    close_database,
     ensure_schema,
     fts_in_step,
     open_database,
@@ -385,7 +386,7 @@ class SQLiteArchive:
 
     def close(self) -> None:
         self.flush()
-        self.db.close()
+        close_database(self.db)
 
 
 _WARC_OFFSET_AT = _UPSERT_COLUMNS.index("warc_offset")
