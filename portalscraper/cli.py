@@ -16,11 +16,11 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from portalscraper.health import EXIT_OK, EXIT_USAGE
+from portalscraper.health import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from portalscraper.replica import command as replica_command
 from portalscraper.replica.launch import ReplicaError, replica_process
 
@@ -39,7 +39,11 @@ def _settings(overrides: dict[str, Any]) -> Any:
 
     settings = get_project_settings()
     for key, value in overrides.items():
-        settings.set(key, value, priority="cmdline")
+        try:
+            settings.set(key, value, priority="cmdline")
+        except (ValueError, TypeError):  # Scrapy reads a dictionary setting's text as JSON
+            example = '{"module.Class": 500}' if key in _COMPONENT_SETTINGS else '{"name": "value"}'
+            raise CliError(f"-s {key}={value}: a JSON object is expected, such as -s '{key}={example}'") from None
     return settings
 
 
@@ -56,13 +60,23 @@ def _parse_set(pairs: Sequence[str]) -> dict[str, str]:
 def _check_settings(settings: Any, overrides: dict[str, Any]) -> None:
     """A `-s` value of the wrong type (`DOWNLOAD_TIMEOUT=abc`, `RETRY_TIMES=many`) is refused here,
     before Scrapy or a component meets it mid-crawl: the type is the default value's."""
-    from scrapy.settings import Settings
+    from scrapy.settings import BaseSettings, Settings
 
     defaults = Settings()
     defaults.setmodule("portalscraper.settings", priority="project")
     for name, value in overrides.items():
         default = defaults.get(name)
+        if isinstance(value, str) and name in _NARROWER:
+            within, expected = _NARROWER[name]
+            try:
+                if not within(value):
+                    raise ValueError
+            except ValueError:
+                raise CliError(f"-s {name}={value}: {expected} is expected") from None
         if not isinstance(value, str) or default is None or isinstance(default, str):
+            continue
+        if isinstance(default, BaseSettings | dict):
+            _check_dict_setting(settings, name)
             continue
         kind = type(default)
         try:
@@ -84,12 +98,56 @@ def _check_settings(settings: Any, overrides: dict[str, Any]) -> None:
             raise CliError(f"-s {name}={value}: {expected} is expected") from None
 
 
+# Settings narrower than their type: one out of bounds fails mid-crawl (zlib's level), or makes it
+# wait forever (no request at a time per site), or fails before the log starts (a level's name).
+_NARROWER: dict[str, tuple[Callable[[str], bool], str]] = {
+    "WARC_GZIP_LEVEL": (lambda v: 0 <= int(v) <= 9, "a whole number from 0 to 9"),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": (lambda v: int(v) >= 1, "a whole number, 1 or more"),
+    "PORTAL_LOOPBACK_CONCURRENCY": (lambda v: int(v) >= 1, "a whole number, 1 or more"),
+    "LOG_LEVEL": (lambda v: v.upper() in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+                  "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+}
+# Settings that name components (import paths) with their order: each path must load.
+_COMPONENT_SETTINGS = ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "ITEM_PIPELINES", "EXTENSIONS", "ADDONS",
+                       "DOWNLOAD_HANDLERS", "FEED_EXPORTERS", "FEED_STORAGES", "SPIDER_CONTRACTS")
+
+
+def _check_dict_setting(settings: Any, name: str) -> None:
+    """A `-s` value of a dictionary setting that names components (`-s 'ITEM_PIPELINES={"a.B":
+    300}'`) must name ones that load, with a number or null each."""
+    from scrapy.utils.misc import load_object
+
+    if name == "FEEDS" and (bad := [uri for uri, options in settings.getdict(name).items()
+                                    if not isinstance(options, dict)]):
+        raise CliError(f"-s FEEDS: each feed's options are a JSON object, such as -s 'FEEDS={{\"{bad[0]}\": "
+                       f"{{\"format\": \"jsonlines\"}}}}'")
+    if name not in _COMPONENT_SETTINGS:
+        return
+    for path, order in settings.getdict(name).items():  # JSON already (see _settings)
+        if order is None:
+            continue
+        if name != "DOWNLOAD_HANDLERS" and (isinstance(order, bool) or not isinstance(order, int | float)):
+            raise CliError(f"-s {name}: the order of {path!r} must be a number or null, not {order!r}")
+        target = order if name in ("DOWNLOAD_HANDLERS", "FEED_EXPORTERS", "FEED_STORAGES") else path
+        try:
+            load_object(target)
+        except (ImportError, NameError, AttributeError, ValueError, TypeError) as exc:
+            raise CliError(f"-s {name}: cannot load {target!r} ({exc})") from None
+
+
 def _check_archive_path(path: str, what: str) -> None:
-    """A JSON Lines path or WARC folder the crawl could not write, refused before it starts (the
-    SQLite archive is checked as the crawl's session opens it)."""
+    """A JSON Lines path, a WARC folder or a log file the crawl could not write, refused before it
+    starts (the SQLite archive is checked as the crawl's session opens it)."""
     if not path:
         return
     target = Path(path)
+    if what == "log":
+        try:
+            with target.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise CliError(f"-s LOG_FILE={path}: cannot write the log there ({exc.strerror})") from None
+        return
     if what == "warc":
         if target.exists() and not target.is_dir():
             raise CliError(f"--warc {path} is not a folder; give a folder for the crawl's WARC files, or '' for none")
@@ -143,6 +201,7 @@ def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any],
         raise CliError(f"unknown spider {spider!r}; known: {', '.join(sorted(loader.list()))}")
     _check_archive_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
     _check_archive_path(settings.get("WARC_DIR"), "warc")
+    _check_archive_path(settings.get("LOG_FILE"), "log")
     try:
         outcome = run(loader.load(spider), spider_args, settings)
     except CrawlRefusedError as exc:
@@ -280,6 +339,7 @@ def _shared_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str,
         raise CliError("a web-archive crawl (--wayback) reads the homepage's captures in order: it cannot be "
                        "shared yet")
     _check_archive_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
+    _check_archive_path(settings.get("LOG_FILE"), "log")
     try:
         Frontier(url).redis.ping()  # before the archive is opened: a crawl that cannot start leaves no row
     except (_redis_errors(), ValueError) as exc:
@@ -314,10 +374,15 @@ def _redis_errors() -> type[Exception]:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    import redis
     from scrapy.utils.log import configure_logging
 
     from portalscraper.distributed.coordinator import run_worker, worker_name
 
+    try:
+        redis.Redis.from_url(args.redis)  # connects to nothing yet: only reads the URL
+    except ValueError as exc:
+        raise CliError(f"cannot use Redis at {args.redis}: {exc}") from None
     settings = _settings({})
     configure_logging(settings)
     try:
@@ -333,9 +398,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if "LOG_LEVEL" not in overrides:  # progress lines and warnings, unless a log level is asked for
         overrides["LOG_LEVEL"] = "WARNING"
         show_progress()
-    with replica_process(args.items) as base_url:
-        print(f"Replica portal (2012-09-28 homepage, {args.items} news items) at {base_url}")
-        code, crawl = _crawl("nato", {"base_url": base_url}, overrides, summary=False)
+    if not 5 <= args.items <= replica_command.MAX_REPLICA_ITEMS:
+        raise CliError(f"--items must be from 5 (the homepage's news items) to "
+                       f"{replica_command.MAX_REPLICA_ITEMS:,}, not {args.items}")
+    try:
+        with replica_process(args.items) as base_url:
+            print(f"Replica portal (2012-09-28 homepage, {args.items} news items) at {base_url}")
+            code, crawl = _crawl("nato", {"base_url": base_url}, overrides, summary=False)
+    except ReplicaError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from None
     settings = _settings(overrides)
     db_path = settings.get("ARCHIVE_SQLITE_PATH")
     if crawl is None or not db_path:

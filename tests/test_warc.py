@@ -199,11 +199,6 @@ def test_older_files_are_grouped_by_arguments_and_their_304s_find_the_earlier_ca
     assert (title, body.split(". ")[0], warc_file) == ("Good item", "Good text", first.name)
 
 
-def test_reparse_needs_existing_files(tmp_path: Path) -> None:
-    result = run_cli("reparse", "--warc", str(tmp_path / "missing.warc.gz"), cwd=tmp_path, check=False)
-    assert result.returncode == 2 and result.stderr.startswith("Error: no WARC file at ")
-
-
 def _warc_with_a_gzip_bomb(path: Path) -> None:
     """A crawl's WARC as a hostile replay would hold it: the homepage, a good item, and an item page
     whose gzip body inflates to 64 MB."""
