@@ -76,7 +76,7 @@ def _check_settings(settings: Any, overrides: dict[str, Any]) -> None:
         if not isinstance(value, str) or default is None or isinstance(default, str):
             continue
         if isinstance(default, BaseSettings | dict):
-            _check_dict_setting(settings, name)
+            _check_dict_setting(name, settings.getdict(name))  # JSON already (see _settings)
             continue
         kind = type(default)
         try:
@@ -112,18 +112,17 @@ _COMPONENT_SETTINGS = ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "ITEM_PIP
                        "DOWNLOAD_HANDLERS", "FEED_EXPORTERS", "FEED_STORAGES", "SPIDER_CONTRACTS")
 
 
-def _check_dict_setting(settings: Any, name: str) -> None:
+def _check_dict_setting(name: str, found: dict[str, Any]) -> None:
     """A `-s` value of a dictionary setting that names components (`-s 'ITEM_PIPELINES={"a.B":
-    300}'`) must name ones that load, with a number or null each."""
+    300}'`) must name ones that load, with a number or null each; a feed's options are an object."""
     from scrapy.utils.misc import load_object
 
-    if name == "FEEDS" and (bad := [uri for uri, options in settings.getdict(name).items()
-                                    if not isinstance(options, dict)]):
+    if name == "FEEDS" and (bad := [uri for uri, options in found.items() if not isinstance(options, dict)]):
         raise CliError(f"-s FEEDS: each feed's options are a JSON object, such as -s 'FEEDS={{\"{bad[0]}\": "
                        f"{{\"format\": \"jsonlines\"}}}}'")
     if name not in _COMPONENT_SETTINGS:
         return
-    for path, order in settings.getdict(name).items():  # JSON already (see _settings)
+    for path, order in found.items():
         if order is None:
             continue
         if name != "DOWNLOAD_HANDLERS" and (isinstance(order, bool) or not isinstance(order, int | float)):

@@ -279,3 +279,48 @@ def test_http_cache_hits_are_not_captured_again(replica: Replica, tmp_path: Path
     assert kinds(second[0]) == ["warcinfo"]
     assert {name for (name,) in rows(tmp_path / "a.sqlite", "SELECT DISTINCT warc_file FROM records")} == \
         {first[0].name}
+
+
+def _stamped_warc(path: Path, written: str, crawl_id: int, started: str, mode: str, resumed: int) -> None:
+    """A WARC file as a crawl's run writes it since files are stamped: a warcinfo record naming the
+    crawl, and one capture."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        info = writer.create_warcinfo_record(path.name, {
+            "spider": "nato", "portalscraper-base_url": "http://127.0.0.1:9", "crawl-archive": "/srv/nato.sqlite",
+            "crawl-id": str(crawl_id), "crawl-started": started, "crawl-resumed": str(resumed), "crawl-mode": mode,
+            "crawl-incremental": "True"})
+        info.rec_headers.replace_header("WARC-Date", written)
+        writer.write_record(info)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/plain")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("http://127.0.0.1:9/robots.txt", "response",
+                                                      payload=io.BytesIO(b"User-agent: *\n"), http_headers=http,
+                                                      warc_headers_dict={"WARC-Date": written}))
+
+
+def test_files_are_grouped_by_the_crawl_that_wrote_them_in_the_order_the_crawls_ran(tmp_path: Path) -> None:
+    """Two runs of the same command are two crawls; a killed run and its resumption are one (its
+    mode and resumes the last run's), whatever order the files are given in."""
+    from portalscraper.warcfiles import crawls_of
+
+    files = {
+        "second-resumed.warc.gz": ("2012-09-02T05:00:00Z", 2, "2012-09-02T03:00:00+00:00", "full+resume", 1),
+        "first.warc.gz": ("2012-09-01T03:00:00Z", 1, "2012-09-01T03:00:00+00:00", "full", 0),
+        "second.warc.gz": ("2012-09-02T03:00:00Z", 2, "2012-09-02T03:00:00+00:00", "incremental", 0),
+    }
+    for name, stamp in files.items():
+        _stamped_warc(tmp_path / name, *stamp)
+    crawls = crawls_of(tmp_path / name for name in files)
+    assert [[f.path.name for f in c.files] for c in crawls] == [["first.warc.gz"],
+                                                                ["second.warc.gz", "second-resumed.warc.gz"]]
+    assert [c.replay() for c in crawls] == [
+        {"crawl_id": 1, "started_at": "2012-09-01T03:00:00+00:00", "mode": "full", "resumed": 0,
+         "finished_at": "2012-09-01T03:00:00Z"},
+        {"crawl_id": 2, "started_at": "2012-09-02T03:00:00+00:00", "mode": "full+resume", "resumed": 1,
+         "finished_at": "2012-09-02T05:00:00Z"}]
+    assert [c.args for c in crawls] == [{"base_url": "http://127.0.0.1:9"}] * 2
