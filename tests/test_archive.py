@@ -129,13 +129,19 @@ def test_an_archive_of_this_schema_is_opened_without_a_write(tmp_path: Path) -> 
                               for s in statements), statements
 
 
-def test_an_archive_without_its_full_text_index_gets_it_back_whole(tmp_path: Path) -> None:
-    path = tmp_path / "a.sqlite"
+def one_crawl(path: Path, *records: dict[str, object]) -> None:
+    """A finished crawl of `records` into the archive at `path`, closed."""
     archive = SQLiteArchive(path)
     archive.begin_crawl("nato", "nato", {})
-    archive.add_record(row("a", "Maritime security", "Ships in the Mediterranean", "1"))
+    for record in records:
+        archive.add_record(record)
     archive.finish_crawl("finished", "finished", {})
     archive.close()
+
+
+def test_an_archive_without_its_full_text_index_gets_it_back_whole(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    one_crawl(path, row("a", "Maritime security", "Ships in the Mediterranean", "1"))
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE records_fts")
     SQLiteArchive(path).close()
@@ -146,11 +152,7 @@ def test_closing_the_archive_leaves_an_empty_wal_and_takes_no_lock(tmp_path: Pat
     """The last connection to close would lock the whole file to checkpoint and delete the WAL (a
     reader opening it then gets "database is locked"): the WAL is emptied first, and kept."""
     path = tmp_path / "a.sqlite"
-    archive = SQLiteArchive(path)
-    archive.begin_crawl("nato", "nato", {})
-    archive.add_record(row("a", "Maritime security", "Ships", "1"))
-    archive.finish_crawl("finished", "finished", {})
-    archive.close()
+    one_crawl(path, row("a", "Maritime security", "Ships", "1"))
     wal = path.with_name(path.name + "-wal")
     assert wal.exists() and wal.stat().st_size == 0
     assert search(path, "maritime") == ["a"]

@@ -42,11 +42,6 @@ def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
         (["replica", "--items", "2"], "Error: --items must be from 5"),
         (["replica", "--items", "100000000000"],
          "Error: --items must be from 5 (the homepage's news items) to 2,000,000"),
-        (["crawl", "nato", "-s", "DOWNLOAD_TIMEOUT=abc"],
-         "Error: -s DOWNLOAD_TIMEOUT=abc: a number, 0 or more is expected"),
-        (["crawl", "nato", "-s", "RETRY_TIMES=many"],
-         "Error: -s RETRY_TIMES=many: a whole number, 0 or more is expected"),
-        (["crawl", "nato", "-s", "ARCHIVE_BATCH_SIZE=x"], "Error: -s ARCHIVE_BATCH_SIZE=x: a whole number"),
         (["crawl", "nato", "--warc", "/proc/nope"], "Error: cannot create the WARC folder /proc/nope"),
         (["crawl", "nato", "--wayback", "http://127.0.0.1:9/x", "--from", "2013", "--to", "2012"],
          "Error: from (2013) is later than to (2012)"),
@@ -55,34 +50,58 @@ def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
          "Error: base_url 'http://127.0.0.1:99999' is not a usable URL: Port out of range 0-65535"),
         (["crawl", "nato", "--base-url", "http://127.0.0.1:0"], "Error: base_url 'http://127.0.0.1:0' names port 0"),
         (["crawl", "nato", "--wayback", "http://[::1/web"], "Error: wayback 'http://[::1/web' is not a usable URL"),
-        (["crawl", "nato", "-s", "DOWNLOADER_MIDDLEWARES=junk"],
-         "Error: -s DOWNLOADER_MIDDLEWARES=junk: a JSON object is expected, such as -s 'DOWNLOADER_MIDDLEWARES="),
-        (["crawl", "nato", "-s", "DEFAULT_REQUEST_HEADERS=[1, 2]"], "Error: -s DEFAULT_REQUEST_HEADERS=[1, 2]: a JSON"),
-        (["crawl", "nato", "-s", 'ITEM_PIPELINES={"no.such.Pipeline": 300}'],
-         "Error: -s ITEM_PIPELINES: cannot load 'no.such.Pipeline' (No module named 'no')"),
-        (["crawl", "nato", "-s", 'EXTENSIONS={"portalscraper.progress.Progress": "first"}'],
-         "Error: -s EXTENSIONS: the order of 'portalscraper.progress.Progress' must be a number or null"),
-        (["crawl", "nato", "-s", 'FEEDS={"out.json": "json"}'], "Error: -s FEEDS: each feed's options are a JSON"),
-        (["crawl", "nato", "-s", "LOG_LEVEL=LOUD"], "Error: -s LOG_LEVEL=LOUD: one of DEBUG, INFO, WARNING, ERROR, "),
-        (["crawl", "nato", "-s", "LOG_FILE=/proc/nope/crawl.log"], "Error: -s LOG_FILE=/proc/nope/crawl.log: cannot"),
-        (["crawl", "nato", "-s", "WARC_GZIP_LEVEL=12"], "Error: -s WARC_GZIP_LEVEL=12: a whole number from 0 to 9"),
-        (["crawl", "nato", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=0"],
-         "Error: -s CONCURRENT_REQUESTS_PER_DOMAIN=0: a whole number, 1 or more is expected"),
         (["worker", "--redis", "junk://"], "Error: cannot use Redis at junk://: Redis URL must specify one of"),
         (["demo", "--items", "0"], "Error: --items must be from 5 (the homepage's news items) to 2,000,000, not 0"),
         (["reparse", "--warc", "missing.warc.gz"], "Error: no WARC file at missing.warc.gz"),
+        (["crawl", "nato", "--profile", "nope"], "Error: unknown profile 'nope'; known: nato"),
+        (["crawl", "nato", "--profile", "missing.toml"], "Error: no profile file at missing.toml"),
+        (["crawl", "nato", "--db", "/proc/1/archive.sqlite"], "Error: cannot open or create the archive"),
+        (["crawl", "nato", "--jsonl", "/proc/1/records.jsonl"], "Error: cannot write the JSON Lines archive"),
+        (["replica", "--faults", "2"], "Error: --faults: a fault rate is a number from 0 to 1, not 2.0"),
+        (["replica", "--faults", "0.1:explode"], "Error: --faults: unknown fault mode 'explode'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """In this process: each is refused before anything starts (Scrapy, the replica, a file)."""
-    code, stderr = main_in_process([*args, "--db", str(tmp_path / "a.sqlite")] if args[0] == "crawl" else args,
-                                   tmp_path, monkeypatch, capsys)
+    if args[0] == "crawl" and "--db" not in args:
+        args = [*args, "--db", str(tmp_path / "a.sqlite")]
+    code, stderr = main_in_process(args, tmp_path, monkeypatch, capsys)
     assert code == 2, stderr
     assert stderr.startswith(message), stderr
     assert len(stderr.strip().splitlines()) == 1
     assert "Traceback" not in stderr
     assert not (tmp_path / "a.sqlite").exists()  # no archive made for a crawl that cannot start
+
+
+# Settings (`crawl nato -s NAME=VALUE`) that would fail the crawl later, or hang it: refused first.
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("DOWNLOAD_TIMEOUT=abc", "a number, 0 or more is expected"),
+        ("RETRY_TIMES=many", "a whole number, 0 or more is expected"),
+        ("ARCHIVE_BATCH_SIZE=x", "a whole number"),
+        ("DOWNLOADER_MIDDLEWARES=junk", "a JSON object is expected, such as -s 'DOWNLOADER_MIDDLEWARES="),
+        ("DEFAULT_REQUEST_HEADERS=[1, 2]", "a JSON object is expected"),
+        ('ITEM_PIPELINES={"no.such.Pipeline": 300}', "cannot load 'no.such.Pipeline' (No module named 'no')"),
+        ('EXTENSIONS={"portalscraper.progress.Progress": "first"}',
+         "the order of 'portalscraper.progress.Progress' must be a number or null"),
+        ('FEEDS={"out.json": "json"}', "each feed's options are a JSON object"),
+        ("LOG_LEVEL=LOUD", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL is expected"),
+        ("LOG_FILE=/proc/nope/crawl.log", "cannot write the log there"),
+        ("WARC_GZIP_LEVEL=12", "a whole number from 0 to 9 is expected"),
+        ("CONCURRENT_REQUESTS_PER_DOMAIN=0", "a whole number, 1 or more is expected"),
+    ],
+)
+def test_bad_settings_are_one_line_and_exit_2(setting: str, expected: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, stderr = main_in_process(["crawl", "nato", "-s", setting, "--db", str(tmp_path / "a.sqlite")], tmp_path,
+                                   monkeypatch, capsys)
+    name = setting.split("=")[0]
+    assert code == 2, stderr
+    assert stderr.startswith(f"Error: -s {name}") and expected in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1 and not (tmp_path / "a.sqlite").exists()
 
 
 def main_in_process(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch,
@@ -128,27 +147,6 @@ def test_a_crawl_that_finds_nothing_exits_3(replica: Replica, tmp_path: Path) ->
                      "--log-level", "ERROR", cwd=tmp_path, check=False)
     assert result.returncode == 3
     assert "Error: cannot fetch the start page " in result.stderr and "(HTTP 404 Not Found)" in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["crawl", "nato", "--profile", "nope"], "Error: unknown profile 'nope'; known: nato"),
-        (["crawl", "nato", "--profile", "missing.toml"], "Error: no profile file at missing.toml"),
-        (["crawl", "nato", "--db", "/proc/1/archive.sqlite"], "Error: cannot open or create the archive"),
-        (["crawl", "nato", "--jsonl", "/proc/1/records.jsonl"], "Error: cannot write the JSON Lines archive"),
-        (["replica", "--faults", "2"], "Error: --faults: a fault rate is a number from 0 to 1, not 2.0"),
-        (["replica", "--faults", "0.1:explode"], "Error: --faults: unknown fault mode 'explode'"),
-    ],
-)
-def test_more_bad_input(args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                        capsys: pytest.CaptureFixture[str]) -> None:
-    if args[0] == "crawl" and "--db" not in args:
-        args = [*args, "--db", str(tmp_path / "a.sqlite")]
-    code, stderr = main_in_process(args, tmp_path, monkeypatch, capsys)
-    assert code == 2, stderr
-    assert stderr.startswith(message), stderr
-    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
 
 
 def test_a_portal_that_cannot_be_reached_is_one_line_and_exit_3(tmp_path: Path) -> None:
