@@ -55,10 +55,16 @@ def _flag(value: Any, name: str) -> bool:
     raise ArgumentError(f"{name} must be true or false, not {value!r}")
 
 
-def check_base_url(url: str) -> str:
-    parts = urlsplit(url)
+def check_base_url(url: str, name: str = "base_url") -> str:
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is no number, or out of range, raises here
+    except ValueError as exc:  # and a bracketed host that is no IPv6 address
+        raise ArgumentError(f"{name} {url!r} is not a usable URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ArgumentError(f"base_url must be an http(s) URL such as https://www.nato.int, not {url!r}")
+        raise ArgumentError(f"{name} must be an http(s) URL such as https://www.nato.int, not {url!r}")
+    if port == 0:
+        raise ArgumentError(f"{name} {url!r} names port 0; give a port from 1 to 65535")
     return url.rstrip("/")
 
 
@@ -117,7 +123,7 @@ class CrawlArgs:
         spider that crawls any site from a start URL). Raises ArgumentError (or ProfileError)."""
         wb_from, wb_to = _window(raw)
         start_url, allow = cls._site(raw, own_profile)
-        wayback = check_base_url(raw["wayback"]) if raw.get("wayback") else None
+        wayback = check_base_url(raw["wayback"], "wayback") if raw.get("wayback") else None
         base_url = raw.get("base_url")
         if start_url and not base_url:
             parts = urlsplit(start_url)
@@ -138,7 +144,7 @@ class CrawlArgs:
         start_url = raw.get("start_url")
         if not start_url:
             raise ArgumentError("start_url is required: scrapy crawl portal -a start_url=https://example.org/")
-        check_base_url(start_url)
+        check_base_url(start_url, "start_url")
         try:
             allow = re.compile(raw["allow"]) if raw.get("allow") else None
         except re.error as exc:

@@ -17,11 +17,11 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from portalscraper.health import EXIT_OK, EXIT_USAGE
+from portalscraper.health import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from portalscraper.replica import command as replica_command
 from portalscraper.replica.launch import ReplicaError, replica_process
 
@@ -40,7 +40,11 @@ def _settings(overrides: dict[str, Any]) -> Any:
 
     settings = get_project_settings()
     for key, value in overrides.items():
-        settings.set(key, value, priority="cmdline")
+        try:
+            settings.set(key, value, priority="cmdline")
+        except (ValueError, TypeError):  # Scrapy reads a dictionary setting's text as JSON
+            example = '{"module.Class": 500}' if key in _COMPONENT_SETTINGS else '{"name": "value"}'
+            raise CliError(f"-s {key}={value}: a JSON object is expected, such as -s '{key}={example}'") from None
     return settings
 
 
@@ -57,13 +61,23 @@ def _parse_set(pairs: Sequence[str]) -> dict[str, str]:
 def _check_settings(settings: Any, overrides: dict[str, Any]) -> None:
     """A `-s` value of the wrong type (`DOWNLOAD_TIMEOUT=abc`, `RETRY_TIMES=many`) is refused here,
     before Scrapy or a component meets it mid-crawl: the type is the default value's."""
-    from scrapy.settings import Settings
+    from scrapy.settings import BaseSettings, Settings
 
     defaults = Settings()
     defaults.setmodule("portalscraper.settings", priority="project")
     for name, value in overrides.items():
         default = defaults.get(name)
+        if isinstance(value, str) and name in _NARROWER:
+            within, expected = _NARROWER[name]
+            try:
+                if not within(value):
+                    raise ValueError
+            except ValueError:
+                raise CliError(f"-s {name}={value}: {expected} is expected") from None
         if not isinstance(value, str) or default is None or isinstance(default, str):
+            continue
+        if isinstance(default, BaseSettings | dict):
+            _check_dict_setting(name, settings.getdict(name))  # JSON already (see _settings)
             continue
         kind = type(default)
         try:
@@ -85,12 +99,55 @@ def _check_settings(settings: Any, overrides: dict[str, Any]) -> None:
             raise CliError(f"-s {name}={value}: {expected} is expected") from None
 
 
+# Settings narrower than their type: one out of bounds fails mid-crawl (zlib's level), or makes it
+# wait forever (no request at a time per site), or fails before the log starts (a level's name).
+_NARROWER: dict[str, tuple[Callable[[str], bool], str]] = {
+    "WARC_GZIP_LEVEL": (lambda v: 0 <= int(v) <= 9, "a whole number from 0 to 9"),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": (lambda v: int(v) >= 1, "a whole number, 1 or more"),
+    "PORTAL_LOOPBACK_CONCURRENCY": (lambda v: int(v) >= 1, "a whole number, 1 or more"),
+    "LOG_LEVEL": (lambda v: v.upper() in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+                  "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+}
+# Settings that name components (import paths) with their order: each path must load.
+_COMPONENT_SETTINGS = ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "ITEM_PIPELINES", "EXTENSIONS", "ADDONS",
+                       "DOWNLOAD_HANDLERS", "FEED_EXPORTERS", "FEED_STORAGES", "SPIDER_CONTRACTS")
+
+
+def _check_dict_setting(name: str, found: dict[str, Any]) -> None:
+    """A `-s` value of a dictionary setting that names components (`-s 'ITEM_PIPELINES={"a.B":
+    300}'`) must name ones that load, with a number or null each; a feed's options are an object."""
+    from scrapy.utils.misc import load_object
+
+    if name == "FEEDS" and (bad := [uri for uri, options in found.items() if not isinstance(options, dict)]):
+        raise CliError(f"-s FEEDS: each feed's options are a JSON object, such as -s 'FEEDS={{\"{bad[0]}\": "
+                       f"{{\"format\": \"jsonlines\"}}}}'")
+    if name not in _COMPONENT_SETTINGS:
+        return
+    for path, order in found.items():
+        if order is None:
+            continue
+        if name != "DOWNLOAD_HANDLERS" and (isinstance(order, bool) or not isinstance(order, int | float)):
+            raise CliError(f"-s {name}: the order of {path!r} must be a number or null, not {order!r}")
+        target = order if name in ("DOWNLOAD_HANDLERS", "FEED_EXPORTERS", "FEED_STORAGES") else path
+        try:
+            load_object(target)
+        except (ImportError, NameError, AttributeError, ValueError, TypeError) as exc:
+            raise CliError(f"-s {name}: cannot load {target!r} ({exc})") from None
+
+
 def _check_archive_path(path: str, what: str) -> None:
-    """A JSON Lines path or WARC folder the crawl could not write, refused before it starts (the
-    SQLite archive is checked as the crawl's session opens it)."""
+    """A JSON Lines path, a WARC folder or a log file the crawl could not write, refused before it
+    starts (the SQLite archive is checked as the crawl's session opens it)."""
     if not path:
         return
     target = Path(path)
+    if what == "log":
+        try:
+            with target.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise CliError(f"-s LOG_FILE={path}: cannot write the log there ({exc.strerror})") from None
+        return
     if what == "warc":
         if target.exists() and not target.is_dir():
             raise CliError(f"--warc {path} is not a folder; give a folder for the crawl's WARC files, or '' for none")
@@ -144,6 +201,7 @@ def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any],
         raise CliError(f"unknown spider {spider!r}; known: {', '.join(sorted(loader.list()))}")
     _check_archive_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
     _check_archive_path(settings.get("WARC_DIR"), "warc")
+    _check_archive_path(settings.get("LOG_FILE"), "log")
     try:
         outcome = run(loader.load(spider), spider_args, settings)
     except CrawlRefusedError as exc:
@@ -172,69 +230,77 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:
-    """Rebuild records from WARC files alone: the same spider and pipelines, answered from the files.
+    """Rebuild an archive from WARC files alone: each crawl they hold is run again, with the same
+    spider, arguments, mode and pipelines, answered from its own files.
 
-    Files of several crawls (other arguments, another base URL) are re-parsed crawl by crawl, into
-    the same archive, each in a process of its own; the exit code is the worst of theirs. The JSON
-    Lines archive goes next to the database (`<db>.jsonl`), not over the crawls' own."""
-    groups = _warc_groups([Path(f) for f in args.warc_files], args.spider)
+    The files are grouped by the crawl that wrote them (their warcinfo records say which) and the
+    crawls re-parsed in the order they ran, into the same archive, each in a process of its own;
+    the exit code is the worst of theirs. The JSON Lines archive goes next to the database
+    (`<db>.jsonl`), not over the crawls' own."""
+    crawls = _warc_crawls([Path(f) for f in args.warc_files], args.spider)
     db = args.db or _settings({}).get("ARCHIVE_SQLITE_PATH")
     if args.jsonl is None:
         args.jsonl = str(Path(db).with_suffix(".jsonl"))
-    if len(groups) == 1:
-        (spider, spider_args), files = next(iter(groups.items()))
-        return _reparse(spider, dict(spider_args), files, args)
-    print(f"Re-parsing {len(args.warc_files)} WARC files of {len(groups)} crawls, one after the other", file=sys.stderr)
+    if len(crawls) == 1:
+        return _reparse(crawls[0], args)
+    print(f"Re-parsing {len(args.warc_files)} WARC files of {len(crawls)} crawls, one after the other", file=sys.stderr)
     codes = []
-    for (spider, _), files in groups.items():
+    for crawl in crawls:
+        own = [str(f.path) for f in crawl.files]
         options = ["--db", db, "--jsonl", args.jsonl, *(["--log-level", args.log_level] if args.log_level else []),
-                   *(f"--set={pair}" for pair in args.set or [])]
-        command = [sys.executable, "-m", "portalscraper.cli", "reparse", "--spider", spider, *options, "--warc",
-                   *map(str, files)]
+                   *(["--spider", args.spider] if args.spider else []), *(f"--set={pair}" for pair in args.set or [])]
+        # The other crawls' files: what this one's 304s may refer to.
+        others = [str(f) for f in args.warc_files if str(f) not in own]
+        command = [sys.executable, "-m", "portalscraper.cli", "reparse", *options, "--warc", *own,
+                   *(["--refer", *others] if others else [])]
         codes.append(subprocess.run(command, check=False).returncode)
     return max(codes)
 
 
-def _warc_groups(files: list[Path], spider: str | None) -> dict[tuple[str, tuple[tuple[str, str], ...]], list[Path]]:
-    """The files by the crawl that wrote them (spider and arguments, from their warcinfo records)."""
-    from portalscraper.warc import WarcError, index_warcs, read_warcinfo
+def _warc_crawls(files: list[Path], spider: str | None) -> list[Any]:
+    """The crawls the files hold (portalscraper.warcfiles.WarcCrawl), in the order they ran; every
+    file read through before any crawl starts."""
+    from portalscraper.warcfiles import WarcError, crawls_of
 
-    infos = []
     for path in files:
         if not path.is_file():
             raise CliError(f"no WARC file at {path}")
-        try:
-            infos.append((read_warcinfo(path), path))
-            index_warcs([path])  # every file readable before any crawl starts
-        except WarcError as exc:
-            raise CliError(str(exc)) from None
-    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Path]] = {}
-    # In the order the crawls ran: a later crawl's version of an item is the archive's current one.
-    for info, path in sorted(infos, key=lambda found: found[0].get("WARC-Date", "")):
-        name = spider or info.get("spider")
-        if not name:
-            raise CliError(f"{path} names no spider (no portalscraper warcinfo record); give --spider")
-        spider_args = {k.removeprefix("portalscraper-"): v for k, v in info.items() if k.startswith("portalscraper-")
-                       and k not in ("portalscraper-full", "portalscraper-resume")}
-        groups.setdefault((name, tuple(sorted(spider_args.items()))), []).append(path)
-    return groups
+    try:
+        return crawls_of(files, spider)
+    except (WarcError, ValueError) as exc:
+        raise CliError(str(exc)) from None
 
 
-def _reparse(spider: str, spider_args: dict[str, str], files: list[Path], args: argparse.Namespace) -> int:
-    """One crawl's files re-parsed: a complete pass over what they hold. An item page the crawl got
-    as 304 Not Modified is rebuilt from the archive being rebuilt, as the crawl rebuilt it."""
-    spider_args = {**spider_args, "full": "true"}
+def _reparse(crawl: Any, args: argparse.Namespace) -> int:
+    """One crawl's files re-parsed, as the crawl ran: its arguments and mode (a complete pass, or an
+    incremental one that asks for archived items conditionally and is answered by the 304s it
+    got), its crawl row's id and start. Files from before crawls were stamped in them are re-parsed
+    as a complete pass over what they hold. An item page the crawl got as 304 Not Modified is
+    rebuilt from the archive being rebuilt, as the crawl rebuilt it."""
     overrides = _crawl_overrides(args)
+    spider_args = dict(crawl.args)
+    if crawl.stamped:
+        overrides.update({
+            "WARC_REPLAY_CRAWL": crawl.replay(), "PORTAL_INCREMENTAL": crawl.incremental,
+            # The mode it ran in, whatever the time since the last complete pass is now.
+            "PORTAL_FULL_PASS_DAYS": 0 if crawl.mode.startswith("full") else _NEVER_DAYS,
+        })
+    else:
+        spider_args = {k: v for k, v in spider_args.items() if k != "resume"} | {"full": "true"}
     overrides.update({
-        "WARC_REPLAY_FILES": [str(f) for f in files], "WARC_DIR": "",
+        "WARC_REPLAY_FILES": [str(f.path) for f in crawl.files], "WARC_DIR": "",
+        "WARC_REPLAY_REFERENCES": [str(f) for f in args.refer or []],
         "DOWNLOAD_HANDLERS": {"http": "portalscraper.warc.WarcReplayHandler",
                               "https": "portalscraper.warc.WarcReplayHandler"},
         "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "RETRY_ENABLED": False,
     })
-    print(f"Re-parsing {len(files)} WARC file(s) with the {spider} spider ({spider_args.get('base_url')})",
+    print(f"Re-parsing {len(crawl.files)} WARC file(s) with the {crawl.spider} spider ({spider_args.get('base_url')})",
           file=sys.stderr)
-    return run_crawl(spider, spider_args, overrides)
+    return run_crawl(crawl.spider, spider_args, overrides)
+
+
+_NEVER_DAYS = 10**6  # PORTAL_FULL_PASS_DAYS that no archive is old enough for
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -273,6 +339,7 @@ def _shared_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str,
         raise CliError("a web-archive crawl (--wayback) reads the homepage's captures in order: it cannot be "
                        "shared yet")
     _check_archive_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
+    _check_archive_path(settings.get("LOG_FILE"), "log")
     try:
         Frontier(url).redis.ping()  # before the archive is opened: a crawl that cannot start leaves no row
     except (_redis_errors(), ValueError) as exc:
@@ -307,10 +374,15 @@ def _redis_errors() -> type[Exception]:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    import redis
     from scrapy.utils.log import configure_logging
 
     from portalscraper.distributed.coordinator import run_worker, worker_name
 
+    try:
+        redis.Redis.from_url(args.redis)  # connects to nothing yet: only reads the URL
+    except ValueError as exc:
+        raise CliError(f"cannot use Redis at {args.redis}: {exc}") from None
     settings = _settings({})
     configure_logging(settings)
     try:
@@ -326,9 +398,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if "LOG_LEVEL" not in overrides:  # progress lines and warnings, unless a log level is asked for
         overrides["LOG_LEVEL"] = "WARNING"
         show_progress()
-    with replica_process(args.items) as base_url:
-        print(f"Replica portal (2012-09-28 homepage, {args.items} news items) at {base_url}")
-        code, crawl = _crawl("nato", {"base_url": base_url}, overrides, summary=False)
+    if not 5 <= args.items <= replica_command.MAX_REPLICA_ITEMS:
+        raise CliError(f"--items must be from 5 (the homepage's news items) to "
+                       f"{replica_command.MAX_REPLICA_ITEMS:,}, not {args.items}")
+    try:
+        with replica_process(args.items) as base_url:
+            print(f"Replica portal (2012-09-28 homepage, {args.items} news items) at {base_url}")
+            code, crawl = _crawl("nato", {"base_url": base_url}, overrides, summary=False)
+    except ReplicaError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from None
     settings = _settings(overrides)
     db_path = settings.get("ARCHIVE_SQLITE_PATH")
     if crawl is None or not db_path:
@@ -534,6 +612,8 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.add_argument("--warc", dest="warc_files", nargs="+", required=True, metavar="FILE",
                          help="WARC files written by crawls (--warc)")
     reparse.add_argument("--spider", help="spider to re-run (default: the one named in the WARC file)")
+    # Other crawls' files, which the given files' 304s may refer to (set for each crawl of several).
+    reparse.add_argument("--refer", nargs="+", metavar="FILE", help=argparse.SUPPRESS)
     archive_options(reparse)
     reparse.set_defaults(func=cmd_reparse)
 

@@ -17,6 +17,7 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess, CrawlerProcessBase
 
 from portalscraper.archive import ArchiveError, ArchiveLockedError, CrawlSession
+from portalscraper.archive.session import ReplayedCrawl
 from portalscraper.args import ArgumentError
 from portalscraper.health import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_ITEMS, EXIT_OK, EXIT_USAGE
 from portalscraper.pipelines.store import session_options
@@ -50,8 +51,9 @@ def open_session(settings: Any, spidercls: Any, raw: dict[str, Any]) -> CrawlSes
     path = settings.get("ARCHIVE_SQLITE_PATH")
     if not path:
         return None
+    replay = settings.getdict("WARC_REPLAY_CRAWL")  # a rebuild from WARC files: the crawl they hold
     try:
-        return CrawlSession.open(path, args, session_options(settings))
+        return CrawlSession.open(path, args, session_options(settings), ReplayedCrawl(**replay) if replay else None)
     except ArchiveLockedError as exc:
         raise CrawlRefusedError(str(exc), EXIT_LOCKED) from None
     except ArchiveError as exc:

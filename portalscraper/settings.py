@@ -124,8 +124,12 @@ WARC_DIR = "exports/warc"
 WARC_GZIP_LEVEL = 1  # bodies mostly arrive gzipped already: higher levels cost time, save little
 # Responses waiting for the WARC writer thread at most; more, and the crawl waits for the disk.
 WARC_QUEUE_SIZE = 256
-# WARC files to answer every request from instead of the network (`portalscraper reparse`).
+# WARC files to answer every request from instead of the network (`portalscraper reparse`): one
+# crawl's; other crawls' files its 304s (revisit records) may refer to; and the crawl they hold, as
+# their warcinfo records say (crawl_id, started_at, mode, resumed, finished_at): its row is that crawl's.
 WARC_REPLAY_FILES: list[str] = []
+WARC_REPLAY_REFERENCES: list[str] = []
+WARC_REPLAY_CRAWL: dict[str, object] = {}
 
 # Scrapy's own feed exports (`-O out.jsonl`) get records only, in the archive's field order.
 EXTENSIONS = {

@@ -2,15 +2,20 @@
 
 `WarcRecorder` (a downloader middleware, on when WARC_DIR is set) writes a request and a
 response record for every response, as received (before decompression), into
-`<WARC_DIR>/<spider>-<UTC time>-<pid>.warc.gz`, one gzip member per record. The records are
-serialized, digested, compressed and written by a thread of their own, in order, from a bounded
-queue: the reactor's thread only hands each exchange over. Each response's place in the file (a
-future, resolved once written) goes into `response.meta["warc"]`, and from there into the record
-made of it (`warc_file`, `warc_offset`), which waits for it before it is committed. Files are
-read back with warcio.
+`<WARC_DIR>/<spider>-<UTC time>-<pid>.warc.gz`, one gzip member per record. A 304 Not Modified
+is written as a WARC 1.1 revisit record (profile server-not-modified) that refers to the capture
+it confirms: the one the archived record was made from, by record id, target URI and date. The
+file's warcinfo record says which crawl wrote it (archive, crawl id and start, resumes) and how
+(its arguments, mode and whether it asked conditionally); it is written with the first capture,
+once the crawl has chosen its mode. The records are serialized, digested, compressed and written
+by a thread of their own, in order, from a bounded queue: the reactor's thread only hands each
+exchange over. Each response's place in the file (a future, resolved once written) goes into
+`response.meta["warc"]`, and from there into the record made of it (`warc_file`, `warc_offset`),
+which waits for it before it is committed.
 
-`WarcReplayHandler` answers a crawl's requests from WARC files instead of the network, so that
-`portalscraper reparse` runs the same spider, extraction and pipelines over captured bytes.
+`WarcReplayHandler` answers a crawl's requests from its WARC files instead of the network, so
+that `portalscraper reparse` runs the same spider, extraction and pipelines over captured bytes
+(portalscraper/warcfiles.py reads the files).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Self
+from typing import IO, Protocol, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
@@ -39,6 +44,7 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
 from portalscraper.http import status_phrase
+from portalscraper.warcfiles import ARG_PREFIX, REVISIT_PROFILE, Capture, WarcIndex, parse_date
 
 logger = logging.getLogger(__name__)
 
@@ -60,21 +66,25 @@ def _sha1(data: bytes) -> bytes:
 
 
 def warc_record(kind: str, target: str, block: bytes, when: dt.datetime, extra: list[tuple[bytes, bytes]]) -> bytes:
-    """One WARC/1.1 record, uncompressed: its header, `block` (an HTTP message) and the two CRLFs."""
+    """One WARC/1.1 record (a request, a response or a revisit), uncompressed: its header, `block`
+    (an HTTP message) and the two CRLFs."""
+    msgtype = b"request" if kind == "request" else b"response"  # a revisit holds a response's headers
     headers = [(b"WARC-Type", kind.encode()), *extra,
-               (b"WARC-Date", when.strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()),
+               (b"WARC-Date", _warc_date(when)),
                (b"WARC-Target-URI", target.encode("utf-8")), (b"WARC-Block-Digest", _sha1(block)),
-               (b"Content-Type", f"application/http; msgtype={kind}".encode()),
+               (b"Content-Type", b"application/http; msgtype=" + msgtype),
                (b"Content-Length", str(len(block)).encode())]
     return _header_block("WARC/1.1", headers) + block + _CRLF + _CRLF
 
 
 @dataclass(frozen=True)
 class Exchange:
-    """A response and its request as received: what the recorder hands to its writer thread."""
+    """A response and its request as received: what the recorder hands to its writer thread. A 304
+    Not Modified is written as a revisit of `confirms` (a capture's WARC file and offset), when known."""
 
     target: str
     when: dt.datetime
+    status: int
     status_line: str
     headers: list[tuple[bytes, bytes]]
     body: bytes
@@ -82,21 +92,98 @@ class Exchange:
     request_line: str
     request_headers: list[tuple[bytes, bytes]]
     request_body: bytes
+    confirms: tuple[Path, int] | None = None
 
-    def records(self, level: int) -> bytes:
-        """The response record and its request record, each one gzip member (at zlib `level`), as a
-        WARC file wants."""
+    def records(self, level: int, captures: CaptureHeaders) -> bytes:
+        """The response (or revisit) record and its request record, each one gzip member (at zlib
+        `level`), as a WARC file wants; a revisit's reference read through `captures`."""
         response_id = f"<urn:uuid:{uuid.uuid4()}>".encode()
-        block = _header_block(self.status_line, self.headers) + self.body
-        extra = [(b"WARC-Record-ID", response_id), (b"WARC-Payload-Digest", _sha1(self.body))]
+        extra = [(b"WARC-Record-ID", response_id)]
+        if self.status == 304:
+            kind, block = "revisit", _header_block(self.status_line, self.headers)
+            extra += [(b"WARC-Profile", REVISIT_PROFILE.encode()), *captures.refers_to(self.confirms)]
+        else:
+            kind, block = "response", _header_block(self.status_line, self.headers) + self.body
+            extra.append((b"WARC-Payload-Digest", _sha1(self.body)))
         if self.ip_address:
             extra.append((b"WARC-IP-Address", self.ip_address.encode()))
-        response = warc_record("response", self.target, block, self.when, extra)
+        response = warc_record(kind, self.target, block, self.when, extra)
         request = warc_record("request", self.target, _header_block(self.request_line, self.request_headers)
                               + self.request_body, self.when,
                               [(b"WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>".encode()),
                                (b"WARC-Concurrent-To", response_id)])
         return _member(response, level) + _member(request, level)
+
+
+class CaptureHeaders:
+    """Reads the header of a capture a revisit confirms, for its WARC-Refers-To fields: the record
+    id, target URI and date of the archived record's capture, in its WARC file (in the crawl's WARC
+    folder). Only the head of its gzip member is read (a few kilobytes, through zlib: warcio took
+    five times as long, on the writer thread, per 304). The files stay open until `close`."""
+
+    def __init__(self) -> None:
+        self._files: dict[Path, IO[bytes]] = {}
+
+    def refers_to(self, capture: tuple[Path, int] | None) -> list[tuple[bytes, bytes]]:
+        """A revisit's WARC-Refers-To headers; none if the file is not at hand (on another machine,
+        say): a rebuild then takes the last capture of the same URI before the revisit."""
+        if capture is None:
+            return []
+        path, offset = capture
+        try:
+            fields = self._header(path, offset)
+        except (OSError, ValueError, zlib.error) as exc:
+            logger.debug("The capture a 304 confirms is not at hand (%s at %d: %s)", path, offset, exc)
+            return []
+        return [(name.encode(), fields[source].encode("utf-8")) for name, source in (
+            ("WARC-Refers-To", "warc-record-id"), ("WARC-Refers-To-Target-URI", "warc-target-uri"),
+            ("WARC-Refers-To-Date", "warc-date")) if fields.get(source)]
+
+    def _header(self, path: Path, offset: int) -> dict[str, str]:
+        stream = self._files.get(path)
+        if stream is None:
+            stream = self._files[path] = path.open("rb")
+        stream.seek(offset)
+        head = stream.read(_HEAD_BYTES)
+        if head[:2] == b"\x1f\x8b":  # one gzip member per record
+            head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 4 * _HEAD_BYTES)
+        block, found, _ = head.partition(_CRLF + _CRLF)
+        if not found or not block.startswith(b"WARC/"):
+            raise ValueError("no WARC record header there")
+        fields = {}
+        for line in block.decode("utf-8", "replace").split("\r\n")[1:]:
+            name, _, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+        return fields
+
+    def close(self) -> None:
+        for stream in self._files.values():
+            stream.close()
+        self._files.clear()
+
+
+_HEAD_BYTES = 4096  # compressed bytes read for a record's header
+
+
+@dataclass(frozen=True)
+class _Warcinfo:
+    block: bytes
+    filename: str
+
+    def records(self, level: int, captures: CaptureHeaders) -> bytes:
+        return _member(_header_block("WARC/1.1", [
+            (b"WARC-Type", b"warcinfo"), (b"WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>".encode()),
+            (b"WARC-Date", _warc_date(dt.datetime.now(dt.UTC))),
+            (b"WARC-Filename", self.filename.encode()), (b"Content-Type", b"application/warc-fields"),
+            (b"Content-Length", str(len(self.block)).encode())]) + self.block + _CRLF + _CRLF, level)
+
+
+class _Job(Protocol):
+    def records(self, level: int, captures: CaptureHeaders) -> bytes: ...
+
+
+def _warc_date(when: dt.datetime) -> bytes:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()
 
 
 def _member(record: bytes, level: int) -> bytes:
@@ -112,8 +199,9 @@ class _WriterThread(threading.Thread):
     def __init__(self, out: IO[bytes], level: int, queue_size: int) -> None:
         super().__init__(name="warc-writer", daemon=True)
         self.out, self.level = out, level
-        self.queue: queue.Queue[tuple[Exchange, Future[int]] | None] = queue.Queue(maxsize=queue_size)
+        self.queue: queue.Queue[tuple[_Job, Future[int]] | None] = queue.Queue(maxsize=queue_size)
         self.failure: BaseException | None = None
+        self.captures = CaptureHeaders()
 
     def run(self) -> None:
         while (job := self.queue.get()) is not None:
@@ -123,7 +211,7 @@ class _WriterThread(threading.Thread):
                 continue
             try:
                 at = self.out.tell()
-                self.out.write(exchange.records(self.level))
+                self.out.write(exchange.records(self.level, self.captures))
                 self.out.flush()
                 offset.set_result(at)
             except BaseException as exc:  # a full disk: said once, and by every offset still asked
@@ -131,7 +219,7 @@ class _WriterThread(threading.Thread):
                 offset.set_exception(exc)
                 logger.error("Raw captures not written from here on: %s", exc)
 
-    def submit(self, exchange: Exchange) -> Future[int]:
+    def submit(self, exchange: _Job) -> Future[int]:
         offset: Future[int] = Future()
         self.queue.put((exchange, offset))
         return offset
@@ -139,6 +227,7 @@ class _WriterThread(threading.Thread):
     def close(self) -> None:
         self.queue.put(None)
         self.join()
+        self.captures.close()
 
 
 class WarcRecorder:
@@ -152,6 +241,7 @@ class WarcRecorder:
         self.path: Path | None = None
         self._file: IO[bytes] | None = None
         self._writer: _WriterThread | None = None
+        self._spider: Spider | None = None  # until its warcinfo record is written
         self.records = 0
 
     @classmethod
@@ -171,23 +261,21 @@ class WarcRecorder:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
         self.path = self.folder / f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
         self._file = self.path.open("ab")
-        args = getattr(spider, "args", None)  # a portal spider's CrawlArgs: what reparse runs again
-        fields = {"software": "portalscraper", "format": "WARC File Format 1.1", "spider": spider.name,
-                  **{f"portalscraper-{k}": str(v) for k, v in (args.row() if args is not None else {}).items()
-                     if v not in (None, "", False)}}
-        block = "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode("utf-8")
-        info = _header_block("WARC/1.1", [
-            (b"WARC-Type", b"warcinfo"), (b"WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>".encode()),
-            (b"WARC-Date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()),
-            (b"WARC-Filename", self.path.name.encode()), (b"Content-Type", b"application/warc-fields"),
-            (b"Content-Length", str(len(block)).encode())]) + block + _CRLF + _CRLF
-        self._file.write(_member(info, self.gzip_level))
-        self._file.flush()
         self._writer = _WriterThread(self._file, self.gzip_level, self.queue_size)
         self._writer.start()
+        self._spider = spider
         logger.info("Writing the crawl's raw captures to %s", self.path)
 
+    def _write_warcinfo(self) -> None:
+        """The file's warcinfo record: written before the first capture (by then the spider has
+        chosen its mode), or at the end if there is none."""
+        spider, self._spider = self._spider, None
+        if spider is None or self._writer is None or self.path is None:
+            return
+        self._writer.submit(_Warcinfo(warcinfo_fields(spider), self.path.name))
+
     def spider_closed(self, spider: Spider) -> None:
+        self._write_warcinfo()
         if self._writer is not None:
             self._writer.close()  # everything queued is written first
             self._writer = None
@@ -199,17 +287,23 @@ class WarcRecorder:
     def process_response(self, request: Request, response: Response) -> Response:
         if self._writer is None or self.path is None or "cached" in response.flags:
             return response  # an HTTP-cache hit (HTTPCACHE_ENABLED) is no capture: it was recorded when fetched
+        self._write_warcinfo()
         protocol = (response.protocol or "HTTP/1.1").upper()
         parts = urlsplit(request.url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # What a 304 confirms: the capture the archived record (whose validators were sent) came from.
+        confirms = request.meta.get("revalidates") if response.status == 304 else None
         exchange = Exchange(
-            target=request.url, when=dt.datetime.now(dt.UTC),
+            target=request.url, when=dt.datetime.now(dt.UTC), status=response.status,
             status_line=f"{protocol} {response.status} {status_phrase(response.status)}",
-            headers=[*_header_pairs(response.headers), (b"Content-Length", str(len(response.body)).encode())],
+            # The body as received, and its length (the length the server sent is dropped: one, not two).
+            headers=[*_header_pairs(response.headers, _HOP_BY_HOP | {b"content-length"}),
+                     (b"Content-Length", str(len(response.body)).encode())],
             body=response.body, ip_address=str(response.ip_address) if response.ip_address else None,
             request_line=f"{request.method} {path} {protocol}",
             request_headers=[(b"Host", parts.netloc.encode("latin-1")), *_header_pairs(request.headers)],
-            request_body=request.body)
+            request_body=request.body,
+            confirms=(self.folder / confirms["file"], int(confirms["offset"])) if confirms else None)
         self.records += 1
         # Where the response is in the file, once written (response.meta, once tied): a record's
         # row waits for it before it is committed.
@@ -217,85 +311,77 @@ class WarcRecorder:
         return response
 
 
-class WarcError(ValueError):
-    """A file that is not a readable WARC file; the message is one line."""
-
-
-def index_warcs(paths: Iterable[str | Path]) -> dict[str, tuple[Path, int, str]]:
-    """URL -> (WARC file, offset, WARC-Date) of its last response record in the files."""
-    index: dict[str, tuple[Path, int, str]] = {}
-    for path in paths:
-        try:
-            with Path(path).open("rb") as stream:
-                iterator = ArchiveIterator(stream)
-                for record in iterator:
-                    if record.rec_type == "response":
-                        url = record.rec_headers.get_header("WARC-Target-URI")
-                        index[url] = (Path(path), iterator.get_record_offset(),
-                                      record.rec_headers.get_header("WARC-Date"))
-        except Exception as exc:  # warcio's ArchiveLoadFailed echoes the bytes: one line instead
-            raise WarcError(f"{path} is not a readable WARC file ({type(exc).__name__})") from None
-    return index
-
-
-def read_warcinfo(path: str | Path) -> dict[str, str]:
-    """The fields of the first warcinfo record of a WARC file (at most 64 KB of it), and its
-    `WARC-Date` (when the crawl that wrote the file started)."""
-    try:
-        with Path(path).open("rb") as stream:
-            for record in ArchiveIterator(stream):
-                if record.rec_type == "warcinfo":
-                    fields = {"WARC-Date": record.rec_headers.get_header("WARC-Date") or ""}
-                    for line in record.content_stream().read(65536).decode("utf-8", "replace").splitlines():
-                        name, sep, value = line.partition(":")
-                        if sep:
-                            fields[name.strip()] = value.strip()
-                    return fields
-    except Exception as exc:  # warcio's ArchiveLoadFailed echoes the file's bytes: one line instead
-        raise WarcError(f"{path} is not a readable WARC file ({type(exc).__name__})") from None
-    return {}
+def warcinfo_fields(spider: Spider) -> bytes:
+    """A crawl's warcinfo block: the spider and its arguments (what reparse runs again), which crawl
+    of which archive it is, and how it ran (its mode; conditional requests or not)."""
+    args = getattr(spider, "args", None)  # a portal spider's CrawlArgs
+    memory = getattr(spider, "archive_memory", None)  # the archive's, or a shared crawl's writer's
+    stamp = getattr(memory, "stamp", None)
+    fields: dict[str, object] = {
+        "software": "portalscraper", "format": "WARC File Format 1.1", "spider": spider.name,
+        **{f"{ARG_PREFIX}{k}": v for k, v in (args.row() if args is not None else {}).items()
+           if v not in (None, "", False)}}
+    if stamp is not None:
+        fields.update({"crawl-archive": stamp.archive, "crawl-id": stamp.crawl_id,
+                       "crawl-started": stamp.started_at, "crawl-resumed": stamp.resumed})
+    if (mode := getattr(spider, "mode", None)) is not None:
+        fields.update({"crawl-mode": mode, "crawl-incremental": str(bool(getattr(spider, "incremental", False)))})
+    return "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode("utf-8")
 
 
 class WarcReplayHandler:
-    """A download handler answering every request from WARC files (WARC_REPLAY_FILES): no network.
+    """A download handler answering every request from one crawl's WARC files (WARC_REPLAY_FILES):
+    no network.
 
-    A URL the files do not hold is answered 404, like a page the crawl never saw.
+    Each URL is answered by its last capture in the files. A 304 (a revisit record) answers a
+    conditional request as it did the crawl; a request without validators gets the capture the
+    revisit confirms (looked for in WARC_REPLAY_REFERENCES too), as a server would have answered
+    it. A URL the files do not hold is answered 404, like a page the crawl never saw.
     """
 
     lazy = False
 
-    def __init__(self, paths: list[str], maxsize: int) -> None:
+    def __init__(self, paths: list[str], maxsize: int, references: list[str] | None = None) -> None:
         if not paths:
             raise NotConfigured("WARC_REPLAY_FILES names no WARC files")
-        self.index = index_warcs(paths)
+        self.index = WarcIndex(paths, references or [])
         self.maxsize = maxsize
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings.getlist("WARC_REPLAY_FILES"), crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        settings = crawler.settings
+        return cls(settings.getlist("WARC_REPLAY_FILES"), settings.getint("DOWNLOAD_MAXSIZE"),
+                   settings.getlist("WARC_REPLAY_REFERENCES"))
 
     async def download_request(self, request: Request) -> Response:
         found = self.index.get(request.url)
         if found is None:
             return Response(request.url, status=404, request=request)
-        path, offset, date = found
-        with path.open("rb") as stream:
-            stream.seek(offset)
-            record = next(iter(ArchiveIterator(stream)))
-            # Content-Encoding undone, as received, and no more than the crawl itself would take: a
-            # gzip bomb in a record is read to DOWNLOAD_MAXSIZE and refused, not decompressed whole.
-            maxsize = int(request.meta.get("download_maxsize", self.maxsize) or 0)
-            body = record.content_stream().read(maxsize + 1 if maxsize else -1)
-            if maxsize and len(body) > maxsize:
-                raise IgnoreRequest(f"capture larger than DOWNLOAD_MAXSIZE ({maxsize:,} bytes), not read")
-            status = int(record.http_headers.get_statuscode() or 200)
-            headers = Headers({k: v for k, v in record.http_headers.headers
-                               if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")})
-        request.meta["capture_time"] = dt.datetime.fromisoformat(date.replace("Z", "+00:00")).isoformat(
-            timespec="seconds")
-        request.meta["warc"] = {"file": path.name, "offset": offset}
+        conditional = b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers
+        if found.revisit and not conditional:
+            found = self.index.confirmed(found) or found
+        maxsize = int(request.meta.get("download_maxsize", self.maxsize) or 0)
+        status, headers, body = _read_capture(found, maxsize)
+        request.meta["capture_time"] = parse_date(found.date).isoformat(timespec="seconds")
+        request.meta["warc"] = {"file": found.path.name, "offset": found.offset}
         cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
         return cls(url=request.url, status=status, headers=headers, body=body, request=request)
 
     async def close(self) -> None:
         return None
+
+
+def _read_capture(capture: Capture, maxsize: int) -> tuple[int, Headers, bytes]:
+    """A capture's status, headers and body: Content-Encoding undone, as received, and no more than
+    the crawl itself would take (a gzip bomb in a record is read to DOWNLOAD_MAXSIZE and refused,
+    not decompressed whole)."""
+    with capture.path.open("rb") as stream:
+        stream.seek(capture.offset)
+        record = next(iter(ArchiveIterator(stream)))
+        body = record.content_stream().read(maxsize + 1 if maxsize else -1)
+        if maxsize and len(body) > maxsize:
+            raise IgnoreRequest(f"capture larger than DOWNLOAD_MAXSIZE ({maxsize:,} bytes), not read")
+        status = int(record.http_headers.get_statuscode() or 200)
+        headers = Headers({k: v for k, v in record.http_headers.headers
+                           if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")})
+    return status, headers, body

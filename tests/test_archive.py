@@ -112,3 +112,47 @@ def test_an_archive_from_before_foreign_keys_gets_them_and_keeps_its_rows(tmp_pa
         assert conn.execute("SELECT rowid, * FROM appearances").fetchall() == before
         assert conn.execute("PRAGMA user_version").fetchone() == (4,)
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_an_archive_of_this_schema_is_opened_without_a_write(tmp_path: Path) -> None:
+    """No migration, no VACUUM, not one statement that writes, when the archive is up to date: a
+    crawl's start takes nothing away from readers."""
+    from portalscraper.archive import ensure_schema, open_database
+
+    path = tmp_path / "a.sqlite"
+    SQLiteArchive(path).close()
+    db = open_database(path)
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    ensure_schema(db)
+    assert statements and all(s.startswith(("SELECT", "PRAGMA user_version", "PRAGMA application_id"))
+                              for s in statements), statements
+
+
+def one_crawl(path: Path, *records: dict[str, object]) -> None:
+    """A finished crawl of `records` into the archive at `path`, closed."""
+    archive = SQLiteArchive(path)
+    archive.begin_crawl("nato", "nato", {})
+    for record in records:
+        archive.add_record(record)
+    archive.finish_crawl("finished", "finished", {})
+    archive.close()
+
+
+def test_an_archive_without_its_full_text_index_gets_it_back_whole(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    one_crawl(path, row("a", "Maritime security", "Ships in the Mediterranean", "1"))
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE records_fts")
+    SQLiteArchive(path).close()
+    assert search(path, "mediterranean") == ["a"]
+
+
+def test_closing_the_archive_leaves_an_empty_wal_and_takes_no_lock(tmp_path: Path) -> None:
+    """The last connection to close would lock the whole file to checkpoint and delete the WAL (a
+    reader opening it then gets "database is locked"): the WAL is emptied first, and kept."""
+    path = tmp_path / "a.sqlite"
+    one_crawl(path, row("a", "Maritime security", "Ships", "1"))
+    wal = path.with_name(path.name + "-wal")
+    assert wal.exists() and wal.stat().st_size == 0
+    assert search(path, "maritime") == ["a"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
 import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,24 +42,77 @@ def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
         (["replica", "--items", "2"], "Error: --items must be from 5"),
         (["replica", "--items", "100000000000"],
          "Error: --items must be from 5 (the homepage's news items) to 2,000,000"),
-        (["crawl", "nato", "-s", "DOWNLOAD_TIMEOUT=abc"],
-         "Error: -s DOWNLOAD_TIMEOUT=abc: a number, 0 or more is expected"),
-        (["crawl", "nato", "-s", "RETRY_TIMES=many"],
-         "Error: -s RETRY_TIMES=many: a whole number, 0 or more is expected"),
-        (["crawl", "nato", "-s", "ARCHIVE_BATCH_SIZE=x"], "Error: -s ARCHIVE_BATCH_SIZE=x: a whole number"),
         (["crawl", "nato", "--warc", "/proc/nope"], "Error: cannot create the WARC folder /proc/nope"),
         (["crawl", "nato", "--wayback", "http://127.0.0.1:9/x", "--from", "2013", "--to", "2012"],
          "Error: from (2013) is later than to (2012)"),
         (["replica", "--changes", "missing.json", "--port", "0"], "Error: cannot read the changes file missing.json"),
+        (["crawl", "nato", "--base-url", "http://127.0.0.1:99999"],
+         "Error: base_url 'http://127.0.0.1:99999' is not a usable URL: Port out of range 0-65535"),
+        (["crawl", "nato", "--base-url", "http://127.0.0.1:0"], "Error: base_url 'http://127.0.0.1:0' names port 0"),
+        (["crawl", "nato", "--wayback", "http://[::1/web"], "Error: wayback 'http://[::1/web' is not a usable URL"),
+        (["worker", "--redis", "junk://"], "Error: cannot use Redis at junk://: Redis URL must specify one of"),
+        (["demo", "--items", "0"], "Error: --items must be from 5 (the homepage's news items) to 2,000,000, not 0"),
+        (["reparse", "--warc", "missing.warc.gz"], "Error: no WARC file at missing.warc.gz"),
+        (["crawl", "nato", "--profile", "nope"], "Error: unknown profile 'nope'; known: nato"),
+        (["crawl", "nato", "--profile", "missing.toml"], "Error: no profile file at missing.toml"),
+        (["crawl", "nato", "--db", "/proc/1/archive.sqlite"], "Error: cannot open or create the archive"),
+        (["crawl", "nato", "--jsonl", "/proc/1/records.jsonl"], "Error: cannot write the JSON Lines archive"),
+        (["replica", "--faults", "2"], "Error: --faults: a fault rate is a number from 0 to 1, not 2.0"),
+        (["replica", "--faults", "0.1:explode"], "Error: --faults: unknown fault mode 'explode'"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
-    result = run_cli(*args, "--db", str(tmp_path / "a.sqlite"), cwd=tmp_path, check=False) if args[0] == "crawl" \
-        else run_cli(*args, cwd=tmp_path, check=False)
-    assert result.returncode == 2
-    assert result.stderr.startswith(message)
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in result.stderr
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """In this process: each is refused before anything starts (Scrapy, the replica, a file)."""
+    if args[0] == "crawl" and "--db" not in args:
+        args = [*args, "--db", str(tmp_path / "a.sqlite")]
+    code, stderr = main_in_process(args, tmp_path, monkeypatch, capsys)
+    assert code == 2, stderr
+    assert stderr.startswith(message), stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "a.sqlite").exists()  # no archive made for a crawl that cannot start
+
+
+# Settings (`crawl nato -s NAME=VALUE`) that would fail the crawl later, or hang it: refused first.
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("DOWNLOAD_TIMEOUT=abc", "a number, 0 or more is expected"),
+        ("RETRY_TIMES=many", "a whole number, 0 or more is expected"),
+        ("ARCHIVE_BATCH_SIZE=x", "a whole number"),
+        ("DOWNLOADER_MIDDLEWARES=junk", "a JSON object is expected, such as -s 'DOWNLOADER_MIDDLEWARES="),
+        ("DEFAULT_REQUEST_HEADERS=[1, 2]", "a JSON object is expected"),
+        ('ITEM_PIPELINES={"no.such.Pipeline": 300}', "cannot load 'no.such.Pipeline' (No module named 'no')"),
+        ('EXTENSIONS={"portalscraper.progress.Progress": "first"}',
+         "the order of 'portalscraper.progress.Progress' must be a number or null"),
+        ('FEEDS={"out.json": "json"}', "each feed's options are a JSON object"),
+        ("LOG_LEVEL=LOUD", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL is expected"),
+        ("LOG_FILE=/proc/nope/crawl.log", "cannot write the log there"),
+        ("WARC_GZIP_LEVEL=12", "a whole number from 0 to 9 is expected"),
+        ("CONCURRENT_REQUESTS_PER_DOMAIN=0", "a whole number, 1 or more is expected"),
+    ],
+)
+def test_bad_settings_are_one_line_and_exit_2(setting: str, expected: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, stderr = main_in_process(["crawl", "nato", "-s", setting, "--db", str(tmp_path / "a.sqlite")], tmp_path,
+                                   monkeypatch, capsys)
+    name = setting.split("=")[0]
+    assert code == 2, stderr
+    assert stderr.startswith(f"Error: -s {name}") and expected in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1 and not (tmp_path / "a.sqlite").exists()
+
+
+def main_in_process(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch,
+                    capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """The portalscraper command's exit code and standard error, run by its main function here."""
+    from portalscraper.cli import main
+
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    code = main(args)
+    return code, capsys.readouterr().err
 
 
 def test_bad_archive_paths(tmp_path: Path) -> None:
@@ -92,27 +149,32 @@ def test_a_crawl_that_finds_nothing_exits_3(replica: Replica, tmp_path: Path) ->
     assert "Error: cannot fetch the start page " in result.stderr and "(HTTP 404 Not Found)" in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("args", "message", "code"),
-    [
-        (["crawl", "nato", "--profile", "nope"], "Error: unknown profile 'nope'; known: nato", 2),
-        (["crawl", "nato", "--profile", "missing.toml"], "Error: no profile file at missing.toml", 2),
-        (["crawl", "nato", "--db", "/proc/1/archive.sqlite"], "Error: cannot open or create the archive", 2),
-        (["crawl", "nato", "--jsonl", "/proc/1/records.jsonl"], "Error: cannot write the JSON Lines archive", 2),
-        (["crawl", "nato", "--base-url", "http://127.0.0.1:9", "-s", "RETRY_TIMES=0", "--log-level", "CRITICAL"],
-         "Error: cannot fetch the start page http://127.0.0.1:9/cps/en/natolive/index.htm "
-         "(robots.txt could not be read (Connection was refused", 3),
-        (["replica", "--faults", "2"], "Error: --faults: a fault rate is a number from 0 to 1, not 2.0", 2),
-        (["replica", "--faults", "0.1:explode"], "Error: --faults: unknown fault mode 'explode'", 2),
-    ],
-)
-def test_more_bad_input(args: list[str], message: str, code: int, tmp_path: Path) -> None:
-    if args[0] == "crawl" and "--db" not in args:
-        args = [*args, "--db", str(tmp_path / "a.sqlite")]
-    result = run_cli(*args, cwd=tmp_path, check=False)
-    assert result.returncode == code, result.stderr
-    assert result.stderr.startswith(message), result.stderr
+def test_a_portal_that_cannot_be_reached_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    result = run_cli("crawl", "nato", "--base-url", "http://127.0.0.1:9", "-s", "RETRY_TIMES=0", "--log-level",
+                     "CRITICAL", "--db", str(tmp_path / "a.sqlite"), cwd=tmp_path, check=False)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith("Error: cannot fetch the start page http://127.0.0.1:9/cps/en/natolive/index.htm "
+                                    "(robots.txt could not be read (Connection was refused"), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_the_replicas_change_api_answers_bad_bodies_400_with_the_reason(
+        start_replica: Callable[..., Replica]) -> None:
+    server = start_replica(20)
+    answers = []
+    for body in (b"\xff\xfe[{}]", b"[" * 5000 + b"]" * 5000, b"x" * (1024 * 1024 + 1), b"[1, 2]"):
+        request = urllib.request.Request(server.url("/_replica/changes"), data=body, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        answers.append((refused.value.code, json.loads(refused.value.read())["error"]))
+    server.stop()
+    assert answers == [(400, "changes are not UTF-8 text (invalid start byte at byte 0)"),
+                       (400, "changes are nested too deeply to be read as JSON"),
+                       (400, "changes are larger than 1,048,576 bytes"),
+                       (400, "changes must be a JSON object or a list of objects")]
+    assert server.proc.stdout is not None
+    log = server.proc.stdout.read()
+    assert "Traceback" not in log and "Error" not in log, log[-2000:]
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,33 @@ def test_a_killed_crawl_resumes_to_the_same_archive(during: bool, start_replica:
     assert_raw_captures_match(killed, tmp_path / "exports/warc")
 
 
+def test_a_killed_and_resumed_crawl_is_rebuilt_from_both_runs_files(start_replica: Callable[..., Replica],
+                                                                      tmp_path: Path) -> None:
+    """The WARC files of a crawl killed and resumed (one per run, the first cut off anywhere) are
+    one crawl: reparse gives back its row (one crawl, resumed once), records and appearances."""
+    from tests.test_warc import archive_rows
+
+    server = start_replica(items=300)
+    killed = tmp_path / "killed.sqlite"
+    proc = start_crawl(server.base_url, killed, "-s", "ARCHIVE_BATCH_SIZE=50")
+    read_until(proc, lambda line: "Committed crawl 1:" in line and int(line.rsplit(": ", 1)[1].split()[0]) >= 100)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 100 <= rows(killed, "SELECT records FROM crawls")[0][0] < 330
+    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(killed), "--jsonl", "", "--resume", "-q",
+            cwd=tmp_path)
+    assert rows(killed, "SELECT id, status, mode, resumed, records, records_new FROM crawls") == [
+        (1, "finished", "full+resume", 1, 330, 330)]
+    warcs = sorted((tmp_path / "exports/warc").glob("nato-*.warc.gz"))
+    assert len(warcs) == 2
+
+    rebuilt = tmp_path / "rebuilt.sqlite"
+    result = run_cli("reparse", "--warc", *map(str, warcs), "--db", str(rebuilt), "--jsonl", "", "-q", cwd=tmp_path)
+    assert "Re-parsing 2 WARC file(s) with the nato spider" in result.stderr
+    # A resumed crawl's row counts its last run's requests: the rebuild's are both runs'.
+    assert archive_rows(rebuilt, runs=False) == archive_rows(killed, runs=False)
+
+
 def assert_raw_captures_match(db: Path, folder: Path) -> None:
     """Every record's WARC offset, written before and after the kill, is the response record of
     its own page, whole: nothing committed points into a capture the kill cut short."""
@@ -184,6 +211,63 @@ def test_second_writer_fails_at_once_while_readers_read(start_replica: Callable[
     assert errors == []
     assert len(counts) > 10 and counts == sorted(counts) and counts[-1] > counts[0]
     assert rows(db, "SELECT count(*), status FROM crawls") == [(1, "finished")]
+
+
+# Readers as an analyst's tools are: plain sqlite3 connections without a busy timeout, one kept
+# open (the sqlite3 shell, Datasette), and one opened read-only for each read (a script), in turn.
+# From the moment the archive file exists, as fast as they can, until `stop` exists; each read
+# also notes which crawl it saw running.
+READERS = """
+import collections, json, os, sqlite3, sys
+db, stop = sys.argv[1], sys.argv[2]
+QUERIES = ["SELECT count(*) FROM records", "SELECT count(*) FROM appearances",
+           "SELECT count(*) FROM records_fts WHERE records_fts MATCH 'nato'", "SELECT count(*) FROM changes"]
+errors, seen = [], collections.Counter()
+while not os.path.exists(db):
+    pass
+kept = sqlite3.connect(db, timeout=0)
+while not os.path.exists(stop):
+    for reader in (kept, None):
+        try:
+            reader = reader or sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0)
+            for query in QUERIES:
+                reader.execute(query).fetchall()
+            seen[reader.execute("SELECT max(id) FROM crawls WHERE status = 'running'").fetchone()[0]] += 1
+            if reader is not kept:
+                reader.close()
+        except sqlite3.Error as exc:
+            errors.append(str(exc))
+print(json.dumps({"errors": errors[:10], "count": len(errors), "running": dict(seen)}))
+"""
+
+
+def test_readers_never_fail_while_crawls_write(start_replica: Callable[..., Replica], tmp_path: Path) -> None:
+    """A first crawl (the archive made), then an incremental one that finds the full-text index
+    out of step and rebuilds it: readers without a busy timeout get no error, ever."""
+    from portalscraper.archive import open_database
+    from portalscraper.archive.schema import close_database
+
+    server = start_replica(items=20)
+    db, stop = tmp_path / "archive.sqlite", tmp_path / "stop"
+    readers = subprocess.Popen([sys.executable, "-c", READERS, str(db), str(stop)], stdout=subprocess.PIPE, text=True)
+    try:
+        crawl = ("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "", "--warc", "", "-q")
+        run_cli(*crawl, cwd=tmp_path)
+        server.change({"op": "edit", "key": "news_91112", "summary": "A corrected summary."})
+        archive = open_database(db)  # a maintenance script empties the index (the records are left)
+        with archive.conn:
+            archive.execute("INSERT INTO records_fts (records_fts) VALUES ('delete-all')")
+        close_database(archive)
+        result = run_cli(*crawl, cwd=tmp_path)
+    finally:
+        stop.touch()
+        report = json.loads(readers.communicate(timeout=60)[0])
+    assert "full-text index of" in result.stderr and "rebuilding it" in result.stderr
+    assert rows(db, "SELECT mode, records_changed FROM crawls") == [("full", 0), ("incremental", 1)]
+    assert rows(db, "SELECT count(*) FROM records_fts_docsize") == rows(db, "SELECT count(*) FROM records")
+    assert (report["count"], report["errors"]) == (0, [])
+    # Each crawl was read while it ran, many times.
+    assert all(report["running"].get(str(crawl_id), 0) >= 200 for crawl_id in (1, 2)), report["running"]
 
 
 # -- verdicts for schedulers --------------------------------------------------------------------

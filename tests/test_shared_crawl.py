@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, Replica, run_cli
+from tests.test_warc import archive_rows
 
 RECORD = "id, content_hash, url, title, section, kind, date_text, date_start, summary, body, updated_at"
 APPEARANCE = "record_id, page_url, section, position, date_text, title"
@@ -94,6 +95,8 @@ def test_three_workers_give_the_single_process_archive_asking_each_page_once(
     rebuilt = db.parent / "rebuilt.sqlite"
     run_cli("reparse", "--warc", *map(str, warcs), "--db", str(rebuilt), "--jsonl", "", "-q", cwd=db.parent)
     assert archive(rebuilt) == archive(db)
+    # One crawl, as the writer recorded it (the workers' files say which crawl they were of).
+    assert archive_rows(rebuilt, runs=False) == archive_rows(db, runs=False)
 
 
 def test_an_incremental_shared_crawl_is_the_single_process_ones(setup: Callable[[int], Setup],

@@ -1,4 +1,4 @@
-"""Raw captures: a crawl's WARC file is valid, and re-parsing it alone rebuilds the same records."""
+"""Raw captures: a crawl's WARC file is valid, and re-parsing the files alone rebuilds the same archive."""
 
 from __future__ import annotations
 
@@ -6,16 +6,43 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
+from portalscraper.warcfiles import WarcIndex, read_warc_file
 from tests.conftest import MEASURED, ROOT, Replica, run_cli
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql).fetchall()
+
+
+# What a rebuild must give back, crawl by crawl. Left out: the times rows were written (a rebuilt
+# crawl's rows carry its start), the order rows were inserted in (row ids), and the process.
+_CRAWL_COLUMNS = ("id, spider, portal, args, mode, started_at, status, finish_reason, exit_code, alarms, complete, "
+                  "resumed, records, records_new, records_changed, records_unchanged, records_gone, appearances, "
+                  "rejects, failures, sections, fill_rates")
+# What a crawl's own run counted: the same when it ran in one go (a resumed crawl's row keeps its
+# last run's). Its bytes are not compared: a replay reads bodies decompressed.
+RUN_COLUMNS = "duplicates, requests, responses, item_pages_fetched, item_pages_not_modified, item_pages_failed, errors"
+_UNCOMPARED = {"first_seen", "last_seen", "version_since", "gone_since", "fetched_at", "valid_from", "valid_to",
+               "version_id", "seen_at", "failed_at", "rejected_at"}
+
+
+def archive_rows(db: Path, runs: bool = True) -> dict[str, list[tuple]]:
+    """The archive as a rebuild must give it back: crawl rows, records (content hashes, history
+    by crawl, validators, captures), record versions, appearances, failures and rejects."""
+    with sqlite3.connect(db) as conn:
+        found = {"crawls": conn.execute(f"SELECT {_CRAWL_COLUMNS}{', ' + RUN_COLUMNS if runs else ''} FROM crawls "
+                                        "ORDER BY id").fetchall()}
+        for table in ("records", "record_versions", "appearances", "failures", "rejects"):
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")
+                       if c[1] not in _UNCOMPARED and (table == "records" or c[1] != "id")]
+            found[table] = sorted(conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
+    return found
 
 
 def test_crawl_writes_a_valid_warc_and_reparse_rebuilds_the_same_records(replica: Replica, tmp_path: Path) -> None:
@@ -75,9 +102,101 @@ def test_reparse_of_several_crawls_rebuilds_each_next_to_its_database(start_repl
     assert after == before  # the crawls' own JSON Lines archive is untouched
 
 
-def test_reparse_needs_existing_files(tmp_path: Path) -> None:
-    result = run_cli("reparse", "--warc", str(tmp_path / "missing.warc.gz"), cwd=tmp_path, check=False)
-    assert result.returncode == 2 and result.stderr.startswith("Error: no WARC file at ")
+def test_reparse_of_a_scheduled_jobs_crawls_rebuilds_the_archive_crawl_by_crawl(
+        start_replica: Callable[..., Replica], tmp_path: Path) -> None:
+    """The same command three times, as cron runs it, the portal changing after the first: each
+    WARC file says which crawl wrote it, the 304s are revisits of the first crawl's captures, and
+    the files alone give back every crawl (modes and counts), record, version, appearance,
+    failure and gone item."""
+    server = start_replica(40)
+    crawled, warc = tmp_path / "crawled.sqlite", tmp_path / "warc"
+
+    def crawl(*extra: str) -> None:
+        run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(crawled), "--jsonl", "", "--warc",
+                str(warc), "-q", *extra, cwd=tmp_path)
+
+    crawl()
+    server.change({"op": "edit", "key": "news_91112", "summary": "A corrected summary."},
+                  {"op": "add", "title": "Allies meet on maritime security", "date_text": "27 Sep. 2012",
+                   "summary": "Naval experts met in Northwood."},
+                  {"op": "remove", "key": "news_100020"}, {"op": "break", "key": "news_100030", "status": 404})
+    crawl("-s", "PORTAL_FULL_PASS_DAYS=0")  # the weekly complete pass: it finds the removed item gone
+    crawl()  # and an incremental one
+    counts = rows(crawled, f"SELECT mode, records_new, records_changed, records_gone, {RUN_COLUMNS} FROM crawls")
+    assert counts == [
+        ("full", 70, 0, 0, 0, 74, 74, 70, 0, 0, 0),
+        ("full", 1, 1, 1, 0, 74, 74, 4, 65, 1, 1),  # new, changed and the two hubs; 65 304s; the broken page
+        ("incremental", 0, 0, 0, 0, 74, 74, 2, 67, 1, 1)], repr(counts)
+    warcs = sorted(warc.glob("nato-*.warc.gz"))
+    assert len(warcs) == 3
+    assert [read_warc_file(w).info["crawl-id"] for w in warcs] == ["1", "2", "3"]
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(warcs[1])], capture_output=True,
+                           text=True)
+    assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
+
+    # Each 304 is a revisit naming the capture it confirms: the first crawl's of the same page.
+    index = WarcIndex([warcs[1]], [warcs[0]])
+    revisits = [c for c in index.latest.values() if c.revisit]
+    assert len(revisits) == 65
+    for revisit in revisits:
+        confirmed = index.confirmed(revisit)
+        assert confirmed is not None and confirmed.path == warcs[0] and not confirmed.revisit
+        assert (confirmed.record_id, confirmed.uri, confirmed.date) == \
+            (revisit.refers_to, revisit.refers_uri, revisit.refers_date)
+
+    rebuilt = tmp_path / "rebuilt.sqlite"
+    server.stop()
+    result = run_cli("reparse", "--warc", *map(str, reversed(warcs)), "--db", str(rebuilt), "--jsonl", "", "-q",
+                     cwd=tmp_path)
+    assert "Re-parsing 3 WARC files of 3 crawls" in result.stderr
+    assert "No archived record" not in result.stderr
+    assert archive_rows(rebuilt) == archive_rows(crawled)
+    assert rows(rebuilt, "SELECT count(*), sum(body != ''), count(gone_crawl_id) FROM records") == [(71, 71, 1)]
+    assert rows(rebuilt, "SELECT started_at FROM crawls") == rows(crawled, "SELECT started_at FROM crawls")
+
+
+def _old_warc(path: Path, day: str, item: tuple[int, bytes]) -> None:
+    """A WARC file as crawls wrote them before files were stamped with their crawl and 304s were
+    revisits, on `day`: the homepage, and an item page answered with `item` (status, body)."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    base = "http://127.0.0.1:9"
+    home = (b'<html><body><h2>News</h2><div><a href="/cps/en/natolive/news_1.htm">Good item</a> 13 Sep. 2012'
+            b"<p>A good summary.</p></div></body></html>")
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        info = writer.create_warcinfo_record(path.name, {"spider": "nato", "portalscraper-base_url": base,
+                                                         "portalscraper-full": "True"})
+        info.rec_headers.replace_header("WARC-Date", f"{day}T00:00:00Z")
+        writer.write_record(info)
+        for url, status, body in ((f"{base}/robots.txt", 200, b"User-agent: *\nDisallow:\n"),
+                                  (f"{base}/cps/en/natolive/index.htm", 200, home),
+                                  (f"{base}/cps/en/natolive/news_1.htm", *item)):
+            http = StatusAndHeaders(f"{status} {'OK' if status == 200 else 'Not Modified'}",
+                                    [("Content-Type", "text/html; charset=utf-8"), ("ETag", '"e1"'),
+                                     ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                          warc_headers_dict={"WARC-Date": f"{day}T00:00:01Z"}))
+
+
+def test_older_files_are_grouped_by_arguments_and_their_304s_find_the_earlier_capture(tmp_path: Path) -> None:
+    """Files written before crawls were stamped in them: two runs with the same arguments are one
+    complete pass, as before, and the later run's 304 (a response record then) no longer hides
+    the earlier capture: the record keeps its text."""
+    first, second = tmp_path / "nato-20120901000000-1.warc.gz", tmp_path / "nato-20120908000000-2.warc.gz"
+    text = b"<html><body><h1>Good item</h1><div class='text'><p>" + b"Good text. " * 20 + b"</p></div></body></html>"
+    _old_warc(first, "2012-09-01", (200, text))
+    _old_warc(second, "2012-09-08", (304, b""))
+    db = tmp_path / "re.sqlite"
+    result = run_cli("reparse", "--warc", str(second), str(first), "--db", str(db), "--jsonl", "", "-q", cwd=tmp_path,
+                     check=False)
+    assert "Re-parsing 2 WARC file(s) with the nato spider (http://127.0.0.1:9)" in result.stderr
+    assert rows(db, "SELECT count(*), mode FROM crawls") == [(1, "full")]
+    title, body, warc_file = rows(db, "SELECT title, body, warc_file FROM records")[0]
+    assert (title, body.split(". ")[0], warc_file) == ("Good item", "Good text", first.name)
 
 
 def _warc_with_a_gzip_bomb(path: Path) -> None:
@@ -160,3 +279,48 @@ def test_http_cache_hits_are_not_captured_again(replica: Replica, tmp_path: Path
     assert kinds(second[0]) == ["warcinfo"]
     assert {name for (name,) in rows(tmp_path / "a.sqlite", "SELECT DISTINCT warc_file FROM records")} == \
         {first[0].name}
+
+
+def _stamped_warc(path: Path, written: str, crawl_id: int, started: str, mode: str, resumed: int) -> None:
+    """A WARC file as a crawl's run writes it since files are stamped: a warcinfo record naming the
+    crawl, and one capture."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        info = writer.create_warcinfo_record(path.name, {
+            "spider": "nato", "portalscraper-base_url": "http://127.0.0.1:9", "crawl-archive": "/srv/nato.sqlite",
+            "crawl-id": str(crawl_id), "crawl-started": started, "crawl-resumed": str(resumed), "crawl-mode": mode,
+            "crawl-incremental": "True"})
+        info.rec_headers.replace_header("WARC-Date", written)
+        writer.write_record(info)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/plain")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("http://127.0.0.1:9/robots.txt", "response",
+                                                      payload=io.BytesIO(b"User-agent: *\n"), http_headers=http,
+                                                      warc_headers_dict={"WARC-Date": written}))
+
+
+def test_files_are_grouped_by_the_crawl_that_wrote_them_in_the_order_the_crawls_ran(tmp_path: Path) -> None:
+    """Two runs of the same command are two crawls; a killed run and its resumption are one (its
+    mode and resumes the last run's), whatever order the files are given in."""
+    from portalscraper.warcfiles import crawls_of
+
+    files = {
+        "second-resumed.warc.gz": ("2012-09-02T05:00:00Z", 2, "2012-09-02T03:00:00+00:00", "full+resume", 1),
+        "first.warc.gz": ("2012-09-01T03:00:00Z", 1, "2012-09-01T03:00:00+00:00", "full", 0),
+        "second.warc.gz": ("2012-09-02T03:00:00Z", 2, "2012-09-02T03:00:00+00:00", "incremental", 0),
+    }
+    for name, stamp in files.items():
+        _stamped_warc(tmp_path / name, *stamp)
+    crawls = crawls_of(tmp_path / name for name in files)
+    assert [[f.path.name for f in c.files] for c in crawls] == [["first.warc.gz"],
+                                                                ["second.warc.gz", "second-resumed.warc.gz"]]
+    assert [c.replay() for c in crawls] == [
+        {"crawl_id": 1, "started_at": "2012-09-01T03:00:00+00:00", "mode": "full", "resumed": 0,
+         "finished_at": "2012-09-01T03:00:00Z"},
+        {"crawl_id": 2, "started_at": "2012-09-02T03:00:00+00:00", "mode": "full+resume", "resumed": 1,
+         "finished_at": "2012-09-02T05:00:00Z"}]
+    assert [c.args for c in crawls] == [{"base_url": "http://127.0.0.1:9"}] * 2

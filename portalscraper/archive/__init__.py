@@ -3,8 +3,9 @@
 from portalscraper.archive.export import EXPORT_FORMATS, export, overview
 from portalscraper.archive.jsonl import JsonLinesWriter
 from portalscraper.archive.lock import ArchiveLock, ArchiveLockedError
+from portalscraper.archive.schema import ArchiveError, ensure_schema, open_database
 from portalscraper.archive.session import CrawlSession, CrawlTotals, SessionOptions, storage_failure
-from portalscraper.archive.sqlite import ArchiveError, SQLiteArchive, ensure_schema, open_database
+from portalscraper.archive.sqlite import SQLiteArchive
 
 __all__ = ["EXPORT_FORMATS", "ArchiveError", "ArchiveLock", "ArchiveLockedError", "CrawlSession", "CrawlTotals",
            "JsonLinesWriter", "SQLiteArchive", "SessionOptions", "ensure_schema", "export", "open_database", "overview",

@@ -11,7 +11,8 @@ from typing import IO, Any
 import sqlite_utils
 
 from portalscraper.archive.jsonl import dumps
-from portalscraper.archive.sqlite import ArchiveError, iter_records, open_database
+from portalscraper.archive.schema import ArchiveError, close_database, open_database
+from portalscraper.archive.sqlite import iter_records
 from portalscraper.items import RECORD_FIELDS
 
 EXPORT_FORMATS = ("json", "jsonl", "csv")
@@ -66,5 +67,5 @@ def overview(path: str | Path) -> dict[str, Any]:
                                    "ORDER BY count(*) DESC, section").fetchall())
         first, last = db.execute("SELECT min(date_start), max(date_start) FROM records").fetchone()
     finally:
-        db.close()
+        close_database(db)
     return {"sections": sections, "first_date": first, "last_date": last}

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from portalscraper.archive.sqlite import ArchiveError
+from portalscraper.archive.schema import ArchiveError
 
 
 def dumps(row: Mapping[str, Any]) -> str:

@@ -13,7 +13,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from portalscraper.archive.sqlite import ArchiveError
+from portalscraper.archive.schema import ArchiveError
 
 
 class ArchiveLockedError(ArchiveError):

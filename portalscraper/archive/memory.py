@@ -1,7 +1,8 @@
 """What an incremental crawl remembers of earlier ones, read from the archive.
 
-For each archived record: the item page's HTTP validators (ETag, Last-Modified), the hash of
-its listing entry, and in which crawls it was first seen, last seen and last changed. A crawl
+For each archived record: the item page's HTTP validators (ETag, Last-Modified) and the raw
+capture they came from, the hash of its listing entry, and in which crawls it was first seen,
+last seen and last changed. A crawl
 uses them to send conditional requests, to stop paging through a listing once it only shows
 items archived and unchanged, to rebuild a record from the archive when its page answers
 304 Not Modified (or fails), and, when resuming, to skip items already stored by the
@@ -25,15 +26,30 @@ class Known(NamedTuple):
     first_crawl_id: int | None
     last_crawl_id: int | None
     version_crawl_id: int | None
+    warc_file: str | None = None  # the capture of the page the validators are of: WARC file name, offset
+    warc_offset: int | None = None
+
+
+class CrawlStamp(NamedTuple):
+    """Which crawl of which archive a crawl is: what its WARC files say of it (warcinfo), so that a
+    rebuild from them tells its crawls apart, and the runs of one crawl (a resumed one, a shared
+    one's workers) as one."""
+
+    archive: str  # the archive's path, as the crawl opened it
+    crawl_id: int
+    started_at: str  # the crawl row's: the same for every run of the crawl
+    resumed: int = 0  # how many times the crawl had been resumed when this run started
 
 
 class ArchiveMemory:
     """Read-only view of an archive for one crawl, over the crawl session's connection. Empty
     when there is no archive (`ArchiveMemory(None, portal)`), or none of this portal yet."""
 
-    def __init__(self, conn: sqlite3.Connection | None, portal: str, crawl_id: int | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection | None, portal: str, crawl_id: int | None = None,
+                 stamp: CrawlStamp | None = None) -> None:
         self.portal = portal
         self.crawl_id = crawl_id
+        self.stamp = stamp  # the crawl this memory serves
         self._conn = conn
         self._known: dict[str, Known] | None = None
 
@@ -45,8 +61,11 @@ class ArchiveMemory:
             if self._conn is not None and self._has_table("records"):
                 rows = self._conn.execute(
                     "SELECT id, http_etag, http_last_modified, listing_hash, first_crawl_id, last_crawl_id, "
-                    "version_crawl_id FROM records WHERE portal = ?", [self.portal])
-                self._known = {r[0]: Known(*r[1:]) for r in rows}
+                    "version_crawl_id, warc_file, warc_offset FROM records WHERE portal = ?", [self.portal])
+                files: dict[str, str] = {}  # one string per WARC file name, not one per record
+                self._known = {rid: Known(etag, modified, listing, first, last, version,
+                                          files.setdefault(warc, warc) if warc else None, offset)
+                               for rid, etag, modified, listing, first, last, version, warc, offset in rows}
         return self._known
 
     def _has_table(self, name: str) -> bool:
@@ -64,6 +83,14 @@ class ArchiveMemory:
         if known is not None and known.last_modified:
             headers["If-Modified-Since"] = known.last_modified
         return headers
+
+    def capture(self, record_id: str) -> dict[str, Any] | None:
+        """The raw capture an archived record was made from (its WARC file name and offset): what a
+        304 Not Modified to its validators confirms."""
+        known = self.known.get(record_id)
+        if known is None or not known.warc_file or known.warc_offset is None:
+            return None
+        return {"file": known.warc_file, "offset": known.warc_offset}
 
     def unchanged(self, record_id: str, entry_hash: str) -> bool:
         """True when the item was archived by an earlier crawl, with the same listing entry, and not

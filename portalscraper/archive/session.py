@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from portalscraper.archive.lock import ArchiveLock
-from portalscraper.archive.memory import ArchiveMemory
-from portalscraper.archive.sqlite import SQLiteArchive, open_database
+from portalscraper.archive.memory import ArchiveMemory, CrawlStamp
+from portalscraper.archive.schema import close_database, open_database
+from portalscraper.archive.sqlite import SQLiteArchive
 from portalscraper.health import EXIT_FAILED, Failures, Verdict, drift_alarms, verdict
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings, record_row, record_state
 
@@ -82,6 +83,18 @@ class CrawlTotals:
     start_failure: str | None = None  # the start page could not be fetched: why
 
 
+@dataclass(frozen=True)
+class ReplayedCrawl:
+    """The crawl a rebuild from WARC files replays (`portalscraper reparse`), as its files say it
+    ran: its crawl row is that crawl's (id, start, mode, resumes), not the rebuild's."""
+
+    crawl_id: int
+    started_at: str
+    mode: str  # the mode its last run reported: full, incremental, full+resume...
+    resumed: int = 0
+    finished_at: str | None = None  # its last capture
+
+
 def storage_failure(exc: BaseException) -> str | None:
     """A one-line description of an error that means the archive cannot be written at all (disk
     full, quota, read-only, I/O error), or None for any other error."""
@@ -113,41 +126,54 @@ class CrawlSession:
     """The owner of one crawl's archive: its lock, its crawl row, its writer and its memory."""
 
     def __init__(self, lock: ArchiveLock, writer: SQLiteArchive, args: CrawlIdentity, resumed: bool,
-                 options: SessionOptions) -> None:
+                 options: SessionOptions, replay: ReplayedCrawl | None = None) -> None:
         self.lock = lock
         self.writer = writer
         self.args = args
         self.resumed = resumed
         self.options = options
+        self.replay = replay
         self.verdict: Verdict | None = None  # once finished
         self.row: dict[str, Any] | None = None  # the crawl's row, once finished
         self.failure: str | None = None  # why the archive cannot be written, once it cannot
 
     @classmethod
-    def open(cls, path: str | Path, args: CrawlIdentity, options: SessionOptions | None = None) -> CrawlSession:
+    def open(cls, path: str | Path, args: CrawlIdentity, options: SessionOptions | None = None,
+             replay: ReplayedCrawl | None = None) -> CrawlSession:
         """Take the archive's lock (ArchiveLockedError if another crawl holds it), mark crawls that
         died running as interrupted, and begin the crawl's row, or reopen the interrupted crawl of
-        the same arguments when `args.resume`."""
+        the same arguments when `args.resume`; or begin the row of the crawl a rebuild replays.
+
+        The archive is opened once, for the whole crawl (an opening or a closing with no other
+        connection to the file is a moment a reader could find it locked)."""
         options = options or SessionOptions()
-        open_database(path).close()  # a path that is no archive says so, before any lock file is made
-        lock = ArchiveLock(path).acquire()
+        db = open_database(path)  # a path that is no archive says so, before any lock file is made
         try:
-            writer = SQLiteArchive(path, options.batch_size, options.flush_seconds, options.fts_sync_rows)
+            lock = ArchiveLock(path).acquire()
+        except BaseException:
+            db.close()  # no checkpoint (see archive/schema.py): another crawl is writing
+            raise
+        try:
+            writer = SQLiteArchive(path, options.batch_size, options.flush_seconds, options.fts_sync_rows, db=db,
+                                   fixed_time=replay.started_at if replay else None)
             if interrupted := writer.mark_interrupted():
                 logger.warning("%d crawl(s) in %s had died without finishing: marked interrupted", interrupted, path)
-            crawl_id = writer.resume_crawl(args.spider, args.portal, args.row()) if args.resume else None
+            crawl_id = writer.resume_crawl(args.spider, args.portal, args.row()) if args.resume and not replay \
+                else None
             resumed = crawl_id is not None
             if resumed:
                 logger.info("Resuming crawl %d into %s", crawl_id, path)
             else:
-                if args.resume:
+                if args.resume and not replay:
                     logger.info("No interrupted crawl with these arguments in %s: starting a new one", path)
-                crawl_id = writer.begin_crawl(args.spider, args.portal, args.row())
+                crawl_id = writer.begin_crawl(args.spider, args.portal, args.row(),
+                                              crawl_id=replay.crawl_id if replay else None)
                 logger.info("Archiving crawl %d into %s", crawl_id, path)
         except BaseException:
+            db.close()
             lock.release()
             raise
-        return cls(lock, writer, args, resumed, options)
+        return cls(lock, writer, args, resumed, options, replay)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CrawlSession:
         return self  # handed to a crawler through its settings, which Scrapy copies: one session
@@ -163,8 +189,10 @@ class CrawlSession:
 
     @cached_property
     def memory(self) -> ArchiveMemory:
-        """What earlier crawls of this portal left in the archive."""
-        return ArchiveMemory(self.writer.db.conn, self.args.portal, self.crawl_id)
+        """What earlier crawls of this portal left in the archive, and which crawl this one is."""
+        row = self.writer.crawl_row()
+        stamp = CrawlStamp(str(self.path.resolve()), self.crawl_id, row["started_at"], int(row["resumed"] or 0))
+        return ArchiveMemory(self.writer.db.conn, self.args.portal, self.crawl_id, stamp)
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -212,6 +240,8 @@ class CrawlSession:
         result = self._judge(reason, totals, profile)
         values["exit_code"] = result.exit_code
         values["alarms"] = json.dumps(result.alarms, ensure_ascii=False) if result.alarms else None
+        if self.replay is not None:  # the row of the crawl replayed, as it ran
+            values.update(mode=self.replay.mode, resumed=self.replay.resumed, finished_at=self.replay.finished_at)
         # Ctrl-C, SIGTERM (systemd stop, a timeout): interrupted, and resumable like a killed crawl.
         status = "finished" if reason == "finished" else "interrupted" if reason == "shutdown" else "failed"
         writer.finish_crawl(status, reason, values)
@@ -281,5 +311,5 @@ class CrawlSession:
                 self.writer.flush()
         finally:
             with contextlib.suppress(sqlite3.Error, OSError):
-                self.writer.db.close()
+                close_database(self.writer.db)
             self.lock.release()

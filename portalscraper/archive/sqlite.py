@@ -1,7 +1,8 @@
-"""The SQLite archive (through sqlite-utils): records, appearances, crawls, rejects; usable without Scrapy.
+"""The SQLite archive's writer (through sqlite-utils): records, appearances, crawls, rejects; usable
+without Scrapy.
 
 Writes are buffered and committed in batches, one transaction each; the journal is WAL so
-readers can query during a crawl.
+readers can query during a crawl. The tables are archive/schema.py's.
 """
 
 from __future__ import annotations
@@ -10,193 +11,45 @@ import datetime as dt
 import json
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from portalscraper.items import RECORD_FIELDS, PageState
+from portalscraper.archive.schema import (
+    APPEARANCE_COLUMNS,
+    CRAWL_COLUMNS,
+    STATE_COLUMNS,
+    ArchiveError,
+    close_database,
+    ensure_schema,
+    fts_in_step,
+    open_database,
+)
+from portalscraper.items import RECORD_FIELDS
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
-# Each record's history, kept beside it by the archive.
-_HISTORY_COLUMNS: dict[str, type] = {
-    "first_seen": str, "last_seen": str, "first_crawl_id": int, "last_crawl_id": int,
-    "version_since": str, "version_crawl_id": int, "gone_since": str, "gone_crawl_id": int,
-}
-# What the crawl keeps of each record's page for the next crawls (items.PageState), but whether it
-# answered this time, which only settles failures.
-_STATE_COLUMNS: dict[str, type] = {f.name: int if "int" in str(f.type) else str for f in fields(PageState)
-                                   if f.name != "page_fetched"}
-_RECORD_COLUMNS: dict[str, type] = {name: str for name in RECORD_FIELDS}
-_RECORD_COLUMNS.update(_HISTORY_COLUMNS)
-_RECORD_COLUMNS.update(_STATE_COLUMNS)
-_VERSION_COLUMNS: dict[str, type] = {"version_id": int, "record_id": str}
-_VERSION_COLUMNS.update({name: str for name in RECORD_FIELDS if name != "id"})
-_VERSION_COLUMNS.update({"valid_from": str, "valid_to": str, "first_crawl_id": int, "last_crawl_id": int,
-                         "replaced_in_crawl_id": int})
-_APPEARANCE_COLUMNS: dict[str, type] = {
-    "id": int, "crawl_id": int, "record_id": str, "url": str, "source_url": str, "section": str,
-    "position": int, "date_text": str, "title": str, "seen_at": str, "capture_url": str, "capture_time": str,
-    "page_url": str,
-}
-_CRAWL_COLUMNS: dict[str, type] = {
-    "id": int, "spider": str, "portal": str, "args": str, "mode": str, "started_at": str, "finished_at": str,
-    "status": str, "finish_reason": str, "exit_code": int, "alarms": str, "complete": int, "resumed": int,
-    "records": int, "records_new": int, "records_changed": int, "records_unchanged": int, "records_gone": int,
-    "appearances": int, "rejects": int, "duplicates": int, "requests": int, "responses": int, "bytes": int,
-    "item_pages_fetched": int, "item_pages_not_modified": int, "item_pages_failed": int, "errors": int,
-    "error_rate": float, "failures": int, "sections": str, "fill_rates": str, "duration_s": float, "pid": int,
-}
-_FAILURE_COLUMNS: dict[str, type] = {
-    "id": int, "crawl_id": int, "url": str, "record_id": str, "kind": str, "reason": str, "status": int,
-    "counted": int, "listing": str, "failed_at": str, "resolved_crawl_id": int, "item_url": str,
-}
-_REJECT_COLUMNS: dict[str, type] = {
-    "id": int, "crawl_id": int, "record_id": str, "url": str, "reason": str, "raw": str, "rejected_at": str,
-}
-_TABLES = {"crawls": _CRAWL_COLUMNS, "records": _RECORD_COLUMNS, "record_versions": _VERSION_COLUMNS,
-           "appearances": _APPEARANCE_COLUMNS, "rejects": _REJECT_COLUMNS, "failures": _FAILURE_COLUMNS}
-# Links between the tables (declared, not enforced: a reject's or a failure's record may never have been
-# archived). They make a record's page in Datasette link to its appearances, versions and failures.
-_FOREIGN_KEYS = [
-    *((table, "record_id", "records", "id") for table in ("appearances", "record_versions", "failures", "rejects")),
-    *((table, "crawl_id", "crawls", "id") for table in ("appearances", "failures", "rejects")),
-    ("record_versions", "replaced_in_crawl_id", "crawls", "id"),
-    ("failures", "resolved_crawl_id", "crawls", "id"),
-]
-# What changed in each crawl, one row per record and change: SELECT * FROM changes WHERE crawl_id = 7
-_CHANGES_VIEW = """
-SELECT first_crawl_id AS crawl_id, 'new' AS change, id AS record_id, title, url FROM records
-UNION ALL
-SELECT v.replaced_in_crawl_id, 'changed', v.record_id, r.title, r.url
-FROM record_versions v JOIN records r ON r.id = v.record_id
-UNION ALL
-SELECT gone_crawl_id, 'gone', id, title, url FROM records WHERE gone_crawl_id IS NOT NULL
-"""
 FILL_FIELDS = ("title", "date_start", "summary", "body", "updated_at")
-
-
-class ArchiveError(Exception):
-    """The archive file cannot be opened or written."""
 
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def open_database(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating it and its folder if needed) an archive database, checked and in WAL mode."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ArchiveError(f"cannot create the folder for the archive {path}: {exc.strerror}") from None
-    if path.is_dir():
-        raise ArchiveError(f"the archive path {path} is a folder; give a file path such as {path / 'archive.sqlite'}")
-    if path.exists() and not path.is_file():
-        raise ArchiveError(f"the archive path {path} is not a regular file; give a file path such as "
-                           "exports/portalscraper.sqlite")
-    try:
-        db = sqlite_utils.Database(path)
-        db.execute("PRAGMA busy_timeout = 10000")
-        _check_ours(db, path)
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.table_names()
-    except sqlite3.OperationalError as exc:
-        raise ArchiveError(f"cannot open or create the archive {path} ({exc}); check the path and the "
-                           "permissions of its folder") from None
-    except sqlite3.DatabaseError as exc:
-        raise ArchiveError(
-            f"{path} is not a usable SQLite archive ({exc}); move it away or choose another path"
-        ) from None
-    return db
+__all__ = ["FILL_FIELDS", "ArchiveError", "SQLiteArchive", "ensure_schema", "iter_records", "open_database",
+           "utc_now"]
 
 
-# `PRAGMA application_id` of a portalscraper archive ("PSCA"): tells it from any other SQLite file.
-APPLICATION_ID = 0x50534341
-
-
-def _check_ours(db: sqlite_utils.Database, path: Path) -> None:
-    """Refuse a database that is not a portalscraper archive (another program's file that happens to
-    have a `records` table is never migrated), and one written by a newer portalscraper."""
-    tables = set(db.table_names())
-    if not tables:
-        return  # new and empty: it becomes an archive
-    app_id = db.execute("PRAGMA application_id").fetchone()[0]
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if app_id not in (0, APPLICATION_ID):
-        raise ArchiveError(f"{path} is another program's SQLite database (application id {app_id:#x}), not a "
-                           "portalscraper archive; choose another --db")
-    if version > SCHEMA_VERSION:
-        raise ArchiveError(f"{path} was written by a newer portalscraper (archive schema {version}, this one knows "
-                           f"{SCHEMA_VERSION}); upgrade portalscraper or choose another --db")
-    ours = app_id == APPLICATION_ID or (
-        version >= 1 and {"crawls", "records"} <= tables
-        and {"content_hash", "first_crawl_id"} <= set(db.table("records").columns_dict))
-    if not ours:
-        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
-        raise ArchiveError(f"{path} is not a portalscraper archive (it holds the tables {shown}); choose another "
-                           "--db, or an empty or new file")
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the archive's tables, indexes, views and full-text index; add columns older archives lack."""
-    with db.conn:
-        existing = set(db.table_names())
-        for name, columns in _TABLES.items():
-            table = db.table(name)
-            if name in existing:
-                have = set(table.columns_dict)
-                for column, kind in columns.items():
-                    if column not in have:
-                        table.add_column(column, kind)
-                continue
-            pk = {"records": "id", "record_versions": "version_id"}.get(name, "id")
-            table.create(columns, pk=pk, not_null={"url"} if name == "records" else None)
-        # Archives from before schema 4 get them too (sqlite-utils rebuilds those tables, keeping rowids).
-        db.add_foreign_keys(_FOREIGN_KEYS)
-        indexes = {
-            "records": [["date_start"], ["section"], ["portal"], ["kind"], ["last_crawl_id"], ["gone_crawl_id"],
-                        ["first_crawl_id"]],
-            "record_versions": [["record_id"], ["replaced_in_crawl_id"]],
-            "appearances": [["record_id"], ["crawl_id", "section"]],
-            "rejects": [["crawl_id"]],
-            "failures": [["crawl_id"], ["record_id"], ["resolved_crawl_id"]],
-        }
-        for table_name, column_sets in indexes.items():
-            for index_columns in column_sets:
-                db.table(table_name).create_index(index_columns, if_not_exists=True)
-        db.table("appearances").create_index(
-            ["crawl_id", "source_url", "section", "position", "record_id"], unique=True, if_not_exists=True
-        )
-        if "records_fts" not in db.table_names():
-            db.table("records").enable_fts(["title", "summary", "body"], create_triggers=False, tokenize="porter")
-        # The writer keeps the full-text index in step itself: new and changed texts are queued in
-        # fts_pending (in the same transaction as the records) and indexed in bulk (sync_fts). Row
-        # triggers re-indexed every upsert, unchanged ones too, one row at a time: several times slower.
-        for trigger in ("records_ai", "records_ad", "records_au"):
-            db.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
-        db.execute("CREATE TABLE IF NOT EXISTS fts_pending (rowid INTEGER PRIMARY KEY, version_id INTEGER)")
-        if "changes" not in db.view_names():
-            db.create_view("changes", _CHANGES_VIEW)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-
-
-_APPEARANCE_FIELDS = tuple(c for c in _APPEARANCE_COLUMNS if c != "id")
+_APPEARANCE_FIELDS = tuple(c for c in APPEARANCE_COLUMNS if c != "id")
 _APPEARANCE_INSERT = (f"INSERT OR IGNORE INTO appearances ({', '.join(_APPEARANCE_FIELDS)}) "
                       f"VALUES ({', '.join('?' for _ in _APPEARANCE_FIELDS)})")
 # The history a record's row starts with; an update keeps the first ones (see _upsert_sql).
 _HISTORY_WRITTEN = ("first_seen", "last_seen", "first_crawl_id", "last_crawl_id", "version_since", "version_crawl_id")
-_UPSERT_COLUMNS = (*RECORD_FIELDS, *_HISTORY_WRITTEN, *_STATE_COLUMNS)
+_UPSERT_COLUMNS = (*RECORD_FIELDS, *_HISTORY_WRITTEN, *STATE_COLUMNS)
 
 
 def _upsert_sql() -> str:
@@ -241,16 +94,22 @@ class SQLiteArchive:
     """
 
     def __init__(self, path: str | Path, batch_size: int = 500, flush_seconds: float = 5.0,
-                 fts_sync_rows: int = 20000) -> None:
+                 fts_sync_rows: int = 20000, db: sqlite_utils.Database | None = None,
+                 fixed_time: str | None = None) -> None:
+        """`db`: the archive, opened already (open_database); `fixed_time`: the time of every row
+        written, instead of now (a crawl rebuilt from its WARC files is stamped with its own start)."""
         self.path = Path(path)
         self.batch_size = max(1, batch_size)
         self.flush_seconds = flush_seconds
         self.fts_sync_rows = fts_sync_rows
-        self.db = open_database(self.path)
+        self.fixed_time = fixed_time
+        self.db = db if db is not None else open_database(self.path)
         ensure_schema(self.db)
         self._fts_pending = 0
         if self.db.execute("SELECT count(*) FROM fts_pending").fetchone()[0]:
             self.sync_fts()  # left by a crawl that was killed
+        if not fts_in_step(self.db):
+            self.rebuild_fts()
         self.crawl_id: int | None = None
         self._records: list[tuple[Any, ...]] = []
         self._appearances: list[dict[str, Any]] = []
@@ -261,6 +120,9 @@ class SQLiteArchive:
         self._upsert = _upsert_sql()
         self.counts = dict.fromkeys(_COUNTS, 0)
 
+    def now(self) -> str:
+        return self.fixed_time or utc_now()
+
     # -- crawl rows -----------------------------------------------------------------------
 
     def mark_interrupted(self) -> int:
@@ -269,11 +131,16 @@ class SQLiteArchive:
             cursor = self.db.execute("UPDATE crawls SET status = 'interrupted' WHERE status = 'running'")
         return cursor.rowcount
 
-    def begin_crawl(self, spider: str, portal: str, args: Mapping[str, Any], mode: str = "full") -> int:
+    def begin_crawl(self, spider: str, portal: str, args: Mapping[str, Any], mode: str = "full",
+                    crawl_id: int | None = None) -> int:
+        """A new crawl row; its id is `crawl_id` if that is later than every crawl's in the archive
+        (a rebuilt crawl keeps its own), the next one otherwise."""
         with self.db.conn:
+            latest = self.db.execute("SELECT max(id) FROM crawls").fetchone()[0] or 0
             table = self.db.table("crawls").insert(
-                {"spider": spider, "portal": portal, "args": _args_json(args), "mode": mode,
-                 "started_at": utc_now(), "status": "running", "resumed": 0, "pid": os.getpid(),
+                {**({"id": crawl_id} if crawl_id and crawl_id > latest else {}),
+                 "spider": spider, "portal": portal, "args": _args_json(args), "mode": mode,
+                 "started_at": self.now(), "status": "running", "resumed": 0, "pid": os.getpid(),
                  **self.counts}
             )
         self.crawl_id = int(table.last_pk or 0)
@@ -308,7 +175,7 @@ class SQLiteArchive:
             cursor = self.db.execute(
                 "UPDATE records SET gone_since = ?, gone_crawl_id = ? WHERE portal = ? AND language = ? "
                 "AND gone_since IS NULL AND id NOT IN (SELECT record_id FROM appearances WHERE crawl_id = ?)",
-                [utc_now(), self.crawl_id, portal, language, self.crawl_id],
+                [self.now(), self.crawl_id, portal, language, self.crawl_id],
             )
             self.counts["records_gone"] += cursor.rowcount
             self._save_counts()
@@ -343,10 +210,10 @@ class SQLiteArchive:
             return
         row = self.crawl_row()
         started = dt.datetime.fromisoformat(row["started_at"])
-        finished = dt.datetime.now(dt.UTC)
+        finished = dt.datetime.fromisoformat(values.get("finished_at") or utc_now())
         with self.db.conn:
             self.db.table("crawls").update(self.crawl_id, {
-                **self.counts, **{k: v for k, v in values.items() if k in _CRAWL_COLUMNS},
+                **self.counts, **{k: v for k, v in values.items() if k in CRAWL_COLUMNS},
                 "finished_at": finished.isoformat(timespec="seconds"), "status": status,
                 "finish_reason": finish_reason, "duration_s": round((finished - started).total_seconds(), 3),
             })
@@ -362,12 +229,12 @@ class SQLiteArchive:
 
     def add_record(self, row: Mapping[str, Any], state: Mapping[str, Any] | None = None) -> None:
         """Buffer a record (its exported fields) with what is kept beside it (items.PageState)."""
-        now, crawl_id = utc_now(), self.crawl_id
+        now, crawl_id = self.now(), self.crawl_id
         state = state or {}
         history = {"first_seen": now, "last_seen": now, "first_crawl_id": crawl_id, "last_crawl_id": crawl_id,
                    "version_since": now, "version_crawl_id": crawl_id}
         values = {**row, "provenance": json.dumps(row.get("provenance") or {}, ensure_ascii=False), **history,
-                  **{c: state.get(c) for c in _STATE_COLUMNS}}
+                  **{c: state.get(c) for c in STATE_COLUMNS}}
         self._records.append(tuple(values.get(c) for c in _UPSERT_COLUMNS))
         if state.get("page_fetched"):
             self._fetched.append(row["id"])
@@ -380,18 +247,19 @@ class SQLiteArchive:
             "crawl_id": self.crawl_id, "url": row["url"], "record_id": row.get("record_id"), "kind": row["kind"],
             "reason": row["reason"], "status": row.get("status"), "counted": int(bool(row.get("counted", True))),
             "listing": json.dumps(listing, ensure_ascii=False) if listing else None,
-            "failed_at": row.get("failed_at") or utc_now(), "item_url": row.get("item_url"),
+            "failed_at": self.fixed_time or row.get("failed_at") or utc_now(), "item_url": row.get("item_url"),
         })
         self._maybe_flush()
 
     def add_appearance(self, row: Mapping[str, Any]) -> None:
-        self._appearances.append({**row, "crawl_id": self.crawl_id})
+        self._appearances.append({**row, "crawl_id": self.crawl_id, **({"seen_at": self.fixed_time} if self.fixed_time
+                                                                         else {})})
         self._maybe_flush()
 
     def add_reject(self, record_id: str | None, url: str | None, reason: str, raw: Mapping[str, Any]) -> None:
         self._rejects.append({
             "crawl_id": self.crawl_id, "record_id": record_id, "url": url, "reason": reason,
-            "raw": json.dumps(dict(raw), ensure_ascii=False, default=str), "rejected_at": utc_now(),
+            "raw": json.dumps(dict(raw), ensure_ascii=False, default=str), "rejected_at": self.now(),
         })
         self._maybe_flush()
 
@@ -469,6 +337,15 @@ class SQLiteArchive:
         self._fts_pending = 0
         return cursor.rowcount
 
+    def rebuild_fts(self) -> None:
+        """Index every record again, in one transaction (readers search the old index meanwhile):
+        for an index out of step with the records (rows written by other means, an index emptied)."""
+        logger.warning("The full-text index of %s is out of step with its records: rebuilding it", self.path)
+        with self.db.conn:
+            self.db.execute("INSERT INTO records_fts (records_fts) VALUES ('rebuild')")
+            self.db.execute("DELETE FROM fts_pending")
+        self._fts_pending = 0
+
     def _save_counts(self) -> None:
         if self.crawl_id is not None:
             self.db.execute(f"UPDATE crawls SET {', '.join(f'{c} = ?' for c in _COUNTS)} WHERE id = ?",
@@ -509,7 +386,7 @@ class SQLiteArchive:
 
     def close(self) -> None:
         self.flush()
-        self.db.close()
+        close_database(self.db)
 
 
 _WARC_OFFSET_AT = _UPSERT_COLUMNS.index("warc_offset")

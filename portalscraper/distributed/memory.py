@@ -13,7 +13,7 @@ import json
 import pickle
 from typing import Any
 
-from portalscraper.archive.memory import ArchiveMemory, Known
+from portalscraper.archive.memory import ArchiveMemory, CrawlStamp, Known
 from portalscraper.distributed.frontier import Frontier
 
 ANSWER_SECONDS = 60  # how long a worker waits for the writer to answer
@@ -28,7 +28,8 @@ def publish_memory(frontier: Frontier, memory: ArchiveMemory, spider: str, langu
         redis.hset(key("memory", "known"), mapping={rid: json.dumps(list(k)) for rid, k in known[start:start + 5000]})
     last = memory.last_complete_pass(spider, language)
     redis.set(key("memory", "meta"), json.dumps({
-        "crawl_id": memory.crawl_id, "resumed": resumed, "failures": memory.unresolved_failures(),
+        "crawl_id": memory.crawl_id, "stamp": memory.stamp, "resumed": resumed,
+        "failures": memory.unresolved_failures(),
         "last_complete_pass": [spider, language, last.isoformat() if last else None]}))
 
 
@@ -55,6 +56,7 @@ class SharedMemory(ArchiveMemory):
         raw = frontier.redis.get(frontier.key("memory", "meta"))
         self.meta: dict[str, Any] = json.loads(raw) if raw else {}
         self.crawl_id = self.meta.get("crawl_id")
+        self.stamp = CrawlStamp(*self.meta["stamp"]) if self.meta.get("stamp") else None  # for the WARC files
 
     @property
     def known(self) -> dict[str, Known]:

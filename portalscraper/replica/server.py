@@ -32,6 +32,8 @@ _REVIEW_ARTICLE = re.compile(r"^/docu/review/2012/(?P<edition>[\w-]+)/(?P<slug>[
 _REVIEW_EDITION = re.compile(r"^/docu/review/2012/(?P<edition>[\w-]+)/EN/index\.htm$", re.I)
 _SITEMAP_NEWS = re.compile(r"^/sitemap-news-(?P<n>\d+)\.xml$")
 _ASSET = re.compile(r"^/(?:docu/pdf|images)/[\w.-]+\.(?P<ext>pdf|jpg)$")
+# A change API request's body at most: changes are a few small objects.
+MAX_CHANGES_BYTES = 1024 * 1024
 _PDF = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 _JPEG = "\xff\xd8\xff\xe0 JFIF replica image \xff\xd9"
 # Pages that may be faulty: item pages (NATO Review editions' indexes among them) and the news
@@ -255,13 +257,25 @@ class PortalResource(resource.Resource):
         self.log.flush()
 
     def render_POST(self, request: server.Request) -> bytes:  # noqa: N802 (Twisted's name)
+        """The change API: a JSON list of changes (content.Portal.apply). A body that is not one is
+        answered 400 with the reason, never 500."""
         if urlsplit(request.uri.decode("latin-1")).path != "/_replica/changes":
             request.setResponseCode(405)
             return b"POST only at /_replica/changes\n"
         request.setHeader("Content-Type", "application/json")
+        body = request.content.read(MAX_CHANGES_BYTES + 1) if request.content is not None else b""
         try:
-            body = request.content.read() if request.content is not None else b""
-            keys = self.portal.apply_all(load_changes(body.decode("utf-8")))
+            if len(body) > MAX_CHANGES_BYTES:
+                raise ChangeError(f"changes are larger than {MAX_CHANGES_BYTES:,} bytes")
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ChangeError(f"changes are not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            try:
+                changes = load_changes(text)
+            except RecursionError:
+                raise ChangeError("changes are nested too deeply to be read as JSON") from None
+            keys = self.portal.apply_all(changes)
         except ChangeError as exc:
             request.setResponseCode(400)
             return json.dumps({"error": str(exc)}).encode()

@@ -241,10 +241,12 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         # A hub is also a listing: always read whole, never answered by a 304.
         hub = self.is_hub_url(self.canonical(listing["url"]))
         headers = self.memory.validators(rid) if self.incremental and not hub else {}
+        # A 304 confirms the capture the archived record was made from (its WARC revisit says so).
+        meta = {"revalidates": self.memory.capture(rid)} if headers else {}
         # `requested` keeps one request per record, so Scrapy's duplicate filter is not needed. Item
         # pages before further listing pages: the queue holds one listing page's items at a time,
         # not the whole archive's (memory stays flat however large the portal).
-        return self.item_page(listing["request_url"], listing, headers=headers, priority=ITEM_PRIORITY)
+        return self.item_page(listing["request_url"], listing, headers=headers, priority=ITEM_PRIORITY, meta=meta)
 
     def item_page(self, url: str, listing: dict[str, Any], **kwargs: Any) -> scrapy.Request:
         meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {})}

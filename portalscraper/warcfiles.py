@@ -1,0 +1,227 @@
+"""Reading crawls' WARC files back (no Scrapy): which crawl wrote each file, and what each URL answered.
+
+A file's warcinfo record says which crawl wrote it: the spider and its arguments
+(`portalscraper-<argument>`), and, from files written since the archive kept crawl stamps, the
+crawl itself (`crawl-archive`, `crawl-id`, `crawl-started`, `crawl-resumed`) and how it ran
+(`crawl-mode`, `crawl-incremental`). `crawls_of` groups files by crawl: the runs of one crawl (a
+killed one and its resumption, a shared crawl's workers) are one crawl, two crawls with the same
+arguments are two. Older files, without a stamp, are grouped by spider and arguments, as before.
+
+A 304 Not Modified is kept as a WARC 1.1 revisit record (profile server-not-modified) that refers
+to the capture it confirms, by record id and by target URI and date (older files kept it as a
+response record of status 304: it is read as a revisit that refers to nothing). `WarcIndex`
+finds the last capture of each URL in a crawl's files, and what a revisit confirms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+
+from portalscraper.args import NAMES
+
+logger = logging.getLogger(__name__)
+
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+ARG_PREFIX = "portalscraper-"
+
+
+class WarcError(ValueError):
+    """A file that is not a readable WARC file; the message is one line."""
+
+
+def parse_date(value: str) -> dt.datetime:
+    """A WARC-Date (to the second or finer, Z for UTC) or an ISO 8601 time with its offset."""
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Where a response or revisit record is, and what a revisit says it confirms."""
+
+    path: Path
+    offset: int
+    uri: str
+    date: str  # its WARC-Date
+    record_id: str | None = None
+    revisit: bool = False  # a 304: a revisit record, or (older files) a response record of status 304
+    refers_to: str | None = None  # a revisit's WARC-Refers-To (a record id)
+    refers_uri: str | None = None  # its WARC-Refers-To-Target-URI and WARC-Refers-To-Date
+    refers_date: str | None = None
+
+
+def _captures(path: Path) -> Iterator[Capture | dict[str, str]]:
+    """The file's warcinfo fields (a dict, with its WARC-Date) and its captures, in file order. A
+    file that ends with a record cut short (a crawl killed while writing it) is read up to it."""
+    read = 0
+    try:
+        with path.open("rb") as stream:
+            iterator = ArchiveIterator(stream)
+            for record in iterator:
+                read += 1
+                if record.rec_type == "warcinfo":
+                    yield _warcinfo(record)
+                elif record.rec_type in ("response", "revisit"):
+                    yield _capture(record, path, iterator.get_record_offset())
+    except Exception as exc:  # warcio raises a dozen kinds here; each means the same
+        if not read:  # warcio's ArchiveLoadFailed echoes the bytes: one line instead
+            raise WarcError(f"{path} is not a readable WARC file ({type(exc).__name__})") from None
+        logger.warning("%s ends with a record cut short (%s): read up to it", path, type(exc).__name__)
+
+
+def _warcinfo(record: ArcWarcRecord) -> dict[str, str]:
+    fields = {"WARC-Date": record.rec_headers.get_header("WARC-Date") or ""}
+    for line in record.content_stream().read(65536).decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name.strip()] = value.strip()
+    return fields
+
+
+def _capture(record: ArcWarcRecord, path: Path, offset: int) -> Capture:
+    headers = record.rec_headers
+    revisit = record.rec_type == "revisit" or (record.http_headers is not None
+                                               and record.http_headers.get_statuscode() == "304")
+    return Capture(path, offset, headers.get_header("WARC-Target-URI") or "", headers.get_header("WARC-Date") or "",
+                   headers.get_header("WARC-Record-ID"), revisit, headers.get_header("WARC-Refers-To"),
+                   headers.get_header("WARC-Refers-To-Target-URI"), headers.get_header("WARC-Refers-To-Date"))
+
+
+class WarcIndex:
+    """The captures of one crawl's WARC files (given in the order its runs wrote them): the last
+    of each URL answers it. `references`, other crawls' files, are read only if a revisit has to
+    be resolved to the capture it confirms, and only once."""
+
+    def __init__(self, paths: Iterable[str | Path], references: Iterable[str | Path] = ()) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.references = [Path(p) for p in references]
+        self.latest: dict[str, Capture] = {}
+        self.last_date: str | None = None
+        for path in self.paths:
+            for found in _captures(path):
+                if isinstance(found, Capture):
+                    self.latest[found.uri] = found
+                    self.last_date = found.date
+        self._by_id: dict[str, Capture] | None = None
+        self._by_uri: dict[str, list[Capture]] = {}
+
+    def get(self, url: str) -> Capture | None:
+        return self.latest.get(url)
+
+    def confirmed(self, revisit: Capture) -> Capture | None:
+        """The full capture a revisit confirms: the one its WARC-Refers-To names, else the one of its
+        WARC-Refers-To-Target-URI and -Date, else the last full capture of its URI before it."""
+        if self._by_id is None:
+            self._read_all()
+        assert self._by_id is not None
+        if revisit.refers_to and (found := self._by_id.get(revisit.refers_to)):
+            return found
+        uri = revisit.refers_uri or revisit.uri
+        earlier = [c for c in self._by_uri.get(uri, []) if parse_date(c.date) <= parse_date(revisit.date)]
+        if revisit.refers_date and (same := [c for c in earlier if c.date == revisit.refers_date]):
+            return same[-1]
+        return max(earlier, key=lambda c: parse_date(c.date)) if earlier else None
+
+    def _read_all(self) -> None:
+        self._by_id = {}
+        for path in (*self.paths, *self.references):
+            try:
+                captures = [c for c in _captures(path) if isinstance(c, Capture) and not c.revisit]
+            except WarcError as exc:
+                logger.warning("%s", exc)
+                continue
+            for capture in captures:
+                if capture.record_id:
+                    self._by_id[capture.record_id] = capture
+                self._by_uri.setdefault(capture.uri, []).append(capture)
+
+
+# -- which crawl wrote which file -----------------------------------------------------------------
+
+
+@dataclass
+class WarcFile:
+    path: Path
+    info: dict[str, str]  # its warcinfo fields
+    last_date: str | None  # its last capture's WARC-Date
+
+    @property
+    def written(self) -> dt.datetime:
+        """When the run that wrote it began (its warcinfo's date; older files: its first record's)."""
+        return parse_date(self.info.get("WARC-Date") or self.last_date or "1970-01-01T00:00:00Z")
+
+
+def read_warc_file(path: str | Path) -> WarcFile:
+    """A WARC file read through (every record readable, up to a cut-short last one): WarcError if not."""
+    path = Path(path)
+    info: dict[str, str] = {}
+    last = None
+    for found in _captures(path):
+        if isinstance(found, Capture):
+            last = found.date
+        elif not info:
+            info = found
+    return WarcFile(path, info, last)
+
+
+@dataclass
+class WarcCrawl:
+    """The files of one crawl, in the order its runs wrote them, and what they say of it."""
+
+    spider: str
+    args: dict[str, str]  # the spider's arguments, as the crawl was given them
+    files: list[WarcFile] = field(default_factory=list)
+
+    @property
+    def stamped(self) -> bool:
+        """Written since files say which crawl wrote them (older ones are grouped by arguments)."""
+        return "crawl-id" in self.files[-1].info
+
+    @property
+    def started(self) -> dt.datetime:
+        info = self.files[0].info
+        return parse_date(info["crawl-started"]) if self.stamped else self.files[0].written
+
+    @property
+    def incremental(self) -> bool:
+        return self.files[-1].info.get("crawl-incremental", "").lower() == "true"
+
+    @property
+    def mode(self) -> str:
+        """The mode the crawl's last run reported (the crawl row's): full, incremental, full+resume..."""
+        return self.files[-1].info.get("crawl-mode") or "full"
+
+    def replay(self) -> dict[str, Any]:
+        """The crawl as its files say it ran (archive.session.ReplayedCrawl's fields)."""
+        infos = [f.info for f in self.files]
+        dates = [f.last_date for f in self.files if f.last_date]
+        return {"crawl_id": int(infos[-1]["crawl-id"]), "started_at": infos[-1]["crawl-started"], "mode": self.mode,
+                "resumed": max(int(i.get("crawl-resumed") or 0) for i in infos),
+                "finished_at": max(dates, key=parse_date) if dates else None}
+
+
+def crawls_of(paths: Iterable[str | Path], spider: str | None = None) -> list[WarcCrawl]:
+    """The files' crawls, in the order they started (WarcError for a file that is no WARC file;
+    ValueError for one whose spider is unknown and not given)."""
+    crawls: dict[tuple[str, ...], WarcCrawl] = {}
+    for warc in sorted((read_warc_file(p) for p in paths), key=lambda f: f.written):
+        info = warc.info
+        name = spider or info.get("spider")
+        if not name:
+            raise ValueError(f"{warc.path} names no spider (no portalscraper warcinfo record); give --spider")
+        args = {k.removeprefix(ARG_PREFIX): v for k, v in info.items()
+                if k.startswith(ARG_PREFIX) and k.removeprefix(ARG_PREFIX) in NAMES}
+        if "crawl-id" in info:
+            key: tuple[str, ...] = ("crawl", info.get("crawl-archive", ""), info["crawl-id"],
+                                    info.get("crawl-started", ""))
+        else:  # an older file: its crawl is its spider and arguments (a complete pass of what they hold)
+            key = ("args", name, *sorted(f"{k}={v}" for k, v in args.items() if k not in ("full", "resume")))
+        crawls.setdefault(key, WarcCrawl(name, args)).files.append(warc)
+    return sorted(crawls.values(), key=lambda c: c.started)
