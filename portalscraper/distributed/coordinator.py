@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import signal
 import socket
 import subprocess
@@ -22,10 +21,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from portalscraper.archive import CrawlSession
+from portalscraper.distributed import wire
 from portalscraper.distributed.frontier import Frontier, wait_for
 from portalscraper.distributed.memory import answer_questions, publish_memory
 from portalscraper.health import EXIT_FAILED, EXIT_OK, Verdict
-from portalscraper.items import Record
+from portalscraper.items import FetchFailure, Record
 from portalscraper.pipelines.store import JsonLinesArchivePipeline, crawl_totals
 
 logger = logging.getLogger(__name__)
@@ -72,9 +72,23 @@ class Coordinator:
         self.url = url
         self.workers: list[subprocess.Popen[bytes]] = []
         self.stopping = False
-        # Each record once per crawl, as DedupePipeline keeps it in one process: here, across workers.
+        # Each record once per crawl, as DedupePipeline keeps it in one process: here, across workers;
+        # each failure and reject once too (a request a worker did not finish is asked again). A
+        # resumed crawl starts from what its archive holds of it: a writer killed after a commit and
+        # before Redis heard of it reads that part again (`uncommitted`) and writes nothing twice.
         self.stored: set[str] = set()
+        self.failed: set[tuple[str | None, ...]] = set()
+        self.rejected: set[tuple[str | None, ...]] = set()
         self.duplicates = 0
+        if session.resumed:
+            self._written_before()
+
+    def _written_before(self) -> None:
+        """What the archive holds of this crawl already (read through the session's connection)."""
+        db, crawl_id = self.session.writer.db, self.session.crawl_id
+        self.stored = {rid for (rid,) in db.execute("SELECT id FROM records WHERE last_crawl_id = ?", [crawl_id])}
+        self.failed = set(db.execute("SELECT kind, url, reason FROM failures WHERE crawl_id = ?", [crawl_id]))
+        self.rejected = set(db.execute("SELECT record_id, url, reason FROM rejects WHERE crawl_id = ?", [crawl_id]))
 
     def start_workers(self, count: int) -> None:
         for i in range(count):
@@ -91,8 +105,8 @@ class Coordinator:
 
     def write(self) -> None:
         """Write what the workers send until they are all done and nothing is left to write."""
-        for left in self.frontier.uncommitted():  # a killed writer's last, uncommitted items
-            self.handle(left)
+        for left in self.frontier.uncommitted():  # a killed writer's last items, not known to be committed
+            self.handle(left, again=True)
         last_commit = time.monotonic()
         while True:
             # Workers wait for the archived records they ask for: answered first, and often.
@@ -115,18 +129,37 @@ class Coordinator:
         self.session.writer.flush()
         self.frontier.committed()
 
-    def handle(self, payload: bytes) -> None:
-        message = pickle.loads(payload)
-        item = message[1]
-        if message[0] == "reject" and isinstance(item, Record):
-            self.session.reject(item, message[2])
+    def handle(self, payload: bytes, again: bool = False) -> None:
+        """Write one message of a worker; `again`: read again after a restart (not a duplicate
+        of the crawl's if it is written already)."""
+        try:
+            message = wire.loads(payload)
+            kind, item = message[0], message[1]
+            if kind == "reject" and not (isinstance(item, Record) and isinstance(message[2], list)):
+                raise wire.WireError("a reject without its record and reasons")
+        except (wire.WireError, IndexError, KeyError, TypeError) as exc:
+            logger.error("A message to the writer is not one of a worker's (%s): not written", exc)
+            return
+        if kind == "reject":
+            reasons = [str(r) for r in message[2]]
+            if self._once(self.rejected, (item.id, item.url, "; ".join(reasons))):
+                self.session.reject(item, reasons)
             return
         if isinstance(item, Record) and item.id is not None:
             if item.id in self.stored:
-                self.duplicates += 1
+                self.duplicates += 0 if again else 1
                 return
             self.stored.add(item.id)
+        if isinstance(item, FetchFailure) and not self._once(self.failed, (item.kind, item.url, item.reason)):
+            return
         self.session.store(item)
+
+    @staticmethod
+    def _once(written: set[tuple[str | None, ...]], key: tuple[str | None, ...]) -> bool:
+        if key in written:
+            return False
+        written.add(key)
+        return True
 
     def finish(self) -> Verdict:
         """Judge the crawl from the workers' totals, as a single-process crawl is judged."""
