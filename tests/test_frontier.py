@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from scrapy import Request, Spider
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from portalscraper.archive import CrawlSession, SQLiteArchive
@@ -26,7 +27,7 @@ from portalscraper.archive.memory import ArchiveMemory
 from portalscraper.distributed import frontier as frontier_module
 from portalscraper.distributed import memory as memory_module
 from portalscraper.distributed import wire
-from portalscraper.distributed.coordinator import Coordinator
+from portalscraper.distributed.coordinator import Coordinator, job_settings
 from portalscraper.distributed.frontier import Frontier
 from portalscraper.distributed.memory import SharedMemory, answer_questions, publish_memory
 from portalscraper.distributed.scrapy_parts import FrontierScheduler
@@ -91,6 +92,19 @@ def test_a_late_release_leaves_the_request_to_its_new_holder(workers: dict[str, 
     assert a.in_flight() == 1
     a.add("f3", b"redirected", 0, unique=False, finished=again)
     assert (a.in_flight(), a.queued()) == (0, 2)
+
+
+def test_a_worker_started_again_under_its_name_gives_back_what_it_held(workers: dict[str, Frontier],
+                                                                      redis_url: str) -> None:
+    """systemd brings a crashed worker back under the same name before its lease ran out: the
+    requests its predecessor held go back to the queue (the new process knows nothing of them)."""
+    a = workers["a"]
+    a.add("f1", b"request 1", 0)
+    a.take()
+    again = Frontier(redis_url, PREFIX, "a")
+    again.join()
+    assert (again.in_flight(), again.queued()) == (0, 1)
+    assert again.take() is not None
 
 
 def test_take_never_returns_a_key_without_its_payload(workers: dict[str, Frontier]) -> None:
@@ -202,6 +216,24 @@ def test_a_late_answer_is_not_read_as_the_answer_to_the_next_question(
         stop.set()
         thread.join(timeout=10)
     assert got is not None and (got["id"], got["title"]) == (f"{2:016x}", "Item 2")
+
+
+def test_a_worker_started_again_never_reads_its_predecessors_answers(
+        asking: tuple[Frontier, ArchiveMemory, SharedMemory], monkeypatch: pytest.MonkeyPatch) -> None:
+    writer, memory, shared = asking
+    monkeypatch.setattr(memory_module, "ANSWER_SECONDS", 1)
+    with pytest.raises(TimeoutError):
+        shared.record(f"{1:016x}")
+    answer_questions(writer, memory)  # late: its asker is gone, and a new one runs under its name
+    again = SharedMemory(shared.frontier, "nato")
+    stop = threading.Event()
+    thread = answering(writer, memory, stop)
+    try:
+        got = again.record(f"{2:016x}")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert got is not None and got["id"] == f"{2:016x}"
 
 
 def test_a_worker_waiting_for_the_writer_keeps_its_leases(
@@ -397,3 +429,19 @@ def test_nothing_read_from_redis_is_unpickled(workers: dict[str, Frontier], redi
         memory.record("r")
     assert not marker.exists()
     assert sum("is not one" in r.getMessage() for r in caplog.records) >= 2
+
+
+def test_a_worker_takes_only_plain_settings_from_the_job() -> None:
+    """The job is read from Redis too: its settings may shape the crawl, not choose the code a worker
+    loads, the files it writes or the consoles it opens."""
+    project = Settings()
+    project.setmodule("portalscraper.settings")
+    job = {"DOWNLOAD_DELAY": "0.2", "AUTOTHROTTLE_ENABLED": "false", "VERDICT_MAX_ERROR_RATE": "0.5",
+           "LOG_LEVEL": "WARNING", "WARC_DIR": "warc", "ARCHIVE_SQLITE_PATH": "archive.sqlite",
+           "TELNETCONSOLE_HOST": "0.0.0.0", "TELNETCONSOLE_PASSWORD": "known", "LOG_FILE": "/tmp/x",
+           "DOWNLOAD_HANDLERS": {"http": "os.system"}, "TWISTED_REACTOR": "os.system", "RETRY_TIMES": ["3"]}
+    taken, refused = job_settings(project, job)
+    assert taken == {"DOWNLOAD_DELAY": "0.2", "AUTOTHROTTLE_ENABLED": "false", "VERDICT_MAX_ERROR_RATE": "0.5",
+                     "LOG_LEVEL": "WARNING", "WARC_DIR": "warc"}
+    assert sorted(refused) == ["DOWNLOAD_HANDLERS", "LOG_FILE", "RETRY_TIMES", "TELNETCONSOLE_HOST",
+                               "TELNETCONSOLE_PASSWORD", "TWISTED_REACTOR"]

@@ -226,12 +226,14 @@ def test_workers_that_join_from_elsewhere(start_replica: Callable[..., Replica],
     assert len(list((elsewhere / "warc").glob("*.warc.gz"))) == 2  # each worker's captures, where it runs
 
 
-def test_a_redis_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
-    result = run_cli("crawl", "nato", "--db", str(tmp_path / "a.sqlite"), "--redis", "redis://127.0.0.1:1/0",
-                     cwd=tmp_path, check=False)
+@pytest.mark.parametrize(("url", "shown"), [("redis://127.0.0.1:1/0", "redis://127.0.0.1:1/0"),
+                                            ("redis://:s3cret@127.0.0.1:1/0", "redis://:***@127.0.0.1:1/0")])
+def test_a_redis_that_does_not_answer_is_one_line(url: str, shown: str, tmp_path: Path) -> None:
+    result = run_cli("crawl", "nato", "--db", str(tmp_path / "a.sqlite"), "--redis", url, cwd=tmp_path, check=False)
     assert result.returncode == 2
-    assert result.stderr.startswith("Error: cannot use Redis at redis://127.0.0.1:1/0") and \
+    assert result.stderr.startswith(f"Error: cannot use Redis at {shown}") and \
         len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "s3cret" not in result.stderr  # the password is not shown
     assert not (tmp_path / "a.sqlite").exists() or rows(tmp_path / "a.sqlite", "SELECT count(*) FROM crawls") == [(0,)]
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from portalscraper.archive import CrawlSession
 from portalscraper.distributed import wire
-from portalscraper.distributed.frontier import Frontier, wait_for
+from portalscraper.distributed.frontier import Frontier, shown, wait_for
 from portalscraper.distributed.memory import answer_questions, publish_memory
 from portalscraper.health import EXIT_FAILED, EXIT_OK, Verdict
 from portalscraper.items import FetchFailure, Record
@@ -38,11 +38,41 @@ WORKER_HEARTBEAT = 0.5  # seconds between an idle worker's looks at the frontier
 JOIN_SECONDS = 300  # how long the writer waits for a first worker (`--workers 0`: from elsewhere)
 
 
+# Texts a worker takes from the job's settings (beside numbers and switches): none names code, a
+# file to write (but the worker's WARC folder), a host or a console.
+_JOB_TEXTS = frozenset({"LOG_LEVEL", "USER_AGENT", "WARC_DIR", "NORMALIZE_TIMEZONE"})
+
+
+def job_settings(project: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The settings a worker takes from the job, and the names of those it does not. The job is
+    read from Redis: whoever can write there must not choose the components a worker loads, the
+    files it writes or the consoles it opens. A setting is taken when it is one of _JOB_TEXTS, or
+    when the worker's own is a number or a switch (`-s` values are text: Scrapy reads them as
+    their default's type)."""
+    taken: dict[str, Any] = {}
+    refused = []
+    for name, value in settings.items():
+        if name in _WRITER_SETTINGS:
+            continue
+        default = project.get(name)
+        plain = isinstance(value, str | int | float | bool) or value is None
+        if plain and (name in _JOB_TEXTS or isinstance(default, int | float)):
+            taken[name] = value
+        else:
+            refused.append(name)
+    return taken, refused
+
+
 def worker_settings(project: Mapping[str, Any], job: Mapping[str, Any], url: str, name: str) -> dict[str, Any]:
-    """A worker's Scrapy settings: the job's, with the frontier's parts in place of the archive's."""
+    """A worker's Scrapy settings: the job's plain ones (`job_settings`), with the frontier's parts in
+    place of the archive's."""
     pipelines = {k: v for k, v in dict(project["ITEM_PIPELINES"]).items() if ".store." not in k}
+    taken, refused = job_settings(project, job["settings"])
+    if refused:
+        logger.warning("Settings of the crawl a worker does not take from Redis (set them in the worker's own "
+                       "project settings): %s", ", ".join(sorted(refused)))
     return {
-        **{k: v for k, v in job["settings"].items() if k not in _WRITER_SETTINGS},
+        **taken,
         "ARCHIVE_SQLITE_PATH": "", "ARCHIVE_JSONL_PATH": "", "ARCHIVE_ENABLED": True,
         "SCHEDULER": f"{_SPIDER_PARTS}.FrontierScheduler",
         "ITEM_PIPELINES": {**pipelines, f"{_SPIDER_PARTS}.SendToWriter": 800},
@@ -185,7 +215,7 @@ def coordinate(session: CrawlSession, job: dict[str, Any], url: str, workers: in
     """Run a shared crawl into `session`'s archive with `workers` local workers (more may join)."""
     frontier = Frontier(url, job["prefix"])
     if session.resumed and frontier.job() is not None:
-        logger.info("Resuming the shared crawl in %s: %d requests queued", url, frontier.queued())
+        logger.info("Resuming the shared crawl in %s: %d requests queued", shown(url), frontier.queued())
     else:
         frontier.clear()  # an earlier crawl's state under this prefix
     # What workers need to know of earlier crawls (validators, listing hashes, failures), then the
@@ -219,7 +249,7 @@ def run_worker(url: str, prefix: str, name: str, settings: Any) -> int:
 
     frontier = Frontier(url, prefix)
     if not wait_for(lambda: frontier.job() is not None, 60):
-        logger.error("No crawl published at %s (prefix %s)", url, prefix)
+        logger.error("No crawl published at %s (prefix %s)", shown(url), prefix)
         return EXIT_FAILED
     job = frontier.job()
     assert job is not None

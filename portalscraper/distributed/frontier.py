@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -222,7 +223,11 @@ class Frontier:
     # -- workers ------------------------------------------------------------------------------
 
     def join(self) -> None:
+        """This worker starts: a process that joins holds nothing, so what a predecessor under its
+        name held (a crashed worker brought back by systemd before its lease ran out) goes back."""
         assert self.worker is not None
+        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue"), self.key("alive", self.worker)],
+                      args=[0])
         self.redis.sadd(self.key("workers"), self.worker)
         self.heartbeat()
 
@@ -341,6 +346,15 @@ def _bytes(value: bytes | str) -> bytes:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def shown(url: str) -> str:
+    """A Redis URL as logs and error lines show it: its password, if it has one, as ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def _lease_parts(lease: str) -> tuple[str, str]:

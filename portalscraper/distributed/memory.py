@@ -16,6 +16,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import os
 import time
 from typing import Any
 
@@ -73,7 +74,8 @@ class SharedMemory(ArchiveMemory):
         raw = frontier.redis.get(frontier.key("memory", "meta"))
         self.meta: dict[str, Any] = json.loads(raw) if raw else {}
         self.crawl_id = self.meta.get("crawl_id")
-        self._questions = itertools.count(1)
+        # Question ids: this process's own (a worker started again under the same name asks anew).
+        self._questions = (f"{frontier.worker}:{os.urandom(6).hex()}:{n}" for n in itertools.count(1))
         self._asked: dict[str, tuple[str, float]] = {}  # record id -> its question, and when it was asked
         self._prune_at = 1000
 
@@ -108,7 +110,7 @@ class SharedMemory(ArchiveMemory):
     def _question(self, record_id: str) -> str:
         frontier = self.frontier
         assert frontier.worker is not None
-        qid = f"{frontier.worker}:{next(self._questions)}"
+        qid = next(self._questions)
         frontier.redis.rpush(frontier.key("memory", "asked"), wire.dumps([qid, record_id]))
         return qid
 

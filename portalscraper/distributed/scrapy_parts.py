@@ -238,15 +238,22 @@ class SendToWriter(_WorkerPart):
         if isinstance(item, Release):
             _release(self.frontier, item.lease)
             return item
-        offset = getattr(getattr(item, "state", None), "warc_offset", None)
-        if isinstance(offset, Future) and not offset.done():
-            await _done(offset)  # the WARC writer thread has it queued: wait without holding the reactor
+        await _written(item)
         self.frontier.send(wire.dumps(["item", _settled(item)]))
         return item
 
-    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
+    async def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
         if isinstance(exception, RecordRejected) and isinstance(item, Record):
+            await _written(item)
             self.frontier.send(wire.dumps(["reject", _settled(item), exception.reasons]))
+
+
+async def _written(item: Any) -> None:
+    """The item's page written to the WARC file: waited for without holding the reactor (the WARC
+    writer thread may have it queued)."""
+    offset = getattr(getattr(item, "state", None), "warc_offset", None)
+    if isinstance(offset, Future) and not offset.done():
+        await _done(offset)
 
 
 async def _done(future: Future[Any]) -> None:
