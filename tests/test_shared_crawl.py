@@ -133,6 +133,25 @@ def test_pages_that_failed_are_asked_again_by_the_next_shared_crawl(start_replic
     assert rows(db, f"SELECT count(*) FROM records WHERE ({marks}) AND body != ''") == [(3,)]
 
 
+def test_rejects_are_the_single_process_ones(start_replica: Callable[..., Replica], redis_url: str,
+                                                          tmp_path: Path) -> None:
+    """A portal's quirks (an item without a title, one with an impossible date): the same rejects,
+    with their reasons, as one process (workers send them to the writer when validation drops them)."""
+    server = start_replica(30, None, "--quirks")
+    single, shared = tmp_path / "single" / "archive.sqlite", tmp_path / "shared" / "archive.sqlite"
+    for db in (single, shared):
+        db.parent.mkdir()
+    crawl(server.base_url, single, check=False)
+    crawl(server.base_url, shared, "--redis", redis_url, "--workers", "2", check=False)
+    for sql in ("SELECT record_id, url, reason FROM rejects ORDER BY url",
+                "SELECT kind, url, reason, counted FROM failures ORDER BY url",
+                "SELECT records, rejects, failures, exit_code FROM crawls"):
+        assert rows(shared, sql) == rows(single, sql), sql
+    assert [reason.split(":")[0] for (reason,) in rows(single, "SELECT reason FROM rejects ORDER BY url")] == \
+        ["date_text", "title"]
+    assert archive(shared) == archive(single)
+
+
 def test_the_portals_delay_holds_for_all_workers_together(start_replica: Callable[..., Replica], redis_url: str,
                                                          tmp_path: Path) -> None:
     log = tmp_path / "requests.jsonl"
