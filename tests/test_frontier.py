@@ -437,7 +437,7 @@ def test_a_worker_takes_only_plain_settings_from_the_job() -> None:
     project = Settings()
     project.setmodule("portalscraper.settings")
     job = {"DOWNLOAD_DELAY": "0.2", "AUTOTHROTTLE_ENABLED": "false", "VERDICT_MAX_ERROR_RATE": "0.5",
-           "LOG_LEVEL": "WARNING", "WARC_DIR": "warc", "ARCHIVE_SQLITE_PATH": "archive.sqlite",
+           "LOG_LEVEL": "WARNING", "WARC_DIR": "warc", "ARCHIVE_SQLITE_PATH": "archive.sqlite", "FRONTIER_PREFIX": "x",
            "TELNETCONSOLE_HOST": "0.0.0.0", "TELNETCONSOLE_PASSWORD": "known", "LOG_FILE": "/tmp/x",
            "DOWNLOAD_HANDLERS": {"http": "os.system"}, "TWISTED_REACTOR": "os.system", "RETRY_TIMES": ["3"]}
     taken, refused = job_settings(project, job)

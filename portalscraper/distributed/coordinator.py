@@ -52,7 +52,7 @@ def job_settings(project: Mapping[str, Any], settings: Mapping[str, Any]) -> tup
     taken: dict[str, Any] = {}
     refused = []
     for name, value in settings.items():
-        if name in _WRITER_SETTINGS:
+        if name in _WRITER_SETTINGS or name.startswith("FRONTIER_"):  # the writer's, or the worker's own
             continue
         default = project.get(name)
         plain = isinstance(value, str | int | float | bool) or value is None

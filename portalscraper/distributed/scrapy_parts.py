@@ -3,9 +3,9 @@
 - `FrontierScheduler`: requests go to the crawl's frontier in Redis and come back to whichever
   worker is free; a fingerprint queued once is never queued again (the seen-set), so every page
   is asked once per crawl, whichever worker found its link. A request taken is leased to the
-  worker until its callback's (or errback's) output is sent: a worker killed in the middle has
-  its requests taken up by the others (at-least-once; the writer's upserts make a page read
-  twice harmless).
+  worker until its callback's (or errback's) output is sent: a worker killed or stalled in the
+  middle has its requests taken up by the others (at-least-once: the writer keeps each record,
+  failure and reject once), and one that wakes releases only what it still holds.
 - `SeedOnce`: only the first worker to start seeds the crawl with the spider's start requests.
 - `SharedPoliteness`: the portal's download delay holds for all workers together.
 - `SendToWriter`: items (records, sightings, failures, rejects) go to the writer through Redis.
