@@ -383,12 +383,29 @@ def test_items_and_requests_travel_as_data() -> None:
     wire.dumps({"url": "https://www.nato.int/", "callback": "__class__"}),
     wire.dumps({"url": "https://www.nato.int/", "errback": "nothing_of_the_spider"}),
     wire.dumps({"url": "https://www.nato.int/", "headers": {"a": "b"}}),
-    wire.dumps(["item", {"$": "os.system", "v": {}}]),
-    b'{"$": "Record", "v": {"id": "x", "state": {"http_etag": "x"}}}',
-], ids=["pickle", "class", "private", "dunder", "no-method", "headers", "tag", "state"])
+    b'["not", "a", "request"]',
+], ids=["pickle", "class", "private", "dunder", "no-method", "headers", "list"])
 def test_what_is_not_a_request_is_refused(payload: bytes) -> None:
     with pytest.raises(wire.WireError):
         wire.request_from_payload(payload, Portal())
+
+
+@pytest.mark.parametrize("payload", [
+    pickle.dumps(["item", record(1)]),
+    b'["item", {"$": "os.system", "v": {}}]',
+    b'["item", {"$": "Record", "v": {"id": "x", "state": {"http_etag": "x"}}}]',
+    b'["item", {"$": "Record", "v": {"id": ["x"]}}]',
+    b'["item", {"$": "Record", "v": {"id": "x", "__class__": "x"}}]',
+    b'["item", {"$": "FetchFailure", "v": {"url": "u"}}]',
+    b'["item", {"$": "Sightings", "v": {"source_url": "u", "appearances": [{"record_id": "x"}]}}]',
+    b'["item", {"$": "bytes", "v": "not base64!"}]',
+    b"[" * 100_000,
+    b"\xff\xfe",
+], ids=["pickle", "tag", "state", "field-type", "field-name", "fields-missing", "appearances", "bytes", "deep",
+        "not-utf8"])
+def test_what_is_not_a_message_is_refused(payload: bytes) -> None:
+    with pytest.raises(wire.WireError):
+        wire.loads(payload)
 
 
 def test_nothing_read_from_redis_is_unpickled(workers: dict[str, Frontier], redis_url: str, tmp_path: Path,

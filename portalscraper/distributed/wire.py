@@ -2,15 +2,16 @@
 
 Anyone who can write to the crawl's Redis can put any bytes there, so nothing read back names
 code to run: a message is JSON, turned into the project's own item classes only (by name, from
-the fixed list below, with their fields checked by their constructors), and a request into a
-Scrapy request whose callbacks are the spider's own public methods, by name. What is not that
-is refused with a WireError (the reader logs it and goes on).
+the fixed list below, each field of the type its class declares), and a request into a Scrapy
+request whose callbacks are the spider's own public methods, by name. What is not that is refused
+with a WireError (the reader logs it and goes on).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from typing import Any
 
@@ -21,6 +22,24 @@ from portalscraper.items import Appearance, FetchFailure, PageState, Record, Sig
 
 # The classes a message may hold, by name.
 _ITEMS: dict[str, type] = {cls.__name__: cls for cls in (Record, PageState, Appearance, Sightings, FetchFailure)}
+# What a field's declared type may be on the wire (a WARC offset's future never is).
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "dict": (dict,), "list": (list,),
+    "None": (type(None),), "Future": (), **{name: (cls,) for name, cls in _ITEMS.items()}}
+
+
+def _field_types(cls: type) -> dict[str, tuple[type, ...]]:
+    """Each field of a dataclass, and the types its annotation ("str | None", "list[str]") allows."""
+    out = {}
+    for field in dataclasses.fields(cls):
+        parts = [part.split("[")[0].strip() for part in str(field.type).split("|")]
+        if unknown := [part for part in parts if part not in _JSON_TYPES]:
+            raise TypeError(f"{cls.__name__}.{field.name} is a {unknown[0]}: add how it travels to wire._JSON_TYPES")
+        out[field.name] = tuple(t for part in parts for t in _JSON_TYPES[part])
+    return out
+
+
+_FIELDS = {name: _field_types(cls) for name, cls in _ITEMS.items()}
 # Scrapy's request classes a request may be rebuilt as (a spider of the project uses the first).
 _REQUESTS = {"scrapy.http.request.Request", "scrapy.http.request.form.FormRequest",
              "scrapy.http.request.json_request.JsonRequest"}
@@ -65,21 +84,18 @@ def _untagged(obj: dict[str, Any]) -> Any:
     cls = _ITEMS.get(tag) if isinstance(tag, str) else None
     if cls is None or not isinstance(value, dict):
         raise WireError(f"unknown value in a message: {str(tag)[:40]!r}")
-    try:
-        item = cls(**value)
-    except TypeError as exc:
-        raise WireError(f"a {tag} with other fields than its own ({exc})") from None
-    _check(item)
-    return item
-
-
-def _check(item: Any) -> None:
-    """The fields that hold other items hold items of the right class (a reader relies on them)."""
-    if isinstance(item, Record) and not isinstance(item.state, PageState):
-        raise WireError("a Record whose state is not a PageState")
-    if isinstance(item, Sightings) and not (isinstance(item.appearances, list)
-                                            and all(isinstance(a, Appearance) for a in item.appearances)):
+    fields = _FIELDS[tag]
+    for name, field_value in value.items():
+        if name not in fields:
+            raise WireError(f"a {tag} with a field {str(name)[:40]!r} of no {tag}'s")
+        if not isinstance(field_value, fields[name]):
+            raise WireError(f"a {tag} whose {name} is a {type(field_value).__name__}")
+    if cls is Sightings and not all(isinstance(a, Appearance) for a in value.get("appearances", [])):
         raise WireError("Sightings whose appearances are not Appearances")
+    try:
+        return cls(**value)
+    except TypeError as exc:  # a field missing
+        raise WireError(f"a {tag} without all its fields ({exc})") from None
 
 
 # -- requests -------------------------------------------------------------------------------------
