@@ -323,7 +323,7 @@ def _shared_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str,
     from scrapy.utils.log import configure_logging
 
     from portalscraper.distributed.coordinator import coordinate
-    from portalscraper.distributed.frontier import Frontier
+    from portalscraper.distributed.frontier import Frontier, shown
     from portalscraper.runner import CrawlRefusedError, open_session
 
     if workers < 0:
@@ -343,7 +343,7 @@ def _shared_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str,
     try:
         Frontier(url).redis.ping()  # before the archive is opened: a crawl that cannot start leaves no row
     except (_redis_errors(), ValueError) as exc:
-        raise CliError(f"cannot use Redis at {url}: {exc}") from None
+        raise CliError(f"cannot use Redis at {shown(url)}: {exc}") from None
     try:
         session = open_session(settings, loader.load(spider), spider_args)
     except CrawlRefusedError as exc:
@@ -355,7 +355,7 @@ def _shared_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str,
     try:
         verdict = coordinate(session, job, url, workers, settings.get("ARCHIVE_JSONL_PATH"))
     except _redis_errors() as exc:
-        raise CliError(f"cannot use Redis at {url}: {exc}") from None
+        raise CliError(f"cannot use Redis at {shown(url)}: {exc}") from None
     finally:
         session.close()
     if session.row is not None and settings.get("LOG_LEVEL") == "WARNING":
@@ -378,6 +378,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from scrapy.utils.log import configure_logging
 
     from portalscraper.distributed.coordinator import run_worker, worker_name
+    from portalscraper.distributed.frontier import shown
 
     try:
         redis.Redis.from_url(args.redis)  # connects to nothing yet: only reads the URL
@@ -388,7 +389,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     try:
         return run_worker(args.redis, args.prefix, args.name or worker_name(), settings)
     except _redis_errors() as exc:
-        raise CliError(f"cannot use Redis at {args.redis}: {exc}") from None
+        raise CliError(f"cannot use Redis at {shown(args.redis)}: {exc}") from None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

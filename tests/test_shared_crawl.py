@@ -136,6 +136,25 @@ def test_pages_that_failed_are_asked_again_by_the_next_shared_crawl(start_replic
     assert rows(db, f"SELECT count(*) FROM records WHERE ({marks}) AND body != ''") == [(3,)]
 
 
+def test_rejects_are_the_single_process_ones(start_replica: Callable[..., Replica], redis_url: str,
+                                                          tmp_path: Path) -> None:
+    """A portal's quirks (an item without a title, one with an impossible date): the same rejects,
+    with their reasons, as one process (workers send them to the writer when validation drops them)."""
+    server = start_replica(30, None, "--quirks")
+    single, shared = tmp_path / "single" / "archive.sqlite", tmp_path / "shared" / "archive.sqlite"
+    for db in (single, shared):
+        db.parent.mkdir()
+    crawl(server.base_url, single, check=False)
+    crawl(server.base_url, shared, "--redis", redis_url, "--workers", "2", check=False)
+    for sql in ("SELECT record_id, url, reason FROM rejects ORDER BY url",
+                "SELECT kind, url, reason, counted FROM failures ORDER BY url",
+                "SELECT records, rejects, failures, exit_code FROM crawls"):
+        assert rows(shared, sql) == rows(single, sql), sql
+    assert [reason.split(":")[0] for (reason,) in rows(single, "SELECT reason FROM rejects ORDER BY url")] == \
+        ["date_text", "title"]
+    assert archive(shared) == archive(single)
+
+
 def test_the_portals_delay_holds_for_all_workers_together(start_replica: Callable[..., Replica], redis_url: str,
                                                          tmp_path: Path) -> None:
     log = tmp_path / "requests.jsonl"
@@ -229,12 +248,14 @@ def test_workers_that_join_from_elsewhere(start_replica: Callable[..., Replica],
     assert len(list((elsewhere / "warc").glob("*.warc.gz"))) == 2  # each worker's captures, where it runs
 
 
-def test_a_redis_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
-    result = run_cli("crawl", "nato", "--db", str(tmp_path / "a.sqlite"), "--redis", "redis://127.0.0.1:1/0",
-                     cwd=tmp_path, check=False)
+@pytest.mark.parametrize(("url", "shown"), [("redis://127.0.0.1:1/0", "redis://127.0.0.1:1/0"),
+                                            ("redis://:s3cret@127.0.0.1:1/0", "redis://:***@127.0.0.1:1/0")])
+def test_a_redis_that_does_not_answer_is_one_line(url: str, shown: str, tmp_path: Path) -> None:
+    result = run_cli("crawl", "nato", "--db", str(tmp_path / "a.sqlite"), "--redis", url, cwd=tmp_path, check=False)
     assert result.returncode == 2
-    assert result.stderr.startswith("Error: cannot use Redis at redis://127.0.0.1:1/0") and \
+    assert result.stderr.startswith(f"Error: cannot use Redis at {shown}") and \
         len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "s3cret" not in result.stderr  # the password is not shown
     assert not (tmp_path / "a.sqlite").exists() or rows(tmp_path / "a.sqlite", "SELECT count(*) FROM crawls") == [(0,)]
 
 

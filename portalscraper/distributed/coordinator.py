@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import signal
 import socket
 import subprocess
@@ -22,10 +21,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from portalscraper.archive import CrawlSession
-from portalscraper.distributed.frontier import Frontier, wait_for
+from portalscraper.distributed import wire
+from portalscraper.distributed.frontier import Frontier, shown, wait_for
 from portalscraper.distributed.memory import answer_questions, publish_memory
 from portalscraper.health import EXIT_FAILED, EXIT_OK, Verdict
-from portalscraper.items import Record
+from portalscraper.items import FetchFailure, Record
 from portalscraper.pipelines.store import JsonLinesArchivePipeline, crawl_totals
 
 logger = logging.getLogger(__name__)
@@ -38,11 +38,41 @@ WORKER_HEARTBEAT = 0.5  # seconds between an idle worker's looks at the frontier
 JOIN_SECONDS = 300  # how long the writer waits for a first worker (`--workers 0`: from elsewhere)
 
 
+# Texts a worker takes from the job's settings (beside numbers and switches): none names code, a
+# file to write (but the worker's WARC folder), a host or a console.
+_JOB_TEXTS = frozenset({"LOG_LEVEL", "USER_AGENT", "WARC_DIR", "NORMALIZE_TIMEZONE"})
+
+
+def job_settings(project: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The settings a worker takes from the job, and the names of those it does not. The job is
+    read from Redis: whoever can write there must not choose the components a worker loads, the
+    files it writes or the consoles it opens. A setting is taken when it is one of _JOB_TEXTS, or
+    when the worker's own is a number or a switch (`-s` values are text: Scrapy reads them as
+    their default's type)."""
+    taken: dict[str, Any] = {}
+    refused = []
+    for name, value in settings.items():
+        if name in _WRITER_SETTINGS or name.startswith("FRONTIER_"):  # the writer's, or the worker's own
+            continue
+        default = project.get(name)
+        plain = isinstance(value, str | int | float | bool) or value is None
+        if plain and (name in _JOB_TEXTS or isinstance(default, int | float)):
+            taken[name] = value
+        else:
+            refused.append(name)
+    return taken, refused
+
+
 def worker_settings(project: Mapping[str, Any], job: Mapping[str, Any], url: str, name: str) -> dict[str, Any]:
-    """A worker's Scrapy settings: the job's, with the frontier's parts in place of the archive's."""
+    """A worker's Scrapy settings: the job's plain ones (`job_settings`), with the frontier's parts in
+    place of the archive's."""
     pipelines = {k: v for k, v in dict(project["ITEM_PIPELINES"]).items() if ".store." not in k}
+    taken, refused = job_settings(project, job["settings"])
+    if refused:
+        logger.warning("Settings of the crawl a worker does not take from Redis (set them in the worker's own "
+                       "project settings): %s", ", ".join(sorted(refused)))
     return {
-        **{k: v for k, v in job["settings"].items() if k not in _WRITER_SETTINGS},
+        **taken,
         "ARCHIVE_SQLITE_PATH": "", "ARCHIVE_JSONL_PATH": "", "ARCHIVE_ENABLED": True,
         "SCHEDULER": f"{_SPIDER_PARTS}.FrontierScheduler",
         "ITEM_PIPELINES": {**pipelines, f"{_SPIDER_PARTS}.SendToWriter": 800},
@@ -72,9 +102,23 @@ class Coordinator:
         self.url = url
         self.workers: list[subprocess.Popen[bytes]] = []
         self.stopping = False
-        # Each record once per crawl, as DedupePipeline keeps it in one process: here, across workers.
+        # Each record once per crawl, as DedupePipeline keeps it in one process: here, across workers;
+        # each failure and reject once too (a request a worker did not finish is asked again). A
+        # resumed crawl starts from what its archive holds of it: a writer killed after a commit and
+        # before Redis heard of it reads that part again (`uncommitted`) and writes nothing twice.
         self.stored: set[str] = set()
+        self.failed: set[tuple[str | None, ...]] = set()
+        self.rejected: set[tuple[str | None, ...]] = set()
         self.duplicates = 0
+        if session.resumed:
+            self._written_before()
+
+    def _written_before(self) -> None:
+        """What the archive holds of this crawl already (read through the session's connection)."""
+        db, crawl_id = self.session.writer.db, self.session.crawl_id
+        self.stored = {rid for (rid,) in db.execute("SELECT id FROM records WHERE last_crawl_id = ?", [crawl_id])}
+        self.failed = set(db.execute("SELECT kind, url, reason FROM failures WHERE crawl_id = ?", [crawl_id]))
+        self.rejected = set(db.execute("SELECT record_id, url, reason FROM rejects WHERE crawl_id = ?", [crawl_id]))
 
     def start_workers(self, count: int) -> None:
         for i in range(count):
@@ -91,8 +135,8 @@ class Coordinator:
 
     def write(self) -> None:
         """Write what the workers send until they are all done and nothing is left to write."""
-        for left in self.frontier.uncommitted():  # a killed writer's last, uncommitted items
-            self.handle(left)
+        for left in self.frontier.uncommitted():  # a killed writer's last items, not known to be committed
+            self.handle(left, again=True)
         last_commit = time.monotonic()
         while True:
             # Workers wait for the archived records they ask for: answered first, and often.
@@ -115,18 +159,37 @@ class Coordinator:
         self.session.writer.flush()
         self.frontier.committed()
 
-    def handle(self, payload: bytes) -> None:
-        message = pickle.loads(payload)
-        item = message[1]
-        if message[0] == "reject" and isinstance(item, Record):
-            self.session.reject(item, message[2])
+    def handle(self, payload: bytes, again: bool = False) -> None:
+        """Write one message of a worker; `again`: read again after a restart (not a duplicate
+        of the crawl's if it is written already)."""
+        try:
+            message = wire.loads(payload)
+            kind, item = message[0], message[1]
+            if kind == "reject" and not (isinstance(item, Record) and isinstance(message[2], list)):
+                raise wire.WireError("a reject without its record and reasons")
+        except (wire.WireError, IndexError, KeyError, TypeError) as exc:
+            logger.error("A message to the writer is not one of a worker's (%s): not written", exc)
+            return
+        if kind == "reject":
+            reasons = [str(r) for r in message[2]]
+            if self._once(self.rejected, (item.id, item.url, "; ".join(reasons))):
+                self.session.reject(item, reasons)
             return
         if isinstance(item, Record) and item.id is not None:
             if item.id in self.stored:
-                self.duplicates += 1
+                self.duplicates += 0 if again else 1
                 return
             self.stored.add(item.id)
+        if isinstance(item, FetchFailure) and not self._once(self.failed, (item.kind, item.url, item.reason)):
+            return
         self.session.store(item)
+
+    @staticmethod
+    def _once(written: set[tuple[str | None, ...]], key: tuple[str | None, ...]) -> bool:
+        if key in written:
+            return False
+        written.add(key)
+        return True
 
     def finish(self) -> Verdict:
         """Judge the crawl from the workers' totals, as a single-process crawl is judged."""
@@ -152,7 +215,7 @@ def coordinate(session: CrawlSession, job: dict[str, Any], url: str, workers: in
     """Run a shared crawl into `session`'s archive with `workers` local workers (more may join)."""
     frontier = Frontier(url, job["prefix"])
     if session.resumed and frontier.job() is not None:
-        logger.info("Resuming the shared crawl in %s: %d requests queued", url, frontier.queued())
+        logger.info("Resuming the shared crawl in %s: %d requests queued", shown(url), frontier.queued())
     else:
         frontier.clear()  # an earlier crawl's state under this prefix
     # What workers need to know of earlier crawls (validators, listing hashes, failures), then the
@@ -186,7 +249,7 @@ def run_worker(url: str, prefix: str, name: str, settings: Any) -> int:
 
     frontier = Frontier(url, prefix)
     if not wait_for(lambda: frontier.job() is not None, 60):
-        logger.error("No crawl published at %s (prefix %s)", url, prefix)
+        logger.error("No crawl published at %s (prefix %s)", shown(url), prefix)
         return EXIT_FAILED
     job = frontier.job()
     assert job is not None

@@ -4,35 +4,70 @@ Keys, all under `<prefix>:` (one crawl per prefix):
 
 - `job`: the crawl's spider, arguments and settings, as the coordinator wrote them (JSON);
 - `queue` (sorted set: key -> score, Scrapy's priority first, then arrival) and `requests`
-  (hash: key -> serialized request): requests waiting for a worker;
+  (hash: key -> the request as data, `wire.request_payload`): requests waiting for a worker;
 - `seen` (set): fingerprints of every request ever queued: each page is asked once per crawl;
-- `inflight:<worker>` (hash: key -> score): what a worker took and has not finished; a worker
-  whose `alive:<worker>` key expired (killed, its machine gone) has its requests put back;
-- `workers` (set), `done:<worker>` (its totals, JSON, when it stopped);
-- `items` (list): what workers send the writer, in order of arrival;
+- `inflight:<worker>` (hash: key -> lease token and score): what a worker took and has not
+  finished; a worker whose `alive:<worker>` key expired (killed, stalled, its machine gone) has its
+  requests put back, and a request is released only by the lease that holds it;
+- `workers` (set), `done:<worker>` (its totals, JSON, when it stopped), `seeded` (the worker
+  queueing the crawl's start requests, then `done`);
+- `items` (list): what workers send the writer, in order of arrival (`wire` messages);
 - `polite`: the earliest time the next request to the portal may leave (a shared delay).
+
+Nothing read from Redis is unpickled: see `wire`, and docs/scaling.md for who may reach Redis.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-# Take the best-placed request, and lease it to a worker (atomically: a worker killed between
-# the two steps cannot lose it).
+logger = logging.getLogger(__name__)
+
+# A lease is the request's key and a token of its own: a worker holds a request while its
+# `inflight:<worker>` hash maps the key to "<token>|<score>" (the score to put it back at its place).
+# A request is released (its lease and its payload deleted) only by the lease that holds it: a worker
+# that stalled past its lease, had the request put back and taken by another (or by itself again),
+# and wakes to finish, releases nothing.
+_RELEASE_FUNCTION = """
+local function release(inflight, requests, key, token)
+  local held = redis.call('HGET', inflight, key)
+  if not held or string.sub(held, 1, #token + 1) ~= token .. '|' then return 0 end
+  redis.call('HDEL', inflight, key)
+  redis.call('HDEL', requests, key)
+  return 1
+end
+"""
+# Take the best-placed request and lease it to a worker, in one step (a worker killed between the
+# two cannot lose it): {key, token, payload, keys skipped}. A key without a payload is never taken
+# (the protocol leaves none; one left by an older version is skipped and counted).
 _TAKE = """
-local popped = redis.call('ZPOPMIN', KEYS[1])
-if #popped == 0 then return false end
-redis.call('HSET', KEYS[2], popped[1], popped[2])
-return {popped[1], redis.call('HGET', KEYS[3], popped[1])}
+local skipped = 0
+while true do
+  local popped = redis.call('ZPOPMIN', KEYS[1])
+  if #popped == 0 then
+    if skipped > 0 then return {false, false, false, skipped} end
+    return false
+  end
+  local payload = redis.call('HGET', KEYS[3], popped[1])
+  if payload then
+    local token = tostring(redis.call('INCR', KEYS[4]))
+    redis.call('HSET', KEYS[2], popped[1], token .. '|' .. popped[2])
+    return {popped[1], token, payload, skipped}
+  end
+  skipped = skipped + 1
+end
 """
 # Queue a request: unless it must be unique and its fingerprint was seen, a key of its own (the
 # fingerprint and an arrival number), its place (Scrapy's priority first, then arrival), its
-# payload; and the request it continues (ARGV[5], a redirect or a retry) released, queued or not.
-_ADD = """
+# payload; and the request it continues (ARGV[5] and ARGV[6], the key and token of a redirect's or
+# a retry's lease) released, queued or not, if this worker still holds it.
+_ADD = _RELEASE_FUNCTION + """
 local added = 0
 if ARGV[4] == '0' or redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   local serial = redis.call('INCR', KEYS[2])
@@ -41,18 +76,34 @@ if ARGV[4] == '0' or redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   redis.call('ZADD', KEYS[4], -tonumber(ARGV[3]) * 1e10 + serial, key)
   added = 1
 end
-if ARGV[5] ~= '' then
-  redis.call('HDEL', KEYS[5], ARGV[5])
-  redis.call('HDEL', KEYS[3], ARGV[5])
-end
+if ARGV[5] ~= '' then release(KEYS[5], KEYS[3], ARGV[5], ARGV[6]) end
 return added
 """
-# Put a dead worker's leased requests back in the queue, at their old places.
+_RELEASE = _RELEASE_FUNCTION + "return release(KEYS[1], KEYS[2], ARGV[1], ARGV[2])"
+# Put a worker's leased requests back in the queue, at their old places; with ARGV[1] '1', only if
+# the worker is dead (its `alive` key, KEYS[3], expired), checked in the same step: a worker that
+# answers again between a look and the requeue keeps its requests.
 _REQUEUE = """
+if ARGV[1] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local leased = redis.call('HGETALL', KEYS[1])
-for i = 1, #leased, 2 do redis.call('ZADD', KEYS[2], leased[i + 1], leased[i]) end
+for i = 1, #leased, 2 do
+  redis.call('ZADD', KEYS[2], string.match(leased[i + 1], '|(.*)$'), leased[i])
+end
 redis.call('DEL', KEYS[1])
 return #leased / 2
+"""
+# Whether the crawl has nothing left to ask, in one step: nothing queued, nothing leased to any
+# worker, and no live worker still queueing the crawl's start requests. Looked at in two steps, a
+# request put back in the queue between them (a dead worker's, or a stopping one's) was in
+# neither. Key names from the prefix (ARGV[1]): the workers come from the `workers` set.
+_SETTLED = """
+if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
+for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('HLEN', ARGV[1] .. ':inflight:' .. worker) > 0 then return 0 end
+end
+local seeder = redis.call('GET', KEYS[3])
+if seeder and seeder ~= 'done' and redis.call('EXISTS', ARGV[1] .. ':alive:' .. seeder) == 1 then return 0 end
+return 1
 """
 # A politeness slot: taken if the portal may be asked now (the next one then `delay` later), else
 # how long until it may: a request waits, then asks again, so that it leaves as soon as it gets its
@@ -101,7 +152,9 @@ class Frontier:
         self.worker = worker
         self._take = self.redis.register_script(_TAKE)
         self._add = self.redis.register_script(_ADD)
+        self._release = self.redis.register_script(_RELEASE)
         self._requeue = self.redis.register_script(_REQUEUE)
+        self._settled = self.redis.register_script(_SETTLED)
         self._slot = self.redis.register_script(_SLOT)
         self._take_items = self.redis.register_script(_TAKE_ITEMS)
         self._download = self.redis.register_script(_DOWNLOAD)
@@ -130,31 +183,36 @@ class Frontier:
     def add(self, fingerprint: str, payload: bytes, priority: int, unique: bool = True,
             finished: str | None = None) -> bool:
         """Queue a request (False if `unique` and its fingerprint was queued before). `finished`:
-        the key of the request this one continues (a redirect, a retry), released with it. One
+        the lease of the request this one continues (a redirect, a retry), released with it. One
         step: a worker killed in the middle leaves no page marked seen and never queued."""
         assert self.worker is not None
+        key, token = _lease_parts(finished) if finished else ("", "")
         keys = [self.key("seen"), self.key("serial"), self.key("requests"), self.key("queue"),
                 self.key("inflight", self.worker)]
-        return bool(self._add(keys=keys, args=[fingerprint, payload, priority, int(unique), finished or ""]))
+        return bool(self._add(keys=keys, args=[fingerprint, payload, priority, int(unique), key, token]))
 
     def take(self) -> tuple[str, bytes] | None:
-        """The next request for this worker, leased to it until it finishes (or dies)."""
+        """The next request for this worker, leased to it until it finishes (or stops answering):
+        (its lease, its payload)."""
         assert self.worker is not None
-        taken = self._take(keys=[self.key("queue"), self.key("inflight", self.worker), self.key("requests")])
+        taken = self._take(keys=[self.key("queue"), self.key("inflight", self.worker), self.key("requests"),
+                                 self.key("leases")])
         if not taken:
             return None
-        return taken[0].decode(), taken[1]
+        key, token, payload, skipped = taken
+        if skipped:
+            logger.error("%d request(s) in the frontier had no payload: skipped", skipped)
+        if key is None:
+            return None
+        return f"{_text(token)}|{_text(key)}", _bytes(payload)
 
-    def release(self, key: str) -> None:
-        """A request finished: its outcome (items, new requests) is already sent."""
-        with self.redis.pipeline() as tx:
-            self._released(tx, key)
-            tx.execute()
-
-    def _released(self, tx: Any, key: str) -> None:
+    def release(self, lease: str) -> bool:
+        """A request finished: its outcome (items, new requests) is already sent. False when this
+        worker no longer held it (it stalled past its lease and the request was put back): the
+        request is then another's to finish, or the queue's."""
         assert self.worker is not None
-        tx.hdel(self.key("inflight", self.worker), key)
-        tx.hdel(self.key("requests"), key)
+        key, token = _lease_parts(lease)
+        return bool(self._release(keys=[self.key("inflight", self.worker), self.key("requests")], args=[key, token]))
 
     def queued(self) -> int:
         return int(self.redis.zcard(self.key("queue")))
@@ -165,7 +223,11 @@ class Frontier:
     # -- workers ------------------------------------------------------------------------------
 
     def join(self) -> None:
+        """This worker starts: a process that joins holds nothing, so what a predecessor under its
+        name held (a crashed worker brought back by systemd before its lease ran out) goes back."""
         assert self.worker is not None
+        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue"), self.key("alive", self.worker)],
+                      args=[0])
         self.redis.sadd(self.key("workers"), self.worker)
         self.heartbeat()
 
@@ -176,6 +238,16 @@ class Frontier:
     def workers(self) -> list[str]:
         return sorted(_bytes(w).decode() for w in self.redis.smembers(self.key("workers")))
 
+    def seed(self) -> bool:
+        """Whether this worker seeds the crawl (the first to ask does): until `seeded()`, the crawl
+        is not over while this worker is alive."""
+        assert self.worker is not None
+        return bool(self.redis.set(self.key("seeded"), self.worker, nx=True))
+
+    def seeded(self) -> None:
+        """The crawl's start requests are all queued."""
+        self.redis.set(self.key("seeded"), "done")
+
     def leave(self, totals: dict[str, Any]) -> None:
         """This worker stopped: its totals for the crawl row, and its requests (none, normally) back."""
         assert self.worker is not None
@@ -183,14 +255,15 @@ class Frontier:
             tx.set(self.key("done", self.worker), json.dumps(totals))
             tx.delete(self.key("alive", self.worker))
             tx.execute()
-        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue")])
+        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue"), self.key("alive", self.worker)],
+                      args=[0])
 
     def requeue_dead(self) -> int:
         """Put back what dead workers had taken; the number of requests put back."""
         back = 0
         for worker in self.workers():
-            if not self.redis.exists(self.key("alive", worker)):
-                back += int(self._requeue(keys=[self.key("inflight", worker), self.key("queue")]))
+            back += int(self._requeue(keys=[self.key("inflight", worker), self.key("queue"),
+                                            self.key("alive", worker)], args=[1]))
         return back
 
     def live_workers(self) -> list[str]:
@@ -200,8 +273,10 @@ class Frontier:
         return [json.loads(raw) for w in self.workers() if (raw := self.redis.get(self.key("done", w)))]
 
     def settled(self) -> bool:
-        """Nothing queued, nothing in flight: the crawl has no more pages to ask for."""
-        return self.queued() == 0 and self.in_flight() == 0
+        """Nothing queued, nothing in flight, the start requests all queued: the crawl has no more
+        pages to ask for (decided in one step)."""
+        return bool(self._settled(keys=[self.key("queue"), self.key("workers"), self.key("seeded")],
+                                  args=[self.prefix]))
 
     # -- items to the writer ------------------------------------------------------------------
 
@@ -267,6 +342,25 @@ class SharedRecordIds:
 
 def _bytes(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def shown(url: str) -> str:
+    """A Redis URL as logs and error lines show it: its password, if it has one, as ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def _lease_parts(lease: str) -> tuple[str, str]:
+    """A lease's request key and token (a lease is "<token>|<key>")."""
+    token, _, key = lease.partition("|")
+    return key, token
 
 
 def wait_for(condition: Any, timeout: float, step: float = 0.1) -> bool:

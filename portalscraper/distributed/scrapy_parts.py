@@ -3,9 +3,9 @@
 - `FrontierScheduler`: requests go to the crawl's frontier in Redis and come back to whichever
   worker is free; a fingerprint queued once is never queued again (the seen-set), so every page
   is asked once per crawl, whichever worker found its link. A request taken is leased to the
-  worker until its callback's (or errback's) output is sent: a worker killed in the middle has
-  its requests taken up by the others (at-least-once; the writer's upserts make a page read
-  twice harmless).
+  worker until its callback's (or errback's) output is sent: a worker killed or stalled in the
+  middle has its requests taken up by the others (at-least-once: the writer keeps each record,
+  failure and reject once), and one that wakes releases only what it still holds.
 - `SeedOnce`: only the first worker to start seeds the crawl with the spider's start requests.
 - `SharedPoliteness`: the portal's download delay holds for all workers together.
 - `SendToWriter`: items (records, sightings, failures, rejects) go to the writer through Redis.
@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import logging
-import pickle
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -27,33 +26,41 @@ from redis import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
-from scrapy.utils.request import request_from_dict
 
+from portalscraper.distributed import wire
 from portalscraper.distributed.frontier import Frontier
+from portalscraper.distributed.memory import SharedMemory
 from portalscraper.items import Record
 from portalscraper.pipelines.validate import RecordRejected
 
 logger = logging.getLogger(__name__)
 
 # Request meta that belongs to one worker's handling of a response, not to the request.
-_LOCAL_META = ("_page", "_page_selector", "warc", "download_slot", "download_latency", "shared_download")
+_LOCAL_META = ("_page", "_page_selector", "warc", "download_slot", "download_latency", "shared_download",
+               "frontier_lease")
 
 
 @dataclass
 class Release:
     """The end of a request's output: everything it produced was sent before this."""
 
-    key: str
+    lease: str
 
 
-def _released(callback: Callable[..., Any], key: str, frontier: Frontier, *args: Any, **kwargs: Any) -> Any:
+def _released(callback: Callable[..., Any], lease: str, frontier: Frontier, *args: Any, **kwargs: Any) -> Any:
     """A callback's output, then its Release; a callback that raises releases its request too."""
     try:
         yield from callback(*args, **kwargs) or ()
     except Exception:
-        frontier.release(key)
+        _release(frontier, lease)
         raise
-    yield Release(key)
+    yield Release(lease)
+
+
+def _release(frontier: Frontier, lease: str) -> None:
+    if not frontier.release(lease):
+        logger.warning("A request this worker finished had been put back in the frontier while the worker did "
+                       "not answer: it is asked for again")
 
 
 def frontier_of(settings: Any) -> Frontier:
@@ -102,9 +109,9 @@ class FrontierScheduler(_WorkerPart):
             # request it continues released when it is queued.
             request = request.replace(callback=request.callback.args[0],
                                       errback=getattr(request.errback, "args", (None,))[0])
-        continues = request.meta.get("frontier_key")
-        meta = {k: v for k, v in request.meta.items() if k not in _LOCAL_META and k != "frontier_key"}
-        payload = pickle.dumps(request.replace(meta=meta).to_dict(spider=self.spider), protocol=5)
+        continues = request.meta.get("frontier_lease")
+        meta = {k: v for k, v in request.meta.items() if k not in _LOCAL_META}
+        payload = wire.request_payload(request.replace(meta=meta), self.spider)
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()
         # Item pages come with dont_filter: the spider keeps one request per record itself (in
         # Redis, for all workers). A redirect or a retry continues its request: never a duplicate.
@@ -115,29 +122,51 @@ class FrontierScheduler(_WorkerPart):
         return added
 
     def next_request(self) -> Request | None:
-        taken = self.frontier.take()
-        if taken is None:
-            return None
-        key, payload = taken
-        request = request_from_dict(pickle.loads(payload), spider=self.spider)
-        request.meta["frontier_key"] = key
-        release = partial(_released, request.callback or self.spider.parse, key, self.frontier)  # type: ignore[union-attr]
-        errback = partial(_released, request.errback, key, self.frontier) if request.errback else None
-        return request.replace(callback=release, errback=errback)
+        assert self.spider is not None
+        while (taken := self.frontier.take()) is not None:
+            lease, payload = taken
+            try:
+                request = wire.request_from_payload(payload, self.spider)
+            except wire.WireError as exc:  # not written by a worker of this crawl: dropped, and said
+                logger.error("A request in the frontier is not one (%s): dropped", exc)
+                if self.crawler.stats is not None:
+                    self.crawler.stats.inc_value("frontier/unreadable")
+                self.frontier.release(lease)
+                continue
+            self._ask_ahead(request)
+            request.meta["frontier_lease"] = lease
+            release = partial(_released, request.callback or self.spider.parse, lease, self.frontier)
+            errback = partial(_released, request.errback, lease, self.frontier) if request.errback else None
+            return request.replace(callback=release, errback=errback)
+        return None
+
+    def _ask_ahead(self, request: Request) -> None:
+        """A conditional request for an archived item page may answer 304 Not Modified (or fail), and
+        the spider then rebuilds the record from the archive: the writer is asked for it now, and
+        answers while the page downloads (the spider's item pages carry their listing entry)."""
+        memory = getattr(self.spider, "archive_memory", None)
+        if isinstance(memory, SharedMemory) and (b"If-None-Match" in request.headers
+                                                 or b"If-Modified-Since" in request.headers):
+            record_id = (request.meta.get("listing") or {}).get("record_id")
+            if isinstance(record_id, str):
+                memory.ask(record_id)
 
 
 class SeedOnce(_WorkerPart):
     """Spider middleware: the spider's start requests from the first worker of the crawl only."""
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        if not self.frontier.redis.set(self.frontier.key("seeded"), 1, nx=True):
+        if not self.frontier.seed():
             logger.info("The crawl is seeded already: taking requests from its frontier")
             plan = getattr(self.crawler.spider, "plan", None)
             if plan is not None:
                 plan()  # the spider's mode, as its start would have chosen it
             return
-        async for request in start:
-            yield request
+        try:
+            async for request in start:
+                yield request
+        finally:  # each start request was queued when the next was asked for
+            self.frontier.seeded()
 
 
 class SharedPoliteness:
@@ -207,17 +236,24 @@ class SendToWriter(_WorkerPart):
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Release):
-            self.frontier.release(item.key)
+            _release(self.frontier, item.lease)
             return item
-        offset = getattr(getattr(item, "state", None), "warc_offset", None)
-        if isinstance(offset, Future) and not offset.done():
-            await _done(offset)  # the WARC writer thread has it queued: wait without holding the reactor
-        self.frontier.send(pickle.dumps(("item", _settled(item)), protocol=5))
+        await _written(item)
+        self.frontier.send(wire.dumps(["item", _settled(item)]))
         return item
 
-    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
+    async def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
         if isinstance(exception, RecordRejected) and isinstance(item, Record):
-            self.frontier.send(pickle.dumps(("reject", _settled(item), exception.reasons), protocol=5))
+            await _written(item)
+            self.frontier.send(wire.dumps(["reject", _settled(item), exception.reasons]))
+
+
+async def _written(item: Any) -> None:
+    """The item's page written to the WARC file: waited for without holding the reactor (the WARC
+    writer thread may have it queued)."""
+    offset = getattr(getattr(item, "state", None), "warc_offset", None)
+    if isinstance(offset, Future) and not offset.done():
+        await _done(offset)
 
 
 async def _done(future: Future[Any]) -> None:
