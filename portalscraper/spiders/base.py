@@ -23,19 +23,20 @@ from portalscraper.args import NAMES, CrawlArgs
 from portalscraper.extract.listing import ListingEntry, extract_listing
 from portalscraper.extract.urls import record_id
 from portalscraper.http import binary_content, describe_failure, politeness
-from portalscraper.items import Appearance, FetchFailure, Sightings, utc_now
+from portalscraper.items import Appearance, FetchFailure, Record, Sightings, utc_now
 from portalscraper.pages import page_of, page_selector
 from portalscraper.recordids import RecordIdSet
 from portalscraper.records import entry_hash
 from portalscraper.scope import Scope
 from portalscraper.spiders.item_pages import ITEM_PRIORITY, ItemPagesMixin
 from portalscraper.spiders.replay import ReplayMixin
+from portalscraper.spiders.sources import SourcesMixin
 
 if TYPE_CHECKING:
     from portalscraper.distributed.frontier import SharedRecordIds
 
 
-class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
+class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
     """A spider for one portal profile (arguments: portalscraper.args.CrawlArgs).
 
     Incremental by default: item pages already archived are requested conditionally, and a
@@ -73,6 +74,7 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         self.listing_failures = 0
         self.junk_listings: list[FetchFailure] = []  # listing pages that were not text, to record
         self.listings_ended: set[str] = set()  # listings paged through to their last page
+        self.init_sources()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -86,6 +88,7 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         spider.incremental = settings.getbool("PORTAL_INCREMENTAL") and not spider.args.wayback
         spider.full_pass_days = settings.getfloat("PORTAL_FULL_PASS_DAYS")
         spider.listing_page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
+        spider.configure_sources(settings)
         crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
         if settings.get("FRONTIER_REDIS_URL"):  # a worker of a shared crawl: its archive is the writer's
             spider.share(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"], settings["FRONTIER_WORKER"])
@@ -167,18 +170,24 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
     # -- listings -------------------------------------------------------------------------
 
     def listing_entries(self, response: Response) -> list[ListingEntry]:
+        if not self.readable_listing(response) or not isinstance(response, TextResponse):
+            return []
+        return extract_listing(page_selector(response).root, page_of(response, self.args.wayback).url,
+                               self.is_item_url, self.canonical, self.is_hub_url)
+
+    def readable_listing(self, response: Response) -> bool:
+        """Whether a listing's response is a page to read; a junk one is a failure, kept with its reason."""
         if not isinstance(response, TextResponse):
             self.logger.warning("Not an HTML listing, skipped: %s", response.url)
-            return []
+            return False
         if why := binary_content(response.body):
             # A failure with its reason, handed to the next follow_entries (which every listing calls).
             self.listing_failures += 1
             self.crawler.stats.inc_value("portal/listing_failed")
             self.logger.error("Listing page failed: %s (%s)", response.url, why)
             self.junk_listings.append(FetchFailure(response.url, "listing", why, response.status, failed_at=utc_now()))
-            return []
-        return extract_listing(page_selector(response).root, page_of(response, self.args.wayback).url,
-                               self.is_item_url, self.canonical, self.is_hub_url)
+            return False
+        return True
 
     def all_unchanged(self, entries: list[ListingEntry]) -> bool:
         """True when a listing page shows only items archived earlier with the same listing texts."""
@@ -245,6 +254,20 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {})}
         return scrapy.Request(url, self.parse_item, errback=self.item_failed, cb_kwargs={"listing": listing},
                               dont_filter=True, meta=meta, **kwargs)
+
+    def make_record(self, url: str, listing: dict[str, Any], detail: dict[str, Any] | None) -> Record:
+        """One record from every source that names the item: the listing entry's texts (or a feed's,
+        with provenance `feed`), the page's, and where neither has one, a feed's date or a news
+        sitemap's title and date (provenance `feed`, `sitemap`)."""
+        record = super().make_record(url, listing, detail)
+        for name, source in (listing.get("sources") or {}).items():
+            if record.provenance.get(name) == "listing":
+                record.provenance[name] = source
+        for name, (value, source) in (listing.get("fallback") or {}).items():
+            if value and not getattr(record, name, None):
+                setattr(record, name, value)
+                record.provenance[name] = source
+        return record
 
     def retry_failed_items(self) -> Iterator[scrapy.Request]:
         """Item pages earlier runs could not fetch, asked for again (once per crawl, like any item)."""
