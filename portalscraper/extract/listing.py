@@ -516,6 +516,24 @@ def navigation_name(root: _Element, page_url: str, item_links: AbstractSet[_Elem
     return max(names, key=lambda t: (names[t], -first_seen[t]))
 
 
+def headline_links(root: _Element, page_url: str) -> set[str]:
+    """The URLs of the page's links that may carry a headline: in a heading or in bold, or of three
+    words or more; not a tag ("markets"), a category ("Business"), an author or a pager."""
+    out = set()
+    for a in root.iter("a"):
+        href = a.get("href")
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        text = _text(a)
+        if not text or _NAV_TITLE.match(text) or _NAV_RUN.match(text):
+            continue
+        headed = any(anc.tag in TITLE_HOLDERS for anc in a.iterancestors()) or \
+            any(el.tag in TITLE_HOLDERS for el in a.iter())
+        if headed or len(text.split()) >= 3:
+            out.add(_absolute(href, page_url))
+    return out
+
+
 def navigation_links(root: _Element, page_url: str) -> list[str]:
     """The page's links whose text is navigation: pagers ("2", "Next ›", "« Previous", "Page 3")
     and archives by year or number ("2013")."""

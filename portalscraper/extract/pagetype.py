@@ -22,6 +22,8 @@ ITEM, LISTING, PAGE = "item", "listing", "page"
 # Running text that makes an article: a few paragraphs' worth.
 RUNNING_TEXT = 400
 _PROSE_MIN = 80  # a block of running text: a sentence or more, not a label or a menu
+# The longest teaser a listing entry has; an "entry" with more is a link inside running text.
+TEASER_MAX = 600
 _NOT_RUNNING = frozenset({"a", "nav", "header", "footer", "aside", "form", "button", "select", "option", "script",
                           "style", "noscript", "template", "head", "title", "h1", "h2", "h3", "h4", "h5", "h6",
                           "figcaption", "time", "label", "table"})
@@ -84,6 +86,7 @@ def running_text(root: _Element, listed: Iterable[str] = ()) -> int:
 def page_type(root: _Element, entries: list[ListingEntry], item_template: bool = False) -> PageType:
     """What the page is, and why. `entries` are the listing entries found on it; `item_template`
     says its URL has the shape of the site's items."""
+    entries = [e for e in entries if len(e.summary) <= TEASER_MAX]  # a tag's link in an article is no entry
     listed = [t for e in entries for t in (e.title, e.summary)]
     running = running_text(root, listed)
     listed_chars = sum(len(t) for t in listed)

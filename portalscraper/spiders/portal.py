@@ -37,8 +37,14 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
-from portalscraper.extract.listing import ListingEntry, extract_listing, navigation_links, next_page_url
-from portalscraper.extract.pagetype import ITEM, LISTING, PageType, page_type
+from portalscraper.extract.listing import (
+    ListingEntry,
+    extract_listing,
+    headline_links,
+    navigation_links,
+    next_page_url,
+)
+from portalscraper.extract.pagetype import ITEM, LISTING, TEASER_MAX, PageType, page_type
 from portalscraper.extract.syndication import feed_links
 from portalscraper.extract.templates import TemplateBook
 from portalscraper.extract.urls import page_kind, record_id
@@ -100,7 +106,10 @@ class PortalSpiderGeneric(PortalSpider):
         if self.readable_listing(response) and isinstance(response, TextResponse):
             root, url = page_selector(response).root, page_of(response, self.args.wayback).url
             book = TemplateBook()
-            for entry in extract_listing(root, url, self.in_site, self.canonical):
+            headlines = headline_links(root, url)
+            for entry in extract_listing(root, url, lambda u: u in headlines and self.in_site(u), self.canonical):
+                if len(entry.summary) > TEASER_MAX:
+                    continue  # a link whose block is a page's running text (a tag in an article): no teaser
                 if (entry.headed and (entry.date_text or entry.summary)) or \
                         (entry.date_text and len(entry.title.split()) >= 3):
                     book.vote(entry.url, item=True)  # a headline, with its date or teaser
@@ -108,6 +117,7 @@ class PortalSpiderGeneric(PortalSpider):
                 if self.in_site(link):
                     book.vote(link, item=False)
             self.templates.update(book)
+            response.meta["_templates"] = book
             entries = extract_listing(root, url, lambda u: self.in_site(u) and book.is_item(u), self.canonical)
         response.meta["_entries"] = entries
         return list(entries)
@@ -171,14 +181,20 @@ class PortalSpiderGeneric(PortalSpider):
                 self.feeds_found += 1
                 yield request
         listed = {self.canonical(e.url) for e in entries}
+        # A listing's other pages are as near the start as its first: its entries rank alike.
+        pager = {self.canonical(u) for u in navigation_links(root, page_url)} if entries else set()
         links = []
         if next_url := next_page_url(root, response.url):
             links.append(next_url)
+            pager.add(self.canonical(next_url))
         links += [response.urljoin(href) for href in response.css("a::attr(href)").getall()]
+        book = response.meta.get("_templates") or TemplateBook()
         for url in links:
             page = self.canonical(url)
             if page in self.pages or page in listed or not self.in_site(url):
                 continue
+            if book.is_item(url):
+                continue  # an item's page (a related item, a "most read" one): an item, not a page to walk
             if len(self.pages) >= self.page_budget:
                 if not self.budget_hit:
                     self.budget_hit = True
@@ -186,8 +202,9 @@ class PortalSpiderGeneric(PortalSpider):
                 return
             self.pages.add(page)
             # Nearer pages first, and item pages before any of them.
-            yield response.follow(url, self.parse_page, errback=self.listing_failed, priority=-(depth + 1),
-                                  cb_kwargs={"depth": depth + 1})
+            step = 0 if page in pager else 1
+            yield response.follow(url, self.parse_page, errback=self.listing_failed, priority=-(depth + step),
+                                  cb_kwargs={"depth": depth + step})
 
     def in_site_source(self, url: str) -> bool:
         """A feed or sitemap of this site (files, unlike pages)."""
