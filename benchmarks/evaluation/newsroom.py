@@ -145,7 +145,8 @@ class Newsroom:
         return [i for i in reversed(self.articles) if i.listed == "category" and i.category == category]
 
     def newest(self, count: int, listed_only: bool = True) -> list[Item]:
-        pool = [i for i in reversed(self.articles) if i.listed == "category" or not listed_only and i.listed == "feed"]
+        wanted = ("category",) if listed_only else ("category", "feed")
+        pool = [i for i in reversed(self.articles) if i.listed in wanted]
         return pool[:count]
 
     # -- pages -------------------------------------------------------------------------------

@@ -151,17 +151,19 @@ def extract_listing(
     drafts = [_draft(box, *containers[box], key, page_url, lambda el: order.get(el) in heading_at)
               for box in sorted(containers, key=order.__getitem__)]
     fields = _field_lines(drafts)
-    headings = _block_headings(headings, [order[d.box] for d in drafts if d is not None])
-    own_name: str | None = None
-    entries: list[ListingEntry] = []
-    counters: dict[str, int] = {}
+    found = []
     for draft in drafts:
         entry = _entry(draft, fields) if draft is not None else None
         if entry is None or draft is None:
             continue
-        title, date_text, summary, headed = entry
-        if not (date_text or summary) and not is_item_url(draft.url):
+        if not (entry[1] or entry[2]) and not is_item_url(draft.url):
             continue  # a link to a hub with a title alone: navigation, not an item
+        found.append((draft, entry))
+    headings = _block_headings(headings, [order[draft.box] for draft, _ in found])
+    own_name: str | None = None
+    entries: list[ListingEntry] = []
+    counters: dict[str, int] = {}
+    for draft, (title, date_text, summary, headed) in found:
         section = _section_before(order[draft.box], headings)
         if _is_sentence(section):
             if own_name is None:

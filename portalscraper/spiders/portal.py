@@ -36,6 +36,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
+from scrapy.utils.defer import deferred_from_coro
 
 from portalscraper.extract.listing import (
     ListingEntry,
@@ -48,6 +49,7 @@ from portalscraper.extract.pagetype import ITEM, LISTING, TEASER_MAX, PageType, 
 from portalscraper.extract.syndication import feed_links
 from portalscraper.extract.templates import TemplateBook
 from portalscraper.extract.urls import page_kind, record_id
+from portalscraper.items import Record
 from portalscraper.pages import page_of, page_selector
 from portalscraper.spiders.base import PortalSpider
 from portalscraper.spiders.sources import FEED, SITEMAP, TEXTS
@@ -216,6 +218,7 @@ class PortalSpiderGeneric(PortalSpider):
     # -- each item from every source that names it ---------------------------------------------
 
     defer_items = True
+    skip_unchanged_sitemaps = False  # every page is read again: each item's lastmod saves its request
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
@@ -253,8 +256,8 @@ class PortalSpiderGeneric(PortalSpider):
             if via == SITEMAP and (self.canonical(url) in self.listing_pages or
                                    (self.templates and not self.is_item_url(url))):
                 return None
-            listing = self.complete_listing({**sources[0], "via": via, "sources": {}, "fallback": {},
-                                             "template_item": self.is_item_url(url)}, self.scope.local(url))
+            listing = {**sources[0], "via": via, "sources": {}, "fallback": {}, "section": None,
+                       "template_item": self.is_item_url(url), **dict.fromkeys(TEXTS)}
         else:
             listing = {**listing, "sources": dict(listing.get("sources") or {}),
                        "fallback": dict(listing.get("fallback") or {})}
@@ -271,6 +274,8 @@ class PortalSpiderGeneric(PortalSpider):
             if source.get("stamp"):
                 stamps.append(source["stamp"])
         listing["stamps"] = stamps
+        if "record_id" not in listing:  # named by feeds and sitemaps only
+            listing = self.complete_listing(listing, self.scope.local(listing["url"]))
         return listing
 
     def request_items(self, spider: Any) -> None:
@@ -280,7 +285,8 @@ class PortalSpiderGeneric(PortalSpider):
             return
         pending, self.pending = self.pending, {}
         sourced, self.sourced = self.sourced, {}
-        scheduled = skipped = 0
+        scheduled = 0
+        unchanged: list[Record] = []
         for rid in sorted(pending.keys() | sourced.keys()):
             listed = pending[rid][1] if rid in pending else None
             listing = self.with_sources(rid, listed, sourced.get(rid, []))
@@ -290,16 +296,22 @@ class PortalSpiderGeneric(PortalSpider):
             stamps = listing.get("stamps") or []
             if stamps and all(self.unchanged_by_source(rid, stamp) for stamp in stamps) and \
                     (listed is None or self.memory.unchanged(rid, listed["listing_hash"])) and \
-                    rid not in self.requested:
-                skipped += 1
+                    rid not in self.requested and self.requested.add(rid):
+                # Seen, as archived: what a 304 would have answered, without asking.
                 self.crawler.stats.inc_value("portal/item_unchanged_by_source")
+                unchanged.append(self.archived_record(listing["request_url"], listing))
                 continue
             request = self.item_request(listing)
             if request is not None:
                 self.crawler.engine.crawl(request)
                 scheduled += 1
-        if skipped:
-            self.logger.info("%d archived items not asked for: their feed or sitemap date has not moved", skipped)
+        if unchanged:
+            self.logger.info("%d archived items not asked for: their feed or sitemap date has not moved",
+                             len(unchanged))
+            scraper = self.crawler.engine.scraper
+            for record in unchanged:  # to the pipelines, as a callback's items go (Scrapy >= 2.14)
+                deferred_from_coro(scraper.start_itemproc_async(record, response=None))
         if scheduled:
             self.logger.info("Every page read: requesting %d item pages", scheduled)
+        if scheduled or unchanged:
             raise DontCloseSpider

@@ -61,6 +61,10 @@ class SourcesMixin:
     allows_request: Callable[[str], bool]
     logger: Any
 
+    # An incremental crawl leaves out a sitemap whose lastmod is older than the last complete pass
+    # (a spider that re-reads every listing anyway reads them all, for each item's lastmod).
+    skip_unchanged_sitemaps = True
+
     def init_sources(self) -> None:
         self.read_sources = True  # PORTAL_SOURCES, read in from_crawler
         self.max_sitemaps = 1000
@@ -167,7 +171,7 @@ class SourcesMixin:
     def last_pass(self) -> dt.datetime | None:
         """When the last complete pass started: an incremental crawl's sitemaps older than it are
         read already. None in a complete pass, which reads every sitemap."""
-        if self.full or not self.incremental:
+        if self.full or not self.incremental or not self.skip_unchanged_sitemaps:
             return None
         return self.memory.last_complete_pass(self.name, self.args.lang)
 
