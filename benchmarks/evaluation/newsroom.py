@@ -5,7 +5,7 @@ unlike the press portal of `site.py`.
 
 "The Harbour Ledger" publishes articles at `/article/{id}` whose numeric ids look like years
 (1890 to 2126: most between 1900 and 2099), in five categories whose pages (`/category/{name}`,
-`?page=N`, five cards a page) are headed by a counting sentence ("11 articles in the Business
+`?page=N`, five cards a page by default) are headed by a counting sentence ("11 articles in the Business
 category"); one category's last page holds a single card above a pager ("1 2 3 Next →").
 Cards carry a byline line ("Alice Johnson wrote") above teasers, some of them short, and some a
 topic link. Article pages have `og:type` article (but two), a dateline inside the article's
@@ -94,7 +94,7 @@ def _articles(count: int, seed: int) -> list[Item]:
     out = []
     for k in range(count):
         number = FIRST_ID + 4 * k
-        day = FIRST_DAY + dt.timedelta(days=9 * k)
+        day = FIRST_DAY + dt.timedelta(days=9 * k if count <= 100 else k * 600 // count)  # two years at most
         title = f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}"
         if k % 3 == 0:
             title += f" ({day.year})" if k % 6 == 0 else " after long debate"
@@ -135,8 +135,9 @@ def _events() -> list[Item]:
 class Newsroom:
     """The site's content, `articles` articles of it (60 by default), made from a seed."""
 
-    def __init__(self, articles: int = 60, seed: int = 2013) -> None:
+    def __init__(self, articles: int = 60, seed: int = 2013, per_page: int = PER_PAGE) -> None:
         self.articles = _articles(articles, seed)
+        self.per_page = per_page
         self.events = _events()
         self.items = [*self.articles, *self.events]
         self.by_path = {i.path: i for i in self.items}
@@ -215,10 +216,10 @@ class Newsroom:
 
     def category(self, name: str, number: int) -> str | None:
         items = self.listed(name)
-        pages = max(1, -(-len(items) // PER_PAGE))
+        pages = max(1, -(-len(items) // self.per_page))
         if not 1 <= number <= pages:
             return None
-        chunk = items[(number - 1) * PER_PAGE:number * PER_PAGE]
+        chunk = items[(number - 1) * self.per_page:number * self.per_page]
         cards = "".join(_card(i) for i in chunk)
         base = f"/category/{_slug(name)}"
         links = []
@@ -358,8 +359,8 @@ def _page(title: str, main: str, head: str = "") -> str:
 class NewsroomServer:
     """The site on 127.0.0.1, in a thread; `hits` are the paths asked for, `sent` the body bytes."""
 
-    def __init__(self, port: int = 0, articles: int = 60) -> None:
-        self.site = Newsroom(articles)
+    def __init__(self, port: int = 0, articles: int = 60, per_page: int = PER_PAGE) -> None:
+        self.site = Newsroom(articles, per_page=per_page)
         self.hits: list[str] = []
         self.sent = 0
         server = self
