@@ -23,7 +23,7 @@ from portalscraper.args import NAMES, CrawlArgs
 from portalscraper.extract.listing import ListingEntry, extract_listing
 from portalscraper.extract.urls import record_id
 from portalscraper.http import binary_content, describe_failure, politeness
-from portalscraper.items import Appearance, FetchFailure, Record, Sightings, utc_now
+from portalscraper.items import Appearance, FetchFailure, Sightings, utc_now
 from portalscraper.pages import page_of, page_selector
 from portalscraper.recordids import RecordIdSet
 from portalscraper.records import entry_hash
@@ -88,7 +88,8 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
         spider.incremental = settings.getbool("PORTAL_INCREMENTAL") and not spider.args.wayback
         spider.full_pass_days = settings.getfloat("PORTAL_FULL_PASS_DAYS")
         spider.listing_page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
-        spider.configure_sources(settings)
+        spider.configure_sources(settings.getbool("PORTAL_SOURCES"), settings.getint("PORTAL_MAX_SITEMAPS"),
+                                 settings.getint("PORTAL_XML_MAX_BYTES"))
         crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
         if settings.get("FRONTIER_REDIS_URL"):  # a worker of a shared crawl: its archive is the writer's
             spider.share(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"], settings["FRONTIER_WORKER"])
@@ -254,20 +255,6 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
         meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {})}
         return scrapy.Request(url, self.parse_item, errback=self.item_failed, cb_kwargs={"listing": listing},
                               dont_filter=True, meta=meta, **kwargs)
-
-    def make_record(self, url: str, listing: dict[str, Any], detail: dict[str, Any] | None) -> Record:
-        """One record from every source that names the item: the listing entry's texts (or a feed's,
-        with provenance `feed`), the page's, and where neither has one, a feed's date or a news
-        sitemap's title and date (provenance `feed`, `sitemap`)."""
-        record = super().make_record(url, listing, detail)
-        for name, source in (listing.get("sources") or {}).items():
-            if record.provenance.get(name) == "listing":
-                record.provenance[name] = source
-        for name, (value, source) in (listing.get("fallback") or {}).items():
-            if value and not getattr(record, name, None):
-                setattr(record, name, value)
-                record.provenance[name] = source
-        return record
 
     def retry_failed_items(self) -> Iterator[scrapy.Request]:
         """Item pages earlier runs could not fetch, asked for again (once per crawl, like any item)."""

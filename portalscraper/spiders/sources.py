@@ -17,12 +17,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import scrapy
-from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from portalscraper.archive.memory import ArchiveMemory
-from portalscraper.args import CrawlArgs
 from portalscraper.extract.syndication import (
     MAX_XML_BYTES,
     FeedEntry,
@@ -35,31 +32,23 @@ from portalscraper.extract.syndication import (
 )
 from portalscraper.extract.urls import record_id
 from portalscraper.http import describe_failure
-from portalscraper.items import FetchFailure, utc_now
-from portalscraper.profiles import Profile
+from portalscraper.items import FetchFailure, Record, utc_now
 from portalscraper.records import listing_hash
-from portalscraper.scope import Scope
+from portalscraper.spiders.item_pages import ItemPagesMixin
 
 FEED, SITEMAP = "feed", "sitemap"
 TEXTS = ("title", "date_text", "summary")
 
 
-class SourcesMixin:
-    """PortalSpider's feeds and sitemaps."""
+class SourcesMixin(ItemPagesMixin):
+    """PortalSpider's feeds and sitemaps (and the records they take part in)."""
 
     # Provided by PortalSpider.
     name: str
-    crawler: Crawler
-    args: CrawlArgs
-    scope: Scope
-    profile: Profile
-    memory: ArchiveMemory
     full: bool
     incremental: bool
     listing_failures: int
-    canonical: Callable[[str], str]
     allows_request: Callable[[str], bool]
-    logger: Any
 
     # An incremental crawl leaves out a sitemap whose lastmod is older than the last complete pass
     # (a spider that re-reads every listing anyway reads them all, for each item's lastmod).
@@ -73,10 +62,9 @@ class SourcesMixin:
         self.sources_asked: set[str] = set()
         self.sitemaps_asked = 0
 
-    def configure_sources(self, settings: Any) -> None:
-        self.read_sources = settings.getbool("PORTAL_SOURCES", True)
-        self.max_sitemaps = settings.getint("PORTAL_MAX_SITEMAPS", 1000)
-        self.xml_max_bytes = settings.getint("PORTAL_XML_MAX_BYTES", MAX_XML_BYTES)
+    def configure_sources(self, read: bool, max_sitemaps: int, xml_max_bytes: int) -> None:
+        """PORTAL_SOURCES, PORTAL_MAX_SITEMAPS and PORTAL_XML_MAX_BYTES, from the crawler's settings."""
+        self.read_sources, self.max_sitemaps, self.xml_max_bytes = read, max_sitemaps, xml_max_bytes
 
     def sources_wanted(self) -> bool:
         """Sources widen a crawl to every item they name: not for a crawl limited to part of the
@@ -216,6 +204,20 @@ class SourcesMixin:
         return {"title": None, "date_text": None, "summary": None, "url": entry.url, "section": None,
                 "source_url": sitemap_url, "sources": {}, "fallback": fallback,
                 "stamp": entry.lastmod or entry.published, "via": SITEMAP}
+
+    def make_record(self, url: str, listing: dict[str, Any], detail: dict[str, Any] | None) -> Record:
+        """One record from every source that names the item: the listing entry's texts (or a feed's,
+        with provenance `feed`), the page's, and where neither has one, a feed's date or a news
+        sitemap's title and date (provenance `feed`, `sitemap`)."""
+        record = super().make_record(url, listing, detail)
+        for name, source in (listing.get("sources") or {}).items():
+            if record.provenance.get(name) == "listing":
+                record.provenance[name] = source
+        for name, (value, source) in (listing.get("fallback") or {}).items():
+            if value and not getattr(record, name, None):
+                setattr(record, name, value)
+                record.provenance[name] = source
+        return record
 
     def take_source(self, listing: dict[str, Any], kind: str) -> Iterator[Any]:
         """What the spider does with a source's entry (a request, or keeping it for later)."""
