@@ -153,8 +153,8 @@ def extract_listing(
     fields = _field_lines(drafts)
     found = []
     for draft in drafts:
-        entry = _entry(draft, fields) if draft is not None else None
-        if entry is None or draft is None:
+        entry = _entry(draft, fields)
+        if entry is None:
             continue
         if not (entry[1] or entry[2]) and not is_item_url(draft.url):
             continue  # a link to a hub with a title alone: navigation, not an item
@@ -256,7 +256,7 @@ def _signature(el: _Element) -> Signature:
 def _draft(
     box: _Element, url: str, k: str, key: Callable[[str], str], page_url: str,
     is_heading: Callable[[_Element], bool] = lambda el: False,
-) -> _Draft | None:
+) -> _Draft:
     own_links = [a for a in box.iter("a") if a.get("href") and key(_absolute(a.get("href", ""), page_url)) == k]
     title_el = _title_element(own_links)
     title = drop_boilerplate(_text(title_el)) if title_el is not None else ""
@@ -312,15 +312,13 @@ def _short_line(text: str) -> bool:
     return len(text) < 60 and len(text.split()) <= 6 and not _SENTENCE.search(text)
 
 
-def _field_lines(drafts: list[_Draft | None]) -> set[Signature]:
+def _field_lines(drafts: list[_Draft]) -> set[Signature]:
     """The element kinds (tag and class) that hold, in two entries or more and in every entry that has
     them, a short line that is no sentence: a byline ("Alice Johnson wrote"), a venue ("The Hague,
     Netherlands"), a category. Such a line is a field of its own in this listing, never the teaser."""
     seen: dict[Signature, int] = {}
     other: set[Signature] = set()
     for draft in drafts:
-        if draft is None:
-            continue
         for piece, sig in zip(draft.pieces, draft.signatures, strict=True):
             if sig is None or not piece or _DATE_LABEL.match(piece):
                 continue
