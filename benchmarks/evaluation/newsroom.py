@@ -26,10 +26,14 @@ import email.utils
 import hashlib
 import html
 import random
+import sys
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script too
+from evaluation.serving import LoopbackServer
 
 CATEGORIES = ("Business", "Science", "World", "Culture", "Sport")
 AUTHORS = ("Alice Johnson", "Bram de Vries", "Chloé Martin", "Dmitri Volkov", "Emma Lindqvist", "Farid Haddad")
@@ -356,50 +360,24 @@ def _page(title: str, main: str, head: str = "") -> str:
             "</a></p><p>© The Harbour Ledger</p></footer></body></html>")
 
 
-class NewsroomServer:
-    """The site on 127.0.0.1, in a thread; `hits` are the paths asked for, `sent` the body bytes."""
+class NewsroomServer(LoopbackServer):
+    """The site on 127.0.0.1, in a thread, answering conditional requests (ETag, Last-Modified); `hits`
+    are the paths asked for."""
 
     def __init__(self, port: int = 0, articles: int = 60, per_page: int = PER_PAGE) -> None:
         self.site = Newsroom(articles, per_page=per_page)
-        self.hits: list[str] = []
-        self.sent = 0
-        server = self
+        super().__init__(self.answer, port)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                server.hits.append(self.path)
-                status, kind, text, modified = server.site.render(self.path, server.base_url)
-                body = text.encode("utf-8")
-                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-                if status == 200 and (self.headers.get("If-None-Match") == etag or _not_since(
-                        self.headers.get("If-Modified-Since"), modified)):
-                    self.send_response(304)
-                    self.send_header("ETag", etag)
-                    self.end_headers()
-                    return
-                server.sent += len(body)
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                if status == 200:
-                    self.send_header("ETag", etag)
-                    self.send_header("Last-Modified", email.utils.format_datetime(modified, usegmt=True))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def answer(self, path: str, headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        status, kind, text, modified = self.site.render(path, self.base_url)
+        body = text.encode("utf-8")
+        if status != 200:
+            return status, [("Content-Type", kind)], body
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        if headers.get("If-None-Match") == etag or _not_since(headers.get("If-Modified-Since"), modified):
+            return 304, [("ETag", etag)], b""
+        return 200, [("Content-Type", kind), ("ETag", etag),
+                     ("Last-Modified", email.utils.format_datetime(modified, usegmt=True))], body
 
 
 def _not_since(header: str | None, modified: dt.datetime) -> bool:

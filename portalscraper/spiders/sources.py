@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import scrapy
 from scrapy.http import Response
@@ -37,6 +37,7 @@ from portalscraper.records import listing_hash
 from portalscraper.spiders.item_pages import ItemPagesMixin
 
 FEED, SITEMAP = "feed", "sitemap"
+T = TypeVar("T")
 TEXTS = ("title", "date_text", "summary")
 
 
@@ -117,28 +118,28 @@ class SourcesMixin(ItemPagesMixin):
 
     # -- responses ----------------------------------------------------------------------------
 
-    def _counted(self, response: Response, kind: str) -> None:
+    def _read(self, response: Response, kind: str, parse: Callable[[bytes, str, int], T]) -> T | None:
+        """A feed or sitemap parsed (counted in stats), or None when it is not one (logged)."""
         stats = self.crawler.stats
         stats.inc_value(f"portal/{kind}_read")
         stats.inc_value("portal/source_bytes", len(response.body))
-
-    def parse_feed_source(self, response: Response) -> Iterator[Any]:
-        self._counted(response, FEED)
         try:
-            entries = parse_feed(response.body, response.url, self.xml_max_bytes)
+            return parse(response.body, response.url, self.xml_max_bytes)
         except XmlRefusedError as exc:
             self.source_refused(response, str(exc))
+            return None
+
+    def parse_feed_source(self, response: Response) -> Iterator[Any]:
+        entries = self._read(response, FEED, parse_feed)
+        if entries is None:
             return
         self.logger.info("Feed %s: %d entries", response.url, len(entries))
         for entry in entries:
             yield from self.take_source(self.feed_listing(entry, response.url), FEED)
 
     def parse_sitemap_source(self, response: Response) -> Iterator[Any]:
-        self._counted(response, SITEMAP)
-        try:
-            sitemap = parse_sitemap(response.body, response.url, self.xml_max_bytes)
-        except XmlRefusedError as exc:
-            self.source_refused(response, str(exc))
+        sitemap = self._read(response, SITEMAP, parse_sitemap)
+        if sitemap is None:
             return
         if sitemap.index:
             since = self.last_pass()
