@@ -94,7 +94,7 @@ class PortalSpiderGeneric(PortalSpider):
             return False
         if self.scope.rules.kinds:
             return page_kind(self.canonical(url), self.scope.rules) is not None
-        return self.templates.is_item(url)
+        return self.templates.is_item(self.canonical(url))
 
     def listing_entries(self, response: Response) -> list[ListingEntry]:
         """The page's entries, read with the item templates the page itself shows (a profile's item
@@ -114,13 +114,14 @@ class PortalSpiderGeneric(PortalSpider):
                     continue  # a link whose block is a page's running text (a tag in an article): no teaser
                 if (entry.headed and (entry.date_text or entry.summary)) or \
                         (entry.date_text and len(entry.title.split()) >= 3):
-                    book.vote(entry.url, item=True)  # a headline, with its date or teaser
+                    book.vote(self.canonical(entry.url), item=True)  # a headline, with its date or teaser
             for link in navigation_links(root, url):
                 if self.in_site(link):
-                    book.vote(link, item=False)
+                    book.vote(self.canonical(link), item=False)
             self.templates.update(book)
             response.meta["_templates"] = book
-            entries = extract_listing(root, url, lambda u: self.in_site(u) and book.is_item(u), self.canonical)
+            entries = extract_listing(root, url, lambda u: self.in_site(u) and book.is_item(self.canonical(u)),
+                                      self.canonical)
         response.meta["_entries"] = entries
         return list(entries)
 
@@ -195,7 +196,7 @@ class PortalSpiderGeneric(PortalSpider):
             page = self.canonical(url)
             if page in self.pages or page in listed or not self.in_site(url):
                 continue
-            if book.is_item(url):
+            if book.is_item(page):
                 continue  # an item's page (a related item, a "most read" one): an item, not a page to walk
             if len(self.pages) >= self.page_budget:
                 if not self.budget_hit:
