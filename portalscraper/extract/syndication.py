@@ -16,7 +16,7 @@ import datetime as dt
 import re
 import zlib
 from dataclasses import dataclass
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin
 
 from lxml import etree
 from lxml.etree import _Element
@@ -246,8 +246,3 @@ def latest_moment(text: str | None) -> dt.datetime | None:
     if moment.tzinfo is None:
         return (moment + _SLACK).replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC)
-
-
-def same_site(url: str, base: str) -> bool:
-    """Whether a source's link is on the crawled site (its host, any scheme or port)."""
-    return (urlsplit(url).hostname or "").lower() == (urlsplit(base).hostname or "").lower()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
@@ -98,8 +97,3 @@ class TemplateBook:
 
     def __bool__(self) -> bool:
         return bool(self.items)
-
-
-def common_templates(urls: Iterable[str]) -> Counter[str]:
-    """How many of the URLs share each template."""
-    return Counter(url_template(u) for u in urls)
