@@ -74,6 +74,12 @@ PORTAL_MAX_LISTING_PAGES = 20_000
 # they show nothing new. A complete pass (which is what notices removed items) at least this often.
 PORTAL_INCREMENTAL = True
 PORTAL_FULL_PASS_DAYS = 7.0
+# Feeds and sitemaps (a profile's [sources], else robots.txt's Sitemap lines, /sitemap.xml and the
+# feeds pages announce): read after the listings; at most this many sitemap files a crawl, each
+# at most this large once inflated.
+PORTAL_SOURCES = True
+PORTAL_MAX_SITEMAPS = 1000
+PORTAL_XML_MAX_BYTES = 50 * 1024 * 1024
 
 # Spiders page through listings themselves (max_pages); Scrapy's depth bookkeeping on every
 # request they yield buys nothing.

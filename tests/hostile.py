@@ -118,7 +118,7 @@ class HostileServer:
             return 200, text + cookie, listing(self.home_entries()).encode()
         if path == ARCHIVE:
             return self.archive(int(query.get("page", ["1"])[0]))
-        if path.startswith("/cps/en/natolive/news_"):
+        if path.startswith("/cps/en/natolive/news_") and path.removesuffix(".htm").rsplit("_", 1)[1].isdigit():
             number = int(path.rsplit("_", 1)[1].removesuffix(".htm") or 0)
             if number == 500:
                 return self.special()

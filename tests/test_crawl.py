@@ -184,3 +184,50 @@ def test_records_match_the_json_schema(archive: Path) -> None:
     assert tuple(schema["properties"]) == RECORD_FIELDS
     for line in (archive.parent / "records.jsonl").read_text("utf-8").splitlines():
         jsonschema.validate(json.loads(line), schema)
+
+
+# -- the portal's feeds and sitemap (#25) --------------------------------------------------------------
+
+SOURCES = ("/cps/en/natolive/news_rss.xml", "/docu/review/rss.xml", "/sitemap.xml", "/sitemap-pages.xml",
+           "/sitemap-news-1.xml")
+
+
+def asked(log: Path) -> list[str]:
+    lines = log.read_text("utf-8").splitlines()
+    log.write_text("")
+    return [json.loads(line)["uri"] for line in lines]
+
+
+def test_the_nato_spider_reads_its_feeds_and_sitemap_with_the_same_records(start_replica, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                            archive: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    server = start_replica(300, None, "--log-requests", str(log))
+    db = tmp_path / "a.sqlite"
+    command = ("crawl", "nato", "--base-url", server.base_url, "--db", str(db), "--jsonl", "", "--log-level",
+               "WARNING")
+    run_cli(*command, cwd=tmp_path)
+    first = asked(log)
+    assert all(first.count(path) == 1 for path in SOURCES)
+    # The same records as a crawl of the same portal without them: every item from its listing entry.
+    same = "SELECT id, section, title, date_text, summary, content_hash FROM records ORDER BY id"
+    assert rows(db, same) == rows(archive, same)
+    assert not rows(db, "SELECT id FROM records WHERE provenance LIKE '%feed%' OR provenance LIKE '%sitemap%'")
+    # Again at once: the sitemap index says no sitemap changed since the complete pass; the feeds name
+    # nothing the listings did not, and nothing whose date moved.
+    run_cli(*command, cwd=tmp_path)
+    again = asked(log)
+    assert {"/sitemap.xml", "/cps/en/natolive/news_rss.xml"} <= set(again)
+    assert "/sitemap-news-1.xml" not in again and "/sitemap-pages.xml" not in again
+    assert rows(db, "SELECT mode, item_pages_fetched, records_new FROM crawls WHERE id = 2") == [("incremental", 2, 0)]
+
+
+def test_an_item_only_the_sitemap_names_is_archived(replica: Replica, tmp_path: Path) -> None:
+    """Listings read no further than their second page: the sitemap names the items they would
+    have listed, and each is archived from its own page, filed as the portal names its news."""
+    db = tmp_path / "a.sqlite"
+    run_cli("crawl", "nato", "--base-url", replica.base_url, "--db", str(db), "--jsonl", "", "--log-level", "ERROR",
+            "-s", "PORTAL_MAX_LISTING_PAGES=2", cwd=tmp_path, check=False)
+    assert rows(db, "SELECT count(*), count(DISTINCT id) FROM records") == [(330, 330)]
+    deep = rows(db, "SELECT section, title, date_start, body FROM records WHERE url = ?",
+                "https://www.nato.int/cps/en/natohq/news_100010.htm")
+    assert len(deep) == 1 and deep[0][0] == "News" and deep[0][1] and deep[0][2] and deep[0][3]

@@ -183,3 +183,76 @@ def test_teasers_without_date_labels_venues_or_pagers() -> None:
         ("Workshop on coastal monitoring", "28 November - 6 December 2011",
          "Experts reviewed coastal monitoring systems and agreed on priorities."),
     ]
+
+
+# -- a card's other lines, a listing's name (#25) ------------------------------------------------
+
+LEDGER = "https://ledger.example/category/business?page=52"
+MENU = ('<header><nav><a href="/">Home</a> <a href="/category/business">Business</a> '
+        '<a href="/category/science">Science</a></nav></header>')
+
+
+def card(n: int, teaser: str, extra: str = "") -> str:
+    return (f'<div class="card"><h2><a href="/news/{n}.html">Harbour authority plans quay number {n}</a></h2>'
+            f'<p class="byline">Alice Johnson wrote</p><p class="date">4 March 2013</p>'
+            f'<p class="teaser">{teaser}</p>{extra}</div>')
+
+
+@pytest.mark.parametrize("cards", [1, 3])
+def test_a_byline_line_is_never_glued_to_a_short_teaser(cards: int) -> None:
+    html = (f"<html><body>{MENU}<main><h1>Business</h1>"
+            + "".join(card(n, "Rates held steady.") for n in range(1, cards + 1)) + "</main></body></html>")
+    entries = extract_listing(html, LEDGER, is_item)
+    assert [(e.summary, e.date_text) for e in entries] == [("Rates held steady.", "4 March 2013")] * cards
+
+
+def test_the_pager_is_no_teaser_of_the_only_card_of_a_last_listing_page() -> None:
+    pager = ('<nav class="pager"><a href="?page=51">« Previous</a> <a href="/category/business">1</a> … '
+             '<a href="?page=51">51</a> <span class="current">52</span> <span class="disabled">Next →</span></nav>')
+    html = (f'<html><body>{MENU}<main><h1>Business</h1><section class="listing">'
+            f'{card(7, "A vote on the new quay is expected in the council next month.")}{pager}</section></main>'
+            "</body></html>")
+    entries = extract_listing(html, LEDGER, is_item)
+    assert [e.summary for e in entries] == ["A vote on the new quay is expected in the council next month."]
+
+
+def test_a_venue_line_is_not_a_teaser() -> None:
+    events = [("Tidal energy forum", "30 September - 2 October 2013", "Bergen, Norway", ""),
+              ("Fishermen's market week", "2 - 8 December 2013", "The Hague, Netherlands", ""),
+              ("Open data day", "5 November 2013", "Harbour Library, Main Hall",
+               "Journalists and developers work on the city's new data portal.")]
+    rows = "".join(f'<li class="event"><h3><a href="/news/{n}.html">{title}</a></h3><p class="when">{when}</p>'
+                   f'<p class="where">{where}</p>' + (f'<p class="teaser">{teaser}</p>' if teaser else "") + "</li>"
+                   for n, (title, when, where, teaser) in enumerate(events, 1))
+    entries = extract_listing(f"<html><body><h1>Events</h1><ul>{rows}</ul></body></html>", PAGE, is_item)
+    assert [(e.date_text, e.summary) for e in entries] == [(when, teaser) for _, when, _, teaser in events]
+
+
+@pytest.mark.parametrize(
+    ("page", "heading", "menu", "section"),
+    [
+        (LEDGER, "510 articles in the Business category", MENU, "Business"),
+        ("https://ledger.example/press/page/2/", "Press releases: page 2 of 4",
+         '<a href="/press/">Press releases</a> <a href="/news/">News</a>', "Press releases"),
+        (LEDGER, "Business", MENU, "Business"),
+        (LEDGER, "510 articles in the Business category", "", "510 articles in the Business category"),
+    ],
+)
+def test_the_section_is_the_listing_as_the_sites_navigation_names_it(page: str, heading: str, menu: str,
+                                                                       section: str) -> None:
+    html = (f"<html><body><nav>{menu}</nav><main><h1>{heading}</h1>"
+            + "".join(card(n, "A vote on the new quay is expected next month.") for n in (1, 2))
+            + "</main></body></html>")
+    assert {e.section for e in extract_listing(html, page, is_item)} == {section}
+
+
+def test_a_byline_word_above_every_card_is_no_section() -> None:
+    posts = "".join(
+        f'<div class="post"><div class="by"><a href="/author/alice">Alice Johnson</a> <span>wrote</span></div>'
+        f'<h3><a href="/news/{n}.html">Harbour authority plans quay number {n}</a></h3><p>4 March 2013</p>'
+        f'<p>A vote on the new quay is expected next month.</p><a href="/topic/{n}.html">quays</a></div>'
+        for n in (1, 2, 3))
+    html = f"<html><body><h2>Business</h2>{posts}</body></html>"
+    entries = extract_listing(html, PAGE, lambda u: "/news/" in u or "/topic/" in u)
+    assert [(e.url.rsplit("/", 1)[1], e.section) for e in entries if "/news/" in e.url] == [
+        ("1.html", "Business"), ("2.html", "Business"), ("3.html", "Business")]

@@ -6,11 +6,18 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT, SEED_ITEMS, Replica, run_cli
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from evaluation.newsroom import ITEMS as NEWSROOM_ITEMS
+from evaluation.newsroom import NewsroomServer
 
 HOME = "/cps/en/natolive/index.htm"
 
@@ -122,3 +129,143 @@ def test_a_press_portal_unlike_the_replica_every_item_and_nothing_else(tmp_path:
     assert rejects == []
     # The calendar, linked like an item, is an item and a listing: its own event was found through it.
     assert "/events/data-standards-workshop" in found and "/events/calendar/all" in found
+
+
+# -- a site learnt from its own evidence (#25): benchmarks/evaluation/newsroom.py ----------------------
+
+COLUMNS = "url, title, date_start, date_end, summary, section, provenance, body, content_hash"
+
+
+@dataclass
+class Newsroom:
+    base_url: str
+    archives: list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]]
+    hits: list[str]
+    refused: list[str]
+    recrawl: dict[str, Any]  # the first archive's second crawl, incremental: its crawl row
+    recrawl_hits: list[str]
+    recrawl_records: list[tuple[Any, ...]]
+    exit_codes: list[int]
+
+    def records(self, run: int = 0) -> dict[str, dict[str, Any]]:
+        names = [c.strip() for c in COLUMNS.split(",")]
+        return {row[0].removeprefix(self.base_url): dict(zip(names, row, strict=True)) for row in self.archives[run][0]}
+
+
+@pytest.fixture(scope="module")
+def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newsroom]:
+    """The newsroom crawled twice with no profile into two archives, through a recording proxy; then
+    the first archive crawled again, the site unchanged."""
+    from tests.proxy import RecordingProxy
+
+    folder = tmp_path_factory.mktemp("newsroom")
+    server = NewsroomServer()
+    proxy = RecordingProxy([server.base_url])
+    archives, codes = [], []
+    try:
+        for run in (1, 2):
+            db = folder / f"site-{run}.sqlite"
+            codes.append(run_cli("crawl", "portal", "--start-url", server.base_url + "/", "--db", str(db), "--jsonl",
+                                 "", "--warc", "", "--log-level", "ERROR", cwd=folder, env=proxy.env(),
+                                 check=False).returncode)
+            with sqlite3.connect(db) as conn:
+                archives.append((conn.execute(f"SELECT {COLUMNS} FROM records ORDER BY url").fetchall(),
+                                 conn.execute("SELECT url, reason FROM failures").fetchall(),
+                                 conn.execute("SELECT url, reason FROM rejects").fetchall()))
+        hits = list(server.hits)
+        server.hits.clear()
+        db = folder / "site-1.sqlite"
+        codes.append(run_cli("crawl", "portal", "--start-url", server.base_url + "/", "--db", str(db), "--jsonl", "",
+                             "--warc", "", "--log-level", "ERROR", cwd=folder, env=proxy.env(), check=False).returncode)
+        with sqlite3.connect(db) as conn:
+            again = conn.execute(f"SELECT {COLUMNS} FROM records ORDER BY url").fetchall()
+            conn.row_factory = sqlite3.Row
+            recrawl = dict(conn.execute("SELECT * FROM crawls ORDER BY id DESC LIMIT 1").fetchone())
+        yield Newsroom(server.base_url, archives, hits, list(proxy.refused), recrawl, list(server.hits), again, codes)
+    finally:
+        proxy.stop()
+        server.stop()
+
+
+def test_the_newsroom_every_item_right_and_nothing_else_twice(newsroom: Newsroom) -> None:
+    """Every item with its title, dates, teaser and section; no other record; the same archive twice."""
+    assert newsroom.refused == [] and newsroom.exit_codes == [0, 0, 0]
+    assert newsroom.archives[0] == newsroom.archives[1]
+    _, failures, rejects = newsroom.archives[0]
+    assert failures == [] and rejects == []
+    found = {path: (r["title"], r["date_start"], r["date_end"], r["summary"], r["section"])
+             for path, r in newsroom.records().items()}
+    assert found == {i.path: (i.title, i.date_start, i.date_end, i.summary, i.section) for i in NEWSROOM_ITEMS}
+
+
+def test_an_article_is_never_read_as_a_listing(newsroom: Newsroom) -> None:
+    """Category 1: the "Topics:" link in an article's text and its "More news" sidebar make no entry:
+    no programme or topic page is a record, and every article keeps its own body."""
+    records = newsroom.records()
+    assert not [path for path in records if path.startswith(("/programmes/", "/topic/"))]
+    for item in NEWSROOM_ITEMS:
+        if item.kind == "article":
+            assert records[item.path]["body"].startswith(f"By {item.author}") or \
+                item.teaser in records[item.path]["body"], item.path
+
+
+def test_ids_that_look_like_years_are_items(newsroom: Newsroom) -> None:
+    """Category 2: /article/1900 ... /article/2099 are the site's items, as its listings show."""
+    records = newsroom.records()
+    years = [i.path for i in NEWSROOM_ITEMS if i.kind == "article" and 1900 <= i.number <= 2099]
+    assert len(years) == 50 and all(path in records for path in years)
+    assert "/archive/2013" not in records and "/archive/2012" not in records
+
+
+def test_teasers_without_bylines_pagers_or_venues(newsroom: Newsroom) -> None:
+    """Category 3: "Alice Johnson wrote" is never part of a teaser (short ones included), nor is a
+    pager's "Next →" (the only card of Sport's last page), nor a venue line."""
+    records = newsroom.records()
+    found = [item for item in NEWSROOM_ITEMS if item.path in records]
+    assert len(found) >= 10
+    for item in found:
+        summary = records[item.path]["summary"]
+        assert summary == item.summary and "wrote" not in summary and "Next" not in summary, item.path
+    assert records["/events/tidal-energy-forum"]["summary"] != "Bergen, Norway"
+
+
+def test_sections_are_the_sites_navigation_names(newsroom: Newsroom) -> None:
+    """Category 5: an article is filed under "Business", not "12 articles in the Business category"."""
+    sections = {path: r["section"] for path, r in newsroom.records().items()}
+    expected = {i.path: i.section for i in NEWSROOM_ITEMS if i.path in sections}
+    assert len(expected) >= 10 and {path: sections[path] for path in expected} == expected
+    assert set(sections.values()) == {"Business", "Science", "World", "Culture", "Sport", "Events", ""}
+
+
+def test_feeds_and_sitemaps_are_read_one_record_per_item(newsroom: Newsroom) -> None:
+    """Category 6: robots.txt's sitemap index, its sitemaps and the feed the pages announce are read;
+    the article only the feed names and those only the sitemap names are archived, each once, with
+    each field's provenance."""
+    assert {"/robots.txt", "/sitemap_index.xml", "/sitemap-articles.xml", "/sitemap-pages.xml",
+            "/feed.xml"} <= set(newsroom.hits)
+    records = newsroom.records()
+    feed_only = next(i for i in NEWSROOM_ITEMS if i.listed == "feed")
+    record = records[feed_only.path]
+    assert json.loads(record["provenance"])["title"] == "feed" and json.loads(record["provenance"])["summary"] == "feed"
+    assert (record["title"], record["summary"], record["section"]) == (feed_only.title, feed_only.summary,
+                                                                      feed_only.category)
+    sitemap_only = [i for i in NEWSROOM_ITEMS if i.listed == "sitemap"]
+    assert len(sitemap_only) == 3
+    for item in sitemap_only:
+        assert records[item.path]["title"] == item.title and records[item.path]["date_start"] == item.date_start
+    # One record for an item that a listing, the feed and the sitemap all name: its texts from the listing.
+    listed = next(i for i in NEWSROOM_ITEMS if i.listed == "category" and i.number == 2122)
+    assert json.loads(records[listed.path]["provenance"])["summary"] == "listing"
+    assert len(records) == len(NEWSROOM_ITEMS)
+
+
+def test_a_recrawl_of_the_unchanged_site_asks_for_no_item_page(newsroom: Newsroom) -> None:
+    """The sitemap's lastmod and the feed's dates say nothing moved: no item page is asked for, not even
+    conditionally, and the archive is the same."""
+    crawl = newsroom.recrawl
+    assert (crawl["mode"], crawl["item_pages_fetched"], crawl["item_pages_not_modified"]) == ("incremental", 0, 0)
+    assert (crawl["records"], crawl["records_unchanged"], crawl["exit_code"]) == (64, 64, 0)  # seen, as archived
+    assert newsroom.recrawl_records == newsroom.archives[0][0]  # nothing changed, nothing lost
+    assert not [hit for hit in newsroom.recrawl_hits if hit.startswith(("/article/", "/events/") )
+                and hit != "/events/"]
+    assert "/sitemap-articles.xml" in newsroom.recrawl_hits

@@ -17,10 +17,14 @@ ellipsis; one listed item answers 404. `SITE_ITEMS` is the truth: what a crawl m
 from __future__ import annotations
 
 import html
+import sys
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script too
+from evaluation.serving import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -282,38 +286,17 @@ def render(url: str) -> tuple[int, str]:
     return 404, _page("Not found", "<h1>Page not found</h1>")
 
 
-class SiteServer:
+class SiteServer(LoopbackServer):
     """The site on 127.0.0.1, in a thread; `hits` are the paths asked for."""
 
     def __init__(self, port: int = 0) -> None:
-        self.hits: list[str] = []
-        server = self
+        super().__init__(self.answer, port)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                server.hits.append(self.path)
-                status, text = render(self.path)
-                body = text.encode("utf-8")
-                kind = "text/plain" if self.path == "/robots.txt" else "text/html; charset=utf-8"
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    @staticmethod
+    def answer(path: str, headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        status, text = render(path)
+        kind = "text/plain" if path == "/robots.txt" else "text/html; charset=utf-8"
+        return status, [("Content-Type", kind)], text.encode("utf-8")
 
 
 if __name__ == "__main__":

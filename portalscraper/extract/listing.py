@@ -2,17 +2,23 @@
 
 An entry of a listing is a block that holds a link to an item page, and a date text or a
 summary text, and no link to another item. The block is grown from the link up to the
-largest ancestor that still holds only that item and no section heading; the section is the
-nearest heading before it. This works on tables, HTML5 `article`s, flat paragraphs and div
-soup alike, and on markups never seen before.
+largest ancestor that still holds only that item, no section heading and no pager; the section
+is the nearest heading before it, unless that heading is a sentence ("510 articles in the
+Business category"): then it is the name the site's own navigation gives the page ("Business").
+A line that every entry of the page has in the same place and that is never a sentence (a byline,
+a venue) is a field of its own, never the teaser. This works on tables, HTML5 `article`s, flat
+paragraphs and div soup alike, and on markups never seen before.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -30,9 +36,13 @@ _SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", 
 _DATE_AT_START = re.compile(rf"^\s*[|·•:(\[]?\s*({DATE_TEXT_RE.pattern})", re.IGNORECASE)
 # Titles of navigation, never of an item: pagers, bare numbers and years, language names.
 _NAV_TITLE = re.compile(
-    r"^\s*(?:[«‹<]+\s*)?(?:older|newer|next|previous|prev|first|last|more|earlier|later|suivant|précédent|weiter"
+    r"^\s*(?:[«‹<←]+\s*)?(?:older|newer|next|previous|prev|first|last|more|earlier|later|suivant|précédent|weiter"
     r"|zurück|siguiente|anterior|\d{1,4}|page\s+\d+(?:\s+of\s+\d+)?|(?:older|newer|next|previous)\s+\w+)"
-    r"(?:\s*[»›>]+)?\s*$", re.IGNORECASE)
+    r"(?:\s*[»›>→]+)?\s*$", re.IGNORECASE)
+# A pager's text as a whole: "52 Next →", "« Previous 1 2 3", "Page 3 of 4".
+_NAV_RUN = re.compile(
+    r"^(?:\s*(?:[«‹<←»›>→|·…]+|\d{1,4}|older|newer|next|previous|prev|first|last|page\s+\d+(?:\s+of\s+\d+)?)"
+    r"\s*)+$", re.IGNORECASE)
 _NEXT_WORDS = ("next", "suivant", "suivante", "next page", "older", "page suivante", "»", "›", ">", ">>")
 
 
@@ -46,6 +56,7 @@ class ListingEntry:
     summary: str
     section: str
     position: int  # 1-based, within its section on this page
+    headed: bool = False  # its title stands in a heading or in bold: a headline
 
 
 _STRAY_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
@@ -135,26 +146,37 @@ def extract_listing(
         root = parse_html(root)
     links, keys_under = _item_links(root, page_url, lambda url: is_item_url(url) or is_hub_url(url), key)
     item_links = {a for a, _, _ in links}
+    pager_under = _pager_ancestors(root, item_links)
     containers: dict[_Element, tuple[str, str]] = {}
     for a, url, k in links:
-        box = _grow(a, keys_under, item_links)
+        box = _grow(a, keys_under, item_links, pager_under)
         containers.setdefault(box, (url, k))
-    headings = _heading_positions(root, set(containers), item_links)
-    entries: list[ListingEntry] = []
-    counters: dict[str, int] = {}
     order = {el: n for n, el in enumerate(root.iter())}
-    heading_at = {n for n, _, _ in headings}
-    for box in sorted(containers, key=order.__getitem__):
-        url, k = containers[box]
-        entry = _entry(box, url, k, key, page_url, lambda el: order.get(el) in heading_at)
+    headings = _heading_positions(root, set(containers), item_links)
+    heading_at = {h[0] for h in headings}
+    drafts = [_draft(box, *containers[box], key, page_url, lambda el: order.get(el) in heading_at)
+              for box in sorted(containers, key=order.__getitem__)]
+    fields = _field_lines(drafts)
+    found = []
+    for draft in drafts:
+        entry = _entry(draft, fields)
         if entry is None:
             continue
-        title, date_text, summary = entry
-        if not (date_text or summary) and not is_item_url(url):
+        if not (entry[1] or entry[2]) and not is_item_url(draft.url):
             continue  # a link to a hub with a title alone: navigation, not an item
-        section = _section_before(order[box], headings)
+        found.append((draft, entry))
+    headings = _block_headings(headings, [order[draft.box] for draft, _ in found])
+    own_name: str | None = None
+    entries: list[ListingEntry] = []
+    counters: dict[str, int] = {}
+    for draft, (title, date_text, summary, headed) in found:
+        section = _section_before(order[draft.box], headings)
+        if _is_sentence(section):
+            if own_name is None:
+                own_name = navigation_name(root, page_url, item_links) or ""
+            section = own_name or section
         counters[section] = counters.get(section, 0) + 1
-        entries.append(ListingEntry(url, title, date_text, summary, section, counters[section]))
+        entries.append(ListingEntry(draft.url, title, date_text, summary, section, counters[section], headed))
     return entries
 
 
@@ -187,21 +209,60 @@ def _has_section_heading(el: _Element, item_links: set[_Element]) -> bool:
     return any(not any(a in item_links for a in h.iter("a")) for h in el.iter(*HEADINGS))
 
 
-def _grow(a: _Element, keys_under: dict[_Element, set[str]], item_links: set[_Element]) -> _Element:
+def _pager_ancestors(root: _Element, item_links: set[_Element]) -> set[_Element]:
+    """The elements holding a pager's or an archive's link ("2", "Next ›", "« Previous", "2013"):
+    an item's block never grows over them (the only card of a last listing page would take the
+    pager's "52 Next →" for its teaser)."""
+    out: set[_Element] = set()
+    for a in root.iter("a"):
+        if a in item_links or not a.get("href"):
+            continue
+        text = _text(a)
+        if text and (_NAV_TITLE.match(text) or _NAV_RUN.match(text)):
+            out.update(a.iterancestors())
+    return out
+
+
+def _grow(a: _Element, keys_under: dict[_Element, set[str]], item_links: set[_Element],
+          pager_under: AbstractSet[_Element] = frozenset()) -> _Element:
     box = a
     parent = a.getparent()
     while parent is not None and parent.tag not in ("body", "html"):
-        if len(keys_under.get(parent, ())) > 1 or _has_section_heading(parent, item_links):
+        if len(keys_under.get(parent, ())) > 1 or _has_section_heading(parent, item_links) or parent in pager_under:
             break
         box = parent
         parent = parent.getparent()
     return box
 
 
-def _entry(
+Signature = tuple[str, str]
+
+
+@dataclass
+class _Draft:
+    """An item's block, read: its title, date and the pieces of text left for its teaser, each with
+    whether it is a line of its own and what element (tag and class) holds it."""
+
+    box: _Element
+    url: str
+    title: str
+    title_found: bool
+    in_heading: bool  # the title stands in a heading (h1-h6)
+    headed: bool  # in a heading or in bold
+    date_text: str | None
+    pieces: list[str]
+    lines: list[bool]
+    signatures: list[Signature | None]
+
+
+def _signature(el: _Element) -> Signature:
+    return el.tag, " ".join(sorted((el.get("class") or "").split()))
+
+
+def _draft(
     box: _Element, url: str, k: str, key: Callable[[str], str], page_url: str,
     is_heading: Callable[[_Element], bool] = lambda el: False,
-) -> tuple[str, str | None, str] | None:
+) -> _Draft:
     own_links = [a for a in box.iter("a") if a.get("href") and key(_absolute(a.get("href", ""), page_url)) == k]
     title_el = _title_element(own_links)
     title = drop_boilerplate(_text(title_el)) if title_el is not None else ""
@@ -218,25 +279,60 @@ def _entry(
     # set in bold at the start of the teaser ("<b>BRUSSELS</b> – ...").
     lines = [el.tag in _LINE_TAGS and fold(el.text_content()) == piece for piece, (_, el) in zip(pieces, chunks,
                                                                                                    strict=True)]
+    signatures: list[Signature | None] = [_signature(el) if line else None
+                                          for line, (_, el) in zip(lines, chunks, strict=True)]
     found, rest = _date_and_rest(pieces, date_text)
     if found is None or not any(rest):  # the block alone is not the whole item: look past it
         after = _pieces_after(box, own_links, is_heading)
         found, rest = _date_and_rest(pieces + after, date_text)
         lines += [False] * len(after)
-    date_text = found
-    summary = drop_boilerplate(clean_text(join_pieces(_teaser(rest, lines))))
-    if title_el is None:
+        signatures += [None] * len(after)
+    in_heading = title_el is not None and any(anc.tag in HEADINGS for anc in title_el.iterancestors())
+    headed = title_el is not None and (any(anc.tag in TITLE_HOLDERS for anc in title_el.iterancestors())
+                                       or any(el.tag in TITLE_HOLDERS for el in title_el.iter()))
+    return _Draft(box, url, title, title_el is not None, in_heading, headed, found, rest, lines, signatures)
+
+
+def _entry(draft: _Draft, fields: set[Signature]) -> tuple[str, str | None, str, bool] | None:
+    """(title, date text, summary, headed) of a block, or None when it is no entry."""
+    kept = [(p, line) for p, line, sig in zip(draft.pieces, draft.lines, draft.signatures, strict=True)
+            if sig is None or sig not in fields]
+    summary = drop_boilerplate(clean_text(join_pieces(_teaser([p for p, _ in kept], [line for _, line in kept]))))
+    date_text, title = draft.date_text, draft.title
+    if not draft.title_found:
         # A link with no text, in a block with a date and a summary: an item published without a
         # title. It is kept (its record will be rejected, with the reason, unless its page has one).
-        return ("", date_text, summary) if date_text and summary else None
-    headed = any(anc.tag in HEADINGS for anc in title_el.iterancestors())
-    if not title or (date_text is None and not summary and not headed) or _NAV_TITLE.match(title):
+        return ("", date_text, summary, False) if date_text and summary else None
+    in_heading = draft.in_heading
+    if not title or (date_text is None and not summary and not in_heading) or _NAV_TITLE.match(title):
         return None
     if len(summary) < 15 or len(summary.split()) < 3:  # "(8)", "·", "Page 1 of 4": not a teaser
         summary = ""
-        if date_text is None and not headed:
+        if date_text is None and not in_heading:
             return None
-    return title, date_text, summary
+    return title, date_text, summary, draft.headed
+
+
+def _short_line(text: str) -> bool:
+    """A line that is a field rather than running text: a few words, no sentence's end."""
+    return len(text) < 60 and len(text.split()) <= 6 and not _SENTENCE.search(text)
+
+
+def _field_lines(drafts: list[_Draft]) -> set[Signature]:
+    """The element kinds (tag and class) that hold, in two entries or more and in every entry that has
+    them, a short line that is no sentence: a byline ("Alice Johnson wrote"), a venue ("The Hague,
+    Netherlands"), a category. Such a line is a field of its own in this listing, never the teaser."""
+    seen: dict[Signature, int] = {}
+    other: set[Signature] = set()
+    for draft in drafts:
+        for piece, sig in zip(draft.pieces, draft.signatures, strict=True):
+            if sig is None or not piece or _DATE_LABEL.match(piece):
+                continue
+            if _short_line(piece):
+                seen[sig] = seen.get(sig, 0) + 1
+            else:
+                other.add(sig)
+    return {sig for sig, n in seen.items() if n >= 2 and sig not in other}
 
 
 _DATE_LABEL = re.compile(rf"^\s*(?:{alternation(PUBLISHED_LABELS + UPDATED_LABELS)})\s*:?\s*$", re.IGNORECASE)
@@ -248,13 +344,20 @@ _LINE_TAGS = frozenset({"p", "div", "li", "dd", "dt", "span", "td", "address"})
 
 def _teaser(pieces: list[str], lines: list[bool]) -> list[str]:
     """The pieces that are the teaser: labels of a date ("Posted:", "Published", "Date:") belong to
-    the date, and a short line of its own before the teaser (a venue, a place, a category:
-    "Panama City, Panama") is a field of its own, not the teaser's start."""
-    kept = [(p, line) for p, line in zip(pieces, lines, strict=True) if p and not _DATE_LABEL.match(p)]
-    while len(kept) >= 2 and kept[0][1] and len(kept[0][0]) < 60 and len(kept[0][0].split()) <= 6 \
-            and not _SENTENCE.search(kept[0][0]) and len(kept[1][0]) >= 40:
+    the date; a pager's text ("52 Next →") is navigation; and a short line of its own before or
+    after the teaser (a venue, a place, a byline: "Panama City, Panama", "Alice Johnson wrote") is
+    a field of its own, not part of the teaser, when the teaser is long or ends like a sentence."""
+    kept = [(p, line) for p, line in zip(pieces, lines, strict=True)
+            if p and not _DATE_LABEL.match(p) and not _NAV_RUN.match(p)]
+    while len(kept) >= 2 and kept[0][1] and _short_line(kept[0][0]) and _teaser_like(kept[1][0]):
         kept = kept[1:]
+    while len(kept) >= 2 and kept[-1][1] and _short_line(kept[-1][0]) and _teaser_like(kept[-2][0]):
+        kept = kept[:-1]
     return [p for p, _ in kept]
+
+
+def _teaser_like(text: str) -> bool:
+    return len(text) >= 40 or (bool(_SENTENCE.search(text)) and len(text.split()) >= 3)
 
 
 def _date_and_rest(pieces: list[str], date_text: str | None) -> tuple[str | None, list[str]]:
@@ -330,12 +433,13 @@ def _hidden(el: _Element) -> bool:
     return False
 
 
-def _heading_positions(
-    root: _Element, containers: set[_Element], item_links: set[_Element]
-) -> list[tuple[int, str, bool]]:
-    """(document position, text, is a real heading) of every heading-like element outside items,
-    that is not a link."""
-    out: list[tuple[int, str, bool]] = []
+Heading = tuple[int, str, bool, Signature]
+
+
+def _heading_positions(root: _Element, containers: set[_Element], item_links: set[_Element]) -> list[Heading]:
+    """(document position, text, is a real heading, element kind) of every heading-like element
+    outside items, that is not a link."""
+    out: list[Heading] = []
     inside: set[_Element] = set()
     for box in containers:
         inside.update(box.iter())
@@ -349,17 +453,108 @@ def _heading_positions(
                 continue
             text = drop_boilerplate(_text(el))
             if text and not _all_link(el, text):
-                out.append((n, text, True))
+                out.append((n, text, True, _signature(el)))
         elif el.tag in PSEUDO_HEADINGS and len(el) <= 1 and not any(True for _ in el.iter("a", "img")) \
                 and not any(anc.tag == "a" for anc in el.iterancestors()):
             text = drop_boilerplate(_text(el))
             if text and len(text) <= 60 and len(text.split()) <= 8 and not re.search(r"\d", text) \
                     and not text.endswith((".", ":", "?", "!")):
-                out.append((n, text, False))
+                out.append((n, text, False, _signature(el)))
     return out
 
 
-def _section_before(position: int, headings: list[tuple[int, str, bool]]) -> str:
+def _block_headings(headings: list[Heading], entry_positions: list[int]) -> list[Heading]:
+    """The headings that head blocks: a heading-like `span`, `p` or `strong` whose kind comes back
+    before every entry ("Alice Johnson", "wrote" above each card) is a field of the entries, not
+    the name of a block."""
+    by_kind: dict[Signature, list[int]] = {}
+    for n, _, real, sig in headings:
+        if not real:
+            by_kind.setdefault(sig, []).append(n)
+    fields: set[Signature] = set()
+    for sig, places in by_kind.items():
+        if len(places) < 2:
+            continue
+        bounds = [*places, 1 << 62]
+        gaps = [sum(a < p < b for p in entry_positions) for a, b in itertools.pairwise(bounds)]
+        if all(g <= 1 for g in gaps) and sum(gaps) >= len(places) - 1:
+            fields.add(sig)
+    return [h for h in headings if h[2] or h[3] not in fields]
+
+
+def _is_sentence(heading: str) -> bool:
+    """A heading that is a sentence about the listing ("510 articles in the Business category",
+    "Results 1-10 of 52"), not its name."""
+    return bool(heading) and (bool(re.search(r"\d", heading)) or len(heading.split()) > 6
+                              or heading.rstrip().endswith((".", "!", "?", ":")))
+
+
+def navigation_name(root: _Element, page_url: str, item_links: AbstractSet[_Element] = frozenset()) -> str:
+    """The name the site's navigation gives a page: the most frequent text of the page's links to
+    itself or to the nearest listing it is a page of (`/category/business` for
+    `/category/business?page=3`, `/press/` for `/press/page/2/`), but the site's root, pagers and
+    links inside items. Empty when no link names it."""
+    page = urlsplit(page_url)
+    page_path = [s for s in page.path.split("/") if s]
+    best_depth, names = 0, Counter[str]()
+    first_seen: dict[str, int] = {}
+    for n, a in enumerate(root.iter("a")):
+        href = a.get("href")
+        if not href or a in item_links or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        target = urlsplit(_absolute(href, page_url))
+        if target.netloc != page.netloc:
+            continue
+        path = [s for s in target.path.split("/") if s]
+        if not path or path != page_path[:len(path)]:
+            continue
+        text = _text(a)
+        if not text or _NAV_TITLE.match(text) or _NAV_RUN.match(text) or len(text.split()) > 5 or \
+                re.search(r"\d", text):
+            continue
+        if len(path) > best_depth:
+            best_depth, names, first_seen = len(path), Counter(), {}
+        if len(path) == best_depth:
+            names[text] += 1
+            first_seen.setdefault(text, n)
+    if not names:
+        return ""
+    return max(names, key=lambda t: (names[t], -first_seen[t]))
+
+
+def headline_links(root: _Element, page_url: str) -> set[str]:
+    """The URLs of the page's links that may carry a headline: in a heading or in bold, or of three
+    words or more; not a tag ("markets"), a category ("Business"), an author or a pager."""
+    out = set()
+    for a in root.iter("a"):
+        href = a.get("href")
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        text = _text(a)
+        if not text or _NAV_TITLE.match(text) or _NAV_RUN.match(text):
+            continue
+        headed = any(anc.tag in TITLE_HOLDERS for anc in a.iterancestors()) or \
+            any(el.tag in TITLE_HOLDERS for el in a.iter())
+        if headed or len(text.split()) >= 3:
+            out.add(_absolute(href, page_url))
+    return out
+
+
+def navigation_links(root: _Element, page_url: str) -> list[str]:
+    """The page's links whose text is navigation: pagers ("2", "Next ›", "« Previous", "Page 3")
+    and archives by year or number ("2013")."""
+    out = []
+    for a in root.iter("a"):
+        href = a.get("href")
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        text = _text(a)
+        if text and (_NAV_TITLE.match(text) or _NAV_RUN.match(text)):
+            out.append(_absolute(href, page_url))
+    return out
+
+
+def _section_before(position: int, headings: list[Heading]) -> str:
     """The heading that leads an entry's block: the nearest heading-like element before it, a
     block header in a `font` or `span` as much as a real heading further up (which then heads
     some earlier block)."""

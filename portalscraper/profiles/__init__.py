@@ -28,10 +28,20 @@ class Profile:
     timezone: str | None = None
     title: str = ""
     sections: dict[str, str] = field(default_factory=dict)
+    # The portal's feeds (RSS, Atom) and sitemaps (or sitemap indexes): paths on the base URL, or
+    # URLs; `{lang}` is the crawl's language. With no sitemap named, robots.txt's `Sitemap:` lines.
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
 
     def start_url(self, name: str, base_url: str, lang: str) -> str | None:
         path = self.start.get(name)
         return base_url.rstrip("/") + path.replace("{lang}", lang) if path else None
+
+    def source_urls(self, kind: str, base_url: str, lang: str) -> list[str]:
+        """The profile's feeds (`kind` "feeds") or sitemaps ("sitemaps") as URLs on `base_url`."""
+        paths = self.feeds if kind == "feeds" else self.sitemaps
+        return [p.replace("{lang}", lang) if "://" in p else base_url.rstrip("/") + p.replace("{lang}", lang)
+                for p in paths]
 
 
 def _regex(value: str, where: str) -> re.Pattern[str]:
@@ -39,6 +49,13 @@ def _regex(value: str, where: str) -> re.Pattern[str]:
         return re.compile(value)
     except re.error as exc:
         raise ProfileError(f"bad regular expression {value!r} in {where}: {exc}") from None
+
+
+def _paths(values: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.startswith(("/", "http://", "https://"))
+                                               for v in values):
+        raise ProfileError(f"{where} must be a list of paths (/feed.xml) or http(s) URLs, not {values!r}")
+    return tuple(values)
 
 
 def profile_from_dict(data: dict[str, Any]) -> Profile:
@@ -57,6 +74,9 @@ def profile_from_dict(data: dict[str, Any]) -> Profile:
             languages=tuple(data.get("languages", [])),
         )
         selectors = {k: tuple([v] if isinstance(v, str) else v) for k, v in data.get("selectors", {}).items()}
+        sources = data.get("sources", {})
+        feeds, sitemaps = _paths(sources.get("feeds", []), "sources.feeds"), \
+            _paths(sources.get("sitemaps", []), "sources.sitemaps")
         return Profile(
             name=name,
             base_url=data["base_url"].rstrip("/"),
@@ -68,7 +88,11 @@ def profile_from_dict(data: dict[str, Any]) -> Profile:
             timezone=data.get("timezone"),
             title=data.get("title", name),
             sections=dict(data.get("sections", {})),
+            feeds=feeds,
+            sitemaps=sitemaps,
         )
+    except ProfileError:
+        raise
     except KeyError as exc:
         raise ProfileError(f"profile is missing the key {exc.args[0]!r}") from None
     except (TypeError, ValueError) as exc:

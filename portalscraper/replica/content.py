@@ -156,6 +156,7 @@ class Portal:
         self._added: list[str] = []
         self.hidden_blocks: set[str] = set()  # homepage blocks left out: a layout change
         self.broken: dict[str, int] = {}  # item key -> the HTTP error status its page answers
+        self.news_changed = SEED_DATE  # when news items were last added or removed (the news sitemaps' lastmod)
         self._seed_items(data)
         self.synthetic_count = max(0, items - len(self.homepage_news))
         rng = random.Random(seed)
@@ -284,6 +285,12 @@ class Portal:
     def news_page(self, page: int, per_page: int) -> list[Item]:
         return self._visible(self.news_keys((page - 1) * per_page, per_page))
 
+    def modified(self, key: str) -> dt.datetime:
+        """When an item's page last changed (a synthetic item never edited: the seed's date)."""
+        with self._lock:
+            item = self._items.get(key)
+        return item.modified if item is not None else SEED_DATE
+
     # -- changes --------------------------------------------------------------------------
 
     def apply(self, change: dict[str, Any], now: dt.datetime | None = None) -> str:
@@ -320,6 +327,7 @@ class Portal:
                 raise ChangeError(f"no item {key!r} to remove")
             with self._lock:
                 self._removed.add(key)
+                self.news_changed = max(self.news_changed, now)
             return key
         raise ChangeError(f"unknown change op {op!r}: use edit, add, remove, hide or break")
 
@@ -360,6 +368,7 @@ class Portal:
                 listing_date=date_text.rstrip(" -").lstrip("0"), day=day, modified=now,
             )
             self._added.append(key)
+            self.news_changed = max(self.news_changed, now)
         return key
 
     def _add_bad_items(self) -> None:

@@ -7,7 +7,7 @@ import email.utils
 from html import escape
 from urllib.parse import quote
 
-from portalscraper.replica.content import Item, Portal, format_date, parse_day
+from portalscraper.replica.content import SEED_DATE, Item, Portal, format_date, parse_day
 
 NEWS_PER_PAGE = 25
 SITEMAP_PAGE_SIZE = 10_000
@@ -236,10 +236,42 @@ def rss(portal: Portal, base: str, lang: str) -> str:
     )
 
 
+def review_rss(portal: Portal, base: str) -> str:
+    """The NATO Review feed: the homepage's NATO Review items."""
+    _, _, review = portal.homepage()
+    entries = [f"<item><title>{e(item.title)}</title><link>{e(base + item.path())}</link>"
+               f"<description>{e(item.summary)}</description><pubDate>{_rfc2822(item)}</pubDate></item>"
+               for item in review]
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>NATO Review</title><link>{e(base)}/docu/review/index.htm</link>"
+        "<description>NATO Review magazine</description><language>en</language>\n"
+        + "\n".join(entries)
+        + "\n</channel></rss>\n"
+    )
+
+
+def _w3c(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _page_items(portal: Portal) -> list[Item]:
+    features, _, review = portal.homepage()
+    return [*features, *review]
+
+
 def sitemap_index(portal: Portal, base: str) -> str:
+    """The index of the replica's sitemaps, each with its `lastmod`: the latest change of a page it
+    lists (or, for the news sitemaps, of the news items listed at all)."""
     pages = max(1, -(-portal.news_count() // SITEMAP_PAGE_SIZE))
-    maps = [f"<sitemap><loc>{e(base)}/sitemap-pages.xml</loc></sitemap>"]
-    maps += [f"<sitemap><loc>{e(base)}/sitemap-news-{n}.xml</loc></sitemap>" for n in range(1, pages + 1)]
+    first = max((i.modified for i in _page_items(portal)), default=SEED_DATE)
+    maps = [f"<sitemap><loc>{e(base)}/sitemap-pages.xml</loc><lastmod>{_w3c(max(first, SEED_DATE))}</lastmod>"
+            "</sitemap>"]
+    for n in range(1, pages + 1):
+        keys = portal.news_keys((n - 1) * SITEMAP_PAGE_SIZE, SITEMAP_PAGE_SIZE)
+        latest = max((portal.modified(k) for k in keys), default=SEED_DATE)
+        maps.append(f"<sitemap><loc>{e(base)}/sitemap-news-{n}.xml</loc>"
+                    f"<lastmod>{_w3c(max(latest, portal.news_changed))}</lastmod></sitemap>")
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
@@ -248,22 +280,25 @@ def sitemap_index(portal: Portal, base: str) -> str:
     )
 
 
-def _urlset(locs: list[str]) -> str:
+def _urlset(locs: list[tuple[str, dt.datetime | None]]) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        + "\n".join(f"<url><loc>{e(loc)}</loc></url>" for loc in locs)
+        + "\n".join(f"<url><loc>{e(loc)}</loc>" + (f"<lastmod>{_w3c(when)}</lastmod>" if when else "") + "</url>"
+                     for loc, when in locs)
         + "\n</urlset>\n"
     )
 
 
 def sitemap_pages(portal: Portal, base: str) -> str:
     features, _, review = portal.homepage()
-    paths = ["/cps/en/natolive/index.htm", "/cps/fr/natolive/index.htm", "/cps/en/natolive/news.htm"]
-    paths += [i.path() for i in features] + [i.path() for i in review]
-    paths += [f"/docu/review/2012/{name}/EN/index.htm" for name in portal.editions]
-    paths = list(dict.fromkeys(paths))  # an edition's own entry is its index
-    return _urlset([base + quote(p) for p in paths])
+    paths: dict[str, dt.datetime | None] = {
+        "/cps/en/natolive/index.htm": None, "/cps/fr/natolive/index.htm": None, "/cps/en/natolive/news.htm": None}
+    for item in [*features, *review]:
+        paths.setdefault(item.path(), item.modified)  # an edition's own entry is its index
+    for name in portal.editions:
+        paths.setdefault(f"/docu/review/2012/{name}/EN/index.htm", None)
+    return _urlset([(base + quote(p), when) for p, when in paths.items()])
 
 
 def sitemap_news(portal: Portal, base: str, number: int) -> str | None:
@@ -271,7 +306,7 @@ def sitemap_news(portal: Portal, base: str, number: int) -> str | None:
     if number < 1 or start >= max(1, portal.news_count()):
         return None
     keys = portal.news_keys(start, SITEMAP_PAGE_SIZE)
-    return _urlset([f"{base}/cps/en/natolive/{key}.htm" for key in keys])
+    return _urlset([(f"{base}/cps/en/natolive/{key}.htm", portal.modified(key)) for key in keys])
 
 
 # With quirks, robots.txt closes a block of a hundred news items to crawlers.

@@ -70,6 +70,8 @@ class Router:
             return Page(200, render.sitemap_index(self.portal, base), "application/xml; charset=utf-8")
         if path == "/sitemap-pages.xml":
             return Page(200, render.sitemap_pages(self.portal, base), "application/xml; charset=utf-8")
+        if path == "/docu/review/rss.xml":
+            return Page(200, render.review_rss(self.portal, base), "application/rss+xml; charset=utf-8")
         if m := _SITEMAP_NEWS.match(path):
             text = render.sitemap_news(self.portal, base, int(m["n"]))
             return Page(200, text, "application/xml; charset=utf-8") if text else self._missing(path)

@@ -31,12 +31,13 @@ from portalscraper.records import entry_hash
 from portalscraper.scope import Scope
 from portalscraper.spiders.item_pages import ITEM_PRIORITY, ItemPagesMixin
 from portalscraper.spiders.replay import ReplayMixin
+from portalscraper.spiders.sources import SourcesMixin
 
 if TYPE_CHECKING:
     from portalscraper.distributed.frontier import SharedRecordIds
 
 
-class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
+class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
     """A spider for one portal profile (arguments: portalscraper.args.CrawlArgs).
 
     Incremental by default: item pages already archived are requested conditionally, and a
@@ -74,6 +75,7 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         self.listing_failures = 0
         self.junk_listings: list[FetchFailure] = []  # listing pages that were not text, to record
         self.listings_ended: set[str] = set()  # listings paged through to their last page
+        self.init_sources()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -87,6 +89,8 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
         spider.incremental = settings.getbool("PORTAL_INCREMENTAL") and not spider.args.wayback
         spider.full_pass_days = settings.getfloat("PORTAL_FULL_PASS_DAYS")
         spider.listing_page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
+        spider.configure_sources(settings.getbool("PORTAL_SOURCES"), settings.getint("PORTAL_MAX_SITEMAPS"),
+                                 settings.getint("PORTAL_XML_MAX_BYTES"))
         crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
         if spider.args.wayback:
             crawler.signals.connect(spider.request_captured_items, signal=signals.spider_idle)
@@ -170,18 +174,24 @@ class PortalSpider(ItemPagesMixin, ReplayMixin, scrapy.Spider):
     # -- listings -------------------------------------------------------------------------
 
     def listing_entries(self, response: Response) -> list[ListingEntry]:
+        if not self.readable_listing(response) or not isinstance(response, TextResponse):
+            return []
+        return extract_listing(page_selector(response).root, page_of(response, self.args.wayback).url,
+                               self.is_item_url, self.canonical, self.is_hub_url)
+
+    def readable_listing(self, response: Response) -> bool:
+        """Whether a listing's response is a page to read; a junk one is a failure, kept with its reason."""
         if not isinstance(response, TextResponse):
             self.logger.warning("Not an HTML listing, skipped: %s", response.url)
-            return []
+            return False
         if why := binary_content(response.body):
             # A failure with its reason, handed to the next follow_entries (which every listing calls).
             self.listing_failures += 1
             self.crawler.stats.inc_value("portal/listing_failed")
             self.logger.error("Listing page failed: %s (%s)", response.url, why)
             self.junk_listings.append(FetchFailure(response.url, "listing", why, response.status, failed_at=utc_now()))
-            return []
-        return extract_listing(page_selector(response).root, page_of(response, self.args.wayback).url,
-                               self.is_item_url, self.canonical, self.is_hub_url)
+            return False
+        return True
 
     def all_unchanged(self, entries: list[ListingEntry]) -> bool:
         """True when a listing page shows only items archived earlier with the same listing texts."""

@@ -65,6 +65,8 @@ class ItemPagesMixin:
             self.logger.error("Item page failed: %s (%s)", response.url, why)
             yield self.item_failure(response.url, why, response.status, listing)
             return
+        if not self.is_record(response, listing):
+            return  # a page that only a sitemap named, and whose own evidence says it is no item
         page = page_of(response, self.args.wayback)
         fields = extract_detail(page_selector(response), self.profile.selectors, page.url)
         # In a web-archive crawl the record is the item as listed, whichever capture (a redirect's
@@ -79,6 +81,11 @@ class ItemPagesMixin:
         yield record
         if self.is_hub_url(record.url or response.url):  # an edition's index, a dossier: also a listing
             yield from self.follow_entries(response, self.listing_entries(response))
+
+    def is_record(self, response: TextResponse, listing: dict[str, Any]) -> bool:
+        """Whether an item page fetched is an item's record (spiders that ask for pages which may
+        not be items say no for those that are not)."""
+        return True
 
     def own_entry(self, response: Response) -> dict[str, Any]:
         url = page_of(response, self.args.wayback).url

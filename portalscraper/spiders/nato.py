@@ -9,7 +9,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from portalscraper.extract.listing import next_page_url
-from portalscraper.extract.urls import record_id
+from portalscraper.extract.urls import language, record_id
 from portalscraper.pages import page_selector
 from portalscraper.recordids import RecordIdSet
 from portalscraper.spiders.base import PortalSpider
@@ -48,6 +48,8 @@ class NatoSpider(PortalSpider):
         archive = self.profile.start_url("archive", self.args.base_url, self.args.lang)
         if archive:
             yield scrapy.Request(archive, self.parse_archive, errback=self.listing_failed, cb_kwargs={"page": 1})
+        else:
+            yield from self.source_requests()
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         yield from self.follow_entries(response, self.listing_entries(response))
@@ -64,8 +66,7 @@ class NatoSpider(PortalSpider):
             self.archive_seen.add(k)
         if next_url is None:
             self.listings_ended.add("archive")
-            return
-        if repeats:  # a "Next" link that serves the same items again: a loop, not more of the archive
+        elif repeats:  # a "Next" link that serves the same items again: a loop, not more of the archive
             self.logger.warning("Stopping the archive at page %d: it lists only items of its earlier pages", page)
             self.crawler.stats.set_value("portal/listing_stopped", "repeats earlier pages")
             self.listings_ended.add("archive")
@@ -84,6 +85,31 @@ class NatoSpider(PortalSpider):
         else:
             yield response.follow(self.scope.local(next_url), self.parse_archive, errback=self.listing_failed,
                                   cb_kwargs={"page": page + 1})
+            return
+        # The archive ends here: the feeds and sitemaps now, for the items the listings did not name
+        # (and, in an incremental crawl, those whose date there moved).
+        yield from self.source_requests()
+
+    def take_source(self, listing: dict[str, Any], kind: str) -> Iterator[scrapy.Request]:
+        """A feed's or sitemap's item that no listing named: asked for (listing pages are read
+        as listings, not as items; another language's items are not this crawl's)."""
+        url = self.scope.local(listing["url"])
+        if not self.allows_request(url) or not self.is_item_url(url) or self.is_hub_url(url):
+            return
+        lang = language(url, self.scope.rules)
+        if lang and self.args.lang and lang != self.args.lang:
+            return
+        entry = self.complete_listing(listing, url)
+        if entry["record_id"] in self.requested:
+            return
+        if self.unchanged_by_source(entry["record_id"], listing.get("stamp")):
+            self.crawler.stats.inc_value("portal/item_unchanged_by_source")
+            return
+        page_kind = self.scope.kind_of(self.canonical(url))
+        entry["section"] = entry.get("section") or self.profile.sections.get(page_kind, page_kind)
+        if (request := self.item_request(entry)) is not None:
+            self.crawler.stats.inc_value(f"portal/item_from_{kind}")
+            yield request
 
     def listings_complete(self) -> bool:
         return self.profile.start_url("archive", self.args.base_url, self.args.lang) is None or \

@@ -1,12 +1,28 @@
 """Any portal, with no profile: `scrapy crawl portal -a start_url=URL [-a allow=REGEX] [-a max_pages=N]`.
 
-The spider walks the start URL's site breadth first. On every page it visits it looks for
-listing blocks (content-anchored: repeated blocks each with an item link and a date or
-summary); their items become records, through the same extraction and pipelines as any
-profile's. A listing's "next" link and the page's other links within the site are followed
-until `max_pages` pages (default 50) have been visited. `allow` restricts both the pages
-followed and the items taken to URLs matching a regular expression. A profile (`-a
-profile=nato` or a TOML path) may still lend its URL rules and selectors.
+The spider walks the start URL's site breadth first and learns the site from its own evidence:
+
+- **Items.** On every page, the links that carry an entry's headline with its date or teaser
+  vote for their URL template (`/article/{n}`, `/news/item.php?id={n}`, `/{n}/{n}/{slug}/`);
+  pagers' and archives' links vote for theirs as navigation (`extract.templates`). The page's
+  entries are then read with its item templates as the only item links, so a tag or category
+  link inside a card is neither an entry nor a cut in the card's block. No list of words or
+  numbers in URLs decides what an item is.
+- **Page types.** A page with an item's evidence (metadata, or running text under its headline)
+  is an item and never a listing, whatever dated links its sidebar holds; a page without it that
+  holds entries is a listing (`extract.pagetype`).
+- **Feeds and sitemaps**: robots.txt's `Sitemap:` lines (else `/sitemap.xml`), the feeds pages
+  announce, and a profile's `[sources]`. A feed's entries are items; a sitemap's URLs are items
+  when their template is one of the site's item templates (or, on a site with no listing to
+  learn from, when their page's evidence says so).
+
+A listing's "next" link and the page's other links within the site are followed until
+`max_pages` pages (default 50) have been visited. Items are requested once every page, feed and
+sitemap is read, each with the listing entry that names it best, a feed's title and teaser where
+no listing gives them, and a feed's or news sitemap's date where its page shows none; so two
+crawls of the same site give the same archive whatever order responses arrive in. `allow`
+restricts the pages followed and the items taken to URLs matching a regular expression. A
+profile (`-a profile=nato` or a TOML path) may still lend its URL rules, selectors and sources.
 """
 
 from __future__ import annotations
@@ -20,23 +36,30 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
+from scrapy.utils.defer import deferred_from_coro
 
-from portalscraper.extract.listing import next_page_url
-from portalscraper.extract.urls import page_kind
-from portalscraper.pages import page_selector
+from portalscraper.extract.listing import (
+    ListingEntry,
+    extract_listing,
+    headline_links,
+    navigation_links,
+    next_page_url,
+)
+from portalscraper.extract.pagetype import ITEM, LISTING, TEASER_MAX, PageType, page_type
+from portalscraper.extract.syndication import feed_links
+from portalscraper.extract.templates import TemplateBook
+from portalscraper.extract.urls import page_kind, record_id
+from portalscraper.items import Record
+from portalscraper.pages import page_of, page_selector
 from portalscraper.spiders.base import PortalSpider
+from portalscraper.spiders.sources import FEED, SITEMAP, TEXTS
 
-# Links that are never items or listings worth visiting: files, feeds, and site furniture.
+# Links that are files, never pages to read or items: documents, images, media, styles, scripts.
 _NOT_PAGES = re.compile(
     r"\.(?:pdf|docx?|xlsx?|pptx?|zip|gz|rar|7z|jpe?g|png|gif|svg|webp|ico|mp[34]|avi|mov|wmv|css|js|xml|rss|json"
     r"|txt|ics)$", re.IGNORECASE)
-_NOT_ITEMS = re.compile(
-    r"/(?:tags?|category|categories|topics?/?$|search|login|logout|register|subscribe|contacts?|sitemap|print|share"
-    r"|feed|rss|accessibility|privacy|cookies?|legal|disclaimer|author)(?:/|\.|$)|[?&](?:page|p|start|offset|sort)="
-    # pagers (/page/2/), year and month archives (/press/2013/, /2012/09/), and a site's sections (/press/)
-    r"|/page/\d+/?$|/(?:19|20)\d\d/?$|/(?:19|20)\d\d/[01]?\d/?$|^/[^/]+/$",
-    re.IGNORECASE)
 DEFAULT_MAX_PAGES = 50
+MAX_FEEDS = 10  # feeds pages announce, read at most
 
 
 class PortalSpiderGeneric(PortalSpider):
@@ -48,7 +71,11 @@ class PortalSpiderGeneric(PortalSpider):
         self.start_url = self.args.start_url or self.args.base_url
         self.page_budget = self.args.max_pages or DEFAULT_MAX_PAGES
         self.pages: set[str] = set()  # canonical URLs of the pages requested (not items)
+        self.listing_pages: set[str] = set()  # canonical URLs of the pages read as listings
         self.pending: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}  # record id: (rank, best listing)
+        self.sourced: dict[str, list[dict[str, Any]]] = {}  # record id: its feeds' and sitemaps' entries
+        self.templates = TemplateBook()  # the site's URL templates, from every page read
+        self.feeds_found = 0
         self.budget_hit = False
 
     # -- what is a page, what is an item ------------------------------------------------------
@@ -59,16 +86,53 @@ class PortalSpiderGeneric(PortalSpider):
             return False
         parts = urlsplit(url)
         allow = self.args.allow
-        return not _NOT_PAGES.search(parts.path) and (allow is None or bool(allow.search(url)))
+        return not _NOT_PAGES.search(parts.path) and parts.path not in ("", "/") and \
+            (allow is None or bool(allow.search(url)))
 
     def is_item_url(self, url: str) -> bool:
         if not self.in_site(url):
             return False
         if self.scope.rules.kinds:
             return page_kind(self.canonical(url), self.scope.rules) is not None
-        parts = urlsplit(url)
-        return parts.path not in ("", "/") and not _NOT_ITEMS.search(parts.path + ("?" + parts.query if parts.query
-                                                                                       else ""))
+        return self.templates.is_item(self.canonical(url))
+
+    def listing_entries(self, response: Response) -> list[ListingEntry]:
+        """The page's entries, read with the item templates the page itself shows (a profile's item
+        kinds, when one is given). The page's votes join the site's."""
+        if self.scope.rules.kinds:
+            return super().listing_entries(response)
+        cached = response.meta.get("_entries")
+        if cached is not None:
+            return list(cached)
+        entries: list[ListingEntry] = []
+        if self.readable_listing(response) and isinstance(response, TextResponse):
+            root, url = page_selector(response).root, page_of(response, self.args.wayback).url
+            book = TemplateBook()
+            headlines = headline_links(root, url)
+            for entry in extract_listing(root, url, lambda u: u in headlines and self.in_site(u), self.canonical):
+                if len(entry.summary) > TEASER_MAX:
+                    continue  # a link whose block is a page's running text (a tag in an article): no teaser
+                if (entry.headed and (entry.date_text or entry.summary)) or \
+                        (entry.date_text and len(entry.title.split()) >= 3):
+                    book.vote(self.canonical(entry.url), item=True)  # a headline, with its date or teaser
+            for link in navigation_links(root, url):
+                if self.in_site(link):
+                    book.vote(self.canonical(link), item=False)
+            self.templates.update(book)
+            response.meta["_templates"] = book
+            entries = extract_listing(root, url, lambda u: self.in_site(u) and book.is_item(self.canonical(u)),
+                                      self.canonical)
+        response.meta["_entries"] = entries
+        return list(entries)
+
+    def page_type_of(self, response: TextResponse, item_template: bool = False) -> PageType:
+        """What a page is by its own evidence (once per response)."""
+        cached = response.meta.get("_page_type")
+        if isinstance(cached, PageType):
+            return cached
+        found = page_type(page_selector(response).root, self.listing_entries(response), item_template)
+        response.meta["_page_type"] = found
+        return found
 
     # -- crawling ----------------------------------------------------------------------------
 
@@ -76,32 +140,64 @@ class PortalSpiderGeneric(PortalSpider):
         self.pages.add(self.canonical(self.start_url))
         yield scrapy.Request(self.start_url, self.parse_page, errback=self.listing_failed, cb_kwargs={"depth": 0},
                              meta={"start": True})
+        yield from self.source_requests()
 
     def parse_item(self, response: Response, listing: dict[str, Any] | None = None) -> Iterator[Any]:
         """An item page, which may turn out to be a listing (a calendar, an edition's index, linked
         like an item with a title and a date or teaser): it stays an item, and is read as a listing
-        too, whatever first linked to it."""
+        too, whatever first linked to it. An article is never read as a listing, whatever its
+        sidebar lists."""
         yield from super().parse_item(response, listing)
         if isinstance(response, TextResponse) and response.status == 200 and \
-                len(self.listing_entries(response)) >= 2:
+                self.page_type_of(response).kind == LISTING:
             self.crawler.stats.inc_value("portal/item_page_read_as_listing")
             yield from self.parse_page(response, depth=1)
+
+    def is_record(self, response: TextResponse, listing: dict[str, Any]) -> bool:
+        """A URL that only a sitemap named is an item when its page says so."""
+        if listing.get("via") != SITEMAP:
+            return True
+        found = self.page_type_of(response, bool(listing.get("template_item")))
+        if found.kind == ITEM:
+            return True
+        self.crawler.stats.inc_value("portal/sitemap_page_not_an_item")
+        self.logger.debug("A sitemap's page that is no item (%s): %s", found.reason, response.url)
+        return False
 
     def parse_page(self, response: Response, depth: int) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
             return
         response.meta["page_depth"] = depth
         entries = self.listing_entries(response)
+        page_url = page_of(response, self.args.wayback).url
+        if entries and self.page_type_of(response).kind == ITEM:
+            # An article's "More news" names items; it does not make the article a listing.
+            self.crawler.stats.inc_value("portal/item_page_not_read_as_listing")
+            entries = []
+        elif entries:
+            self.listing_pages.add(self.canonical(page_url))
         yield from self.follow_entries(response, entries)
+        root = page_selector(response).root
+        for feed in feed_links(root, page_url):
+            if self.feeds_found < MAX_FEEDS and self.sources_wanted() and self.in_site_source(feed) and \
+                    (request := self.source_request(feed, FEED)) is not None:
+                self.feeds_found += 1
+                yield request
         listed = {self.canonical(e.url) for e in entries}
+        # A listing's other pages are as near the start as its first: its entries rank alike.
+        pager = {self.canonical(u) for u in navigation_links(root, page_url)} if entries else set()
         links = []
-        if next_url := next_page_url(page_selector(response).root, response.url):
+        if next_url := next_page_url(root, response.url):
             links.append(next_url)
+            pager.add(self.canonical(next_url))
         links += [response.urljoin(href) for href in response.css("a::attr(href)").getall()]
+        book = response.meta.get("_templates") or TemplateBook()
         for url in links:
             page = self.canonical(url)
             if page in self.pages or page in listed or not self.in_site(url):
                 continue
+            if book.is_item(page):
+                continue  # an item's page (a related item, a "most read" one): an item, not a page to walk
             if len(self.pages) >= self.page_budget:
                 if not self.budget_hit:
                     self.budget_hit = True
@@ -109,15 +205,21 @@ class PortalSpiderGeneric(PortalSpider):
                 return
             self.pages.add(page)
             # Nearer pages first, and item pages before any of them.
-            yield response.follow(url, self.parse_page, errback=self.listing_failed, priority=-(depth + 1),
-                                  cb_kwargs={"depth": depth + 1})
+            step = 0 if page in pager else 1
+            yield response.follow(url, self.parse_page, errback=self.listing_failed, priority=-(depth + step),
+                                  cb_kwargs={"depth": depth + step})
+
+    def in_site_source(self, url: str) -> bool:
+        """A feed or sitemap of this site (files, unlike pages)."""
+        return self.allows_request(url)
 
     def listings_complete(self) -> bool:
         return not self.budget_hit
 
-    # -- each item from the listing that names it best -------------------------------------------
+    # -- each item from every source that names it ---------------------------------------------
 
     defer_items = True
+    skip_unchanged_sitemaps = False  # every page is read again: each item's lastmod saves its request
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
@@ -137,17 +239,80 @@ class PortalSpiderGeneric(PortalSpider):
         if best is None or rank < best[0]:
             self.pending[rid] = (rank, listing)
 
+    def take_source(self, listing: dict[str, Any], kind: str) -> Iterator[Any]:
+        """A feed's or sitemap's entry, kept until every page is read."""
+        if self.in_site(listing["url"]):
+            self.sourced.setdefault(record_id(self.canonical(listing["url"])), []).append(listing)
+        yield from ()
+
+    def with_sources(self, rid: str, listing: dict[str, Any] | None, sources: list[dict[str, Any]],
+                     ) -> dict[str, Any] | None:
+        """An item's listing entry completed by its feeds' and sitemaps' entries (feeds first, then
+        by URL): texts the listing lacks, dates for a page without one, and the latest date any of
+        them says the item changed. None for a URL only sitemaps name that is not the site's item."""
+        sources = sorted(sources, key=lambda s: (s["via"] != FEED, s["source_url"], s["url"]))
+        if listing is None:
+            url = sources[0]["url"]
+            via = FEED if any(s["via"] == FEED for s in sources) else SITEMAP
+            if via == SITEMAP and (self.canonical(url) in self.listing_pages or
+                                   (self.templates and not self.is_item_url(url))):
+                return None
+            listing = {**sources[0], "via": via, "sources": {}, "fallback": {}, "section": None,
+                       "template_item": self.is_item_url(url), **dict.fromkeys(TEXTS)}
+        else:
+            listing = {**listing, "sources": dict(listing.get("sources") or {}),
+                       "fallback": dict(listing.get("fallback") or {})}
+        stamps = []
+        for source in sources:
+            for name in TEXTS:
+                if not listing.get(name) and source.get(name):
+                    listing[name] = source[name]
+                    listing["sources"][name] = source["via"]
+            for name, value in (source.get("fallback") or {}).items():
+                listing["fallback"].setdefault(name, value)
+            if not listing.get("section") and source.get("section"):
+                listing["section"] = source["section"]
+            if source.get("stamp"):
+                stamps.append(source["stamp"])
+        listing["stamps"] = stamps
+        if "record_id" not in listing:  # named by feeds and sitemaps only
+            listing = self.complete_listing(listing, self.scope.local(listing["url"]))
+        return listing
+
     def request_items(self, spider: Any) -> None:
-        """Once every page is read: a request for each item, in record-id order."""
-        if not self.pending:
+        """Once every page, feed and sitemap is read: a request for each item, in record-id order,
+        but for an archived item whose feed or sitemap date has not moved (an incremental crawl)."""
+        if not self.pending and not self.sourced:
             return
         pending, self.pending = self.pending, {}
+        sourced, self.sourced = self.sourced, {}
         scheduled = 0
-        for rid in sorted(pending):
-            request = self.item_request(pending[rid][1])
+        unchanged: list[Record] = []
+        for rid in sorted(pending.keys() | sourced.keys()):
+            listed = pending[rid][1] if rid in pending else None
+            listing = self.with_sources(rid, listed, sourced.get(rid, []))
+            if listing is None:
+                self.crawler.stats.inc_value("portal/sitemap_url_not_an_item")
+                continue
+            stamps = listing.get("stamps") or []
+            if stamps and all(self.unchanged_by_source(rid, stamp) for stamp in stamps) and \
+                    (listed is None or self.memory.unchanged(rid, listed["listing_hash"])) and \
+                    rid not in self.requested and self.requested.add(rid):
+                # Seen, as archived: what a 304 would have answered, without asking.
+                self.crawler.stats.inc_value("portal/item_unchanged_by_source")
+                unchanged.append(self.archived_record(listing["request_url"], listing))
+                continue
+            request = self.item_request(listing)
             if request is not None:
                 self.crawler.engine.crawl(request)
                 scheduled += 1
+        if unchanged:
+            self.logger.info("%d archived items not asked for: their feed or sitemap date has not moved",
+                             len(unchanged))
+            scraper = self.crawler.engine.scraper
+            for record in unchanged:  # to the pipelines, as a callback's items go (Scrapy >= 2.14)
+                deferred_from_coro(scraper.start_itemproc_async(record, response=None))
         if scheduled:
             self.logger.info("Every page read: requesting %d item pages", scheduled)
+        if scheduled or unchanged:
             raise DontCloseSpider
