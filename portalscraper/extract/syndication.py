@@ -22,7 +22,7 @@ from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.dates import parse_datetime
-from portalscraper.extract.text import clean_text, fold
+from portalscraper.extract.text import clean_markup, fold
 
 # The sitemaps protocol's own limit for one file, uncompressed.
 MAX_XML_BYTES = 50 * 1024 * 1024
@@ -191,7 +191,7 @@ def _feed_entries(root: _Element, url: str) -> list[FeedEntry]:
                 link = _text(guid)
             date = _text(_child(el, "pubdate")) or _text(_child(el, "date")) or None
             summary = _text(_child(el, "description")) or _text(_child(el, "encoded"))
-            out.append(FeedEntry(_absolute(link, url), _text(_child(el, "title")), date, clean_text(summary), None,
+            out.append(FeedEntry(_absolute(link, url), _text(_child(el, "title")), date, clean_markup(summary), None,
                                  _text(_child(el, "category"))))
         elif kind == "entry":
             href = ""
@@ -204,7 +204,7 @@ def _feed_entries(root: _Element, url: str) -> list[FeedEntry]:
             summary = _text(_child(el, "summary")) or _text(_child(el, "content"))
             category = _child(el, "category")
             out.append(FeedEntry(_absolute(href, url), _text(_child(el, "title")), published or updated,
-                                 clean_text(summary), updated,
+                                 clean_markup(summary), updated,
                                  (category.get("label") or category.get("term") or "") if category is not None
                                  else ""))
     return [e for e in out if e.url]

@@ -190,7 +190,7 @@ class PortalSpiderGeneric(PortalSpider):
         if next_url := next_page_url(root, response.url):
             links.append(next_url)
             pager.add(self.canonical(next_url))
-        links += [response.urljoin(href) for href in response.css("a::attr(href)").getall()]
+        links += [response.urljoin(href) for href in page_selector(response).css("a::attr(href)").getall()]
         book = response.meta.get("_templates") or TemplateBook()
         for url in links:
             page = self.canonical(url)
