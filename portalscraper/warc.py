@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol, Self
+from typing import IO, Any, Protocol, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
@@ -371,6 +371,27 @@ class WarcReplayHandler:
         return None
 
 
+def _payload(record: Any, maxsize: int) -> bytes:
+    """A record's payload, its gzip or deflate Content-Encoding undone by at most `maxsize` + 1
+    bytes of output (warcio's own decoding inflates a whole compressed block at once: a gzip bomb's
+    block is tens of megabytes). Other encodings, and chunked bodies, through warcio."""
+    encoding = (record.http_headers.get_header("Content-Encoding") or "").strip().lower()
+    chunked = "chunked" in (record.http_headers.get_header("Transfer-Encoding") or "").lower()
+    if encoding not in ("gzip", "x-gzip", "deflate") or chunked:
+        return bytes(record.content_stream().read(maxsize + 1 if maxsize else -1))
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS)
+    limit = maxsize + 1 if maxsize else 0
+    out = bytearray()
+    while chunk := record.raw_stream.read(65536):
+        try:
+            out += inflate.decompress(chunk, limit - len(out) if limit else 0)
+        except zlib.error:
+            break  # a body cut short or damaged: what could be read of it
+        if limit and len(out) >= limit:
+            break
+    return bytes(out)
+
+
 def _read_capture(capture: Capture, maxsize: int) -> tuple[int, Headers, bytes]:
     """A capture's status, headers and body: Content-Encoding undone, as received, and no more than
     the crawl itself would take (a gzip bomb in a record is read to DOWNLOAD_MAXSIZE and refused,
@@ -378,7 +399,7 @@ def _read_capture(capture: Capture, maxsize: int) -> tuple[int, Headers, bytes]:
     with capture.path.open("rb") as stream:
         stream.seek(capture.offset)
         record = next(iter(ArchiveIterator(stream)))
-        body = record.content_stream().read(maxsize + 1 if maxsize else -1)
+        body = _payload(record, maxsize)
         if maxsize and len(body) > maxsize:
             raise IgnoreRequest(f"capture larger than DOWNLOAD_MAXSIZE ({maxsize:,} bytes), not read")
         status = int(record.http_headers.get_statuscode() or 200)
