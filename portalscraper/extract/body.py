@@ -77,13 +77,13 @@ class Paragraph:
     off: bool
     offs: tuple[_Element, ...] = ()  # the "off" blocks it stands in, outermost first
     at: int = 0  # the walk's event at which its first text came (`Layout.ends` counts the same events)
+    running: bool = False  # running text: set once the page is rendered (see `prose`)
 
-    @property
-    def running(self) -> bool:
+    def prose(self) -> bool:
         """Running text: long enough, few links, not somewhere that is not the article."""
         n = len(self.text)
         return not self.off and n >= MIN_RUNNING and self.links <= n * MAX_LINK_SHARE and not (
-            n < 600 and _COOKIE_TEXT.search(self.text) and _CONSENT_TEXT.search(self.text))
+            n < 600 and _COOKIE_TEXT.search(self.text) is not None and _CONSENT_TEXT.search(self.text) is not None)
 
 
 def is_off(el: _Element) -> bool:
@@ -130,10 +130,22 @@ _NEGATED = re.compile(r"(?:no|not|has|with|without|is|show|hide)[-_]", re.IGNORE
 _HOVER = re.compile(r"tooltip|popover|rollover|hover-?card|popup", re.IGNORECASE)
 
 
+_HOVER_CACHE: dict[str, bool] = {}
+
+
+def _hover_class(klass: str) -> bool:
+    found = _HOVER_CACHE.get(klass)
+    if found is None:
+        found = _HOVER.search(klass) is not None
+        if len(_HOVER_CACHE) < 100_000:
+            _HOVER_CACHE[klass] = found
+    return found
+
+
 def _hover_box(el: _Element) -> bool:
     """An inline element classed as a hover box, and the innermost one (the trigger around it stays)."""
-    return bool(_HOVER.search(el.get("class") or "")) and not any(
-        isinstance(d.tag, str) and _HOVER.search(d.get("class") or "") for d in el.iterdescendants())
+    return _hover_class(el.get("class") or "") and not any(
+        isinstance(d.tag, str) and _hover_class(d.get("class") or "") for d in el.iterdescendants())
 
 
 def _off_words(words: str) -> bool:
@@ -319,6 +331,8 @@ class Layout:
         renderer.run(root)
         self.ends = renderer.ends
         self.wrappers = self._wrappers()
+        for p in self.paragraphs:  # once the wrappers' paragraphs are back in the article
+            p.running = p.prose()
 
     def _wrappers(self) -> set[_Element]:
         """"Off" blocks that hold most of the page's text, and are not comments or related stories:

@@ -279,6 +279,7 @@ def _publisher_offset(chosen: str, others: Iterable[str]) -> str:
 
 
 _SAME_MOMENT = dt.timedelta(minutes=2)
+_DIGIT = re.compile(r"\d")
 
 
 def _local_day(meta_date: str, visible: str) -> bool:
@@ -439,7 +440,7 @@ class _Reader:
         """A "Last updated ..." line anywhere on the page, article or not: such lines are short,
         so the long paragraphs, most of a page's text, are not searched."""
         for p in self.layout().paragraphs:
-            if len(p.text) <= 300 and (found := find_updated_text(p.text)):
+            if len(p.text) <= 300 and _DIGIT.search(p.text) and (found := find_updated_text(p.text)):
                 return found
         return ""
 
