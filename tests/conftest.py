@@ -65,8 +65,11 @@ def start_replica() -> Iterator[Callable[..., Replica]]:
 
 # Runs the portalscraper command in-process and reports its peak resident memory on its last stderr line:
 #   subprocess.run([sys.executable, "-c", MEASURED, *args])
-MEASURED = ("import resource, sys\nfrom portalscraper.cli import main\ncode = main(sys.argv[1:])\n"
-            "print(f'PEAK_RSS_KB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)\n"
+# The peak is the process's own memory's high-water mark (VmHWM): getrusage's ru_maxrss would carry
+# the parent's, since Linux keeps it across the fork (or vfork) and exec that start the child.
+MEASURED = ("import sys\nfrom portalscraper.cli import main\ncode = main(sys.argv[1:])\n"
+            "hwm = next(line for line in open('/proc/self/status') if line.startswith('VmHWM:'))\n"
+            "print(f'PEAK_RSS_KB {hwm.split()[1]}', file=sys.stderr)\n"
             "sys.exit(code)\n")
 
 

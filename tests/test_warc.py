@@ -245,7 +245,7 @@ def test_reparse_refuses_a_gzip_bomb_with_the_crawls_own_size_limit(tmp_path: Pa
     assert result.returncode == 7, result.stderr  # the file holds no news archive page: a listing unread
     assert "Traceback" not in result.stderr
     peak_kb = int(next(line for line in result.stderr.splitlines() if line.startswith("PEAK_RSS_KB")).split()[1])
-    assert peak_kb < 300 * 1024
+    assert peak_kb < 150 * 1024  # about 95 MB; inflated whole, the 64 MB body alone would pass it
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1024 * 1024  # nor inflated here
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT title FROM records").fetchall() == [("Good item",)]

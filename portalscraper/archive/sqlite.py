@@ -119,6 +119,7 @@ class SQLiteArchive:
         self._last_flush = time.monotonic()
         self._upsert = _upsert_sql()
         self.counts = dict.fromkeys(_COUNTS, 0)
+        self._began: float | None = None  # time.monotonic() when this process began or resumed the crawl
 
     def now(self) -> str:
         return self.fixed_time or utc_now()
@@ -144,6 +145,7 @@ class SQLiteArchive:
                  **self.counts}
             )
         self.crawl_id = int(table.last_pk or 0)
+        self._began = time.monotonic()
         return self.crawl_id
 
     def resume_crawl(self, spider: str, portal: str, args: Mapping[str, Any]) -> int | None:
@@ -158,6 +160,7 @@ class SQLiteArchive:
         with self.db.conn:
             self.db.table("crawls").update(self.crawl_id, {"status": "running", "resumed": int(row["resumed"] or 0) + 1,
                                                            "pid": os.getpid()})
+        self._began = time.monotonic()
         return self.crawl_id
 
     def crawl_row(self, crawl_id: int | None = None) -> dict[str, Any]:
@@ -211,11 +214,14 @@ class SQLiteArchive:
         row = self.crawl_row()
         started = dt.datetime.fromisoformat(row["started_at"])
         finished = dt.datetime.fromisoformat(values.get("finished_at") or utc_now())
+        duration = (finished - started).total_seconds()  # the stamps are to the second: a short crawl reads 0
+        if not values.get("finished_at") and self._began is not None:
+            duration = max(duration, time.monotonic() - self._began)
         with self.db.conn:
             self.db.table("crawls").update(self.crawl_id, {
                 **self.counts, **{k: v for k, v in values.items() if k in CRAWL_COLUMNS},
                 "finished_at": finished.isoformat(timespec="seconds"), "status": status,
-                "finish_reason": finish_reason, "duration_s": round((finished - started).total_seconds(), 3),
+                "finish_reason": finish_reason, "duration_s": round(duration, 3),
             })
 
     def finish_crawl_alarm(self, exit_code: int, alarms: list[str]) -> None:
