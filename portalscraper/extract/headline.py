@@ -129,10 +129,13 @@ def _shown(el: _Element) -> bool:
     for a in (el, *el.iterancestors()):
         if not isinstance(a.tag, str) or a.tag in _HIDDEN_PLACES or a.tag in ("li", "a"):
             return False
-        if a.get("hidden") is not None or a.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(a.get("style") or ""):
-            return False
-        if any(_HIDDEN_CLASS.match(w) for w in (a.get("class") or "").split()):
-            return False
+        for name, value in a.items():  # (one call for an element's few attributes)
+            if name == "hidden" or (name == "aria-hidden" and value == "true"):
+                return False
+            if name == "style" and _HIDDEN_STYLE.search(value):
+                return False
+            if name == "class" and any(_HIDDEN_CLASS.match(w) for w in value.split()):
+                return False
     return True
 
 
