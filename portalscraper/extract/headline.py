@@ -277,13 +277,13 @@ def prominent_headline(root: _Element, page_title: str, stripped_title: str = ""
         if el.tag not in HEADINGS and not any(isinstance(c.tag, str) for c in el) and el.tag not in (
                 "b", "strong", "font", "div", "span", "p", "td"):
             continue
-        text = drop_boilerplate(clean_text(el.text_content()))
         heading = el.tag in HEADINGS
+        if not heading and any(isinstance(c.tag, str) and c.tag in BLOCKS for c in el):
+            continue  # a container, not a headline (and its text, the whole page's, never read)
+        text = drop_boilerplate(clean_text(el.text_content()))
         if not (2 if heading else 8) <= len(text) <= 250 or (not heading and len(text.split()) < 2) \
                 or DATE_TEXT_RE.fullmatch(text):
             continue
-        if not heading and any(isinstance(c.tag, str) and c.tag in BLOCKS for c in el):
-            continue  # a container, not a headline
         if _all_link(el, text) or not _visible(el) or any(a.tag == "a" for a in el.iterancestors()):
             continue  # a link: a logo, a site name or another page's teaser, not the page's headline
         in_title = bool(page_title) and fold(text) in page_title
