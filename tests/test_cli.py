@@ -239,10 +239,10 @@ def test_an_export_into_a_pipe_that_closes_ends_quietly(replica: Replica, tmp_pa
         assert export.stderr.read() == b""
 
 
-def test_progress_lines_while_crawling(start_replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    server = start_replica(2000)
-    result = run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
-                     "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.5", cwd=tmp_path)
+def test_progress_lines_while_crawling(replica: Replica, tmp_path: Path) -> None:
+    # A line every 50 ms: a crawl of the 300-item replica shows many, as one of 2,000 items did at 0.5 s.
+    result = run_cli("crawl", "nato", "--base-url", replica.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
+                     "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.05", cwd=tmp_path)
     lines = [line.split("Progress: ", 1)[1] for line in result.stderr.splitlines() if "Progress: " in line]
     assert len(lines) >= 2, result.stderr[-2000:]
     done = [int(line.split(" pages done")[0].replace(",", "")) for line in lines]
@@ -255,20 +255,19 @@ def test_progress_lines_while_crawling(start_replica, tmp_path: Path) -> None:  
 
 @pytest.mark.slow
 def test_the_demo_shows_its_progress_and_nothing_of_scrapys_log(tmp_path: Path) -> None:
-    result = run_cli("demo", "--items", "1000", "-s", "PROGRESS_INTERVAL=0.3", cwd=tmp_path)
+    result = run_cli("demo", "--items", "200", "-s", "PROGRESS_INTERVAL=0.05", cwd=tmp_path)
     lines = result.stderr.splitlines()
     progress = [line for line in lines if line.startswith("Progress: ")]
     assert progress and re.match(r"Progress: [\d,]+ pages done, [\d,]+ queued; records [\d,]+ new", progress[0])
     assert len(progress) == len(lines), result.stderr[-2000:]  # no INFO line of Scrapy's, no timestamps
-    assert "Crawl 1 (full): finished, 1030 records seen" in result.stdout
+    assert "Crawl 1 (full): finished, 230 records seen" in result.stdout
 
 
-def test_reparse_shows_its_progress(start_replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    server = start_replica(1500)
-    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
+def test_reparse_shows_its_progress(replica: Replica, tmp_path: Path) -> None:
+    run_cli("crawl", "nato", "--base-url", replica.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
             "--warc", str(tmp_path / "warc"), "-q", cwd=tmp_path)
     result = run_cli("reparse", "--warc", *map(str, (tmp_path / "warc").glob("*.warc.gz")), "--db",
-                     str(tmp_path / "b.db"), "--jsonl", "", "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.2",
+                     str(tmp_path / "b.db"), "--jsonl", "", "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.02",
                      cwd=tmp_path)
     progress = [line for line in result.stderr.splitlines() if "Progress: " in line]
     assert progress and re.search(r"Progress: [\d,]+ pages done, [\d,]+ queued; records [\d,]+ new", progress[0])
