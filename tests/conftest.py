@@ -30,7 +30,7 @@ from portalscraper.replica.launch import ReplicaProcess
 SLOW_FIXTURES = frozenset({
     "replica", "start_replica", "crawl", "wayback", "redis_server",
     "archive", "clean", "collection", "feeds", "history", "messy", "newsroom", "other_port", "scrapyd",
-    "served", "series", "setup", "site",
+    "served", "series", "setup", "site", "big_portal", "reference_archive",
 })
 
 

@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -94,13 +94,27 @@ class KillMoment:
         return self.during and self.stored >= 600 and "Committing crawl 1:" in line
 
 
+@pytest.fixture(scope="module")
+def big_portal() -> Iterator[Replica]:
+    """A 2,000-item replica, never changed: the tests that kill or lock a long crawl share it."""
+    server = Replica(items=2000)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def reference_archive(big_portal: Replica, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The big portal crawled once, uninterrupted."""
+    folder = tmp_path_factory.mktemp("reference")
+    run_cli("crawl", "nato", "--base-url", big_portal.base_url, "--db", str(folder / "reference.sqlite"), "--jsonl",
+            "", "--warc", "", "--log-level", "WARNING", cwd=folder)
+    return folder / "reference.sqlite"
+
+
 @pytest.mark.parametrize("during", [False, True], ids=["after-a-commit", "during-a-commit"])
-def test_a_killed_crawl_resumes_to_the_same_archive(during: bool, start_replica: Callable[..., Replica],
+def test_a_killed_crawl_resumes_to_the_same_archive(during: bool, big_portal: Replica, reference_archive: Path,
                                                     tmp_path: Path) -> None:
-    server = start_replica(items=2000)
-    reference, killed = tmp_path / "reference.sqlite", tmp_path / "killed.sqlite"
-    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(reference), "--jsonl", "",
-            "--log-level", "WARNING", cwd=tmp_path)
+    server, reference, killed = big_portal, reference_archive, tmp_path / "killed.sqlite"
 
     proc = start_crawl(server.base_url, killed, "-s", "ARCHIVE_BATCH_SIZE=200")
     read_until(proc, KillMoment(during))
@@ -185,8 +199,8 @@ def test_resume_with_nothing_to_resume_starts_a_new_crawl(replica: Replica, craw
 # -- one writer, many readers -----------------------------------------------------------------
 
 
-def test_second_writer_fails_at_once_while_readers_read(start_replica: Callable[..., Replica], tmp_path: Path) -> None:
-    server = start_replica(items=2000)
+def test_second_writer_fails_at_once_while_readers_read(big_portal: Replica, tmp_path: Path) -> None:
+    server = big_portal
     db = tmp_path / "archive.sqlite"
     proc = start_crawl(server.base_url, db)
     read_until(proc, lambda line: "Committed crawl 1:" in line)
