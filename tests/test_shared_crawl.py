@@ -76,10 +76,10 @@ def setup(start_replica: Callable[..., Replica], tmp_path: Path) -> Callable[[in
 
 def test_three_workers_give_the_single_process_archive_asking_each_page_once(
         setup: Callable[[int], Setup], redis_url: str) -> None:
-    case = setup(600)
+    case = setup(300)
     server, reference, log, db = case.server, case.reference, case.log, case.db
     result = crawl(server.base_url, db, "--redis", redis_url, "--workers", "3")
-    assert result.stderr.startswith("Crawl 1 finished (full): 630 records (630 new"), result.stderr[-2000:]
+    assert result.stderr.startswith("Crawl 1 finished (full): 330 records (330 new"), result.stderr[-2000:]
     assert archive(db) == archive(reference)
     asked = requested(log)
     assert 1 <= asked.pop("/robots.txt") <= 3  # each worker that asks for a page reads it
