@@ -36,7 +36,9 @@ SLOW_FIXTURES = frozenset({
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        callspec = getattr(item, "callspec", None)
+        parameters = set(callspec.params) if callspec is not None else set()  # a table's column is no fixture
+        if SLOW_FIXTURES.intersection(set(getattr(item, "fixturenames", ())) - parameters):
             item.add_marker(pytest.mark.slow)
 
 
