@@ -103,7 +103,7 @@ def test_an_incremental_shared_crawl_is_the_single_process_ones(setup: Callable[
                                                                 redis_url: str) -> None:
     """Second crawls, after the portal changed: the same conditional requests (304s), the same
     records new, changed and unchanged, the same history, as one process."""
-    case = setup(300)
+    case = setup(100)
     server, reference, db = case.server, case.reference, case.db
     crawl(server.base_url, db, "--redis", redis_url, "--workers", "3")
     server.change({"op": "edit", "key": "news_100050", "title": "A new title"},
@@ -192,7 +192,7 @@ def test_the_portals_concurrency_holds_for_all_workers_together(start_replica: C
 
 @pytest.mark.parametrize("killed", ["a worker", "the writer"])
 def test_a_killed_process_loses_nothing(killed: str, setup: Callable[[int], Setup], redis_url: str) -> None:
-    case = setup(300)
+    case = setup(200)
     server, reference, log, db = case.server, case.reference, case.log, case.db
     command = [sys.executable, "-m", "portalscraper.cli", "crawl", "nato", "--base-url", server.base_url, "--db",
                str(db), "--jsonl", "", "--warc", "", "-q", "--redis", redis_url, "--workers", "3",
