@@ -114,6 +114,8 @@ def child_crawl(kind: str, base_url: str, db: str, jsonl: str, urls_file: str) -
         "item_page_bytes": stats.get("portal/item_page_bytes", 0),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "finish_reason": stats.get("finish_reason"),
+        "warc_queue_full": stats.get("warc/queue_full", 0),
+        "warc_queue_full_wait_seconds": stats.get("warc/queue_full_wait_seconds", 0.0),
     }
 
 
@@ -491,6 +493,56 @@ def shared(items: int, tmp: Path) -> tuple[list[str], dict[str, Any]]:
     figures["shared_same_archive"] = float(all(same for _, same, _ in runs.values()))
     return [*lines, ""], figures
 
+# -- 7. a million records ------------------------------------------------------------------------
+
+def million_crawls(sizes: list[int], tmp: Path) -> tuple[list[str], dict[str, Any]]:
+    """Section 7, the crawl: the full crawl at each size (the smallest is the memory baseline, the
+    one before the largest the archive-size baseline), then an unchanged re-crawl of the largest.
+    Each crawl's figures are printed (and kept in million-crawls.jsonl) as soon as it ends: a run
+    stopped during the largest crawl still shows the others."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for items in sizes:
+        log, db = tmp / f"million{items}.log", tmp / f"million{items}.sqlite"
+        with replica(items, log) as base_url:
+            figures = crawl("full", base_url, db, tmp / f"million{items}.jsonl")
+            figures["first_tenth"], figures["last_tenth"] = _tenth_rates(log)
+            figures["archive_bytes"] = db.stat().st_size
+            figures["bytes_per_record"] = figures["archive_bytes"] / max(1, figures["item_pages_fetched"])
+            if items == max(sizes):
+                figures["recrawl"] = crawl("full", base_url, db, tmp / f"million{items}.jsonl")
+        with (tmp / "million-crawls.jsonl").open("a", encoding="utf-8") as kept:
+            kept.write(json.dumps({"items": items, **figures}) + "\n")
+        print(f"crawl of {items:,} items: {json.dumps(figures)}", flush=True)
+        rows.append((items, figures))
+        for path in tmp.glob(f"million{items}*"):
+            if path.is_file():
+                path.unlink()
+    base = rows[0][1]
+    sized = rows[-2][1] if len(rows) > 1 else base
+    largest, last = rows[-1]
+    again = last["recrawl"]
+    lines = [f"### 7. A million records: the crawl ({largest:,} items, one process)", "",
+             "| replica items | pages | pages/s, first tenth | pages/s, last tenth | last / first | peak RSS (MB) | "
+             "RSS ratio to the smallest | archive bytes per record | WARC queue full (times, s waited) | wall (s) |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for items, f in rows:
+        lines.append(f"| {items:,} | {f['responses']:,} | {f['first_tenth']:.0f} | {f['last_tenth']:.0f} | "
+                     f"**{f['last_tenth'] / f['first_tenth']:.2f}** | {f['maxrss_mb']:.1f} | "
+                     f"**{f['maxrss_mb'] / base['maxrss_mb']:.3f}** | {f['bytes_per_record']:,.0f} | "
+                     f"{f['warc_queue_full']:,} ({f['warc_queue_full_wait_seconds']:.1f}) | {f['wall']:.0f} |")
+    lines += ["", f"Targets at {largest:,} items: the last tenth at least 0.9 of the first; peak RSS at most 1.2 "
+              "times the smallest crawl's; archive bytes per record (full-text index included) no more than at "
+              f"{rows[-2][0] if len(rows) > 1 else largest:,}; the WARC writer's queue never full. Re-crawl of the "
+              f"unchanged replica right after: {again['requests']:,} requests, {again['bytes']:,} bytes of "
+              f"{last['bytes']:,} (**{again['bytes'] / last['bytes']:.5f}**; target at most 0.001), "
+              f"{again['wall']:.1f} s.", ""]
+    return lines, {"million_last_over_first": last["last_tenth"] / last["first_tenth"],
+                   "million_memory_ratio": last["maxrss_mb"] / base["maxrss_mb"],
+                   "million_bytes_per_record_ratio": last["bytes_per_record"] / sized["bytes_per_record"],
+                   "million_warc_queue_full": float(last["warc_queue_full"]),
+                   "million_recrawl_bytes_ratio": again["bytes"] / last["bytes"]}
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
@@ -522,21 +574,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-items", default="2000,20000,100000", help="replica sizes for section 2")
     parser.add_argument("--records", type=int, default=100_000, help="records for section 3 (default 100000)")
     parser.add_argument("--pages", type=int, default=300, help="replica item pages for section 5 (default 300)")
+    parser.add_argument("--million", action="store_true",
+                        help="run section 7 alone (a million records: hours, by hand)")
+    parser.add_argument("--million-crawls", default="2000,100000,1000000",
+                        help="replica sizes crawled in section 7, the largest last ('' for none)")
+    parser.add_argument("--million-records", default="100000,1000000",
+                        help="sizes of the synthetic archives section 7 measures as analysts use them ('' for none)")
+    parser.add_argument("--work", metavar="DIR", help="work folder, kept (default: a temporary one)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the script, not the speed")
     parser.add_argument("--write", metavar="FILE", help="also write the report (markdown) to FILE")
     args = parser.parse_args(argv)
     if args.smoke:
         args.items, args.memory_items, args.records, args.pages, args.pairs = 200, "200,400", 1000, 20, 2
+        args.million_crawls, args.million_records = "200,400", "1000"
     sizes = [int(n) for n in args.memory_items.split(",")]
+    million_sizes = [int(n) for n in args.million_crawls.split(",") if n.strip()]
+    million_records = [int(n) for n in args.million_records.split(",") if n.strip()]
     command = "python benchmarks/bench.py" + (" " + " ".join(argv) if argv else "")
     report = [f"Machine: {machine()}", f"Command: `{command}`", f"Date: {time.strftime('%Y-%m-%d')}", ""]
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for section in (lambda: framework_and_recrawl(args.items, args.pairs, Path(tmp)),
-                        lambda: memory(sizes, Path(tmp)),
-                        lambda: storage(args.records, Path(tmp)),
-                        lambda: extraction(args.pages),
-                        lambda: shared(args.items, Path(tmp))):
+    with tempfile.TemporaryDirectory() if args.work is None else contextlib.nullcontext(args.work) as tmp:
+        Path(tmp).mkdir(parents=True, exist_ok=True)
+        sections = [lambda: framework_and_recrawl(args.items, args.pairs, Path(tmp)),
+                    lambda: memory(sizes, Path(tmp)),
+                    lambda: storage(args.records, Path(tmp)),
+                    lambda: extraction(args.pages),
+                    lambda: shared(args.items, Path(tmp))]
+        if args.million:
+            sections = [*([lambda: million_crawls(million_sizes, Path(tmp))] if million_sizes else []),
+                        *([lambda: analysts(million_records, Path(tmp))] if million_records else [])]
+        for section in sections:
             lines, figures = section()
             report += lines
             results.update(figures)
