@@ -19,10 +19,12 @@ from portalscraper.atom import TITLES
 from portalscraper.items import CONTENT_FIELDS
 
 # Each crawl's homepage: the page it read first (its canonical URL, the same in every capture; the
-# page as crawled in archives from before page_url).
-_HOMEPAGES = """WITH homes AS (
-  SELECT crawl_id, coalesce(page_url, source_url) AS page FROM appearances
-  WHERE id IN (SELECT min(id) FROM appearances GROUP BY crawl_id))"""
+# page as crawled in archives from before page_url). Per crawl, through the archive's indexes on
+# appearances (crawl_id) and (crawl_id, that page): a few lookups, not a pass over every appearance.
+_HOMEPAGES = """WITH homes AS MATERIALIZED (
+  SELECT c.id AS crawl_id, (SELECT coalesce(page_url, source_url) FROM appearances
+                            WHERE crawl_id = c.id ORDER BY id LIMIT 1) AS page
+  FROM crawls c)"""
 # Canned queries: name -> (title, SQL). Parameters (`:q`, `:id`, `:crawl_id`) become form fields.
 QUERIES: dict[str, tuple[str, str]] = {
     "search": ("Full-text search, best matches first", """
@@ -59,7 +61,7 @@ ORDER BY capture_time, section, position"""),
 SELECT a.record_id, max(a.title) AS title, min(a.capture_time) AS first_seen, max(a.capture_time) AS last_seen,
        count(DISTINCT a.capture_time) AS captures,
        round(julianday(max(a.capture_time)) - julianday(min(a.capture_time)), 1) AS days
-FROM homes h JOIN appearances a ON a.crawl_id = h.crawl_id AND coalesce(a.page_url, a.source_url) = h.page
+FROM homes h CROSS JOIN appearances a ON a.crawl_id = h.crawl_id AND coalesce(a.page_url, a.source_url) = h.page
 WHERE a.capture_time IS NOT NULL
 GROUP BY a.record_id ORDER BY first_seen"""),
 }
