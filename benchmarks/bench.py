@@ -3,6 +3,7 @@
     python benchmarks/bench.py                      # the full run (about 20 minutes on 2 cores)
     python benchmarks/bench.py --smoke              # a tiny run that only checks the script works
     python benchmarks/bench.py --write docs/benchmarks.md
+    python benchmarks/bench.py --million --write docs/benchmarks.md   # section 7 alone (hours)
 
 1. Framework limit: a bare Scrapy spider visiting exactly the pages the full `nato` crawl
    visited (its URL list, taken from the replica's request log), with a no-op callback and the
@@ -18,6 +19,11 @@
 5. Extraction: ms per item page of the project's extraction vs trafilatura (+ htmldate).
 6. Shared crawls: pages/s of `crawl --redis` with 1, 2 and 3 workers vs one process (a
    redis-server of its own on 127.0.0.1), each archive compared with the one process's.
+7. A million records (`--million`, run by hand): the full crawl at 2,000, 100,000 and 1,000,000
+   items (rate in the first and last tenth, peak RSS, archive bytes per record, the WARC writer's
+   queue) and an unchanged re-crawl of the largest; then synthetic archives of 100,000 and
+   1,000,000 records, written by the archive's own writer as three crawls, asked what analysts
+   ask in `portalscraper serve` (Datasette over HTTP on 127.0.0.1) and in SQL, and exported.
 
 Every crawl runs in its own process (peak RSS is that process's), against the replica on
 127.0.0.1. Figures are ratios against a baseline measured in the same run.
@@ -642,11 +648,13 @@ def synthetic_archive(path: Path, count: int, crawls: int = 3, revisited: int = 
     a complete pass over `revisited` items of which half changed (record_versions rows) and a
     hundred new. What the writer does at the end of a crawl (the full-text index, ANALYZE...) it
     does here too. Returns the ids of some changed records and the seconds it took."""
+    from portalscraper import settings
     from portalscraper.archive import SQLiteArchive
 
     portal = SyntheticPortal(count)
     started = time.perf_counter()
-    archive = SQLiteArchive(path, batch_size=500, flush_seconds=3600, fts_sync_rows=10**9)
+    archive = SQLiteArchive(path, settings.ARCHIVE_BATCH_SIZE, settings.ARCHIVE_FLUSH_SECONDS,
+                            settings.ARCHIVE_FTS_SYNC_ROWS)  # as a crawl writes
     changed: list[str] = []
     total = count
     for crawl_no in range(crawls):
@@ -767,23 +775,32 @@ def analysts(sizes: list[int], tmp: Path) -> tuple[list[str], dict[str, Any]]:
         rid = made["changed"][0]
         print(f"archive of {count:,} records made in {made['seconds']:.0f} s, {size / made['records']:,.0f} bytes "
               f"per record; words: {words}", flush=True)
+        load = os.getloadavg()
         sql = _sql_timings(db, [w for w, _ in words], rid)
         http = _serve_timings(db, [w for w, _ in words], rid)
         results[count] = {key: (_p95(v) if isinstance(v, list) else v,
                                 _p95(sql[key]) if isinstance(sql[key], list) else sql[key]) for key, v in http.items()}
         out = tmp / "export.jsonl"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "portalscraper.cli", "export", "--db", str(db), "--format", "jsonl",
                         "--output", str(out)], check=True, capture_output=True)
         export_rate = made["records"] / (time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        export_cpu_rate = made["records"] / (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         out.unlink()
+        half = len(words) // 2
         notes.append(f"- {count:,} records ({made['records']:,} after the later crawls' new ones), "
                      f"{size / made['records']:,.0f} bytes per record, made in {made['seconds']:.0f} s; "
                      f"`portalscraper export --format jsonl`: **{export_rate:,.0f} records/s** (target at least "
-                     f"20,000); search words and the records each matches: "
-                     + ", ".join(f"{w} {n:,}" for w, n in words)
-                     + f"; search, median over the words: {_median(http['search']) * 1000:.0f} ms (serve), "
-                     f"{_median(sql['search']) * 1000:.0f} ms (SQL)")
+                     f"20,000), {export_cpu_rate:,.0f} per second of its CPU time; search words and the records "
+                     "each matches: " + ", ".join(f"{w} {n:,}" for w, n in words)
+                     + "; search, median of the common words and of the rare ones: "
+                     f"{_median(http['search'][:half]) * 1000:.0f} and {_median(http['search'][half:]) * 1000:.0f} ms "
+                     f"(serve), {_median(sql['search'][:half]) * 1000:.0f} and "
+                     f"{_median(sql['search'][half:]) * 1000:.0f} ms (SQL); load average (1 min) "
+                     f"{load[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+        figures[f"analysts_{count}_export_cpu_records_per_s"] = export_cpu_rate
         figures[f"analysts_{count}_export_records_per_s"] = export_rate
         for key in http:
             figures[f"analysts_{count}_{key}_s"] = results[count][key][0]
@@ -850,13 +867,24 @@ def machine() -> str:
 
 
 FIGURES = "## Figures of the last run"
+MILLION_FIGURES = "## A million records: figures of the last run"
 
 
-def write_report(path: Path, report: list[str]) -> None:
-    """The run's figures under FIGURES in `path`: what stands above that heading (the summary and
-    how to read the figures, written by hand) is kept."""
-    head = path.read_text("utf-8").split(FIGURES)[0] if path.is_file() else ""
-    path.write_text(head + FIGURES + "\n\n" + "\n".join(report) + "\n", encoding="utf-8")
+def write_report(path: Path, report: list[str], heading: str = FIGURES) -> None:
+    """The run's figures under `heading` in `path`, in place of that section's (up to the next `## `
+    heading): the rest, written by hand, is kept. A heading not there yet goes before FIGURES."""
+    text = path.read_text("utf-8") if path.is_file() else ""
+    block = heading + "\n\n" + "\n".join(report) + "\n"
+    if heading in text:
+        head, rest = text.split(heading, 1)
+        end = rest.find("\n## ")
+        text = head + block + (rest[end:] if end >= 0 else "")
+    elif FIGURES in text:
+        head, rest = text.split(FIGURES, 1)
+        text = head + block + "\n" + FIGURES + rest
+    else:
+        text += block
+    path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -882,7 +910,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.items, args.memory_items, args.records, args.pages, args.pairs = 200, "200,400", 1000, 20, 2
-        args.million_crawls, args.million_records = "200,400", "1000"
+        args.million_crawls, args.million_records = "200,300", "1000"
     sizes = [int(n) for n in args.memory_items.split(",")]
     million_sizes = [int(n) for n in args.million_crawls.split(",") if n.strip()]
     million_records = [int(n) for n in args.million_records.split(",") if n.strip()]
@@ -905,7 +933,7 @@ def main(argv: list[str] | None = None) -> int:
             results.update(figures)
             print("\n".join(lines), flush=True)
     if args.write:
-        write_report(Path(args.write), report)
+        write_report(Path(args.write), report, MILLION_FIGURES if args.million else FIGURES)
     print(json.dumps({k: round(v, 3) for k, v in results.items()}))
     return 0
 
