@@ -347,16 +347,17 @@ class SQLiteArchive:
         return cursor.rowcount
 
     def _merge_fts(self) -> None:
-        """At the end of a crawl that indexed a good part of the archive (at least one record in a
-        hundred), merge the full-text index's segments into one. The index grows by a segment per
-        sync (one per ARCHIVE_FTS_SYNC_ROWS records) and by the replaced texts' deletions; a ranked
-        search reads every segment's entries of each word, which at a million records made a
-        search for a common word several times slower than on one merged segment."""
+        """At the end of a crawl that indexed a good part of the archive (at least one record in
+        ten), merge the full-text index's segments into one. The index grows by a segment per sync
+        (one per ARCHIVE_FTS_SYNC_ROWS records) and by the replaced texts' deletions; a ranked
+        search reads every segment's entries of each word, up to twice as slow as on one merged
+        segment. The merge rewrites the whole index: a smaller crawl leaves its segments to FTS5's
+        own merging, which keeps their number small."""
         if not self._fts_indexed:
             return
         indexed, self._fts_indexed = self._fts_indexed, 0
         (total,) = self.db.execute("SELECT count(*) FROM records").fetchone()
-        if indexed * 100 < total:
+        if indexed * 10 < total:
             return
         started = time.monotonic()
         with self.db.conn:
