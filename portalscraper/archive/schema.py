@@ -97,8 +97,11 @@ _INDEXES = {
 }
 _UNIQUE_INDEXES = {"appearances": [["crawl_id", "source_url", "section", "position", "record_id"]]}
 # Indexes on expressions, as the canned queries and the charts spell them (SQLite uses one only for
-# the same expression): a crawl's appearances on one page, its homepage above all (serve.py).
-_EXPRESSION_INDEXES = {"idx_appearances_crawl_id_page": ("appearances", "crawl_id, coalesce(page_url, source_url)")}
+# the same expression): a crawl's appearances on one page, its homepage above all; records per
+# month, counted in the index's order (with the date itself, so that a query that also reads the
+# date, as items_per_month does, needs no row).
+_EXPRESSION_INDEXES = {"idx_appearances_crawl_id_page": ("appearances", "crawl_id, coalesce(page_url, source_url)"),
+                       "idx_records_month": ("records", "substr(date_start, 1, 7), date_start")}
 # What changed in each crawl, one row per record and change: SELECT * FROM changes WHERE crawl_id = 7
 CHANGES_VIEW = """
 SELECT first_crawl_id AS crawl_id, 'new' AS change, id AS record_id, title, url FROM records
