@@ -739,15 +739,23 @@ def serving(db: Path) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+REFUSED: list[str] = []  # the URLs Datasette answered with an error (its time limit), in this run
+
+
 def _get(url: str) -> bytes:
+    """The body of `url`; an error (Datasette's time limit: 400) is kept in REFUSED, and timed as
+    any answer."""
+    import urllib.error
     import urllib.request
 
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, never a proxy
-    with opener.open(url, timeout=300) as answer:
-        body: bytes = answer.read()
-        if answer.status != 200:
-            raise SystemExit(f"{url} answered {answer.status}")
-        return body
+    try:
+        with opener.open(url, timeout=300) as answer:
+            body: bytes = answer.read()
+            return body
+    except urllib.error.HTTPError as exc:
+        REFUSED.append(f"{url} ({exc.code})")
+        return b""
 
 
 def analysts(sizes: list[int], tmp: Path) -> tuple[list[str], dict[str, Any]]:
@@ -790,6 +798,9 @@ def analysts(sizes: list[int], tmp: Path) -> tuple[list[str], dict[str, Any]]:
         export_cpu_rate = made["records"] / (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         out.unlink()
         half = len(words) // 2
+        if REFUSED:
+            notes.append(f"- **refused** by `portalscraper serve` ({len(REFUSED)}): {', '.join(sorted(set(REFUSED)))}")
+            REFUSED.clear()
         notes.append(f"- {count:,} records ({made['records']:,} after the later crawls' new ones), "
                      f"{size / made['records']:,.0f} bytes per record, made in {made['seconds']:.0f} s; "
                      f"`portalscraper export --format jsonl`: **{export_rate:,.0f} records/s** (target at least "
