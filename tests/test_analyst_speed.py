@@ -16,7 +16,7 @@ import pytest
 from portalscraper.archive import SQLiteArchive
 from portalscraper.archive.schema import SCHEMA_VERSION
 from portalscraper.items import RECORD_FIELDS
-from portalscraper.serve import HOMEPAGE_SIGHTINGS, QUERIES, SETTINGS, metadata
+from portalscraper.serve import FACETS, HOMEPAGE_SIGHTINGS, QUERIES, SETTINGS, default_facets, metadata
 
 HOME = "https://www.nato.int/cps/en/natohq/index.htm"
 SECTIONS = ("News", "Press releases", "Speeches")
@@ -179,3 +179,10 @@ def test_an_archive_without_the_newer_indexes_gets_them_when_a_crawl_opens_it(tm
         names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"idx_records_language", "idx_appearances_crawl_id_page", "idx_records_month"} <= names
         assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)  # no table changed
+
+
+def test_a_large_archive_opens_its_records_with_one_facet(archive_path: Path) -> None:
+    assert default_facets(archive_path) == list(FACETS) == ["section", "kind", "language"]
+    assert default_facets(archive_path, large_archive=100) == ["section"]  # 300 records: "large" here
+    assert metadata(archive_path, large_archive=100)["databases"]["archive"]["tables"]["records"]["facets"] == [
+        "section"]
