@@ -350,7 +350,7 @@ class SQLiteArchive:
         """At the end of a crawl that indexed a good part of the archive (at least one record in
         ten), merge the full-text index's segments into one. The index grows by a segment per sync
         (one per ARCHIVE_FTS_SYNC_ROWS records) and by the replaced texts' deletions; a ranked
-        search reads every segment's entries of each word, up to twice as slow as on one merged
+        search reads every segment's entries of each word, up to two or three times as slow as on one merged
         segment. The merge rewrites the whole index: a smaller crawl leaves its segments to FTS5's
         own merging, which keeps their number small."""
         if not self._fts_indexed:
