@@ -3,6 +3,7 @@
     python benchmarks/bench.py                      # the full run (about 20 minutes on 2 cores)
     python benchmarks/bench.py --smoke              # a tiny run that only checks the script works
     python benchmarks/bench.py --write docs/benchmarks.md
+    python benchmarks/bench.py --million --write docs/benchmarks.md   # section 7 alone (hours)
 
 1. Framework limit: a bare Scrapy spider visiting exactly the pages the full `nato` crawl
    visited (its URL list, taken from the replica's request log), with a no-op callback and the
@@ -20,6 +21,11 @@
 5. Extraction: ms per item page of the project's extraction vs trafilatura (+ htmldate).
 6. Shared crawls: pages/s of `crawl --redis` with 1, 2 and 3 workers vs one process (a
    redis-server of its own on 127.0.0.1), each archive compared with the one process's.
+7. A million records (`--million`, run by hand): the full crawl at 2,000, 100,000 and 1,000,000
+   items (rate in the first and last tenth, peak RSS, archive bytes per record, the WARC writer's
+   queue) and an unchanged re-crawl of the largest; then synthetic archives of 100,000 and
+   1,000,000 records, written by the archive's own writer as three crawls, asked what analysts
+   ask in `portalscraper serve` (Datasette over HTTP on 127.0.0.1) and in SQL, and exported.
 
 Every crawl runs in its own process (peak RSS is that process's), against the replica on
 127.0.0.1. Figures are ratios against a baseline measured in the same run.
@@ -116,6 +122,8 @@ def child_crawl(kind: str, base_url: str, db: str, jsonl: str, urls_file: str) -
         "item_page_bytes": stats.get("portal/item_page_bytes", 0),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "finish_reason": stats.get("finish_reason"),
+        "warc_queue_full": stats.get("warc/queue_full", 0),
+        "warc_queue_full_wait_seconds": stats.get("warc/queue_full_wait_seconds", 0.0),
     }
 
 
@@ -533,6 +541,374 @@ def shared(items: int, tmp: Path) -> tuple[list[str], dict[str, Any]]:
     figures["shared_same_archive"] = float(all(same for _, same, _ in runs.values()))
     return [*lines, ""], figures
 
+# -- 7. a million records ------------------------------------------------------------------------
+
+def million_crawls(sizes: list[int], tmp: Path) -> tuple[list[str], dict[str, Any]]:
+    """Section 7, the crawl: the full crawl at each size (the smallest is the memory baseline, the
+    one before the largest the archive-size baseline), then an unchanged re-crawl of the largest.
+    Each crawl's figures are printed (and kept in million-crawls.jsonl) as soon as it ends: a run
+    stopped during the largest crawl still shows the others."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for items in sizes:
+        log, db = tmp / f"million{items}.log", tmp / f"million{items}.sqlite"
+        with replica(items, log) as base_url:
+            figures = crawl("full", base_url, db, tmp / f"million{items}.jsonl")
+            figures["first_tenth"], figures["last_tenth"] = _tenth_rates(log)
+            figures["archive_bytes"] = db.stat().st_size
+            figures["bytes_per_record"] = figures["archive_bytes"] / max(1, figures["item_pages_fetched"])
+            if items == max(sizes):
+                figures["recrawl"] = crawl("full", base_url, db, tmp / f"million{items}.jsonl")
+        with (tmp / "million-crawls.jsonl").open("a", encoding="utf-8") as kept:
+            kept.write(json.dumps({"items": items, **figures}) + "\n")
+        print(f"crawl of {items:,} items: {json.dumps(figures)}", flush=True)
+        rows.append((items, figures))
+        for path in tmp.glob(f"million{items}*"):
+            if path.is_file():
+                path.unlink()
+    base = rows[0][1]
+    sized = rows[-2][1] if len(rows) > 1 else base
+    largest, last = rows[-1]
+    again = last["recrawl"]
+    lines = [f"### 7. A million records: the crawl ({largest:,} items, one process)", "",
+             "| replica items | pages | pages/s, first tenth | pages/s, last tenth | last / first | peak RSS (MB) | "
+             "RSS ratio to the smallest | archive bytes per record | WARC queue full (times, s waited) | wall (s) |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for items, f in rows:
+        lines.append(f"| {items:,} | {f['responses']:,} | {f['first_tenth']:.0f} | {f['last_tenth']:.0f} | "
+                     f"**{f['last_tenth'] / f['first_tenth']:.2f}** | {f['maxrss_mb']:.1f} | "
+                     f"**{f['maxrss_mb'] / base['maxrss_mb']:.3f}** | {f['bytes_per_record']:,.0f} | "
+                     f"{f['warc_queue_full']:,} ({f['warc_queue_full_wait_seconds']:.1f}) | {f['wall']:.0f} |")
+    lines += ["", f"Targets at {largest:,} items: the last tenth at least 0.9 of the first; peak RSS at most 1.2 "
+              "times the smallest crawl's; archive bytes per record (full-text index included) no more than at "
+              f"{rows[-2][0] if len(rows) > 1 else largest:,}; the WARC writer's queue never full. Re-crawl of the "
+              f"unchanged replica right after: {again['requests']:,} requests, {again['bytes']:,} bytes of "
+              f"{last['bytes']:,} (**{again['bytes'] / last['bytes']:.5f}**; target at most 0.001), "
+              f"{again['wall']:.1f} s.", ""]
+    return lines, {"million_last_over_first": last["last_tenth"] / last["first_tenth"],
+                   "million_memory_ratio": last["maxrss_mb"] / base["maxrss_mb"],
+                   "million_bytes_per_record_ratio": last["bytes_per_record"] / sized["bytes_per_record"],
+                   "million_warc_queue_full": float(last["warc_queue_full"]),
+                   "million_recrawl_bytes_ratio": again["bytes"] / last["bytes"]}
+
+
+# Words of the synthetic archive's texts, most frequent first: function words, then the portal's
+# own vocabulary, then made-up words (a Zipf distribution over all of them: a long tail of rare ones).
+_FUNCTION_WORDS = ("the", "of", "and", "to", "in", "a", "for", "on", "with", "that", "is", "by", "as", "at", "from",
+                   "be", "are", "this", "was", "it", "their", "an", "which", "its", "have", "has", "will", "were",
+                   "been", "not", "also", "they", "all", "or", "more", "other", "who")
+_PORTAL_WORDS = ("nato", "allies", "alliance", "security", "defence", "minister", "secretary",
+                 "general", "council", "partners", "partnership", "operations", "afghanistan", "forces",
+                 "military", "cooperation", "summit", "meeting", "international", "support", "mission", "countries",
+                 "member", "nations", "capabilities", "crisis", "training", "strategic", "political", "headquarters",
+                 "brussels", "european", "union", "missile", "cyber", "maritime", "piracy", "kosovo", "libya",
+                 "russia", "ukraine", "georgia", "energy", "terrorism", "commander", "deputy", "ambassador",
+                 "delegation", "committee", "conference", "declaration", "exercise", "troops", "assistance",
+                 "reform", "stability", "regional", "dialogue", "mediterranean", "balkans")
+_SYLLABLES = "ka ri to me lan vor su pel din gra o nes tu ba rek li fo zan mi der sto al ven cu"
+
+
+def _vocabulary(size: int = 50_000) -> list[str]:
+    import itertools
+
+    syllables = _SYLLABLES.split()
+    made_up = ("".join(parts) for n in (3, 4) for parts in itertools.product(syllables, repeat=n))
+    seen = set(_FUNCTION_WORDS) | set(_PORTAL_WORDS)
+    words = [*_FUNCTION_WORDS, *_PORTAL_WORDS]
+    for word in made_up:
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+        if len(words) == size:
+            break
+    return words
+
+
+# The sections of the synthetic portal, and their share of its items.
+_SECTIONS = (("News", "news", 60), ("Press releases", "press-release", 15), ("Speeches and transcripts", "speech", 10),
+             ("Photos", "photo", 7), ("Videos", "video", 5), ("NATO Review", "review", 3))
+
+
+class SyntheticPortal:
+    """Records of a portal of `count` items, as the spiders make them: texts of Zipf-distributed
+    words (common and rare ones), dates over 14 years, six sections, English and French."""
+
+    def __init__(self, count: int, seed: int = 2012) -> None:
+        import random
+
+        self.count = count
+        self.rng = random.Random(seed)
+        self.words = _vocabulary()
+        total, self.cum_weights = 0.0, []
+        for rank in range(1, len(self.words) + 1):
+            total += 1 / rank
+            self.cum_weights.append(total)
+        self.section_at = [(name, kind) for name, kind, share in _SECTIONS for _ in range(share)]
+        # Texts drawn from pools of sentences and paragraphs (drawing every word of a million records
+        # takes longer than writing them): a word's records are still a few in a million to most.
+        pool = max(1_000, min(count // 5, 50_000))
+        self.titles = [self.text(self.rng.randint(5, 11)).capitalize() for _ in range(pool)]
+        self.summaries = [self.text(self.rng.randint(15, 35)).capitalize() + "." for _ in range(pool)]
+        self.paragraphs = [self.text(self.rng.randint(40, 90)).capitalize() + "." for _ in range(pool)]
+
+    def text(self, words: int) -> str:
+        return " ".join(self.rng.choices(self.words, cum_weights=self.cum_weights, k=words))
+
+    def pick(self, texts: list[str]) -> str:
+        return texts[self.rng.randrange(len(texts))]
+
+    def record(self, n: int, version: int = 0) -> dict[str, Any]:
+        import datetime as dt
+        import hashlib
+
+        from portalscraper.items import RECORD_FIELDS
+
+        rng = self.rng
+        section, kind = self.section_at[n % len(self.section_at)]
+        language = "fr" if n % 5 == 4 else "en"
+        url = f"https://www.nato.int/cps/{language}/natohq/{kind}_{100000 + n}.htm"
+        day = dt.date.fromordinal(730_000 + rng.randrange(5_000))  # 1999-08 to 2013-04
+        title = f"{self.pick(self.titles)} {n}" + (f" (update {version})" if version else "")
+        summary = self.pick(self.summaries)
+        body = "\n\n".join(self.pick(self.paragraphs) for _ in range(rng.randint(2, 5)))
+        row: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
+        row.update({
+            "id": hashlib.sha1(url.encode()).hexdigest()[:16], "portal": "nato", "section": section, "kind": kind,
+            "title": title, "url": url, "language": language, "date_text": f"{day.day} {day:%b}. {day.year} -",
+            "date_start": day.isoformat(), "updated_text": f"Last updated: {day.day} {day:%b}. {day.year} 14:26",
+            "updated_at": f"{day.isoformat()}T14:26+02:00", "summary": summary, "body": body,
+            "source_url": f"https://www.nato.int/cps/{language}/natohq/{kind}.htm",
+            "fetched_at": "2026-11-27T00:00:00+00:00",
+            "content_hash": hashlib.sha256(f"{title}\n{summary}\n{body}".encode()).hexdigest(),
+            "provenance": {"title": "listing", "date_start": "listing", "body": "selector"},
+        })
+        return row
+
+
+def synthetic_archive(path: Path, count: int, crawls: int = 3, revisited: int = 20_000) -> dict[str, Any]:
+    """An archive of `count` records written through the archive's own writer as `crawls` crawls
+    would: the first lists every item (an appearance each, the homepage's 30 first), each later one
+    a complete pass over `revisited` items of which half changed (record_versions rows) and a
+    hundred new. What the writer does at the end of a crawl (the full-text index, ANALYZE...) it
+    does here too. Returns the ids of some changed records and the seconds it took."""
+    from portalscraper import settings
+    from portalscraper.archive import SQLiteArchive
+
+    portal = SyntheticPortal(count)
+    started = time.perf_counter()
+    archive = SQLiteArchive(path, settings.ARCHIVE_BATCH_SIZE, settings.ARCHIVE_FLUSH_SECONDS,
+                            settings.ARCHIVE_FTS_SYNC_ROWS)  # as a crawl writes
+    changed: list[str] = []
+    total = count
+    for crawl_no in range(crawls):
+        archive.begin_crawl("nato", "nato", {"crawl": crawl_no})
+        if crawl_no == 0:
+            listed: list[int] = list(range(count))
+        else:
+            listed = sorted(portal.rng.sample(range(count), min(revisited, count)))
+            listed += list(range(total, total + 100))
+            total += 100
+        for position, n in enumerate(listed[:30], 1):  # the homepage, read first
+            row = portal.record(n)
+            archive.add_appearance({"record_id": row["id"], "url": row["url"], "section": "Top stories",
+                                    "source_url": "https://www.nato.int/cps/en/natohq/index.htm",
+                                    "page_url": "https://www.nato.int/cps/en/natohq/index.htm",
+                                    "position": position, "date_text": row["date_text"], "title": row["title"]})
+        for position, n in enumerate(listed):
+            version = crawl_no if (crawl_no and n < count and position % 2 == 0) else 0
+            row = portal.record(n, version)
+            if version and len(changed) < 1000:
+                changed.append(row["id"])
+            archive.add_record(row, {"listing_hash": row["content_hash"][:16], "page_fetched": True})
+            archive.add_appearance({"record_id": row["id"], "url": row["url"], "section": row["section"],
+                                    "source_url": f"{row['source_url']}?page={position // 20 + 1}",
+                                    "page_url": f"{row['source_url']}?page={position // 20 + 1}",
+                                    "position": position % 20 + 1, "date_text": row["date_text"],
+                                    "title": row["title"]})
+        archive.finish_crawl("finished", "finished", {})
+    archive.close()
+    return {"seconds": time.perf_counter() - started, "changed": changed, "records": total}
+
+
+def search_words(db: Path, count: int = 20) -> list[tuple[str, int]]:
+    """Half common words (in a tenth to most of the records), half rare ones (in about 0.05% of them),
+    with the number of records each matches."""
+    vocabulary = _vocabulary()
+    common = _PORTAL_WORDS[:count // 2]
+    rare = vocabulary[-count // 2:]
+    with sqlite3.connect(db) as conn:
+        return [(word, conn.execute("SELECT count(*) FROM records_fts WHERE records_fts MATCH ?", [word]).fetchone()[0])
+                for word in [*common, *rare]]
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
+
+
+def _timed(fn: Any, repeat: int = 3) -> float:
+    """Seconds of the median of `repeat` calls, after one to warm up."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return _median(times)
+
+
+@contextlib.contextmanager
+def serving(db: Path) -> Iterator[str]:
+    """`portalscraper serve` on the archive (Datasette as shipped), on a free port of 127.0.0.1."""
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "portalscraper.cli", "serve", "--db", str(db), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):  # up to 60 s
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=5).read()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+REFUSED: list[str] = []  # the URLs Datasette answered with an error (its time limit), in this run
+
+
+def _get(url: str) -> bytes:
+    """The body of `url`; an error (Datasette's time limit: 400) is kept in REFUSED, and timed as
+    any answer."""
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, never a proxy
+    try:
+        with opener.open(url, timeout=300) as answer:
+            body: bytes = answer.read()
+            return body
+    except urllib.error.HTTPError as exc:
+        REFUSED.append(f"{url} ({exc.code})")
+        return b""
+
+
+def analysts(sizes: list[int], tmp: Path) -> tuple[list[str], dict[str, Any]]:
+    """Section 7, the analysts: on synthetic archives made by the archive's writer, what `portalscraper
+    serve` answers over HTTP, the same questions in SQL, and the JSON Lines export."""
+    lines = ["### 7. A million records: as analysts use the archive", ""]
+    figures: dict[str, Any] = {}
+    targets = {"search": 0.1, "table": 0.5, "table_json": 0.5, "facet": 1.0, "items_per_month": 2.0,
+               "charts": 2.0, "record_history": 0.05}
+    names = {"search": "ranked full-text search (`search` canned query), p95 over 20 words",
+             "table": "records table page (HTML, sorted by date, its facets)",
+             "table_json": "records table JSON sorted by date",
+             "facet": "facet on `section` (table JSON)",
+             "items_per_month": "`items_per_month` canned query",
+             "charts": "`/-/charts` page", "record_history": "`record_history` of one record"}
+    table = ["| | " + " | ".join(f"{n:,} records, serve | {n:,}, SQL" for n in sizes) + " | target |",
+             "| --- | " + " | ".join("---: | ---:" for _ in sizes) + " | ---: |"]
+    results: dict[int, dict[str, tuple[float, float]]] = {}
+    notes = []
+    for count in sizes:
+        db = tmp / f"analysts{count}.sqlite"
+        made = synthetic_archive(db, count)
+        size = sum(p.stat().st_size for p in tmp.glob(f"analysts{count}.sqlite*") if p.is_file())
+        words = search_words(db)
+        rid = made["changed"][0]
+        print(f"archive of {count:,} records made in {made['seconds']:.0f} s, {size / made['records']:,.0f} bytes "
+              f"per record; words: {words}", flush=True)
+        load = os.getloadavg()
+        sql = _sql_timings(db, [w for w, _ in words], rid)
+        http = _serve_timings(db, [w for w, _ in words], rid)
+        results[count] = {key: (_p95(v) if isinstance(v, list) else v,
+                                _p95(sql[key]) if isinstance(sql[key], list) else sql[key]) for key, v in http.items()}
+        out = tmp / "export.jsonl"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "portalscraper.cli", "export", "--db", str(db), "--format", "jsonl",
+                        "--output", str(out)], check=True, capture_output=True)
+        export_rate = made["records"] / (time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        export_cpu_rate = made["records"] / (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        out.unlink()
+        half = len(words) // 2
+        if REFUSED:
+            notes.append(f"- **refused** by `portalscraper serve` ({len(REFUSED)}): {', '.join(sorted(set(REFUSED)))}")
+            REFUSED.clear()
+        notes.append(f"- {count:,} records ({made['records']:,} after the later crawls' new ones), "
+                     f"{size / made['records']:,.0f} bytes per record, made in {made['seconds']:.0f} s; "
+                     f"`portalscraper export --format jsonl`: **{export_rate:,.0f} records/s** (target at least "
+                     f"20,000), {export_cpu_rate:,.0f} per second of its CPU time; search words and the records "
+                     "each matches: " + ", ".join(f"{w} {n:,}" for w, n in words)
+                     + "; search, median of the common words and of the rare ones: "
+                     f"{_median(http['search'][:half]) * 1000:.0f} and {_median(http['search'][half:]) * 1000:.0f} ms "
+                     f"(serve), {_median(sql['search'][:half]) * 1000:.0f} and "
+                     f"{_median(sql['search'][half:]) * 1000:.0f} ms (SQL); load average (1 min) "
+                     f"{load[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+        figures[f"analysts_{count}_export_cpu_records_per_s"] = export_cpu_rate
+        figures[f"analysts_{count}_export_records_per_s"] = export_rate
+        for key in http:
+            figures[f"analysts_{count}_{key}_s"] = results[count][key][0]
+        for path in tmp.glob(f"analysts{count}.sqlite*"):
+            path.unlink()
+    for key, title in names.items():
+        cells = " | ".join(f"{results[n][key][0] * 1000:,.0f} | {results[n][key][1] * 1000:,.0f}" for n in sizes)
+        table.append(f"| {title} | {cells} | {targets[key] * 1000:,.0f} |")
+    lines += ["Milliseconds, warm (the median of 3 after one to warm up; search: one per word after a warm-up).",
+              "", *table, "", *notes, ""]
+    return lines, figures
+
+
+def _serve_timings(db: Path, words: list[str], record_id: str) -> dict[str, Any]:
+    """The analysts' questions to `portalscraper serve`, over HTTP."""
+    from urllib.parse import quote
+
+    name = db.stem
+    with serving(db) as base:
+        return {
+            "search": [_timed(lambda w=w: _get(f"{base}/{name}/search.json?q={quote(w)}"), 1) for w in words],
+            "table": _timed(lambda: _get(f"{base}/{name}/records")),
+            "table_json": _timed(lambda: _get(f"{base}/{name}/records.json?_sort_desc=date_start")),
+            "facet": _timed(lambda: _get(f"{base}/{name}/records.json?_facet=section&_size=0")),
+            "items_per_month": _timed(lambda: _get(f"{base}/{name}/items_per_month.json")),
+            "charts": _timed(lambda: _get(f"{base}/-/charts")),
+            "record_history": _timed(lambda: _get(f"{base}/{name}/record_history.json?id={record_id}")),
+        }
+
+
+def _sql_timings(db: Path, words: list[str], record_id: str) -> dict[str, Any]:
+    """The analysts' questions in SQL, on a connection of their own (as a notebook would ask them)."""
+    from portalscraper.serve import HOMEPAGE_SIGHTINGS, QUERIES
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    search = QUERIES["search"][1].replace("LIMIT 200", "LIMIT 20")
+
+    def run(query: str, params: Any = ()) -> Any:
+        return lambda: conn.execute(query, params).fetchall()
+
+    try:
+        return {
+            "search": [_timed(run(search, {"q": w}), 1) for w in words],
+            "table": _timed(run("SELECT * FROM records ORDER BY date_start DESC LIMIT 101")),
+            "table_json": _timed(run("SELECT * FROM records ORDER BY date_start DESC LIMIT 101")),
+            "facet": _timed(run("SELECT section, count(*) FROM records GROUP BY section ORDER BY count(*) DESC")),
+            "items_per_month": _timed(run(QUERIES["items_per_month"][1])),
+            "charts": _timed(lambda: (run(QUERIES["items_per_month"][1])(),
+                                      run(HOMEPAGE_SIGHTINGS, {"crawl_id": ""})())),
+            "record_history": _timed(run(QUERIES["record_history"][1], {"id": record_id})),
+        }
+    finally:
+        conn.close()
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
@@ -544,13 +920,24 @@ def machine() -> str:
 
 
 FIGURES = "## Figures of the last run"
+MILLION_FIGURES = "## A million records: figures of the last run"
 
 
-def write_report(path: Path, report: list[str]) -> None:
-    """The run's figures under FIGURES in `path`: what stands above that heading (the summary and
-    how to read the figures, written by hand) is kept."""
-    head = path.read_text("utf-8").split(FIGURES)[0] if path.is_file() else ""
-    path.write_text(head + FIGURES + "\n\n" + "\n".join(report) + "\n", encoding="utf-8")
+def write_report(path: Path, report: list[str], heading: str = FIGURES) -> None:
+    """The run's figures under `heading` in `path`, in place of that section's (up to the next `## `
+    heading): the rest, written by hand, is kept. A heading not there yet goes before FIGURES."""
+    text = path.read_text("utf-8") if path.is_file() else ""
+    block = heading + "\n\n" + "\n".join(report) + "\n"
+    if heading in text:
+        head, rest = text.split(heading, 1)
+        end = rest.find("\n## ")
+        text = head + block + (rest[end:] if end >= 0 else "")
+    elif FIGURES in text:
+        head, rest = text.split(FIGURES, 1)
+        text = head + block + "\n" + FIGURES + rest
+    else:
+        text += block
+    path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -564,28 +951,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-items", default="2000,20000,100000", help="replica sizes for section 2")
     parser.add_argument("--records", type=int, default=100_000, help="records for section 3 (default 100000)")
     parser.add_argument("--pages", type=int, default=300, help="replica item pages for section 5 (default 300)")
+    parser.add_argument("--million", action="store_true",
+                        help="run section 7 alone (a million records: hours, by hand)")
+    parser.add_argument("--million-crawls", default="2000,100000,1000000",
+                        help="replica sizes crawled in section 7, the largest last ('' for none)")
+    parser.add_argument("--million-records", default="100000,1000000",
+                        help="sizes of the synthetic archives section 7 measures as analysts use them ('' for none)")
+    parser.add_argument("--work", metavar="DIR", help="work folder, kept (default: a temporary one)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the script, not the speed")
     parser.add_argument("--write", metavar="FILE", help="also write the report (markdown) to FILE")
     args = parser.parse_args(argv)
     if args.smoke:
         args.items, args.memory_items, args.records, args.pages, args.pairs = 200, "200,400", 1000, 20, 2
+        args.million_crawls, args.million_records = "200,300", "1000"
     sizes = [int(n) for n in args.memory_items.split(",")]
+    million_sizes = [int(n) for n in args.million_crawls.split(",") if n.strip()]
+    million_records = [int(n) for n in args.million_records.split(",") if n.strip()]
     command = "python benchmarks/bench.py" + (" " + " ".join(argv) if argv else "")
     report = [f"Machine: {machine()}", f"Command: `{command}`", f"Date: {time.strftime('%Y-%m-%d')}", ""]
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for section in (lambda: framework_and_recrawl(args.items, args.pairs, Path(tmp)),
-                        lambda: news_sized_alternative(args.items, 1 if args.smoke else 3, Path(tmp)),
-                        lambda: memory(sizes, Path(tmp)),
-                        lambda: storage(args.records, Path(tmp)),
-                        lambda: extraction(args.pages),
-                        lambda: shared(args.items, Path(tmp))):
+    with tempfile.TemporaryDirectory() if args.work is None else contextlib.nullcontext(args.work) as tmp:
+        Path(tmp).mkdir(parents=True, exist_ok=True)
+        sections = [lambda: framework_and_recrawl(args.items, args.pairs, Path(tmp)),
+                    lambda: news_sized_alternative(args.items, 1 if args.smoke else 3, Path(tmp)),
+                    lambda: memory(sizes, Path(tmp)),
+                    lambda: storage(args.records, Path(tmp)),
+                    lambda: extraction(args.pages),
+                    lambda: shared(args.items, Path(tmp))]
+        if args.million:
+            sections = [*([lambda: million_crawls(million_sizes, Path(tmp))] if million_sizes else []),
+                        *([lambda: analysts(million_records, Path(tmp))] if million_records else [])]
+        for section in sections:
             lines, figures = section()
             report += lines
             results.update(figures)
             print("\n".join(lines), flush=True)
     if args.write:
-        write_report(Path(args.write), report)
+        write_report(Path(args.write), report, MILLION_FIGURES if args.million else FIGURES)
     print(json.dumps({k: round(v, 3) for k, v in results.items()}))
     return 0
 

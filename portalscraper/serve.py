@@ -9,7 +9,9 @@ portalscraper.atom). Datasette is an optional extra (`pip install 'portalscraper
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -19,10 +21,12 @@ from portalscraper.atom import TITLES
 from portalscraper.items import CONTENT_FIELDS
 
 # Each crawl's homepage: the page it read first (its canonical URL, the same in every capture; the
-# page as crawled in archives from before page_url).
-_HOMEPAGES = """WITH homes AS (
-  SELECT crawl_id, coalesce(page_url, source_url) AS page FROM appearances
-  WHERE id IN (SELECT min(id) FROM appearances GROUP BY crawl_id))"""
+# page as crawled in archives from before page_url). Per crawl, through the archive's indexes on
+# appearances (crawl_id) and (crawl_id, that page): a few lookups, not a pass over every appearance.
+_HOMEPAGES = """WITH homes AS MATERIALIZED (
+  SELECT c.id AS crawl_id, (SELECT coalesce(page_url, source_url) FROM appearances
+                            WHERE crawl_id = c.id ORDER BY id LIMIT 1) AS page
+  FROM crawls c)"""
 # Canned queries: name -> (title, SQL). Parameters (`:q`, `:id`, `:crawl_id`) become form fields.
 QUERIES: dict[str, tuple[str, str]] = {
     "search": ("Full-text search, best matches first", """
@@ -59,7 +63,7 @@ ORDER BY capture_time, section, position"""),
 SELECT a.record_id, max(a.title) AS title, min(a.capture_time) AS first_seen, max(a.capture_time) AS last_seen,
        count(DISTINCT a.capture_time) AS captures,
        round(julianday(max(a.capture_time)) - julianday(min(a.capture_time)), 1) AS days
-FROM homes h JOIN appearances a ON a.crawl_id = h.crawl_id AND coalesce(a.page_url, a.source_url) = h.page
+FROM homes h CROSS JOIN appearances a ON a.crawl_id = h.crawl_id AND coalesce(a.page_url, a.source_url) = h.page
 WHERE a.capture_time IS NOT NULL
 GROUP BY a.record_id ORDER BY first_seen"""),
 }
@@ -143,15 +147,36 @@ TEMPLATES_DIR = Path(__file__).parent / "serve_templates"
 
 # Datasette's settings, so that a table's page shows rows: cells cut to a few lines (a record's own
 # page shows its texts whole), facets of six values at most (the rest a click away), and no list of
-# suggested facets (any column can still be faceted from its header's menu).
-SETTINGS: dict[str, int | bool] = {"truncate_cells_html": 120, "default_facet_size": 6, "suggest_facets": False}
+# suggested facets (any column can still be faceted from its header's menu). At a million records a
+# ranked search for a word most records hold takes about a second, and a facet a tenth of one
+# (docs/benchmarks.md, "A million records"): the time limits are set above those (Datasette's own,
+# 1 s and 0.2 s, refused that search and dropped facets from the page on a busy machine).
+SETTINGS: dict[str, int | bool] = {"truncate_cells_html": 120, "default_facet_size": 6, "suggest_facets": False,
+                                   "sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000}
 
 # Tables an analyst has no use for: the full-text index's own, and the writer's queue.
 HIDDEN = ("fts_pending", "records_fts", "records_fts_config", "records_fts_data", "records_fts_docsize",
           "records_fts_idx")
 
 
-def metadata(db_path: str | Path) -> dict[str, Any]:
+# The facets the records table opens with. Each is a pass over an index of every record (about
+# 0.1 s at a million records, three times that on a busy machine): above LARGE_ARCHIVE records the
+# table opens with the first alone, the others a click away in a column's menu.
+FACETS = ("section", "kind", "language")
+LARGE_ARCHIVE = 200_000
+
+
+def default_facets(db_path: str | Path, large_archive: int = LARGE_ARCHIVE) -> list[str]:
+    """The records table's facets for the archive at `db_path` (see FACETS)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)) as conn:
+            (records,) = conn.execute("SELECT count(*) FROM records").fetchone()
+    except sqlite3.Error:
+        return list(FACETS)  # not readable here: Datasette says why
+    return list(FACETS[:1] if records > large_archive else FACETS)
+
+
+def metadata(db_path: str | Path, large_archive: int = LARGE_ARCHIVE) -> dict[str, Any]:
     """Datasette metadata for the archive at `db_path`."""
     schema = json.loads(resources.files("portalscraper").joinpath("schema/record.schema.json").read_text("utf-8"))
     columns = {name: spec.get("description", "") for name, spec in schema["properties"].items()}
@@ -164,7 +189,7 @@ def metadata(db_path: str | Path) -> dict[str, Any]:
         "records": {"description_html": records_about, "columns": columns, "sort_desc": "date_start",
                     # The index's rows are the records' rowids (the primary key is text): no fts_pk.
                     "fts_table": "records_fts",
-                    "facets": ["section", "kind", "language"]},
+                    "facets": default_facets(db_path, large_archive)},
         "appearances": {"description": "Each sighting of an item in a listing block: what a page featured, where, "
                                        "and when (capture_time: the web archive's capture).", "sort_desc": "id"},
         "record_versions": {"description": "Earlier versions of records, with the crawls they were valid in."},

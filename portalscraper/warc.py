@@ -27,6 +27,7 @@ import logging
 import os
 import queue
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Iterable
@@ -202,6 +203,9 @@ class _WriterThread(threading.Thread):
         self.queue: queue.Queue[tuple[_Job, Future[int]] | None] = queue.Queue(maxsize=queue_size)
         self.failure: BaseException | None = None
         self.captures = CaptureHeaders()
+        # Times a response found the queue full, and the time the crawl waited for room (stats).
+        self.full_waits = 0
+        self.full_wait_seconds = 0.0
 
     def run(self) -> None:
         while (job := self.queue.get()) is not None:
@@ -221,7 +225,13 @@ class _WriterThread(threading.Thread):
 
     def submit(self, exchange: _Job) -> Future[int]:
         offset: Future[int] = Future()
-        self.queue.put((exchange, offset))
+        try:
+            self.queue.put_nowait((exchange, offset))
+        except queue.Full:  # the writer is behind: the crawl waits for it, and that is counted
+            started = time.monotonic()
+            self.queue.put((exchange, offset))
+            self.full_waits += 1
+            self.full_wait_seconds += time.monotonic() - started
         return offset
 
     def close(self) -> None:
@@ -278,6 +288,9 @@ class WarcRecorder:
         self._write_warcinfo()
         if self._writer is not None:
             self._writer.close()  # everything queued is written first
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("warc/queue_full", self._writer.full_waits)
+                self.crawler.stats.set_value("warc/queue_full_wait_seconds", round(self._writer.full_wait_seconds, 3))
             self._writer = None
         if self._file is not None:
             self._file.close()

@@ -30,3 +30,15 @@ def test_benchmark_smoke_run_prints_every_section(tmp_path: Path) -> None:
               "news_sized_alternative_ratio"}
     assert ratios <= set(figures)
     assert all(figures[name] > 0 for name in ratios)
+
+
+def test_the_million_records_section_at_tiny_sizes(tmp_path: Path) -> None:
+    report = tmp_path / "report.md"
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks/bench.py"), "--million", "--smoke", "--write",
+                             str(report)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = report.read_text("utf-8")
+    assert "## A million records: figures of the last run" in text and "## Figures of the last run" not in text
+    assert "### 7. A million records: the crawl" in text and "### 7. A million records: as analysts" in text
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["million_recrawl_bytes_ratio"] > 0 and figures["analysts_1000_export_records_per_s"] > 0
