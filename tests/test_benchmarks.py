@@ -32,6 +32,7 @@ def test_benchmark_smoke_run_prints_every_section(tmp_path: Path) -> None:
     assert all(figures[name] > 0 for name in ratios)
 
 
+@pytest.mark.slow
 def test_the_million_records_section_at_tiny_sizes(tmp_path: Path) -> None:
     report = tmp_path / "report.md"
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks/bench.py"), "--million", "--smoke", "--write",
