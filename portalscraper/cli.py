@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from portalscraper.health import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from portalscraper.replica import command as replica_command
 from portalscraper.replica.launch import ReplicaError, replica_process
 
@@ -169,7 +169,7 @@ def _check_archive_path(path: str, what: str) -> None:
 
 
 def run_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]) -> int:
-    """Run one spider through Scrapy's CrawlerProcess (see portalscraper/runner.py); return the
+    """Run one spider through Scrapy's CrawlerProcess (see portalscraper/crawl/runner.py); return the
     exit code for a scheduler, with one line on standard error per alarm."""
     return _crawl(spider, spider_args, overrides)[0]
 
@@ -181,7 +181,7 @@ def show_progress() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.setLevel(logging.INFO)
-    progress = logging.getLogger("portalscraper.progress")
+    progress = logging.getLogger("portalscraper.crawl.progress")
     progress.addHandler(handler)
     progress.setLevel(logging.INFO)
 
@@ -192,7 +192,7 @@ def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any],
     recipe) the crawl's one-line summary is printed (`summary`), as its log would say it."""
     from scrapy.spiderloader import SpiderLoader
 
-    from portalscraper.runner import CrawlRefusedError, run
+    from portalscraper.crawl.runner import CrawlRefusedError, run
 
     settings = _settings(overrides)
     _check_settings(settings, overrides)
@@ -258,9 +258,9 @@ def cmd_reparse(args: argparse.Namespace) -> int:
 
 
 def _warc_crawls(files: list[Path], spider: str | None) -> list[Any]:
-    """The crawls the files hold (portalscraper.warcfiles.WarcCrawl), in the order they ran; every
+    """The crawls the files hold (portalscraper.webarchive.warcfiles.WarcCrawl), in the order they ran; every
     file read through before any crawl starts."""
-    from portalscraper.warcfiles import WarcError, crawls_of
+    from portalscraper.webarchive.warcfiles import WarcError, crawls_of
 
     for path in files:
         if not path.is_file():
@@ -290,8 +290,8 @@ def _reparse(crawl: Any, args: argparse.Namespace) -> int:
     overrides.update({
         "WARC_REPLAY_FILES": [str(f.path) for f in crawl.files], "WARC_DIR": "",
         "WARC_REPLAY_REFERENCES": [str(f) for f in args.refer or []],
-        "DOWNLOAD_HANDLERS": {"http": "portalscraper.warc.WarcReplayHandler",
-                              "https": "portalscraper.warc.WarcReplayHandler"},
+        "DOWNLOAD_HANDLERS": {"http": "portalscraper.webarchive.warc.WarcReplayHandler",
+                              "https": "portalscraper.webarchive.warc.WarcReplayHandler"},
         "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "RETRY_ENABLED": False,
     })
@@ -322,9 +322,9 @@ def _shared_crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str,
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.log import configure_logging
 
+    from portalscraper.crawl.runner import CrawlRefusedError, open_session
     from portalscraper.distributed.coordinator import coordinate
     from portalscraper.distributed.frontier import Frontier, shown
-    from portalscraper.runner import CrawlRefusedError, open_session
 
     if workers < 0:
         raise CliError("--workers must be 0 or more")
@@ -451,11 +451,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Datasette on the archive, with the project's metadata (portalscraper/serve.py)."""
+    """Datasette on the archive, with the project's metadata (portalscraper/serve/config.py)."""
     import importlib.util
     import tempfile
 
-    from portalscraper.serve import PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, metadata
+    from portalscraper.serve.config import PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, metadata
 
     path = args.db or _settings({}).get("ARCHIVE_SQLITE_PATH")
     if not Path(path).is_file():
@@ -487,7 +487,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     """Item pages read as the `portal` spider reads them: a JSON line per source, in input order;
     exit 1 if any source could not be read."""
-    from portalscraper.extraction import Fetcher, Source, SourceError, extract_sources, manifest_sources
+    from portalscraper.extract.itempage import Fetcher, Source, SourceError, extract_sources, manifest_sources
     from portalscraper.profiles import ProfileError, load_profile
     from portalscraper.settings import DOWNLOAD_TIMEOUT, USER_AGENT
 

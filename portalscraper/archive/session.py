@@ -28,14 +28,14 @@ from portalscraper.archive.lock import ArchiveLock
 from portalscraper.archive.memory import ArchiveMemory, CrawlStamp
 from portalscraper.archive.schema import close_database, open_database
 from portalscraper.archive.sqlite import SQLiteArchive
-from portalscraper.health import EXIT_FAILED, Failures, Verdict, drift_alarms, verdict
+from portalscraper.crawl.verdict import EXIT_FAILED, Failures, Verdict, drift_alarms, verdict
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings, record_row, record_state
 
 logger = logging.getLogger(__name__)
 
 
 class CrawlIdentity(Protocol):
-    """What the session needs of a crawl's arguments (portalscraper.args.CrawlArgs is one)."""
+    """What the session needs of a crawl's arguments (portalscraper.crawl.args.CrawlArgs is one)."""
 
     @property
     def spider(self) -> str: ...

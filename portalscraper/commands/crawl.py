@@ -1,5 +1,5 @@
 """`scrapy crawl`, as Scrapy's, plus: bad spider arguments and a locked archive give one line and
-exit 2 or 6 (not a traceback), and the exit status is the crawl's verdict (portalscraper/runner.py)."""
+exit 2 or 6 (not a traceback), and the exit status is the crawl's verdict (portalscraper/crawl/runner.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from portalscraper.health import EXIT_USAGE
-from portalscraper.runner import CrawlRefusedError, run
+from portalscraper.crawl.runner import CrawlRefusedError, run
+from portalscraper.crawl.verdict import EXIT_USAGE
 
 
 class Command(ScrapyCrawl):

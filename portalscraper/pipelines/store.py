@@ -24,7 +24,7 @@ from portalscraper.archive import (
     export,
     storage_failure,
 )
-from portalscraper.health import EXIT_FAILED, EXIT_LOCKED, Verdict
+from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_LOCKED, Verdict
 from portalscraper.items import Record, record_row
 from portalscraper.pipelines.validate import RecordRejected
 

@@ -1,8 +1,8 @@
 """What every portal spider shares: following listings to item pages, and what to ask again.
 
-Spiders navigate: arguments are parsed by `portalscraper.args`, URLs judged by
-`portalscraper.scope`, responses described by `portalscraper.pages`, records merged by
-`portalscraper.records`; the archive's memory arrives with the `archive_opened` signal.
+Spiders navigate: arguments are parsed by `portalscraper.crawl.args`, URLs judged by
+`portalscraper.crawl.scope`, responses described by `portalscraper.spiders.pages`, records merged by
+`portalscraper.extract.records`; the archive's memory arrives with the `archive_opened` signal.
 """
 
 from __future__ import annotations
@@ -20,16 +20,18 @@ from twisted.python.failure import Failure
 from portalscraper import signals as portal_signals
 from portalscraper.archive.memory import ArchiveMemory
 from portalscraper.archive.session import CrawlSession
-from portalscraper.args import NAMES, CrawlArgs
+from portalscraper.crawl.args import NAMES, CrawlArgs
+from portalscraper.crawl.httputil import binary_content
+from portalscraper.crawl.politeness import politeness
+from portalscraper.crawl.recordids import RecordIdSet
+from portalscraper.crawl.responses import describe_failure
+from portalscraper.crawl.scope import Scope
 from portalscraper.extract.listing import ListingEntry, extract_listing
+from portalscraper.extract.records import entry_hash
 from portalscraper.extract.urls import record_id
-from portalscraper.http import binary_content, describe_failure, politeness
 from portalscraper.items import Appearance, FetchFailure, Sightings, utc_now
-from portalscraper.pages import page_of, page_selector
-from portalscraper.recordids import RecordIdSet
-from portalscraper.records import entry_hash
-from portalscraper.scope import Scope
 from portalscraper.spiders.item_pages import ITEM_PRIORITY, ItemPagesMixin
+from portalscraper.spiders.pages import page_of, page_selector
 from portalscraper.spiders.replay import ReplayMixin
 from portalscraper.spiders.sources import SourcesMixin
 
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 
 
 class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
-    """A spider for one portal profile (arguments: portalscraper.args.CrawlArgs).
+    """A spider for one portal profile (arguments: portalscraper.crawl.args.CrawlArgs).
 
     Incremental by default: item pages already archived are requested conditionally, and a
     listing's pagination stops at the first page showing only archived, unchanged items. A

@@ -11,16 +11,17 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from portalscraper.archive.memory import ArchiveMemory
-from portalscraper.args import CrawlArgs
+from portalscraper.crawl.args import CrawlArgs
+from portalscraper.crawl.httputil import binary_content
+from portalscraper.crawl.responses import describe_failure
+from portalscraper.crawl.scope import Scope
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.listing import ListingEntry
+from portalscraper.extract.records import Identity, merge
 from portalscraper.extract.urls import language, record_id
-from portalscraper.http import binary_content, describe_failure
 from portalscraper.items import FetchFailure, Record, utc_now
-from portalscraper.pages import page_of, page_selector
 from portalscraper.profiles import Profile
-from portalscraper.records import Identity, merge
-from portalscraper.scope import Scope
+from portalscraper.spiders.pages import page_of, page_selector
 
 # Item pages are asked before further listing pages.
 ITEM_PRIORITY = 10

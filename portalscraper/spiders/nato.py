@@ -8,11 +8,11 @@ from typing import Any
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from portalscraper.crawl.recordids import RecordIdSet
 from portalscraper.extract.listing import next_page_url
 from portalscraper.extract.urls import language, record_id
-from portalscraper.pages import page_selector
-from portalscraper.recordids import RecordIdSet
 from portalscraper.spiders.base import PortalSpider
+from portalscraper.spiders.pages import page_selector
 
 
 class NatoSpider(PortalSpider):

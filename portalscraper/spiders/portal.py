@@ -50,8 +50,8 @@ from portalscraper.extract.syndication import feed_links
 from portalscraper.extract.templates import TemplateBook
 from portalscraper.extract.urls import page_kind, record_id
 from portalscraper.items import Record
-from portalscraper.pages import page_of, page_selector
 from portalscraper.spiders.base import PortalSpider
+from portalscraper.spiders.pages import page_of, page_selector
 from portalscraper.spiders.sources import FEED, SITEMAP, TEXTS
 
 # Links that are files, never pages to read or items: documents, images, media, styles, scripts.

@@ -17,12 +17,12 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from portalscraper.args import CrawlArgs
+from portalscraper.crawl.args import CrawlArgs
+from portalscraper.crawl.scope import Scope
 from portalscraper.items import FetchFailure, utc_now
-from portalscraper.pages import page_of
-from portalscraper.scope import Scope
 from portalscraper.spiders.item_pages import ITEM_PRIORITY
-from portalscraper.wayback import (
+from portalscraper.spiders.pages import page_of
+from portalscraper.webarchive.wayback import (
     Capture,
     CdxReading,
     WaybackError,

@@ -20,6 +20,8 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from portalscraper.crawl.responses import describe_failure
+from portalscraper.extract.records import listing_hash
 from portalscraper.extract.syndication import (
     MAX_XML_BYTES,
     FeedEntry,
@@ -31,9 +33,7 @@ from portalscraper.extract.syndication import (
     robots_sitemaps,
 )
 from portalscraper.extract.urls import record_id
-from portalscraper.http import describe_failure
 from portalscraper.items import FetchFailure, Record, utc_now
-from portalscraper.records import listing_hash
 from portalscraper.spiders.item_pages import ItemPagesMixin
 
 FEED, SITEMAP = "feed", "sitemap"

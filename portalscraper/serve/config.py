@@ -3,8 +3,8 @@
 The metadata is made here from the project's own sources: column descriptions from the record's
 JSON Schema, records sorted by date (newest first) and searched through the full-text index,
 bookkeeping tables hidden, canned queries for the README's recipes, and the queries of the
-archive's Atom feeds (new, changed and gone records; rendered by serve_plugins/ and
-portalscraper.atom). Datasette is an optional extra (`pip install 'portalscraper[serve]'`).
+archive's Atom feeds (new, changed and gone records; rendered by plugins/ and
+portalscraper.serve.atom). Datasette is an optional extra (`pip install 'portalscraper[serve]'`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from portalscraper.atom import TITLES
 from portalscraper.items import CONTENT_FIELDS
+from portalscraper.serve.atom import TITLES
 
 # Each crawl's homepage: the page it read first (its canonical URL, the same in every capture; the
 # page as crawled in archives from before page_url).
@@ -65,10 +65,10 @@ GROUP BY a.record_id ORDER BY first_seen"""),
 }
 
 # The archive's feeds: canned queries whose rows are a feed's entries, newest first, `FEED_ENTRIES` at
-# most. `<name>.atom` is the Atom feed (serve_plugins/portalscraper_feeds.py); the same URL without
+# most. `<name>.atom` is the Atom feed (plugins/portalscraper_feeds.py); the same URL without
 # `.atom` shows the rows, `.json` gives them. Every entry is a record at a version: `version` 1 is the
 # record as first archived, each change adds one (record_versions holds the versions replaced), so
-# an entry's id (portalscraper.atom.entry_id) stays the same in every crawl after. Optional filters:
+# an entry's id (portalscraper.serve.atom.entry_id) stays the same in every crawl after. Optional filters:
 # `:q` full-text search (FTS5 syntax: words, "a phrase", OR, NOT, prefix*), `:section` a listing
 # block, exactly ('' for any).
 FEED_ENTRIES = 100
@@ -124,7 +124,7 @@ ORDER BY r.gone_since DESC, r.gone_crawl_id DESC, r.id
 LIMIT {FEED_ENTRIES}"""),
 }
 
-# The charts page's timeline (serve_plugins/): each crawl's homepage, the page it read first, and the
+# The charts page's timeline (plugins/): each crawl's homepage, the page it read first, and the
 # items seen on it, at the web archive's capture time or else at the crawl's start, with their
 # published date (which orders items first seen together). `:crawl_id` '' for every crawl.
 HOMEPAGE_SIGHTINGS = f"""
@@ -138,8 +138,8 @@ WHERE :crawl_id = '' OR a.crawl_id = CAST(:crawl_id AS INTEGER)"""
 # Items drawn at most (the most recently first seen), so that the page stays readable.
 TIMELINE_ROWS = 200
 # Where `portalscraper serve` points Datasette for the charts page.
-PLUGINS_DIR = Path(__file__).parent / "serve_plugins"
-TEMPLATES_DIR = Path(__file__).parent / "serve_templates"
+PLUGINS_DIR = Path(__file__).parent / "plugins"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 # Datasette's settings, so that a table's page shows rows: cells cut to a few lines (a record's own
 # page shows its texts whole), facets of six values at most (the rest a click away), and no list of
@@ -156,7 +156,7 @@ def metadata(db_path: str | Path) -> dict[str, Any]:
     schema = json.loads(resources.files("portalscraper").joinpath("schema/record.schema.json").read_text("utf-8"))
     columns = {name: spec.get("description", "") for name, spec in schema["properties"].items()}
     # Rows first: the columns' descriptions are one line that opens (and each header's title, see
-    # serve_plugins/portalscraper_pages.py), not Datasette's list of them above the table.
+    # plugins/portalscraper_pages.py), not Datasette's list of them above the table.
     described = "".join(f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>" for name, text in columns.items())
     records_about = (f"{escape(schema.get('description', ''))} <details class=\"columns\">"
                      f"<summary>What each column holds</summary><dl>{described}</dl></details>")

@@ -18,8 +18,8 @@ from scrapy.crawler import Crawler, CrawlerProcess, CrawlerProcessBase
 
 from portalscraper.archive import ArchiveError, ArchiveLockedError, CrawlSession
 from portalscraper.archive.session import ReplayedCrawl
-from portalscraper.args import ArgumentError
-from portalscraper.health import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_ITEMS, EXIT_OK, EXIT_USAGE
+from portalscraper.crawl.args import ArgumentError
+from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_ITEMS, EXIT_OK, EXIT_USAGE
 from portalscraper.pipelines.store import session_options
 from portalscraper.profiles import ProfileError
 

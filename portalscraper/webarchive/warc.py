@@ -15,7 +15,7 @@ which waits for it before it is committed.
 
 `WarcReplayHandler` answers a crawl's requests from its WARC files instead of the network, so
 that `portalscraper reparse` runs the same spider, extraction and pipelines over captured bytes
-(portalscraper/warcfiles.py reads the files).
+(portalscraper/webarchive/warcfiles.py reads the files).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
-from portalscraper.http import status_phrase
-from portalscraper.warcfiles import ARG_PREFIX, REVISIT_PROFILE, Capture, WarcIndex, parse_date
+from portalscraper.crawl.httputil import status_phrase
+from portalscraper.webarchive.warcfiles import ARG_PREFIX, REVISIT_PROFILE, Capture, WarcIndex, parse_date
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,39 @@
+"""A redirect to another origin than the portal's is not followed, and says so (OffsiteRedirectMiddleware)."""
+
+from __future__ import annotations
+
+from typing import Self
+from urllib.parse import urljoin
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+
+class OffsiteRedirectMiddleware:
+    """A redirect to another origin than the crawled portal's (another host, or another port or
+    scheme of the same host) is not followed, and says so.
+
+    Scrapy's offsite filter drops such a redirect silently, and compares host names only; this
+    stops it one step earlier, so that the request's errback records the page as failed
+    ("redirected to another site").
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        target = urljoin(request.url, location.decode("latin-1"))
+        allows = getattr(self.crawler.spider, "allows_request", None)
+        if allows is not None and not allows(target):
+            self.crawler.stats.inc_value("portal/offsite_redirect")
+            raise IgnoreRequest(f"offsite redirect to {target[:200]!r} not followed")
+        return response

@@ -1,0 +1,42 @@
+"""A replayed redirect stays in the web archive (WaybackRedirectMiddleware)."""
+
+from __future__ import annotations
+
+from typing import Self
+from urllib.parse import urljoin
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from portalscraper.crawl.responses import text_header
+from portalscraper.webarchive.wayback import in_archive, replay_url, replayed_capture
+
+
+class WaybackRedirectMiddleware:
+    """A replayed redirect stays in the archive: an `id_` replay of a captured 301/302 carries the
+    portal's own Location (`http://www.nato.int/...`); it is rewritten to the archive's capture of
+    that target nearest the redirect's own capture time, which RedirectMiddleware then follows."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        endpoint = getattr(getattr(self.crawler.spider, "args", None), "wayback", None)
+        location = response.headers.get("Location")
+        if not endpoint or response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        capture = replayed_capture(request.url, lambda name: text_header(response, name))
+        if capture is None:
+            return response
+        target = urljoin(capture.original, location.decode("latin-1"))
+        if in_archive(target, endpoint):
+            return response  # the archive rewrote it already
+        self.crawler.stats.inc_value("portal/archived_redirect_followed")
+        headers = response.headers.copy()
+        headers["Location"] = replay_url(endpoint, capture.timestamp, target)
+        return response.replace(headers=headers)
