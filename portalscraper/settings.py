@@ -114,9 +114,6 @@ ARCHIVE_JSONL_PATH = "exports/records.jsonl"
 ARCHIVE_BATCH_SIZE = 500  # rows per transaction
 ARCHIVE_FLUSH_SECONDS = 5.0  # at most this long between commits
 ARCHIVE_FTS_SYNC_ROWS = 5000  # the full-text index catches up this often during a crawl, and at its end
-# An open CrawlSession to write into: set by `portalscraper crawl` and `scrapy crawl`, which open
-# it before Scrapy starts (portalscraper/crawl/runner.py). None: the pipeline opens one itself.
-ARCHIVE_SESSION = None
 
 # -- A crawl's verdict (VERDICT_*): exit code and crawl row, see portalscraper/crawl/verdict.py -----
 VERDICT_MAX_ERROR_RATE = 0.05  # share of requests that may finally fail

@@ -175,9 +175,6 @@ class CrawlSession:
             raise
         return cls(lock, writer, args, resumed, options, replay)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> CrawlSession:
-        return self  # handed to a crawler through its settings, which Scrapy copies: one session
-
     @property
     def path(self) -> Path:
         return self.writer.path

@@ -1,12 +1,16 @@
-"""One crawl, start to verdict, as the `portalscraper` command and `scrapy crawl` run it:
+"""One crawl, start to verdict, as the `portalscraper` command, `scrapy crawl`, `reparse`, the demo
+and a shared crawl's writer run it:
 
-1. the spider's arguments are parsed (`CrawlArgs`): a bad one is refused before Scrapy starts;
-2. the archive's `CrawlSession` is opened: a locked or unusable archive is refused at once;
+1. its settings are read and checked, and its spider found (`prepare`): a bad one is refused
+   before Scrapy starts;
+2. the spider's arguments are parsed (`CrawlArgs`) and the archive's `CrawlSession` opened
+   (`open_session`): a bad argument, or a locked or unusable archive, is refused at once;
 3. Scrapy crawls with its archives switched on (ARCHIVE_ENABLED: Scrapy's shell, fetch, parse,
-   check and bench leave it off, and write nothing) and the session handed to the store pipeline
-   (ARCHIVE_SESSION), which announces it (`archive_opened`), writes into it, and finishes it
-   (`archive_finished`);
-4. the exit status is the session's verdict (or, with no SQLite archive, the crawl's own stats).
+   check and bench leave it off, and write nothing) and the session attached to the crawler
+   (portalscraper.crawl.attached), where the store pipeline finds it, announces it
+   (`archive_opened`), writes into it, and finishes it (`archive_finished`);
+4. the exit status is the session's verdict (or, with no SQLite archive, the crawl's own stats),
+   with the lines the command prints (`Outcome.lines`).
 """
 
 from __future__ import annotations
@@ -14,22 +18,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess, CrawlerProcessBase
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader, SpiderLoaderProtocol
 
 from portalscraper.archive import ArchiveError, ArchiveLockedError, CrawlSession
-from portalscraper.archive.session import ReplayedCrawl
+from portalscraper.archive.session import ReplayedCrawl, summary_line
 from portalscraper.crawl.args import ArgumentError
-from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_LOCKED, EXIT_NO_ITEMS, EXIT_OK, EXIT_USAGE
+from portalscraper.crawl.attached import attach_session
+from portalscraper.crawl.overrides import check_output_path, check_settings, project_settings
+from portalscraper.crawl.verdict import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_NO_ITEMS,
+    EXIT_OK,
+    CrawlRefusedError,
+)
 from portalscraper.pipelines.store import session_options
 from portalscraper.profiles import ProfileError
 
-
-class CrawlRefusedError(Exception):
-    """A crawl that cannot start: the message is one line, `code` the exit status."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["CrawlRefusedError", "Outcome", "crawl", "load_spider", "open_session", "prepare", "run"]
 
 
 @dataclass
@@ -37,10 +46,30 @@ class Outcome:
     exit_code: int
     alarms: list[str] = field(default_factory=list)  # one line each, for standard error
     crawl: dict[str, Any] | None = None  # the crawl's row, when there is an archive
+    quiet: bool = False  # logged at WARNING (the cron recipe, -q): the crawl's INFO summary was not shown
+
+    def lines(self, summary: bool = True) -> list[str]:
+        """What the command prints on standard error: the crawl's summary line when its log did not
+        show it (and `summary` is wanted), then one line per alarm."""
+        shown = [summary_line(self.crawl)] if summary and self.quiet and self.crawl is not None else []
+        return shown + [f"Error: {alarm}" for alarm in self.alarms]
 
 
-def open_session(settings: Any, spidercls: Any, raw: dict[str, Any]) -> CrawlSession | None:
-    """Steps 1 and 2: the arguments checked, and the archive opened (None: no SQLite archive)."""
+def load_spider(loader: SpiderLoaderProtocol, name: str) -> type[Spider]:
+    if name not in loader.list():
+        raise CrawlRefusedError(f"unknown spider {name!r}; known: {', '.join(sorted(loader.list()))}")
+    return loader.load(name)
+
+
+def prepare(spider: str, overrides: dict[str, Any]) -> tuple[Settings, type[Spider]]:
+    """Step 1: the project's settings with `overrides` over them, checked, and the spider's class."""
+    settings = project_settings(overrides)
+    check_settings(settings, overrides)
+    return settings, load_spider(SpiderLoader.from_settings(settings), spider)
+
+
+def open_session(settings: Settings, spidercls: Any, raw: dict[str, Any]) -> CrawlSession | None:
+    """Step 2: the arguments checked, and the archive opened (None: no SQLite archive)."""
     parse_args = getattr(spidercls, "parse_args", None)
     if parse_args is None:
         return None  # a spider of one's own, not a portal spider: Scrapy checks its arguments
@@ -60,16 +89,27 @@ def open_session(settings: Any, spidercls: Any, raw: dict[str, Any]) -> CrawlSes
         raise CrawlRefusedError(str(exc)) from None
 
 
+def crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any]) -> Outcome:
+    """Steps 1 to 4 for the `portalscraper` command (CrawlRefusedError for 1 and 2)."""
+    settings, spidercls = prepare(spider, overrides)
+    check_output_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
+    check_output_path(settings.get("WARC_DIR"), "warc")
+    check_output_path(settings.get("LOG_FILE"), "log")
+    outcome = run(spidercls, raw, settings)
+    outcome.quiet = settings.get("LOG_LEVEL") == "WARNING"
+    return outcome
+
+
 def run(spidercls: Any, raw: dict[str, Any], settings: Any, process: CrawlerProcessBase | None = None) -> Outcome:
-    """Steps 1 to 4 (CrawlRefusedError for 1 and 2), in `process`, or in a CrawlerProcess made
-    once the crawl may start (making one starts Scrapy's log)."""
+    """Steps 2 to 4 (CrawlRefusedError for 2), in `process`, or in a CrawlerProcess made once the
+    crawl may start (making one starts Scrapy's log)."""
     session = open_session(settings, spidercls, raw)
     try:
         process = process or CrawlerProcess(settings)
         crawler = process.create_crawler(spidercls)
         crawler.settings.set("ARCHIVE_ENABLED", True, priority="cmdline")
         if session is not None:
-            crawler.settings.set("ARCHIVE_SESSION", session, priority="cmdline")
+            attach_session(crawler, session)
         process.crawl(crawler, **raw)
         process.start()
     finally:

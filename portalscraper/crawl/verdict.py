@@ -29,6 +29,15 @@ EXIT_LOCKED = 6
 EXIT_INCOMPLETE = 7
 
 
+class CrawlRefusedError(Exception):
+    """A crawl that cannot start (a bad argument or setting, a locked archive): the message is one
+    line, `code` the exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class Failures(NamedTuple):
     """What finally failed in a crawl."""
 

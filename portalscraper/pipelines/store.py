@@ -24,6 +24,7 @@ from portalscraper.archive import (
     export,
     storage_failure,
 )
+from portalscraper.crawl.attached import attached_session
 from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_LOCKED, Verdict
 from portalscraper.items import Record, record_row
 from portalscraper.pipelines.validate import RecordRejected
@@ -64,10 +65,10 @@ def session_options(settings: Any) -> SessionOptions:
 class SQLiteArchivePipeline:
     """The crawl's CrawlSession, as Scrapy sees it: items in, the verdict out.
 
-    The session is the one the command that started the crawl opened (ARCHIVE_SESSION), or one
-    this pipeline opens at ARCHIVE_SQLITE_PATH. It is announced with `archive_opened`, and, once
-    the crawl is judged, with `archive_finished`. A second crawl into the same archive stops at
-    once (reason `archive_locked`).
+    The session is the one the command that started the crawl opened and attached to the crawler
+    (portalscraper.crawl.attached), or one this pipeline opens at ARCHIVE_SQLITE_PATH. It is
+    announced with `archive_opened`, and, once the crawl is judged, with `archive_finished`. A
+    second crawl into the same archive stops at once (reason `archive_locked`).
     """
 
     def __init__(self, crawler: Crawler, path: str, session: CrawlSession | None, options: SessionOptions) -> None:
@@ -80,7 +81,7 @@ class SQLiteArchivePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        session = settings.get("ARCHIVE_SESSION")
+        session = attached_session(crawler)
         path = settings.get("ARCHIVE_SQLITE_PATH")
         if not settings.getbool("ARCHIVE_ENABLED") or (session is None and not path):
             raise NotConfigured  # not a crawl (shell, fetch...), or switched off on purpose: nothing to say
