@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
+from portalscraper import settings as defaults
 from portalscraper.archive.schema import (
     APPEARANCE_COLUMNS,
     CRAWL_COLUMNS,
@@ -93,8 +94,9 @@ class SQLiteArchive:
     row says how far it got.
     """
 
-    def __init__(self, path: str | Path, batch_size: int = 500, flush_seconds: float = 5.0,
-                 fts_sync_rows: int = 20000, db: sqlite_utils.Database | None = None,
+    def __init__(self, path: str | Path, batch_size: int = defaults.ARCHIVE_BATCH_SIZE,
+                 flush_seconds: float = defaults.ARCHIVE_FLUSH_SECONDS,
+                 fts_sync_rows: int = defaults.ARCHIVE_FTS_SYNC_ROWS, db: sqlite_utils.Database | None = None,
                  fixed_time: str | None = None) -> None:
         """`db`: the archive, opened already (open_database); `fixed_time`: the time of every row
         written, instead of now (a crawl rebuilt from its WARC files is stamped with its own start)."""
