@@ -7,8 +7,9 @@ from urllib.parse import urljoin
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+
+from portalscraper.crawl.responses import OffsiteRedirect
 
 
 class OffsiteRedirectMiddleware:
@@ -35,5 +36,5 @@ class OffsiteRedirectMiddleware:
         allows = getattr(self.crawler.spider, "allows_request", None)
         if allows is not None and not allows(target):
             self.crawler.stats.inc_value("portal/offsite_redirect")
-            raise IgnoreRequest(f"offsite redirect to {target[:200]!r} not followed")
+            raise OffsiteRedirect(f"offsite redirect to {target[:200]!r} not followed")
         return response

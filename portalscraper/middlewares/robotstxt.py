@@ -15,6 +15,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from portalscraper.crawl.responses import RobotsForbidden, RobotsUnreadable
+
 logger = logging.getLogger(__name__)
 
 
@@ -74,8 +76,11 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         why = self._unreadable.get(urlsplit(request.url).netloc)
         if why is not None:
             self._stats.inc_value("robotstxt/forbidden")
-            raise IgnoreRequest(f"robots.txt could not be read ({why}): nothing may be crawled there (RFC 9309)")
-        super().process_request_2(rp, request)
+            raise RobotsUnreadable(f"robots.txt could not be read ({why}): nothing may be crawled there (RFC 9309)")
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest as exc:  # Scrapy's own refusal, typed: a policy, not a failure
+            raise RobotsForbidden(str(exc)) from None
 
     def _build(self, body: bytes) -> Any:
         return build_from_crawler(self._parserimpl, self.crawler, body)
