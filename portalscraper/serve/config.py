@@ -174,11 +174,6 @@ def metadata(db_path: str | Path) -> dict[str, Any]:
         "rejects": {"description": "Records that failed validation, kept with their reasons."},
         **{name: {"hidden": True} for name in HIDDEN},
     }
-    queries: dict[str, dict[str, Any]] = {name: {"title": title, "sql": sql.strip()}
-                                          for name, (title, sql) in QUERIES.items()}
-    # The feeds' SQL is long: their pages show the form and the rows (the SQL one click away).
-    queries.update({name: {"title": title, "sql": sql.strip(), "hide_sql": True}
-                    for name, (_, title, sql) in FEEDS.items()})
     database = Path(db_path).stem
     feeds = ", ".join(f'<a class="feed" href="/{_tilde(database)}/{name}.atom">{TITLES[kind].lower()}</a>'
                       for name, (kind, _, _) in FEEDS.items())
@@ -186,7 +181,24 @@ def metadata(db_path: str | Path) -> dict[str, Any]:
              f"and the homepage's items over time. Atom feeds: {feeds} (their queries, of the same names, "
              "take a full-text search and a section).")
     return {"title": "portalscraper archive", "description_html": about,
-            "databases": {database: {"description_html": about, "tables": tables, "queries": queries}}}
+            "databases": {database: {"description_html": about, "tables": tables, "queries": canned_queries()}}}
+
+
+def canned_queries() -> dict[str, dict[str, Any]]:
+    """The archive's canned queries: Datasette 0.65 reads them in its metadata, 1.0 in its
+    configuration (`configuration`)."""
+    queries: dict[str, dict[str, Any]] = {name: {"title": title, "sql": sql.strip()}
+                                          for name, (title, sql) in QUERIES.items()}
+    # The feeds' SQL is long: their pages show the form and the rows (the SQL one click away).
+    queries.update({name: {"title": title, "sql": sql.strip(), "hide_sql": True}
+                    for name, (_, title, sql) in FEEDS.items()})
+    return queries
+
+
+def configuration(db_path: str | Path) -> dict[str, Any]:
+    """Datasette 1.0's configuration (`--config datasette.json`) for the archive at `db_path`: its
+    settings and canned queries, which 1.0 no longer reads from the metadata."""
+    return {"settings": dict(SETTINGS), "databases": {Path(db_path).stem: {"queries": canned_queries()}}}
 
 
 def _tilde(name: str) -> str:
