@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.task import deferLater
@@ -148,7 +148,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             if refused:
                 self._refused(request, self.retry_after_max)
             return response
-        retry = self._retry(request, f"{response.status} response")
+        retry = self.retry_request(request, f"{response.status} response")
         attempt = int(request.meta.get("retry_times", 0)) + 1
         wait = asked if asked is not None else self._backoff(attempt)
         if refused:  # the retry waits its turn with every other request to the host (process_request)
@@ -165,12 +165,22 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
             return None
-        retry = self._retry(request, exception)
+        retry = self.retry_request(request, exception)
         if retry is not None:
             wait = self._backoff(int(retry.meta.get("retry_times", 1)))
             self._say_wait(retry, wait, False)
             await _sleep(wait)
         return retry
+
+    def retry_request(self, request: Request, reason: str | Exception) -> Request | None:
+        """The request's retry, or None once it has been retried RETRY_TIMES: Scrapy's public
+        get_retry_request, with the middleware's own limits (and a request's meta over them)."""
+        assert self.crawler.spider is not None
+        return get_retry_request(
+            request, reason=reason, spider=self.crawler.spider,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level))
 
     def _backoff(self, attempt: int) -> float:
         return min(self.cap, self.base * 2.0 ** (attempt - 1)) * random.uniform(0.8, 1.2)

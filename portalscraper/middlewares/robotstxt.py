@@ -12,7 +12,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet.defer import Deferred
 
 from portalscraper.crawl.responses import RobotsForbidden, RobotsUnreadable
@@ -30,6 +30,9 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         super().__init__(crawler)
         self.maxsize = maxsize
         self._unreadable: dict[str, str] = {}
+        # Our own, not Scrapy's private `_parsers` and `_parserimpl`: robot_parser is ours whole.
+        self.parsers: dict[str, Any] = {}
+        self.parser_class = load_object(crawler.settings.get("ROBOTSTXT_PARSER"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -38,8 +41,8 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     async def robot_parser(self, request: Request) -> Any:
         url = urlsplit(request.url)
         netloc = url.netloc
-        if netloc not in self._parsers:
-            self._parsers[netloc] = Deferred()
+        if netloc not in self.parsers:
+            self.parsers[netloc] = Deferred()
             robots = Request(f"{url.scheme}://{netloc}/robots.txt", priority=self.DOWNLOAD_PRIORITY,
                              meta={"dont_obey_robotstxt": True, "download_maxsize": self.maxsize,
                                    "dont_retry": False},
@@ -47,7 +50,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
             parser: Any
             try:
                 response = await self.crawler.engine.download_async(robots)
-                self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
+                self.crawler.stats.inc_value(f"robotstxt/response_status_count/{response.status}")
                 if 400 <= response.status < 500:
                     parser = self._build(b"")  # RFC 9309: unavailable, so everything is allowed
                 elif response.status >= 500:
@@ -62,12 +65,12 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
                 if "maxsize" in message.lower() or "cancelled" in message.lower():
                     message = f"larger than {self.maxsize:,} bytes"
                 parser = self._refuse(netloc, message[:200])
-            self._stats.inc_value("robotstxt/request_count")
-            waiting = self._parsers[netloc]
-            self._parsers[netloc] = parser
+            self.crawler.stats.inc_value("robotstxt/request_count")
+            waiting = self.parsers[netloc]
+            self.parsers[netloc] = parser
             if isinstance(waiting, Deferred):
                 waiting.callback(parser)
-        parser = self._parsers[netloc]
+        parser = self.parsers[netloc]
         if isinstance(parser, Deferred):
             return await maybe_deferred_to_future(parser)
         return parser
@@ -75,7 +78,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     def process_request_2(self, rp: Any, request: Request) -> None:
         why = self._unreadable.get(urlsplit(request.url).netloc)
         if why is not None:
-            self._stats.inc_value("robotstxt/forbidden")
+            self.crawler.stats.inc_value("robotstxt/forbidden")
             raise RobotsUnreadable(f"robots.txt could not be read ({why}): nothing may be crawled there (RFC 9309)")
         try:
             super().process_request_2(rp, request)
@@ -83,10 +86,10 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
             raise RobotsForbidden(str(exc)) from None
 
     def _build(self, body: bytes) -> Any:
-        return build_from_crawler(self._parserimpl, self.crawler, body)
+        return build_from_crawler(self.parser_class, self.crawler, body)
 
     def _refuse(self, netloc: str, why: str) -> Any:
         self._unreadable[netloc] = why
-        self._stats.set_value("portal/robots_unreadable", f"{netloc}: {why}")
+        self.crawler.stats.set_value("portal/robots_unreadable", f"{netloc}: {why}")
         logger.warning("robots.txt of %s could not be read (%s): nothing is crawled there (RFC 9309)", netloc, why)
         return self._build(b"User-agent: *\nDisallow: /\n")
