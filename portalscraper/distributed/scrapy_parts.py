@@ -27,6 +27,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 
+from portalscraper.crawl.contract import portal_spider
 from portalscraper.distributed import wire
 from portalscraper.distributed.frontier import Frontier
 from portalscraper.distributed.memory import SharedMemory
@@ -144,7 +145,7 @@ class FrontierScheduler(_WorkerPart):
         """A conditional request for an archived item page may answer 304 Not Modified (or fail), and
         the spider then rebuilds the record from the archive: the writer is asked for it now, and
         answers while the page downloads (the spider's item pages carry their listing entry)."""
-        memory = getattr(self.spider, "archive_memory", None)
+        memory = spider.archive_memory if (spider := portal_spider(self.spider)) else None
         if isinstance(memory, SharedMemory) and (b"If-None-Match" in request.headers
                                                  or b"If-Modified-Since" in request.headers):
             record_id = (request.meta.get("listing") or {}).get("record_id")
@@ -158,9 +159,8 @@ class SeedOnce(_WorkerPart):
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if not self.frontier.seed():
             logger.info("The crawl is seeded already: taking requests from its frontier")
-            plan = getattr(self.crawler.spider, "plan", None)
-            if plan is not None:
-                plan()  # the spider's mode, as its start would have chosen it
+            if (spider := portal_spider(self.crawler.spider)) is not None:
+                spider.plan()  # the spider's mode, as its start would have chosen it
             return
         try:
             async for request in start:
@@ -314,9 +314,10 @@ class WorkerLifecycle(_WorkerPart):
         if self.ticker is not None and self.ticker.running:
             self.ticker.stop()
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        listings = getattr(spider, "listings_complete", lambda: True)()
+        portal = portal_spider(spider)
+        listings = portal.listings_complete() if portal else True
         totals = {"reason": reason, "stats": {k: v for k, v in stats.items() if isinstance(v, int | float)},
-                  "mode": getattr(spider, "mode", "full"), "listings_complete": listings,
+                  "mode": portal.mode if portal else "full", "listings_complete": listings,
                   "start_failure": stats.get("portal/start_failed")}
         try:
             self.frontier.leave(totals)

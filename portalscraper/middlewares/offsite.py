@@ -9,6 +9,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.responses import OffsiteRedirect
 
 
@@ -33,8 +34,8 @@ class OffsiteRedirectMiddleware:
         if response.status not in (301, 302, 303, 307, 308) or not location:
             return response
         target = urljoin(request.url, location.decode("latin-1"))
-        allows = getattr(self.crawler.spider, "allows_request", None)
-        if allows is not None and not allows(target):
+        spider = portal_spider(self.crawler.spider)
+        if spider is not None and not spider.allows_request(target):
             self.crawler.stats.inc_value("portal/offsite_redirect")
             raise OffsiteRedirect(f"offsite redirect to {target[:200]!r} not followed")
         return response

@@ -8,6 +8,7 @@ from typing import Self
 from scrapy import Request
 from scrapy.crawler import Crawler
 
+from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.responses import OtherSiteRefused
 
 logger = logging.getLogger(__name__)
@@ -29,8 +30,8 @@ class OriginGuardMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        allows = getattr(self.crawler.spider, "allows_request", None)
-        if allows is not None and not allows(request.url):
+        spider = portal_spider(self.crawler.spider)
+        if spider is not None and not spider.allows_request(request.url):
             self.crawler.stats.inc_value("portal/other_origin_refused")
             logger.warning("Not requested, not the crawled portal's: %s", request.url[:300])
             raise OtherSiteRefused(f"another site, not requested: {request.url[:300]}")

@@ -18,6 +18,8 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.task import deferLater
 
+from portalscraper.crawl.contract import portal_spider
+
 logger = logging.getLogger(__name__)
 
 
@@ -113,7 +115,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def _shared(self, request: Request) -> str | None:
         """The host of a request whose refusals concern every request to it: a web archive's."""
-        endpoint = getattr(getattr(self.crawler.spider, "args", None), "wayback", None)
+        endpoint = spider.args.wayback if (spider := portal_spider(self.crawler.spider)) else None
         host = urlsplit(request.url).netloc
         return host if endpoint and host == urlsplit(endpoint).netloc else None
 

@@ -26,17 +26,18 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     allows nothing, and the pages it would have governed fail with that reason. One warning line
     per host, no traceback."""
 
-    def __init__(self, crawler: Crawler, maxsize: int = 512 * 1024) -> None:
+    def __init__(self, crawler: Crawler, maxsize: int, parser_class: Any) -> None:
         super().__init__(crawler)
         self.maxsize = maxsize
         self._unreadable: dict[str, str] = {}
         # Our own, not Scrapy's private `_parsers` and `_parserimpl`: robot_parser is ours whole.
         self.parsers: dict[str, Any] = {}
-        self.parser_class = load_object(crawler.settings.get("ROBOTSTXT_PARSER"))
+        self.parser_class = parser_class
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, crawler.settings.getint("ROBOTSTXT_MAXSIZE"))
+        settings = crawler.settings
+        return cls(crawler, settings.getint("ROBOTSTXT_MAXSIZE"), load_object(settings.get("ROBOTSTXT_PARSER")))
 
     async def robot_parser(self, request: Request) -> Any:
         url = urlsplit(request.url)

@@ -9,6 +9,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.responses import text_header
 from portalscraper.webarchive.wayback import in_archive, replay_url, replayed_capture
 
@@ -26,7 +27,7 @@ class WaybackRedirectMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        endpoint = getattr(getattr(self.crawler.spider, "args", None), "wayback", None)
+        endpoint = spider.args.wayback if (spider := portal_spider(self.crawler.spider)) else None
         location = response.headers.get("Location")
         if not endpoint or response.status not in (301, 302, 303, 307, 308) or not location:
             return response

@@ -25,6 +25,7 @@ from portalscraper.archive import (
     storage_failure,
 )
 from portalscraper.crawl.attached import attached_session
+from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_LOCKED, Verdict
 from portalscraper.items import Record, record_row
 from portalscraper.pipelines.validate import RecordRejected
@@ -91,15 +92,14 @@ class SQLiteArchivePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        args = getattr(spider, "args", None)
+        spider = portal_spider(self.crawler.spider)
         if self.session is None:
-            if args is None:
+            if spider is None:
                 logger.warning("Not archived: spider %r is not a portal spider (it has no CrawlArgs)",
-                               getattr(spider, "name", spider))
+                               getattr(self.crawler.spider, "name", self.crawler.spider))
                 return
             try:
-                self.session = CrawlSession.open(self.path, args, self.options)
+                self.session = CrawlSession.open(self.path, spider.args, self.options)
             except ArchiveLockedError as exc:
                 logger.error("%s", exc)
                 self.crawler.stats.set_value("portal/exit_code", EXIT_LOCKED)
@@ -172,8 +172,9 @@ class SQLiteArchivePipeline:
             session.close()  # the lock, whatever happened
 
     def totals(self, spider: Spider) -> CrawlTotals:
-        return crawl_totals(self.crawler.stats.get_stats(), getattr(spider, "mode", "full"),
-                            bool(getattr(spider, "complete_pass", False)))
+        portal = portal_spider(spider)
+        return crawl_totals(self.crawler.stats.get_stats(), portal.mode if portal else "full",
+                            bool(portal and portal.complete_pass))
 
 
 class JsonLinesArchivePipeline:

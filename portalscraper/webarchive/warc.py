@@ -43,6 +43,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
+from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.httputil import status_phrase
 from portalscraper.webarchive.warcfiles import ARG_PREFIX, REVISIT_PROFILE, Capture, WarcIndex, parse_date
 
@@ -314,9 +315,10 @@ class WarcRecorder:
 def warcinfo_fields(spider: Spider) -> bytes:
     """A crawl's warcinfo block: the spider and its arguments (what reparse runs again), which crawl
     of which archive it is, and how it ran (its mode; conditional requests or not)."""
-    args = getattr(spider, "args", None)  # a portal spider's CrawlArgs
-    memory = getattr(spider, "archive_memory", None)  # the archive's, or a shared crawl's writer's
-    stamp = getattr(memory, "stamp", None)
+    portal = portal_spider(spider)
+    args = portal.args if portal else None
+    memory = portal.archive_memory if portal else None  # the archive's, or a shared crawl's writer's
+    stamp = memory.stamp if memory else None
     fields: dict[str, object] = {
         "software": "portalscraper", "format": "WARC File Format 1.1", "spider": spider.name,
         **{f"{ARG_PREFIX}{k}": v for k, v in (args.row() if args is not None else {}).items()
@@ -324,8 +326,8 @@ def warcinfo_fields(spider: Spider) -> bytes:
     if stamp is not None:
         fields.update({"crawl-archive": stamp.archive, "crawl-id": stamp.crawl_id,
                        "crawl-started": stamp.started_at, "crawl-resumed": stamp.resumed})
-    if (mode := getattr(spider, "mode", None)) is not None:
-        fields.update({"crawl-mode": mode, "crawl-incremental": str(bool(getattr(spider, "incremental", False)))})
+    if portal is not None:
+        fields.update({"crawl-mode": portal.mode, "crawl-incremental": str(bool(portal.incremental))})
     return "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode("utf-8")
 
 
