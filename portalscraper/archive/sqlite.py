@@ -13,7 +13,6 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -286,7 +285,7 @@ class SQLiteArchive:
         self._last_flush = time.monotonic()
         if not (self._records or self._appearances or self._rejects or self._failures):
             return
-        records = [_resolved(r) for r in self._records]  # each record's raw capture written first
+        records = self._records
         appearances, rejects, failures = self._appearances, self._rejects, self._failures
         fetched = self._fetched
         self._records, self._appearances, self._rejects, self._failures, self._fetched = [], [], [], [], []
@@ -395,17 +394,6 @@ class SQLiteArchive:
     def close(self) -> None:
         self.flush()
         close_database(self.db)
-
-
-_WARC_OFFSET_AT = _UPSERT_COLUMNS.index("warc_offset")
-
-
-def _resolved(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A record's row with its WARC offset known: the WARC writer's future, waited for."""
-    offset = row[_WARC_OFFSET_AT]
-    if not isinstance(offset, Future):
-        return row
-    return (*row[:_WARC_OFFSET_AT], offset.result(), *row[_WARC_OFFSET_AT + 1:])
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Self
@@ -33,6 +32,7 @@ from portalscraper.distributed.frontier import Frontier
 from portalscraper.distributed.memory import SharedMemory
 from portalscraper.items import Record
 from portalscraper.pipelines.validate import RecordRejected
+from portalscraper.webarchive.warc import offset_written
 
 logger = logging.getLogger(__name__)
 
@@ -238,40 +238,14 @@ class SendToWriter(_WorkerPart):
         if isinstance(item, Release):
             _release(self.frontier, item.lease)
             return item
-        await _written(item)
-        self.frontier.send(wire.dumps(["item", _settled(item)]))
+        await offset_written(item)
+        self.frontier.send(wire.dumps(["item", item]))
         return item
 
     async def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
         if isinstance(exception, RecordRejected) and isinstance(item, Record):
-            await _written(item)
-            self.frontier.send(wire.dumps(["reject", _settled(item), exception.reasons]))
-
-
-async def _written(item: Any) -> None:
-    """The item's page written to the WARC file: waited for without holding the reactor (the WARC
-    writer thread may have it queued)."""
-    offset = getattr(getattr(item, "state", None), "warc_offset", None)
-    if isinstance(offset, Future) and not offset.done():
-        await _done(offset)
-
-
-async def _done(future: Future[Any]) -> None:
-    from scrapy.utils.defer import deferred_to_future
-    from twisted.internet import defer, reactor
-
-    finished: defer.Deferred[None] = defer.Deferred()
-    future.add_done_callback(lambda _: reactor.callFromThread(finished.callback, None))
-    await deferred_to_future(finished)
-
-
-def _settled(item: Any) -> Any:
-    """The item with its WARC offset known (the WARC writer thread gives it): it travels as a number."""
-    state = getattr(item, "state", None)
-    offset = getattr(state, "warc_offset", None)
-    if isinstance(offset, Future):
-        state.warc_offset = offset.result(timeout=60)  # type: ignore[union-attr]
-    return item
+            await offset_written(item)
+            self.frontier.send(wire.dumps(["reject", item, exception.reasons]))
 
 
 class WorkerLifecycle(_WorkerPart):

@@ -29,6 +29,7 @@ from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_LOCKED, Verdict
 from portalscraper.items import Record, record_row
 from portalscraper.pipelines.validate import RecordRejected
+from portalscraper.webarchive.warc import offset_written
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +130,10 @@ class SQLiteArchivePipeline:
             return False
         return True
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if self.session is None:
             return item
+        await offset_written(item)  # the archive takes the item page's WARC offset as a number
         if not self._guarded(lambda s: s.store(item)):
             raise DropItem(f"not stored: {self.session.failure or 'the archive cannot be written'}")
         return item

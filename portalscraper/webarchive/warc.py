@@ -312,6 +312,24 @@ class WarcRecorder:
         return response
 
 
+async def offset_written(item: Any) -> None:
+    """The item's page written to the WARC file, and its offset settled into the item (a number, as
+    the archive and a shared crawl's Redis take it): waited for without holding the reactor (the
+    WARC writer thread may have it queued)."""
+    state = getattr(item, "state", None)
+    offset = getattr(state, "warc_offset", None)
+    if not isinstance(offset, Future):
+        return
+    if not offset.done():
+        from scrapy.utils.defer import deferred_to_future
+        from twisted.internet import defer, reactor
+
+        finished: defer.Deferred[None] = defer.Deferred()
+        offset.add_done_callback(lambda _: reactor.callFromThread(finished.callback, None))
+        await deferred_to_future(finished)
+    state.warc_offset = offset.result()  # type: ignore[union-attr]
+
+
 def warcinfo_fields(spider: Spider) -> bytes:
     """A crawl's warcinfo block: the spider and its arguments (what reparse runs again), which crawl
     of which archive it is, and how it ran (its mode; conditional requests or not)."""
