@@ -119,29 +119,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return _report(_crawl(args.spider, spider_args, _crawl_overrides(args)))
 
 
-def _redis_errors() -> type[Exception]:
-    import redis
-
-    return redis.RedisError
-
-
 def cmd_worker(args: argparse.Namespace) -> int:
-    import redis
-    from scrapy.utils.log import configure_logging
-
-    from portalscraper.distributed.coordinator import run_worker, worker_name
-    from portalscraper.distributed.frontier import shown
+    from portalscraper.distributed.shared import join_crawl
 
     try:
-        redis.Redis.from_url(args.redis)  # connects to nothing yet: only reads the URL
-    except ValueError as exc:
-        raise CliError(f"cannot use Redis at {args.redis}: {exc}") from None
-    settings = _settings({})
-    configure_logging(settings)
-    try:
-        return run_worker(args.redis, args.prefix, args.name or worker_name(), settings)
-    except _redis_errors() as exc:
-        raise CliError(f"cannot use Redis at {shown(args.redis)}: {exc}") from None
+        return join_crawl(args.redis, args.prefix, args.name)
+    except CrawlRefusedError as exc:
+        raise CliError(str(exc), exc.code) from None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """`portalscraper crawl --redis URL`: one crawl's life (portalscraper.crawl.runner) with its pages
 crawled by workers: this process checks what the crawl needs, opens the archive, writes it, and
-judges the crawl (portalscraper.distributed.coordinator)."""
+judges the crawl (portalscraper.distributed.coordinator). `portalscraper worker`: one more worker
+joins it (`join_crawl`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 import redis
 from scrapy.utils.log import configure_logging
 
-from portalscraper.crawl.overrides import check_output_path
+from portalscraper.crawl.overrides import check_output_path, project_settings
 from portalscraper.crawl.runner import Outcome, open_session, prepare
 from portalscraper.crawl.verdict import CrawlRefusedError
-from portalscraper.distributed.coordinator import coordinate
+from portalscraper.distributed.coordinator import coordinate, run_worker, worker_name
 from portalscraper.distributed.frontier import Frontier, shown
 
 
@@ -45,3 +46,18 @@ def shared_crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any], ur
     finally:
         session.close()
     return Outcome(verdict.exit_code, list(verdict.alarms), session.row, settings.get("LOG_LEVEL") == "WARNING")
+
+
+def join_crawl(url: str, prefix: str, name: str | None) -> int:
+    """Crawl as one worker of the shared crawl in Redis at `url` until it ends; its exit code.
+    CrawlRefusedError when Redis cannot be used."""
+    try:
+        redis.Redis.from_url(url)  # connects to nothing yet: only reads the URL
+    except ValueError as exc:
+        raise CrawlRefusedError(f"cannot use Redis at {url}: {exc}") from None
+    settings = project_settings({})
+    configure_logging(settings)
+    try:
+        return run_worker(url, prefix, name or worker_name(), settings)
+    except redis.RedisError as exc:
+        raise CrawlRefusedError(f"cannot use Redis at {shown(url)}: {exc}") from None
