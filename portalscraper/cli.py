@@ -13,13 +13,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CrawlRefusedError
 from portalscraper.replica import command as replica_command
 from portalscraper.replica.launch import ReplicaError, replica_process
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
+    from portalscraper.crawl.runner import Outcome
 
 
 class CliError(Exception):
@@ -30,7 +35,7 @@ class CliError(Exception):
         self.code = code
 
 
-def _settings(overrides: dict[str, Any]) -> Any:
+def _settings(overrides: dict[str, Any]) -> Settings:
     from portalscraper.crawl.overrides import project_settings
 
     try:
@@ -39,15 +44,15 @@ def _settings(overrides: dict[str, Any]) -> Any:
         raise CliError(str(exc), exc.code) from None
 
 
-def _report(outcome: Any, summary: bool = True) -> int:
+def _report(outcome: Outcome, summary: bool = True) -> int:
     """The crawl's lines on standard error (its summary when its log did not show it, its alarms),
     and its exit code."""
     for line in outcome.lines(summary):
         print(line, file=sys.stderr)
-    return int(outcome.exit_code)
+    return outcome.exit_code
 
 
-def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]) -> Any:
+def _crawl(spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]) -> Outcome:
     """One crawl (portalscraper/crawl/runner.py): its outcome, or a one-line refusal."""
     from portalscraper.crawl.runner import crawl
 
@@ -211,7 +216,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.manifest and not Path(args.manifest).is_file():
         raise CliError(f"no manifest file at {args.manifest}")
 
-    def sources() -> Any:
+    def sources() -> Iterator[Source | SourceError]:
         for given in args.sources:
             is_url = given.startswith(("http://", "https://"))
             yield Source(given, args.url, None, None if is_url or given == "-" else Path(given))

@@ -68,7 +68,7 @@ def prepare(spider: str, overrides: dict[str, Any]) -> tuple[Settings, type[Spid
     return settings, load_spider(SpiderLoader.from_settings(settings), spider)
 
 
-def open_session(settings: Settings, spidercls: Any, raw: dict[str, Any]) -> CrawlSession | None:
+def open_session(settings: Settings, spidercls: type[Spider], raw: dict[str, Any]) -> CrawlSession | None:
     """Step 2: the arguments checked, and the archive opened (None: no SQLite archive)."""
     parse_args = getattr(spidercls, "parse_args", None)
     if parse_args is None:
@@ -100,7 +100,8 @@ def crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any]) -> Outcom
     return outcome
 
 
-def run(spidercls: Any, raw: dict[str, Any], settings: Any, process: CrawlerProcessBase | None = None) -> Outcome:
+def run(spidercls: type[Spider], raw: dict[str, Any], settings: Settings,
+        process: CrawlerProcessBase | None = None) -> Outcome:
     """Steps 2 to 4 (CrawlRefusedError for 2), in `process`, or in a CrawlerProcess made once the
     crawl may start (making one starts Scrapy's log)."""
     session = open_session(settings, spidercls, raw)

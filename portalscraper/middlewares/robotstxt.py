@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Self
+from typing import Self
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -11,6 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http.request import NO_CALLBACK
+from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet.defer import Deferred
@@ -26,12 +27,12 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     allows nothing, and the pages it would have governed fail with that reason. One warning line
     per host, no traceback."""
 
-    def __init__(self, crawler: Crawler, maxsize: int, parser_class: Any) -> None:
+    def __init__(self, crawler: Crawler, maxsize: int, parser_class: type[RobotParser]) -> None:
         super().__init__(crawler)
         self.maxsize = maxsize
         self._unreadable: dict[str, str] = {}
         # Our own, not Scrapy's private `_parsers` and `_parserimpl`: robot_parser is ours whole.
-        self.parsers: dict[str, Any] = {}
+        self.parsers: dict[str, RobotParser | Deferred[RobotParser]] = {}
         self.parser_class = parser_class
 
     @classmethod
@@ -39,7 +40,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         settings = crawler.settings
         return cls(crawler, settings.getint("ROBOTSTXT_MAXSIZE"), load_object(settings.get("ROBOTSTXT_PARSER")))
 
-    async def robot_parser(self, request: Request) -> Any:
+    async def robot_parser(self, request: Request) -> RobotParser:
         url = urlsplit(request.url)
         netloc = url.netloc
         if netloc not in self.parsers:
@@ -48,7 +49,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
                              meta={"dont_obey_robotstxt": True, "download_maxsize": self.maxsize,
                                    "dont_retry": False},
                              callback=NO_CALLBACK)
-            parser: Any
+            parser: RobotParser
             try:
                 response = await self.crawler.engine.download_async(robots)
                 self.crawler.stats.inc_value(f"robotstxt/response_status_count/{response.status}")
@@ -71,12 +72,12 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
             self.parsers[netloc] = parser
             if isinstance(waiting, Deferred):
                 waiting.callback(parser)
-        parser = self.parsers[netloc]
-        if isinstance(parser, Deferred):
-            return await maybe_deferred_to_future(parser)
-        return parser
+        known = self.parsers[netloc]
+        if isinstance(known, Deferred):
+            return await maybe_deferred_to_future(known)
+        return known
 
-    def process_request_2(self, rp: Any, request: Request) -> None:
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         why = self._unreadable.get(urlsplit(request.url).netloc)
         if why is not None:
             self.crawler.stats.inc_value("robotstxt/forbidden")
@@ -86,10 +87,10 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         except IgnoreRequest as exc:  # Scrapy's own refusal, typed: a policy, not a failure
             raise RobotsForbidden(str(exc)) from None
 
-    def _build(self, body: bytes) -> Any:
+    def _build(self, body: bytes) -> RobotParser:
         return build_from_crawler(self.parser_class, self.crawler, body)
 
-    def _refuse(self, netloc: str, why: str) -> Any:
+    def _refuse(self, netloc: str, why: str) -> RobotParser:
         self._unreadable[netloc] = why
         self.crawler.stats.set_value("portal/robots_unreadable", f"{netloc}: {why}")
         logger.warning("robots.txt of %s could not be read (%s): nothing is crawled there (RFC 9309)", netloc, why)

@@ -7,11 +7,12 @@ import os
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
+from scrapy.settings import BaseSettings
 
 from portalscraper import signals as portal_signals
 from portalscraper.archive import (
@@ -30,6 +31,9 @@ from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_LOCKED, Verdict
 from portalscraper.items import Record, record_row
 from portalscraper.pipelines.validate import RecordRejected
 from portalscraper.webarchive.warc import offset_written
+
+if TYPE_CHECKING:
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ def crawl_totals(stats: Mapping[str, Any], mode: str, complete_pass: bool) -> Cr
                        complete_pass=complete_pass, start_failure=stats.get("portal/start_failed"))
 
 
-def session_options(settings: Any) -> SessionOptions:
+def session_options(settings: BaseSettings) -> SessionOptions:
     return SessionOptions(
         batch_size=settings.getint("ARCHIVE_BATCH_SIZE"), flush_seconds=settings.getfloat("ARCHIVE_FLUSH_SECONDS"),
         fts_sync_rows=settings.getint("ARCHIVE_FTS_SYNC_ROWS"),
@@ -78,7 +82,7 @@ class SQLiteArchivePipeline:
         self.path = path
         self.session = session
         self.options = options
-        self.ticker: Any = None  # the timed commit (a LoopingCall), while the crawl runs
+        self.ticker: LoopingCall | None = None  # the timed commit, while the crawl runs
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
