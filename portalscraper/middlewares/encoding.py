@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Self
 
 from scrapy import Request
-from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+
+from portalscraper.middlewares import CrawlerBound
 
 logger = logging.getLogger(__name__)
 
 
-class EncodingRepairMiddleware:
+class EncodingRepairMiddleware(CrawlerBound):
     """Text decoded as the page really is, whatever its headers claim.
 
     A body that is valid UTF-8 with non-ASCII text is UTF-8, even when the header or a meta tag
@@ -20,13 +20,6 @@ class EncodingRepairMiddleware:
     (the usual culprit). Correct declarations pass untouched; `portal/encoding_repaired` counts
     the repairs.
     """
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if not isinstance(response, TextResponse) or not response.body or response.body.isascii():

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Self
 from urllib.parse import urljoin
 
 from scrapy import Request
-from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.responses import OffsiteRedirect
+from portalscraper.middlewares import CrawlerBound
 
 
-class OffsiteRedirectMiddleware:
+class OffsiteRedirectMiddleware(CrawlerBound):
     """A redirect to another origin than the crawled portal's (another host, or another port or
     scheme of the same host) is not followed, and says so.
 
@@ -21,13 +20,6 @@ class OffsiteRedirectMiddleware:
     stops it one step earlier, so that the request's errback records the page as failed
     ("redirected to another site").
     """
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get("Location")

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Self
 from urllib.parse import urljoin
 
 from scrapy import Request
-from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.responses import text_header
+from portalscraper.middlewares import CrawlerBound
 from portalscraper.webarchive.wayback import in_archive, replay_url, replayed_capture
 
 
-class WaybackRedirectMiddleware:
+class WaybackRedirectMiddleware(CrawlerBound):
     """A replayed redirect stays in the archive: an `id_` replay of a captured 301/302 carries the
     portal's own Location (`http://www.nato.int/...`); it is rewritten to the archive's capture of
     that target nearest the redirect's own capture time, which RedirectMiddleware then follows."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
         endpoint = spider.args.wayback if (spider := portal_spider(self.crawler.spider)) else None
