@@ -8,7 +8,9 @@
    visited (its URL list, taken from the replica's request log), with a no-op callback and the
    same concurrency and robots.txt setting, vs the full crawl with every pipeline, both archives
    and raw captures, in 5 alternating pairs (median ratio and spread); and the usual alternative,
-   a Scrapy spider running trafilatura on the same pages into JSON Lines.
+   a Scrapy spider running trafilatura on the same pages into JSON Lines; then the full crawl
+   against that alternative on item pages of a news site's size (the replica's
+   --news-sized-pages, about 60 KB a page).
 2. Scale: the full crawl at 2,000, 20,000 and 100,000 items: pages/s in the first and the last
    tenth, peak RSS, archive bytes per record, the full-text index's rebuild time; and a re-crawl
    of the largest.
@@ -128,10 +130,10 @@ def crawl(kind: str, base_url: str, db: Path, jsonl: Path | str = "", urls: Path
     return figures
 
 
-def replica(items: int, log: Path | None = None) -> Any:
+def replica(items: int, log: Path | None = None, *options: str) -> Any:
     from portalscraper.replica.launch import replica_process
 
-    return replica_process(items, log_requests=str(log) if log else None)
+    return replica_process(items, log_requests=str(log) if log else None, options=options)
 
 
 def visited_urls(log: Path, base_url: str) -> list[str]:
@@ -224,6 +226,46 @@ def framework_and_recrawl(items: int, pairs: int, tmp: Path) -> tuple[list[str],
     if rates["usual"]:
         figures["usual_alternative_ratio"] = rates["full"] / rates["usual"]
     return lines, figures
+
+
+_NEWS_SIZED_RUNS = (("full", "`nato` spider, all pipelines, SQLite + JSON Lines + raw captures (WARC)"),
+                    ("usual", "a Scrapy spider running trafilatura on each page, JSON Lines"))
+
+
+def news_sized_alternative(items: int, pairs: int, tmp: Path) -> tuple[list[str], dict[str, Any]]:
+    """The full crawl against the usual alternative on item pages of a news site's size (the
+    replica's --news-sized-pages: about 60 KB each, with scripts, menus, a related-stories rail and
+    a footer around the article), in alternating pairs on the same URLs."""
+    if not _has("trafilatura"):
+        return ["### 1b. Pages of a news site's size: trafilatura not installed "
+                "(`pip install -r benchmarks/requirements.txt`)", ""], {}
+    log = tmp / "news-sized-requests.jsonl"
+    runs: dict[str, list[dict[str, Any]]] = {"full": [], "usual": []}
+    with replica(items, log, "--news-sized-pages") as base_url:
+        first = crawl("full", base_url, tmp / "news-sized-first.sqlite", tmp / "news-sized-first.jsonl")
+        (tmp / "news-sized-urls.txt").write_text("\n".join(visited_urls(log, base_url)), encoding="utf-8")
+        for n in range(pairs):
+            runs["usual"].append(crawl("usual", base_url, tmp / "unused.sqlite", tmp / f"news-sized-usual{n}.jsonl",
+                                       tmp / "news-sized-urls.txt"))
+            runs["full"].append(crawl("full", base_url, tmp / f"news-sized{n}.sqlite", tmp / f"news-sized{n}.jsonl"))
+    ratios = [_rate(f) / _rate(u) for f, u in zip(runs["full"], runs["usual"], strict=True)]
+    page_kb = first["item_page_bytes"] / max(1, first["item_pages_fetched"]) / 1024
+    lines = [
+        f"### 1b. Pages of a news site's size (replica of {items:,} items, `--news-sized-pages`)",
+        "",
+        f"Item pages of {page_kb:.0f} KB on average; {pairs} alternating runs of each on the same "
+        f"{first['responses']:,} pages.",
+        "",
+        "| | pages/s (median) | pages/s, each run |",
+        "| --- | ---: | --- |",
+        *(f"| {name} | {_median([_rate(f) for f in runs[kind]]):.0f} | "
+          f"{', '.join(f'{_rate(f):.0f}' for f in runs[kind])} |" for kind, name in _NEWS_SIZED_RUNS),
+        "",
+        f"- full / the usual alternative, median of the pairs (target at least 3): **{_median(ratios):.2f}** "
+        f"(from {min(ratios):.2f} to {max(ratios):.2f})",
+        "",
+    ]
+    return lines, {"news_sized_alternative_ratio": _median(ratios), "news_sized_page_kb": page_kb}
 
 
 def _has(module: str) -> bool:
@@ -533,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for section in (lambda: framework_and_recrawl(args.items, args.pairs, Path(tmp)),
+                        lambda: news_sized_alternative(args.items, 1 if args.smoke else 3, Path(tmp)),
                         lambda: memory(sizes, Path(tmp)),
                         lambda: storage(args.records, Path(tmp)),
                         lambda: extraction(args.pages),

@@ -326,3 +326,17 @@ def test_paragraphs_in_wrappers_of_their_own(template: str) -> None:
                 + "".join(template.format(text) for text in (LONG, LONG2, LONG3))
                 + f'</div><div class="reader-posts"><ol>{comments}</ol></div>')
     assert extract_detail(html).body.split("\n\n")[:3] == [LONG, LONG2, LONG3]
+
+
+def test_a_date_line_above_the_headline_is_found_past_a_large_header() -> None:
+    """The text just before the headline is read from its end: a kicker's date line is found
+    whatever the size of the header before it, in the order the page shows it."""
+    from portalscraper.extract.detail import _texts_backwards
+
+    header = "<header>" + "".join(f'<ul><li><a href="/s{n}">Section {n}</a><!-- x -->tail {n}</li></ul>'
+                                  for n in range(300)) + "</header>"
+    html = page(f'{header}<div><p class="kicker">Published 13 September 2012</p>'
+                f'<h1>Ministers agree on training programme</h1><p>{LONG}</p></div>')
+    menu = parse_html(html).find(".//header")
+    assert list(_texts_backwards(menu)) == list(reversed(list(menu.itertext())))
+    assert extract_detail(html).date_text == "13 September 2012"

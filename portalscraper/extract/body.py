@@ -77,18 +77,24 @@ def is_off(el: _Element) -> bool:
     """Whether a block is not the article's: navigation, asides, captions, hidden, or classed as a
     comments box, a cookie notice, a share bar, related links... (one class word saying so, and no
     other saying "content": `post comments-open` is an article, `article-comments` is not)."""
-    if el.tag in OFF_TAGS:
+    tag = el.tag
+    if tag in OFF_TAGS:
         return True
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-        return True
-    style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style):
-        return True
-    if el.tag in ("body", "html", "article", "main"):
+    klass = ident = None
+    for name, value in el.items():  # one call for the few attributes a block has, not one per name
+        if name == "class":
+            klass = value
+        elif name == "id":
+            ident = value
+        elif name == "style":
+            if _HIDDEN_STYLE.search(value):
+                return True
+        elif name == "hidden" or (name == "aria-hidden" and value == "true"):
+            return True
+    if tag in ("body", "html", "article", "main"):
         return False
-    if "-" in el.tag and _off_words(el.tag):  # amp-sidebar, amp-ad, amp-social-share
+    if "-" in tag and _off_words(tag):  # amp-sidebar, amp-ad, amp-social-share
         return True
-    klass, ident = el.get("class"), el.get("id")
     if not klass and not ident:
         return False
     return _off_words(f"{klass or ''} {ident or ''}")
@@ -202,7 +208,7 @@ class _Renderer:
     """One pass over lxml's iterative walk: the extractor's hot loop."""
 
     __slots__ = ("blocks", "brs", "buf", "custom", "ends", "first", "in_link", "link_chars", "n", "off", "off_flags",
-                 "order", "paragraphs", "skipped", "starts")
+                 "order", "paragraphs", "skipped")
 
     def __init__(self, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int]], root: _Element) -> None:
         self.paragraphs, self.order = paragraphs, order
@@ -212,7 +218,6 @@ class _Renderer:
         self.off: list[_Element] = []  # the "off" blocks around the current point
         self.blocks: list[_Element] = [root]
         self.off_flags: list[bool] = []
-        self.starts: dict[_Element, int] = {}
         self.skipped: set[_Element] = set()
         self.brs = 0
         self.n = 0
@@ -233,8 +238,8 @@ class _Renderer:
     def run(self, root: _Element) -> None:
         """The walk. Start and end events are handled inline (a method call per event would cost a
         third of the time); only blocks, the rarer case, call methods."""
-        buf, starts, order, skipped, ends, custom = (
-            self.buf, self.starts, self.order, self.skipped, self.ends, self.custom)
+        buf, order, skipped, ends, custom = self.buf, self.order, self.skipped, self.ends, self.custom
+        starts: list[int] = []  # the open elements' first events (every start has its end, skipped or not)
         walker = etree.iterwalk(root, events=("start", "end"))
         n = events = 0
         for event, el in walker:
@@ -242,7 +247,7 @@ class _Renderer:
             tag = el.tag
             if event == "start":
                 n += 1
-                starts[el] = n
+                starts.append(n)
                 if tag in _NEVER_RENDERED or (tag not in BLOCK_TAGS and el.attrib and _hidden_inline(el, tag)):
                     walker.skip_subtree()  # never shown, or never the article: code, controls, menus
                     skipped.add(el)
@@ -258,7 +263,7 @@ class _Renderer:
                     self.in_link += 1
                 text = el.text
             else:
-                order[el] = (starts[el], n)
+                order[el] = (starts.pop(), n)
                 ends[el] = events
                 if (tag in BLOCK_TAGS or ("-" in tag and el in custom)) and el not in skipped:
                     self.close_block()

@@ -141,7 +141,7 @@ def _texts_before(el: _Element, limit: int = 6) -> list[str]:
                 continue
             if sib.tail and sib.tail.strip():
                 pieces.append(fold(sib.tail))
-            pieces.extend(fold(t) for t in reversed(list(sib.itertext())) if t.strip())
+            pieces.extend(islice((fold(t) for t in _texts_backwards(sib) if t.strip()), limit - len(pieces)))
             if len(pieces) >= limit:
                 break
         parent = node.getparent()
@@ -149,6 +149,27 @@ def _texts_before(el: _Element, limit: int = 6) -> list[str]:
             pieces.append(fold(parent.text))
         node = parent
     return pieces[:limit]
+
+
+def _texts_backwards(el: _Element) -> Iterator[str]:
+    """`el.itertext()` from its end, lazily: a preceding sibling can be a page's whole header."""
+    stack: list[tuple[int, _Element]] = [(_CONTENT, el)]
+    while stack:
+        kind, node = stack.pop()
+        if kind == _TAIL:
+            if node.tail:
+                yield node.tail
+        elif kind == _TEXT:
+            if node.text:
+                yield node.text
+        elif isinstance(node.tag, str):  # its text, then each child and its tail: popped from the end
+            stack.append((_TEXT, node))
+            for child in node:
+                stack.append((_CONTENT, child))
+                stack.append((_TAIL, child))
+
+
+_CONTENT, _TEXT, _TAIL = range(3)
 
 
 def _date_line(title_el: _Element | None) -> str:

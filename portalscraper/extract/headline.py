@@ -126,10 +126,13 @@ def _shown(el: _Element) -> bool:
     for a in (el, *el.iterancestors()):
         if not isinstance(a.tag, str) or a.tag in _HIDDEN_PLACES or a.tag in ("li", "a"):
             return False
-        if a.get("hidden") is not None or a.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(a.get("style") or ""):
-            return False
-        if any(_HIDDEN_CLASS.match(w) for w in (a.get("class") or "").split()):
-            return False
+        for name, value in a.items():  # (one call for an element's few attributes)
+            if name == "hidden" or (name == "aria-hidden" and value == "true"):
+                return False
+            if name == "style" and _HIDDEN_STYLE.search(value):
+                return False
+            if name == "class" and any(_HIDDEN_CLASS.match(w) for w in value.split()):
+                return False
     return True
 
 
@@ -271,13 +274,13 @@ def prominent_headline(root: _Element, page_title: str, stripped_title: str = ""
         if el.tag not in HEADINGS and not any(isinstance(c.tag, str) for c in el) and el.tag not in (
                 "b", "strong", "font", "div", "span", "p", "td"):
             continue
-        text = drop_boilerplate(clean_text(el.text_content()))
         heading = el.tag in HEADINGS
+        if not heading and any(isinstance(c.tag, str) and c.tag in BLOCKS for c in el):
+            continue  # a container, not a headline (and its text, the whole page's, never read)
+        text = drop_boilerplate(clean_text(el.text_content()))
         if not (2 if heading else 8) <= len(text) <= 250 or (not heading and len(text.split()) < 2) \
                 or DATE_TEXT_RE.fullmatch(text):
             continue
-        if not heading and any(isinstance(c.tag, str) and c.tag in BLOCKS for c in el):
-            continue  # a container, not a headline
         if _all_link(el, text) or not _visible(el) or any(a.tag == "a" for a in el.iterancestors()):
             continue  # a link: a logo, a site name or another page's teaser, not the page's headline
         in_title = bool(page_title) and fold(text) in page_title

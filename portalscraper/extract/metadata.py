@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from lxml.etree import _Element
@@ -123,9 +124,14 @@ def text_of(value: Any) -> str:
     return value if isinstance(value, str) else str(value) if isinstance(value, int | float) else ""
 
 
+_NOT_KEY = re.compile(r"[^0-9a-z]")
+_META_ATTRS = ("property", "name", "itemprop", "http-equiv")
+
+
+@lru_cache(maxsize=4096)
 def meta_key(name: str) -> str:
     """A meta name or property without case and separators: `og:title` is `ogtitle`."""
-    return re.sub(r"[^0-9a-z]", "", name.lower())
+    return _NOT_KEY.sub("", name.lower())
 
 
 def meta_tags(root: _Element) -> dict[str, str]:
@@ -133,15 +139,17 @@ def meta_tags(root: _Element) -> dict[str, str]:
     each wins)."""
     tags: dict[str, str] = {}
     for el in root.iter("meta"):
-        content = el.get("content")
+        attrs = dict(el.items())
+        content = attrs.get("content")
         if content is None:
-            content = el.get("value")  # pages re-serialized by some tools, and a few CMSs, spell it so
-        if not content or not content.strip():
+            content = attrs.get("value")  # pages re-serialized by some tools, and a few CMSs, spell it so
+        if not content or content.isspace():
             continue
-        for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = meta_key(el.get(attr) or "")
+        folded = None
+        for attr in _META_ATTRS:
+            key = meta_key(attrs.get(attr) or "")
             if key and key not in tags:
-                tags[key] = fold(content)
+                tags[key] = folded = folded if folded is not None else fold(content)
     return tags
 
 

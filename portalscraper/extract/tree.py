@@ -21,9 +21,7 @@ _LOOKUP = etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement, comment
 
 def parse_page(text: str, url: str | None = None) -> Selector:
     """A page's text as a parsed, cleaned tree, ready for the extractors."""
-    early = text[:-200].lower()
-    if "</body" in early or "</html" in early:  # (a page that ends its body only at its end needs no repair)
-        text = repair_markup(text)
+    text = repair_markup(text)
     body = text.strip().replace("\x00", "").encode("utf-8", "surrogatepass") or b"<html/>"
     parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)  # one per page: not thread-safe
     parser.set_element_class_lookup(_LOOKUP)

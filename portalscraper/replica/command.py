@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quirks", action="store_true",
                         help="a real portal's quirks: robots.txt closing a section, bad items (impossible date, no "
                              "title, no summary), PDF and image links, an item listed on two pages")
+    parser.add_argument("--news-sized-pages", action="store_true",
+                        help="item pages of a news site's size (about 60 KB: scripts, menus, a related-stories rail "
+                             "and a footer around the same article)")
     parser.add_argument("--log-requests", metavar="FILE", help="append one JSON line per request received")
 
 
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                            f"not {args.items}")
     from portalscraper.replica.faults import FaultError, Faults
 
-    portal = Portal(items=args.items, seed=args.seed, quirks=args.quirks)
+    portal = Portal(items=args.items, seed=args.seed, quirks=args.quirks, news_sized=args.news_sized_pages)
     try:
         faults = Faults.parse(args.faults or "0", seed=args.seed, slow_seconds=args.slow_seconds,
                               large_bytes=args.large_bytes, attempts=args.fault_attempts)

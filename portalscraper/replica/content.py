@@ -136,7 +136,7 @@ class Portal:
     little memory: only their dates are precomputed to order the archive listing.
     """
 
-    def __init__(self, items: int = 200, seed: int = 2012, quirks: bool = False) -> None:
+    def __init__(self, items: int = 200, seed: int = 2012, quirks: bool = False, news_sized: bool = False) -> None:
         data = json.loads(
             resources.files(__package__).joinpath("data/homepage-2012-09-28.json").read_text("utf-8")
         )
@@ -165,6 +165,7 @@ class Portal:
         # index 0 is the newest synthetic item; its id is the highest.
         self._synthetic_days = sorted((rng.randint(start, end) for _ in range(self.synthetic_count)), reverse=True)
         self.quirks = quirks
+        self.news_sized = news_sized  # item pages of a news site's size (render.news_sized)
         if quirks:
             self._add_bad_items()
 

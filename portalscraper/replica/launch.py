@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 
 class ReplicaError(Exception):
@@ -34,10 +34,11 @@ class ReplicaProcess:
 
 @contextlib.contextmanager
 def replica_process(items: int, port: int = 0, changes: str | None = None,
-                    log_requests: str | None = None) -> Iterator[str]:
-    """Start the replica portal in a child process; yield its base URL; stop it afterwards."""
+                    log_requests: str | None = None, options: Sequence[str] = ()) -> Iterator[str]:
+    """Start the replica portal in a child process; yield its base URL; stop it afterwards.
+    `options` are the replica command's own (`--news-sized-pages`)."""
     options = [*(["--changes", changes] if changes else []),
-               *(["--log-requests", log_requests] if log_requests else [])]
+               *(["--log-requests", log_requests] if log_requests else []), *options]
     replica = ReplicaProcess(items, *options, port=port)
     try:
         yield replica.base_url

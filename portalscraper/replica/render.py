@@ -110,7 +110,9 @@ def _body(item: Item) -> str:
     return "\n".join(out)
 
 
-def detail(item: Item, lang: str, assets: bool = False) -> str:
+def detail(item: Item, lang: str, assets: bool = False, related: list[Item] | None = None) -> str:
+    """An item's page; with `related` (the rail of a news site's page), grown to a news site's size
+    (see `news_sized`)."""
     it = item.localized(lang)
     labels = LABELS[lang]
     date = f'<span class="date">{e(it.date_text)}</span> | ' if it.date_text else ""
@@ -124,7 +126,68 @@ def detail(item: Item, lang: str, assets: bool = False) -> str:
     )
     desc = f'<meta name="description" content="{e(it.summary)}" />\n' if it.summary else ""
     title = f"NATO - {item.kind.title()}: {it.title}" if it.title else "NATO - North Atlantic Treaty Organization"
+    if related is not None:
+        return news_sized(_page(lang, title, body, head=desc), item, related, lang)
     return _page(lang, title, body, head=desc)
+
+
+# What a news site's article page carries around its article, as the replica's --news-sized-pages
+# serves it: about 60 KB in all, of which the article is a few.
+_SECTIONS = ("World", "Europe", "Americas", "Africa", "Asia", "Middle East", "Politics", "Defence", "Security",
+             "Economy", "Energy", "Climate", "Technology", "Cyber", "Science", "Health", "Opinion", "Analysis",
+             "Interviews", "Video", "Photos", "Podcasts", "Data", "Archive", "About")
+_TOPICS = ("Latest", "Explainers", "Live", "Features", "Briefings", "Partners", "Operations", "Summits",
+           "Budgets", "Exercises", "Training", "Reports")
+
+
+def news_sized(page: str, item: Item, related: list[Item], lang: str) -> str:
+    """`page` grown to the size and shape of a news site's article page: analytics and
+    configuration scripts, styles and social meta tags in the head; a cookie notice, a mega menu and
+    a share bar before the article; a rail of related stories and a long footer after it."""
+    it = item.localized(lang)
+    url = f"https://www.nato.int{item.path(lang)}"
+    metas = "".join(f'<meta property="og:{k}" content="{e(v)}" />\n' for k, v in (
+        ("type", "article"), ("site_name", "NATO"), ("title", it.title), ("description", it.summary),
+        ("url", url), ("image", f"https://www.nato.int/images/{item.key}.jpg"), ("locale", lang)))
+    metas += "".join(f'<meta name="twitter:{k}" content="{e(v)}" />\n' for k, v in (
+        ("card", "summary_large_image"), ("site", "@NATO"), ("title", it.title), ("description", it.summary)))
+    config = ",".join(f'"flag_{k}":{{"enabled":{str(k % 3 == 0).lower()},"variant":"v{k % 7}","weight":{k % 11}}}'
+                      for k in range(120))
+    scripts = (f"<script>window.__SITE_CONFIG__={{{config}}};</script>\n"
+               "<script>(function(w,d,s,l,i){w[l]=w[l]||[];w[l].push({'start':new Date().getTime(),event:'load'});"
+               "var f=d.getElementsByTagName(s)[0],j=d.createElement(s);j.async=true;j.src='/analytics.js?id='+i;"
+               "f.parentNode.insertBefore(j,f);})(window,document,'script','dataLayer','X-0000');</script>\n"
+               + "".join(f"<script>window.slots=window.slots||[];window.slots.push({{id:'slot-{k}',"
+                         f"sizes:[[300,250],[728,90]],targeting:{{section:'news',position:{k}}}}});</script>\n"
+                         for k in range(40)))
+    styles = "<style>" + "".join(f".c{k}{{margin:{k % 5}px;padding:{k % 4}px;color:#{k:03x}}}" for k in range(250)) \
+        + "</style>\n"
+    cookie = ('<div class="cookie-banner" role="dialog"><p>We use cookies to measure how this site is used and '
+              'to improve it. You can accept or refuse them.</p><button>Accept</button><button>Refuse</button></div>\n')
+    menu = '<header class="site-header"><nav class="mega-menu"><ul>' + "".join(
+        f'<li class="menu-item"><a href="/cps/{lang}/natolive/index.htm#{k}">{section}</a><ul class="sub-menu">'
+        + "".join(f'<li><a href="/cps/{lang}/natolive/index.htm#{k}-{j}">{section}: {topic}</a></li>'
+                  for j, topic in enumerate(_TOPICS)) + "</ul></li>"
+        for k, section in enumerate(_SECTIONS)) + "</ul></nav></header>\n"
+    share = ('<div class="share-bar">' + "".join(
+        f'<a class="share-{name.lower()}" href="#share-{name.lower()}">Share on {name}</a>'
+        for name in ("Facebook", "X", "LinkedIn", "WhatsApp", "Email")) + "</div>\n")
+    rail = '<aside class="related"><h2>Related stories</h2>' + "".join(
+        f'<article class="teaser"><a href="{r.path(lang)}"><img src="/images/{r.key}.jpg" alt="" />'
+        f'<h3>{e(r.localized(lang).title)}</h3></a><p>{e(r.localized(lang).summary)}</p>'
+        f'<time datetime="{r.day.isoformat() if r.day else ""}">{e(r.listing_date)}</time></article>'
+        for r in related if r.key != item.key) + "</aside>\n"
+    footer = '<footer class="site-footer">' + "".join(
+        f'<section><h4>{section}</h4><ul>' + "".join(
+            f'<li><a href="/cps/{lang}/natolive/index.htm#f{k}-{j}">{topic}</a></li>'
+            for j, topic in enumerate(_TOPICS))
+        + "</ul></section>" for k, section in enumerate(_SECTIONS[:8])) + (
+        '<p class="legal">Copyright NATO. All rights reserved. Terms of use, privacy notice, accessibility.</p>'
+        "</footer>\n")
+    head = metas + styles + scripts
+    return (page.replace("</head>", head + "</head>", 1)
+            .replace('<div id="wrapper">\n', f'<div id="wrapper">\n{cookie}{menu}{share}', 1)
+            .replace('<div id="footer">', f"{rail}{footer}" + '<div id="footer">', 1))
 
 
 def review_article(portal: Portal, item: Item) -> str:

@@ -114,7 +114,9 @@ class Router:
                 return Page(status, render.not_found(path) if status == 404 else "<h1>Server error</h1>")
             item = self.portal.get(m["key"])
             if item is not None:
-                return Page(200, render.detail(item, lang, assets=self.portal.quirks), modified=item.modified)
+                related = self.portal.news_page(1, 13) if self.portal.news_sized else None
+                return Page(200, render.detail(item, lang, assets=self.portal.quirks, related=related),
+                            modified=item.modified)
         return self._missing(path)
 
     def _review_key(self, edition: str, slug: str) -> str | None:
