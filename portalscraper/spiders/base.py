@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import scrapy
 from scrapy import signals
@@ -29,7 +29,7 @@ from portalscraper.crawl.scope import Scope
 from portalscraper.extract.listing import ListingEntry, extract_listing
 from portalscraper.extract.records import entry_hash
 from portalscraper.extract.urls import record_id
-from portalscraper.items import Appearance, FetchFailure, Sightings, utc_now
+from portalscraper.items import Appearance, FetchFailure, ItemListing, Sightings, utc_now
 from portalscraper.spiders.item_pages import ITEM_PRIORITY, ItemPagesMixin
 from portalscraper.spiders.pages import page_of, page_selector
 from portalscraper.spiders.replay import ReplayMixin
@@ -217,7 +217,7 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
             sightings.appearances.append(Appearance(rid, url, response.url, section, entry.position, entry.date_text,
                                                     entry.title, seen_at, page.capture_url,
                                                     page.capture.time if page.capture else None, page_url))
-            listing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
+            listing: ItemListing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
                        "section": section, "source_url": response.url, "listing_hash": entry_hash(entry),
                        "record_id": rid, "url": entry.url, "request_url": self.request_url(entry.url, response)}
             if self.defer_items:
@@ -230,10 +230,10 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
             yield sightings
         yield from requests
 
-    def offer(self, listing: dict[str, Any], response: Response) -> None:
+    def offer(self, listing: ItemListing, response: Response) -> None:
         raise NotImplementedError
 
-    def item_request(self, listing: dict[str, Any]) -> scrapy.Request | None:
+    def item_request(self, listing: ItemListing) -> scrapy.Request | None:
         """The request for an item's page, unless it was requested already, is over max_items, or
         was stored before an interruption (resume)."""
         rid, max_items = listing["record_id"], self.args.max_items
@@ -260,7 +260,7 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
         # not the whole archive's (memory stays flat however large the portal).
         return self.item_page(listing["request_url"], listing, headers=headers, priority=ITEM_PRIORITY, meta=meta)
 
-    def item_page(self, url: str, listing: dict[str, Any], **kwargs: Any) -> scrapy.Request:
+    def item_page(self, url: str, listing: ItemListing, **kwargs: Any) -> scrapy.Request:
         meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {})}
         return scrapy.Request(url, self.parse_item, errback=self.item_failed, cb_kwargs={"listing": listing},
                               dont_filter=True, meta=meta, **kwargs)
@@ -277,7 +277,7 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
                 url = self.scope.on_base(url)
             self.requested.add(rid)
             self.crawler.stats.inc_value("portal/item_page_retried_from_earlier_run")
-            yield self.item_page(url, listing)
+            yield self.item_page(url, cast(ItemListing, listing))  # as the failure kept it
 
     def listing_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """A listing page could not be fetched: the crawl goes on, but is no complete pass."""
