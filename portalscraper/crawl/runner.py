@@ -28,13 +28,7 @@ from portalscraper.archive.session import ReplayedCrawl, summary_line
 from portalscraper.crawl.args import ArgumentError
 from portalscraper.crawl.attached import attach_session
 from portalscraper.crawl.overrides import check_output_path, check_settings, project_settings
-from portalscraper.crawl.verdict import (
-    EXIT_FAILED,
-    EXIT_LOCKED,
-    EXIT_NO_ITEMS,
-    EXIT_OK,
-    CrawlRefusedError,
-)
+from portalscraper.crawl.verdict import EXIT_LOCKED, CrawlRefusedError, unarchived_verdict
 from portalscraper.pipelines.store import session_options
 from portalscraper.profiles import ProfileError
 
@@ -124,11 +118,6 @@ def run(spidercls: type[Spider], raw: dict[str, Any], settings: Settings,
 def _without_archive(crawler: Crawler, process: CrawlerProcessBase) -> Outcome:
     """A crawl that was not judged by an archive: by its stats."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    if process.bootstrap_failed:
-        return Outcome(EXIT_FAILED, ["the crawl could not start; see the log above"])
-    reason = stats.get("finish_reason")
-    if reason != "finished":
-        return Outcome(EXIT_FAILED, [f"the crawl did not finish ({reason})"])
-    if not stats.get("item_scraped_count"):
-        return Outcome(EXIT_NO_ITEMS, ["the crawl finished with no items; check --base-url and the portal's layout"])
-    return Outcome(EXIT_OK)
+    judged = unarchived_verdict(not process.bootstrap_failed, stats.get("finish_reason"),
+                                stats.get("item_scraped_count") or 0)
+    return Outcome(judged.exit_code, judged.alarms)

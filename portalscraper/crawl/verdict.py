@@ -101,3 +101,15 @@ def verdict(finish_reason: str, items: int, failures: Failures, max_error_rate: 
     if drift:
         return Verdict(EXIT_DRIFT, drift)
     return Verdict(EXIT_OK)
+
+
+def unarchived_verdict(started: bool, finish_reason: str | None, items: int) -> Verdict:
+    """The verdict of a crawl that no archive judged (no SQLite archive, or a spider of one's own):
+    by Scrapy's stats alone."""
+    if not started:
+        return Verdict(EXIT_FAILED, ["the crawl could not start; see the log above"])
+    if finish_reason != "finished":
+        return Verdict(EXIT_FAILED, [f"the crawl did not finish ({finish_reason})"])
+    if not items:
+        return Verdict(EXIT_NO_ITEMS, ["the crawl finished with no items; check --base-url and the portal's layout"])
+    return Verdict(EXIT_OK)
