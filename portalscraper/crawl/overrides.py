@@ -11,6 +11,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings, Settings
 
+from portalscraper.archive import SessionOptions
 from portalscraper.crawl.verdict import CrawlRefusedError
 
 
@@ -147,3 +148,13 @@ def check_output_path(path: str, what: str) -> None:
             pass
     except OSError as exc:
         raise CrawlRefusedError(f"cannot write the JSON Lines archive {path}: {exc.strerror}") from None
+
+
+def session_options(settings: BaseSettings) -> SessionOptions:
+    """How the crawl's archive is written and its crawl judged (ARCHIVE_*, VERDICT_*)."""
+    return SessionOptions(
+        batch_size=settings.getint("ARCHIVE_BATCH_SIZE"), flush_seconds=settings.getfloat("ARCHIVE_FLUSH_SECONDS"),
+        fts_sync_rows=settings.getint("ARCHIVE_FTS_SYNC_ROWS"),
+        max_error_rate=settings.getfloat("VERDICT_MAX_ERROR_RATE"), drift_alarms=settings.getbool("VERDICT_DRIFT"),
+        max_fill_drop=settings.getfloat("VERDICT_MAX_FILL_DROP"),
+        drift_min_records=settings.getint("VERDICT_DRIFT_MIN_RECORDS"))

@@ -27,9 +27,8 @@ from portalscraper.archive import ArchiveError, ArchiveLockedError, CrawlSession
 from portalscraper.archive.session import ReplayedCrawl, summary_line
 from portalscraper.crawl.args import ArgumentError
 from portalscraper.crawl.attached import attach_session
-from portalscraper.crawl.overrides import check_output_path, check_settings, project_settings
+from portalscraper.crawl.overrides import check_output_path, check_settings, project_settings, session_options
 from portalscraper.crawl.verdict import EXIT_LOCKED, CrawlRefusedError, unarchived_verdict
-from portalscraper.pipelines.store import session_options
 from portalscraper.profiles import ProfileError
 
 __all__ = ["CrawlRefusedError", "Outcome", "crawl", "load_spider", "open_session", "prepare", "run"]

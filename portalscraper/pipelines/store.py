@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
-from scrapy.settings import BaseSettings
 
 from portalscraper import signals as portal_signals
 from portalscraper.archive import (
@@ -27,6 +26,7 @@ from portalscraper.archive import (
 )
 from portalscraper.crawl.attached import attached_session
 from portalscraper.crawl.contract import portal_spider
+from portalscraper.crawl.overrides import session_options
 from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_LOCKED, Verdict
 from portalscraper.items import Record, record_row
 from portalscraper.pipelines.validate import RecordRejected
@@ -57,15 +57,6 @@ def crawl_totals(stats: Mapping[str, Any], mode: str, complete_pass: bool) -> Cr
     return CrawlTotals(**values, errors=sum(stats.get(key, 0) for key in _ERROR_STATS),
                        listing_failures=stats.get("portal/listing_failed", 0), mode=mode,
                        complete_pass=complete_pass, start_failure=stats.get("portal/start_failed"))
-
-
-def session_options(settings: BaseSettings) -> SessionOptions:
-    return SessionOptions(
-        batch_size=settings.getint("ARCHIVE_BATCH_SIZE"), flush_seconds=settings.getfloat("ARCHIVE_FLUSH_SECONDS"),
-        fts_sync_rows=settings.getint("ARCHIVE_FTS_SYNC_ROWS"),
-        max_error_rate=settings.getfloat("VERDICT_MAX_ERROR_RATE"), drift_alarms=settings.getbool("VERDICT_DRIFT"),
-        max_fill_drop=settings.getfloat("VERDICT_MAX_FILL_DROP"),
-        drift_min_records=settings.getint("VERDICT_DRIFT_MIN_RECORDS"))
 
 
 class SQLiteArchivePipeline:
