@@ -25,8 +25,8 @@ from scrapy.spiderloader import SpiderLoader, SpiderLoaderProtocol
 
 from portalscraper.archive import ArchiveError, ArchiveLockedError, CrawlSession
 from portalscraper.archive.session import ReplayedCrawl, summary_line
-from portalscraper.crawl.args import ArgumentError
-from portalscraper.crawl.attached import attach_session
+from portalscraper.crawl.args import ArgumentError, CrawlArgs
+from portalscraper.crawl.attached import attach_args, attach_session
 from portalscraper.crawl.overrides import check_output_path, check_settings, project_settings, session_options
 from portalscraper.crawl.verdict import EXIT_LOCKED, CrawlRefusedError, unarchived_verdict
 from portalscraper.profiles import ProfileError
@@ -61,15 +61,20 @@ def prepare(spider: str, overrides: dict[str, Any]) -> tuple[Settings, type[Spid
     return settings, load_spider(SpiderLoader.from_settings(settings), spider)
 
 
-def open_session(settings: Settings, spidercls: type[Spider], raw: dict[str, Any]) -> CrawlSession | None:
-    """Step 2: the arguments checked, and the archive opened (None: no SQLite archive)."""
-    parse_args = getattr(spidercls, "parse_args", None)
-    if parse_args is None:
-        return None  # a spider of one's own, not a portal spider: Scrapy checks its arguments
+def parse_args(spidercls: type[Spider], raw: dict[str, Any]) -> CrawlArgs | None:
+    """Step 2, the arguments, parsed once (None: a spider of one's own, whose arguments Scrapy checks)."""
+    parse = getattr(spidercls, "parse_args", None)
+    if parse is None:
+        return None
     try:
-        args = parse_args(raw)
+        args: CrawlArgs = parse(raw)
     except (ArgumentError, ProfileError) as exc:
         raise CrawlRefusedError(str(exc)) from None
+    return args
+
+
+def open_archive(settings: Settings, args: CrawlArgs) -> CrawlSession | None:
+    """Step 2, the archive opened (None: no SQLite archive)."""
     path = settings.get("ARCHIVE_SQLITE_PATH")
     if not path:
         return None
@@ -80,6 +85,12 @@ def open_session(settings: Settings, spidercls: type[Spider], raw: dict[str, Any
         raise CrawlRefusedError(str(exc), EXIT_LOCKED) from None
     except ArchiveError as exc:
         raise CrawlRefusedError(str(exc)) from None
+
+
+def open_session(settings: Settings, spidercls: type[Spider], raw: dict[str, Any]) -> CrawlSession | None:
+    """Step 2: the arguments checked, and the archive opened (None: no SQLite archive)."""
+    args = parse_args(spidercls, raw)
+    return open_archive(settings, args) if args is not None else None
 
 
 def crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any]) -> Outcome:
@@ -97,11 +108,14 @@ def run(spidercls: type[Spider], raw: dict[str, Any], settings: Settings,
         process: CrawlerProcessBase | None = None) -> Outcome:
     """Steps 2 to 4 (CrawlRefusedError for 2), in `process`, or in a CrawlerProcess made once the
     crawl may start (making one starts Scrapy's log)."""
-    session = open_session(settings, spidercls, raw)
+    args = parse_args(spidercls, raw)
+    session = open_archive(settings, args) if args is not None else None
     try:
         process = process or CrawlerProcess(settings)
         crawler = process.create_crawler(spidercls)
         crawler.settings.set("ARCHIVE_ENABLED", True, priority="cmdline")
+        if args is not None:
+            attach_args(crawler, args)
         if session is not None:
             attach_session(crawler, session)
         process.crawl(crawler, **raw)

@@ -21,6 +21,7 @@ from portalscraper import signals as portal_signals
 from portalscraper.archive.memory import ArchiveMemory
 from portalscraper.archive.session import CrawlSession
 from portalscraper.crawl.args import NAMES, CrawlArgs
+from portalscraper.crawl.attached import attached_args
 from portalscraper.crawl.httputil import binary_content
 from portalscraper.crawl.politeness import politeness
 from portalscraper.crawl.recordids import RecordIdSet
@@ -58,9 +59,11 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
         """The spider's arguments, checked (ArgumentError, ProfileError): no spider is built."""
         return CrawlArgs.parse(cls.name, raw, cls.profile_name)
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, crawl_args: CrawlArgs | None = None, **kwargs: Any) -> None:
+        """`crawl_args`: the arguments the runner parsed already (portalscraper.crawl.attached);
+        otherwise (scrapy shell, parse, a shared crawl's worker) they are parsed here."""
         super().__init__(**{k: v for k, v in kwargs.items() if k not in NAMES})
-        self.args = self.parse_args(kwargs)
+        self.args = crawl_args or self.parse_args(kwargs)
         self.scope = Scope(self.args)
         self.profile = self.args.profile
         self.allowed_domains = self.scope.allowed_domains()
@@ -81,7 +84,7 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider = super().from_crawler(crawler, *args, crawl_args=attached_args(crawler), **kwargs)
         settings = crawler.settings
         target = spider.args.wayback or spider.args.base_url  # what is asked: the portal, or an archive of it
         for name, value in politeness(settings, target, bool(spider.args.wayback)).items():
