@@ -35,5 +35,8 @@ class PortalCrawler(Protocol):
 
 
 def portal_spider(spider: object) -> PortalCrawler | None:
-    """`spider` as a portal spider (one with CrawlArgs), or None for any other spider."""
-    return cast(PortalCrawler, spider) if isinstance(getattr(spider, "args", None), CrawlArgs) else None
+    """`spider` as a portal spider (one with its arguments and the origins it allows), or None for
+    any other spider. Told by those two members alone, so that a component's test may stand a
+    small spider of its own in for a portal spider."""
+    is_portal = hasattr(spider, "args") and callable(getattr(spider, "allows_request", None))
+    return cast(PortalCrawler, spider) if is_portal else None
