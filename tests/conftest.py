@@ -1,4 +1,10 @@
-"""Fixtures: the replica portal as a real server process on 127.0.0.1, and crawls through the CLI."""
+"""Fixtures: the replica portal as a real server process on 127.0.0.1, and crawls through the CLI.
+
+Two speeds: a test that starts a process or a server (the replica, redis, pywb, Datasette, a
+browser, the command in a subprocess, an HTTP server in a thread) is marked `slow`, by the fixtures
+it uses (SLOW_FIXTURES) or by its own marker; `pytest -m "not slow"` runs the others, and any of
+them that starts one all the same fails and says so (`_fast_tests_start_nothing`).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,63 @@ from pathlib import Path
 import pytest
 
 from portalscraper.replica.launch import ReplicaProcess
+
+# Fixtures that start a process or a server, or hand the test something that does: a test using
+# one, directly or through another fixture, is slow. (This file's, and the test modules' own.)
+SLOW_FIXTURES = frozenset({
+    "replica", "start_replica", "crawl", "wayback", "redis_server",
+    "archive", "clean", "collection", "feeds", "history", "messy", "newsroom", "other_port", "scrapyd",
+    "served", "series", "setup", "site", "big_portal", "reference_archive",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        parameters = set(callspec.params) if callspec is not None else set()  # a table's column is no fixture
+        if SLOW_FIXTURES.intersection(set(getattr(item, "fixturenames", ())) - parameters):
+            item.add_marker(pytest.mark.slow)
+
+
+# What starts a process or a server, as Python's audit hooks name it (a server binds its socket).
+_STARTS = frozenset({"subprocess.Popen", "os.system", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn",
+                     "os.exec", "socket.bind"})
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_fast_test: list[str] = []  # the node id of the running test that is not marked slow, if any
+
+
+def _refuse_starts(event: str, args: tuple[object, ...]) -> None:
+    """In a fast test: no process, no server, and no address looked up or asked beyond 127.0.0.1 (a
+    command run in this process that fails to refuse its input must not crawl the portal itself)."""
+    if not _fast_test:
+        return
+    if event in _STARTS:
+        raise AssertionError(f"{_fast_test[0]} starts a process or a server ({event}): mark it @pytest.mark.slow")
+    if event in ("socket.getaddrinfo", "socket.gethostbyname"):
+        where = args[0]
+    elif event == "socket.connect" and isinstance(args[1], tuple):
+        where = args[1][0]
+    else:
+        return
+    if where not in (None, *_LOOPBACK):
+        raise AssertionError(f"{_fast_test[0]} reaches beyond 127.0.0.1 ({event} {where!r})")
+
+
+sys.addaudithook(_refuse_starts)  # an audit hook stays for the process's life: it checks _fast_test
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test not marked slow that starts a process or a server fails, and says so: the marker is exact."""
+    if request.node.get_closest_marker("slow") is not None:
+        yield
+        return
+    _fast_test.append(request.node.nodeid)
+    try:
+        yield
+    finally:
+        _fast_test.clear()
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_TEXT = (ROOT / "tests/data/nato-homepage-2012-09-28.txt").read_text("utf-8")

@@ -57,6 +57,7 @@ def test_a_killed_writer_leaves_the_index_to_the_next_one(tmp_path: Path) -> Non
     assert search(path, "maritime") == ["a"]
 
 
+@pytest.mark.slow
 def test_one_writer_at_a_time(tmp_path: Path) -> None:
     path = tmp_path / "a.sqlite"
     with ArchiveLock(path):
@@ -76,6 +77,7 @@ def subprocess_lock(path: Path) -> str:
                           check=True).stdout.strip()
 
 
+@pytest.mark.slow
 def test_a_second_writer_in_the_same_process_is_refused_too(tmp_path: Path) -> None:
     first, second = ArchiveLock(tmp_path / "a.sqlite"), ArchiveLock(tmp_path / "a.sqlite")
     first.acquire()

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 
+@pytest.mark.slow
 def test_benchmark_smoke_run_prints_every_section(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks/bench.py"), "--smoke", "--write",
                              str(tmp_path / "report.md")], capture_output=True, text=True, timeout=600, cwd=tmp_path)

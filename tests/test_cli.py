@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import ROOT, Replica, run_cli
 
 
+@pytest.mark.slow
 def test_demo_crawls_the_replica_into_exports(tmp_path: Path) -> None:
     result = run_cli("demo", "--items", "60", cwd=tmp_path)
     assert "Crawl 1 (full): finished, 90 records seen (90 new, 0 changed, 0 unchanged)" in result.stdout
@@ -115,7 +116,10 @@ def main_in_process(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch,
     return code, capsys.readouterr().err
 
 
-def test_bad_archive_paths(tmp_path: Path) -> None:
+def test_bad_archive_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    from portalscraper.archive import SQLiteArchive
+
     corrupt = tmp_path / "corrupt.sqlite"
     corrupt.write_bytes(b"this is not a database" * 100)
     (tmp_path / "folder").mkdir()
@@ -123,8 +127,7 @@ def test_bad_archive_paths(tmp_path: Path) -> None:
     with sqlite3.connect(foreign) as conn:  # another program's database, with a table called records
         conn.execute("CREATE TABLE records (id INTEGER PRIMARY KEY, name TEXT)")
     newer = tmp_path / "newer.sqlite"
-    run_cli("crawl", "nato", "--base-url", "http://127.0.0.1:9", "--db", str(newer), "-s", "RETRY_TIMES=0",
-            "--log-level", "CRITICAL", cwd=tmp_path, check=False)  # a real archive, of no items
+    SQLiteArchive(newer).close()  # a real archive, of no items
     with sqlite3.connect(newer) as conn:
         conn.execute("PRAGMA user_version = 99")
     (tmp_path / "a-file").write_text("x")
@@ -135,11 +138,24 @@ def test_bad_archive_paths(tmp_path: Path) -> None:
             ("--db", newer, "was written by a newer portalscraper (archive schema 99"),
             ("--warc", tmp_path / "a-file", "is not a folder")):
         extra = ["--db", str(tmp_path / "ok.sqlite")] if option == "--warc" else []
-        result = run_cli("crawl", "nato", option, str(path), *extra, cwd=tmp_path, check=False)
-        assert result.returncode == 2, result.stderr
-        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        code, stderr = main_in_process(["crawl", "nato", "--base-url", "http://127.0.0.1:9", option, str(path), *extra],
+                                       tmp_path, monkeypatch, capsys)
+        assert code == 2, stderr
+        assert message in stderr and len(stderr.strip().splitlines()) == 1, stderr
     with sqlite3.connect(foreign) as conn:  # untouched: not migrated
         assert [c[1] for c in conn.execute("PRAGMA table_info(records)")] == ["id", "name"]
+
+
+@pytest.mark.slow
+def test_a_bad_archive_is_one_line_from_the_process_too(tmp_path: Path) -> None:
+    """What the in-process tables show, once through a real process: one line, exit 2, no traceback."""
+    corrupt = tmp_path / "corrupt.sqlite"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    result = run_cli("crawl", "nato", "--base-url", "http://127.0.0.1:9", "--db", str(corrupt), cwd=tmp_path,
+                     check=False)
+    assert result.returncode == 2, result.stderr
+    assert "is not a usable SQLite archive" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
 
 
 def test_a_crawl_that_finds_nothing_exits_3(replica: Replica, tmp_path: Path) -> None:
@@ -149,6 +165,7 @@ def test_a_crawl_that_finds_nothing_exits_3(replica: Replica, tmp_path: Path) ->
     assert "Error: cannot fetch the start page " in result.stderr and "(HTTP 404 Not Found)" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_portal_that_cannot_be_reached_is_one_line_and_exit_3(tmp_path: Path) -> None:
     result = run_cli("crawl", "nato", "--base-url", "http://127.0.0.1:9", "-s", "RETRY_TIMES=0", "--log-level",
                      "CRITICAL", "--db", str(tmp_path / "a.sqlite"), cwd=tmp_path, check=False)
@@ -177,25 +194,23 @@ def test_the_replicas_change_api_answers_bad_bodies_400_with_the_reason(
     assert "Traceback" not in log and "Error" not in log, log[-2000:]
 
 
+# One case per way `scrapy crawl` refuses (a bad argument, a bad profile, an unknown spider), each
+# through a real process; the arguments' messages themselves are test_args.py's table.
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("spargs", "message"),
     [
         (["nato", "-a", "since=yesterday"], "Error: since must be an ISO date such as 2012-09-01, not 'yesterday'"),
-        (["nato", "-a", "base_url=ftp://x"], "Error: base_url must be an http(s) URL"),
         (["nato", "-a", "profile=nope"], "Error: unknown profile 'nope'"),
-        (["nato", "-a", "full=maybe"], "Error: full must be true or false, not 'maybe'"),
-        (["portal"], "Error: start_url is required"),
         (["nope"], "Error: unknown spider 'nope'; known: nato, portal"),
     ],
 )
 def test_scrapy_crawl_bad_arguments_are_one_line(spargs: list[str], message: str) -> None:
-    import subprocess
-    import sys
-
     result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", *spargs, "-s", "LOG_LEVEL=ERROR"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith(message)
+    assert "Traceback" not in result.stderr
 
 
 def test_version_and_a_quiet_crawl(replica: Replica, tmp_path: Path) -> None:
@@ -224,10 +239,10 @@ def test_an_export_into_a_pipe_that_closes_ends_quietly(replica: Replica, tmp_pa
         assert export.stderr.read() == b""
 
 
-def test_progress_lines_while_crawling(start_replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    server = start_replica(2000)
-    result = run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
-                     "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.5", cwd=tmp_path)
+def test_progress_lines_while_crawling(replica: Replica, tmp_path: Path) -> None:
+    # A line every 50 ms: a crawl of the 300-item replica shows many, as one of 2,000 items did at 0.5 s.
+    result = run_cli("crawl", "nato", "--base-url", replica.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
+                     "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.05", cwd=tmp_path)
     lines = [line.split("Progress: ", 1)[1] for line in result.stderr.splitlines() if "Progress: " in line]
     assert len(lines) >= 2, result.stderr[-2000:]
     done = [int(line.split(" pages done")[0].replace(",", "")) for line in lines]
@@ -238,21 +253,21 @@ def test_progress_lines_while_crawling(start_replica, tmp_path: Path) -> None:  
     assert "Crawled " not in result.stderr  # Scrapy's own LogStats line is replaced, not doubled
 
 
+@pytest.mark.slow
 def test_the_demo_shows_its_progress_and_nothing_of_scrapys_log(tmp_path: Path) -> None:
-    result = run_cli("demo", "--items", "1000", "-s", "PROGRESS_INTERVAL=0.3", cwd=tmp_path)
+    result = run_cli("demo", "--items", "200", "-s", "PROGRESS_INTERVAL=0.05", cwd=tmp_path)
     lines = result.stderr.splitlines()
     progress = [line for line in lines if line.startswith("Progress: ")]
     assert progress and re.match(r"Progress: [\d,]+ pages done, [\d,]+ queued; records [\d,]+ new", progress[0])
     assert len(progress) == len(lines), result.stderr[-2000:]  # no INFO line of Scrapy's, no timestamps
-    assert "Crawl 1 (full): finished, 1030 records seen" in result.stdout
+    assert "Crawl 1 (full): finished, 230 records seen" in result.stdout
 
 
-def test_reparse_shows_its_progress(start_replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    server = start_replica(1500)
-    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
+def test_reparse_shows_its_progress(replica: Replica, tmp_path: Path) -> None:
+    run_cli("crawl", "nato", "--base-url", replica.base_url, "--db", str(tmp_path / "a.db"), "--jsonl", "",
             "--warc", str(tmp_path / "warc"), "-q", cwd=tmp_path)
     result = run_cli("reparse", "--warc", *map(str, (tmp_path / "warc").glob("*.warc.gz")), "--db",
-                     str(tmp_path / "b.db"), "--jsonl", "", "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.2",
+                     str(tmp_path / "b.db"), "--jsonl", "", "--log-level", "INFO", "-s", "PROGRESS_INTERVAL=0.02",
                      cwd=tmp_path)
     progress = [line for line in result.stderr.splitlines() if "Progress: " in line]
     assert progress and re.search(r"Progress: [\d,]+ pages done, [\d,]+ queued; records [\d,]+ new", progress[0])

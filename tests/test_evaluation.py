@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 
+@pytest.mark.slow
 def test_every_field_of_every_markup_meets_the_targets() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks/evaluate.py"), "--check"], capture_output=True,
                             text=True, timeout=300)
@@ -19,6 +22,7 @@ def test_every_field_of_every_markup_meets_the_targets() -> None:
         assert f"\n{markup} " in result.stdout
 
 
+@pytest.mark.slow
 def test_the_committed_set_is_what_the_generator_writes(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "benchmarks/evaluation/build_set.py"), "--out", str(tmp_path)],
                    check=True, capture_output=True, timeout=120)

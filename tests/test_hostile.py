@@ -277,16 +277,16 @@ def test_what_arrived_is_committed_while_a_page_hangs(other_port: tuple[int, lis
 
 def test_a_full_disk_stops_the_crawl_with_exit_1_and_loses_nothing_committed(start_replica: Callable[..., Replica],
                                                                               tmp_path: Path) -> None:
-    """The crawl's files may grow to 3 MB (RLIMIT_FSIZE: the kernel refuses writes past it, as a
+    """The crawl's files may grow to 1.5 MB (RLIMIT_FSIZE: the kernel refuses writes past it, as a
     full disk does); the archive stops there, says so in one line, and the next run completes it."""
     import resource
     import signal
 
-    server = start_replica(3000)
+    server = start_replica(1500)
 
     def small_disk() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a refused write is an error, not a kill
-        resource.setrlimit(resource.RLIMIT_FSIZE, (3_000_000, 3_000_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1_500_000, 1_500_000))
 
     args = ["crawl", "nato", "--base-url", server.base_url, "--db", str(tmp_path / "a.sqlite"), "--jsonl",
             str(tmp_path / "r.jsonl"), "--warc", "", "--log-level", "ERROR"]
@@ -304,10 +304,10 @@ def test_a_full_disk_stops_the_crawl_with_exit_1_and_loses_nothing_committed(sta
             "SELECT status, finish_reason, exit_code, records FROM crawls").fetchone()
         committed = {r for (r,) in conn.execute("SELECT id FROM records")}
     assert (status, reason, code) == ("failed", "archive_unwritable", 1)
-    assert 0 < stored == len(committed) < 3030
+    assert 0 < stored == len(committed) < 1530
     again = subprocess.run([sys.executable, "-m", "portalscraper.cli", *args], capture_output=True, text=True,
                            cwd=tmp_path, env=env, timeout=300)
     assert again.returncode == 0, again.stderr
     with sqlite3.connect(tmp_path / "a.sqlite") as conn:
         after = {r for (r,) in conn.execute("SELECT id FROM records")}
-    assert committed <= after and len(after) == 3030
+    assert committed <= after and len(after) == 1530

@@ -94,11 +94,13 @@ def test_canned_queries_for_the_recipes(served: tuple[str, Path]) -> None:
     assert {c["change"] for c in changes} == {"new"} and len(changes) == rows(db, "SELECT count(*) FROM records")[0][0]
 
 
-def test_serve_without_an_archive_is_one_line(tmp_path: Path) -> None:
-    result = run_cli("serve", "--db", str(tmp_path / "missing.sqlite"), cwd=tmp_path, check=False)
-    assert result.returncode == 2
-    assert result.stderr == f"Error: no archive at {tmp_path / 'missing.sqlite'}; run 'portalscraper crawl nato' " \
-                            "first or give --db\n"
+def test_serve_without_an_archive_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from portalscraper.cli import main
+
+    capsys.readouterr()
+    assert main(["serve", "--db", str(tmp_path / "missing.sqlite")]) == 2
+    assert capsys.readouterr().err == f"Error: no archive at {tmp_path / 'missing.sqlite'}; run 'portalscraper crawl " \
+                                      "nato' first or give --db\n"
 
 
 def test_a_stopped_serve_leaves_nothing_running(served: tuple[str, Path], tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from portalscraper.webarchive.warcfiles import WarcIndex, read_warc_file
@@ -184,6 +185,7 @@ def _old_warc(path: Path, day: str, item: tuple[int, bytes]) -> None:
                                                           warc_headers_dict={"WARC-Date": f"{day}T00:00:01Z"}))
 
 
+@pytest.mark.slow
 def test_older_files_are_grouped_by_arguments_and_their_304s_find_the_earlier_capture(tmp_path: Path) -> None:
     """Files written before crawls were stamped in them: two runs with the same arguments are one
     complete pass, as before, and the later run's 304 (a response record then) no longer hides
@@ -229,6 +231,7 @@ def _warc_with_a_gzip_bomb(path: Path) -> None:
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
 
 
+@pytest.mark.slow
 def test_reparse_refuses_a_gzip_bomb_with_the_crawls_own_size_limit(tmp_path: Path) -> None:
     import resource
     import subprocess
@@ -253,12 +256,15 @@ def test_reparse_refuses_a_gzip_bomb_with_the_crawls_own_size_limit(tmp_path: Pa
     assert reasons == ["capture larger than DOWNLOAD_MAXSIZE (4,000,000 bytes), not read"]
 
 
-def test_reparse_of_a_file_that_is_not_a_warc_is_one_line(tmp_path: Path) -> None:
+def test_reparse_of_a_file_that_is_not_a_warc_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from portalscraper.cli import main
+
     junk = tmp_path / "junk.warc.gz"
     junk.write_bytes(b"GIF89a" + bytes(range(256)) * 40)
-    result = run_cli("reparse", "--warc", str(junk), "--db", str(tmp_path / "x.sqlite"), cwd=tmp_path, check=False)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"Error: {junk} is not a readable WARC file (ArchiveLoadFailed)"]
+    capsys.readouterr()
+    assert main(["reparse", "--warc", str(junk), "--db", str(tmp_path / "x.sqlite")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"Error: {junk} is not a readable WARC file (ArchiveLoadFailed)"]
 
 
 def test_http_cache_hits_are_not_captured_again(replica: Replica, tmp_path: Path) -> None:
