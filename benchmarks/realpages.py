@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from portalscraper.extraction import decode_page, read_item_page  # noqa: E402
+from portalscraper.extract.itempage import decode_page, read_item_page  # noqa: E402
 
 DEFAULT_SET = ROOT.parent / "shared" / "realpages"
 FIELDS = ("title", "date", "body", "body_first")

@@ -5,12 +5,35 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypedDict
 
 
 def utc_now() -> str:
     """Now, as the items and the archive write times: ISO 8601, UTC, to the second."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class ItemListing(TypedDict, total=False):
+    """An item's entry, as a listing block (or a feed, a sitemap, the item's own page) names it:
+    what the spiders carry from the entry to the item's page, and what a failure keeps to ask again."""
+
+    record_id: str
+    url: str  # the entry's link, as the page gave it
+    request_url: str  # where the item's page is asked (a mirror, a capture)
+    source_url: str  # the page the entry was read from
+    title: str | None
+    date_text: str | None
+    summary: str | None
+    section: str | None
+    listing_hash: str  # of the entry's texts: an unchanged entry of an archived item is not asked again
+    # Feeds and sitemaps (spiders/sources.py): where each text came from, what stands in for a
+    # missing one ([value, source]), when the source says the item changed, and which source it is.
+    sources: dict[str, str]
+    fallback: dict[str, list[str]]
+    stamp: str | None
+    stamps: list[str]
+    via: str
+    template_item: bool  # the portal spider: the link's URL template is an item's
 
 
 @dataclass

@@ -37,22 +37,22 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     # Cookies with the bundled public-suffix list: nothing downloaded from the internet.
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "portalscraper.middlewares.OfflineCookiesMiddleware": 700,
+    "portalscraper.middlewares.cookies.OfflineCookiesMiddleware": 700,
     # robots.txt as RFC 9309 reads it (an unreadable one allows nothing), one line per host.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "portalscraper.middlewares.StrictRobotsTxtMiddleware": 100,
-    "portalscraper.middlewares.BackoffRetryMiddleware": 550,
+    "portalscraper.middlewares.robotstxt.StrictRobotsTxtMiddleware": 100,
+    "portalscraper.middlewares.retry.BackoffRetryMiddleware": 550,
     # Below HttpCompressionMiddleware (590): sees bodies already decompressed.
-    "portalscraper.middlewares.EncodingRepairMiddleware": 580,
+    "portalscraper.middlewares.encoding.EncodingRepairMiddleware": 580,
     # Above RedirectMiddleware (600): a redirect off the allowed domains fails visibly.
-    "portalscraper.middlewares.OffsiteRedirectMiddleware": 610,
+    "portalscraper.middlewares.offsite.OffsiteRedirectMiddleware": 610,
     # Nothing asked of another origin than the portal's, or the archive's in a web-archive crawl
     # (before RobotsTxtMiddleware, 100); replayed redirects rewritten to the archive's captures
     # (before OffsiteRedirectMiddleware).
-    "portalscraper.middlewares.OriginGuardMiddleware": 50,
-    "portalscraper.middlewares.WaybackRedirectMiddleware": 620,
+    "portalscraper.middlewares.origin.OriginGuardMiddleware": 50,
+    "portalscraper.middlewares.wayback.WaybackRedirectMiddleware": 620,
     # Next to the downloader: responses as received, before decompression or redirects.
-    "portalscraper.warc.WarcRecorder": 950,
+    "portalscraper.webarchive.warc.WarcRecorder": 950,
 }
 # Only http and https are ever fetched: Scrapy's handlers for local files, FTP, S3 and data: URLs
 # are off (a hostile page's "Next" link to file:///etc/passwd reads nothing).
@@ -114,11 +114,8 @@ ARCHIVE_JSONL_PATH = "exports/records.jsonl"
 ARCHIVE_BATCH_SIZE = 500  # rows per transaction
 ARCHIVE_FLUSH_SECONDS = 5.0  # at most this long between commits
 ARCHIVE_FTS_SYNC_ROWS = 5000  # the full-text index catches up this often during a crawl, and at its end
-# An open CrawlSession to write into: set by `portalscraper crawl` and `scrapy crawl`, which open
-# it before Scrapy starts (portalscraper/runner.py). None: the pipeline opens one itself.
-ARCHIVE_SESSION = None
 
-# -- A crawl's verdict (VERDICT_*): exit code and crawl row, see portalscraper/health.py -----
+# -- A crawl's verdict (VERDICT_*): exit code and crawl row, see portalscraper/crawl/verdict.py -----
 VERDICT_MAX_ERROR_RATE = 0.05  # share of requests that may finally fail
 VERDICT_DRIFT = True  # compare each crawl with the previous healthy one of the same scope
 VERDICT_MAX_FILL_DROP = 0.2  # a field's fill rate may drop this much (0.2: from 100% to 80%)
@@ -140,16 +137,16 @@ WARC_REPLAY_CRAWL: dict[str, object] = {}
 # Scrapy's own feed exports (`-O out.jsonl`) get records only, in the archive's field order.
 EXTENSIONS = {
     "scrapy.extensions.feedexport.FeedExporter": None,
-    "portalscraper.feeds.RecordFeedExporter": 0,
+    "portalscraper.crawl.feeds.RecordFeedExporter": 0,
     # Progress lines (pages, records new/changed/unchanged, failures, rate, time left) instead of
     # Scrapy's LogStats lines.
     "scrapy.extensions.logstats.LogStats": None,
-    "portalscraper.progress.Progress": 0,
+    "portalscraper.crawl.progress.Progress": 0,
 }
 # Seconds between progress lines; 0: every 10 s on a terminal, every 60 s in a log; -1: none.
 PROGRESS_INTERVAL = 0.0
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_EXPORTERS = {"csv": "portalscraper.feeds.RecordCsvExporter"}  # provenance as JSON, as `export` writes it
+FEED_EXPORTERS = {"csv": "portalscraper.crawl.feeds.RecordCsvExporter"}  # provenance as JSON, as `export` writes it
 FEED_EXPORT_FIELDS = list(_items.RECORD_FIELDS)  # the record's shape, from its dataclass
 
 # No control ports or job files in the home folder: scheduled jobs keep their state in the archive.

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from portalscraper.args import ArgumentError, CrawlArgs
+from portalscraper.crawl.args import ArgumentError, CrawlArgs
+from portalscraper.crawl.scope import Scope
 from portalscraper.profiles import ProfileError
-from portalscraper.scope import Scope
 
 REPLICA = "http://127.0.0.1:8080"
 ARCHIVE = "http://127.0.0.1:8081/web"

@@ -26,8 +26,8 @@ import feedparser
 import pytest
 from playwright.sync_api import Locator, Page, sync_playwright
 
-from portalscraper import atom
-from portalscraper.charts import months_between
+from portalscraper.serve import atom
+from portalscraper.serve.charts import months_between
 from tests.conftest import ROOT, run_cli, serve
 from tests.proxy import RecordingProxy
 

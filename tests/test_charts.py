@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 
-from portalscraper.charts import (
+from portalscraper.serve.charts import (
     WIDTH,
     Stay,
     items_per_month,

@@ -85,8 +85,8 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
         ("DOWNLOADER_MIDDLEWARES=junk", "a JSON object is expected, such as -s 'DOWNLOADER_MIDDLEWARES="),
         ("DEFAULT_REQUEST_HEADERS=[1, 2]", "a JSON object is expected"),
         ('ITEM_PIPELINES={"no.such.Pipeline": 300}', "cannot load 'no.such.Pipeline' (No module named 'no')"),
-        ('EXTENSIONS={"portalscraper.progress.Progress": "first"}',
-         "the order of 'portalscraper.progress.Progress' must be a number or null"),
+        ('EXTENSIONS={"portalscraper.crawl.progress.Progress": "first"}',
+         "the order of 'portalscraper.crawl.progress.Progress' must be a number or null"),
         ('FEEDS={"out.json": "json"}', "each feed's options are a JSON object"),
         ("LOG_LEVEL=LOUD", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL is expected"),
         ("LOG_FILE=/proc/nope/crawl.log", "cannot write the log there"),
@@ -274,7 +274,7 @@ def test_reparse_shows_its_progress(replica: Replica, tmp_path: Path) -> None:
 
 
 def test_progress_line_without_an_archive_and_at_the_end() -> None:
-    from portalscraper.progress import progress_line
+    from portalscraper.crawl.progress import progress_line
 
     stats = {"downloader/response_count": 1200, "scheduler/enqueued": 1300, "scheduler/dequeued": 1250,
              "item_scraped_count": 1100, "portal/item_page_failed": 2, "portal/listing_failed": 1}

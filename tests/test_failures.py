@@ -1,4 +1,4 @@
-"""What a failure means, one row a case: a request that finally failed (`http.describe_failure`:
+"""What a failure means, one row a case: a request that finally failed (`crawl.responses.describe_failure`:
 its reason, its status, whether it counts as an error) and an error that means the archive cannot
 be written (`archive.session.storage_failure`)."""
 
@@ -15,7 +15,14 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 from twisted.python.failure import Failure
 
 from portalscraper.archive.session import storage_failure
-from portalscraper.http import OtherSiteRefused, describe_failure
+from portalscraper.crawl.responses import OffsiteRedirect, OtherSiteRefused, RobotsForbidden, describe_failure
+
+
+def coded(message: str, code: int) -> sqlite3.OperationalError:
+    """An error as SQLite raises it: with its result code, which says what kind of error it is."""
+    error = sqlite3.OperationalError(message)
+    error.sqlite_errorcode = code
+    return error
 
 
 def failure(exc: BaseException) -> Failure:
@@ -37,11 +44,11 @@ def failure(exc: BaseException) -> Failure:
         # A policy, not a failure of the crawl: not counted.
         (OtherSiteRefused("another site, not requested: http://evil.example/"),
          ("another site, not requested: http://evil.example/", None, False)),
-        (IgnoreRequest("Forbidden by robots.txt"), ("forbidden by robots.txt", None, False)),
+        (RobotsForbidden("Forbidden by robots.txt"), ("forbidden by robots.txt", None, False)),
         # A robots.txt that cannot be read is an error of the crawl (RFC 9309: nothing is allowed).
         (IgnoreRequest("robots.txt could not be read (it answered HTTP 500): nothing may be crawled there"),
          ("robots.txt could not be read (it answered HTTP 500): nothing may be crawled there", None, True)),
-        (IgnoreRequest("offsite redirect to 'http://evil.example/' not followed"),
+        (OffsiteRedirect("offsite redirect to 'http://evil.example/' not followed"),
          ("redirected to another site, not followed (redirect to 'http://evil.example/' not followed)", None, True)),
         (IgnoreRequest(), ("ignored", None, True)),
         (IgnoreRequest("download_maxsize exceeded"), ("download_maxsize exceeded", None, True)),
@@ -62,9 +69,9 @@ def test_a_long_error_is_cut_to_500_characters() -> None:
 @pytest.mark.parametrize(
     ("exc", "described"),
     [
-        (sqlite3.OperationalError("database or disk is full"), "cannot write the archive: database or disk is full"),
-        (sqlite3.OperationalError("disk I/O error"), "cannot write the archive: disk I/O error"),
-        (sqlite3.OperationalError("attempt to write a readonly database"),
+        (coded("database or disk is full", sqlite3.SQLITE_FULL), "cannot write the archive: database or disk is full"),
+        (coded("disk I/O error", sqlite3.SQLITE_IOERR), "cannot write the archive: disk I/O error"),
+        (coded("attempt to write a readonly database", sqlite3.SQLITE_READONLY),
          "cannot write the archive: attempt to write a readonly database"),
         (OSError(errno.ENOSPC, "No space left on device"), "cannot write the archive: No space left on device"),
         (OSError(errno.EDQUOT, "Disk quota exceeded"), "cannot write the archive: Disk quota exceeded"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portalscraper.health import (
+from portalscraper.crawl.verdict import (
     EXIT_DRIFT,
     EXIT_ERROR_RATE,
     EXIT_FAILED,

@@ -29,11 +29,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from scrapy.settings import Settings
 
+from portalscraper.crawl.politeness import politeness
 from portalscraper.extract.urls import canonical_url
-from portalscraper.http import politeness
-from portalscraper.middlewares import HostBackoff
+from portalscraper.middlewares.retry import HostBackoff
 from portalscraper.profiles import load_profile
-from portalscraper.wayback import CdxReading, WaybackError, parse_cdx, worth_a_lookup
+from portalscraper.webarchive.wayback import CdxReading, WaybackError, parse_cdx, worth_a_lookup
 from tests.conftest import Replica, run_cli
 from tests.iaserver import ArchiveServer, Captured, Hit, arrivals
 from tests.proxy import RecordingProxy

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from portalscraper.extraction import read_item_page
+from portalscraper.extract.itempage import read_item_page
 
 P1 = ("The city council voted on Tuesday to expand the bus network to the northern districts, after two years of "
       "consultations with residents and transport unions.")

@@ -17,16 +17,14 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.spider import DefaultSpider
 from scrapy.utils.test import get_crawler
 
-from portalscraper.http import OtherSiteRefused
-from portalscraper.middlewares import (
-    BackoffRetryMiddleware,
-    EncodingRepairMiddleware,
-    OfflineCookiesMiddleware,
-    OffsiteRedirectMiddleware,
-    OriginGuardMiddleware,
-    StrictRobotsTxtMiddleware,
-    WaybackRedirectMiddleware,
-)
+from portalscraper.crawl.responses import OtherSiteRefused
+from portalscraper.middlewares.cookies import OfflineCookiesMiddleware
+from portalscraper.middlewares.encoding import EncodingRepairMiddleware
+from portalscraper.middlewares.offsite import OffsiteRedirectMiddleware
+from portalscraper.middlewares.origin import OriginGuardMiddleware
+from portalscraper.middlewares.retry import BackoffRetryMiddleware
+from portalscraper.middlewares.robotstxt import StrictRobotsTxtMiddleware
+from portalscraper.middlewares.wayback import WaybackRedirectMiddleware
 
 PORTAL = "http://127.0.0.1:8080"
 ARCHIVE = "http://127.0.0.1:8081/web"

@@ -86,7 +86,7 @@ def test_portal_spider_needs_a_start_url(tmp_path: Path, capsys: pytest.CaptureF
     ],
 )
 def test_a_cut_listing_title_yields_to_the_headline(listed: str, headline: str | None, cut: bool) -> None:
-    from portalscraper.records import cut_version
+    from portalscraper.extract.records import cut_version
 
     assert cut_version(listed, headline) is cut
 

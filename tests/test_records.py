@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from portalscraper.records import Identity, listing_hash, merge
+from portalscraper.extract.records import Identity, listing_hash, merge
 
 IDENTITY = Identity(id="12be8b96a125acf6", portal="nato", kind="news",
                     url="https://www.nato.int/cps/en/natohq/news_91112.htm", language=None, section="News",

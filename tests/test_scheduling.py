@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from portalscraper.health import (
+from portalscraper.crawl.verdict import (
     EXIT_DRIFT,
     EXIT_ERROR_RATE,
     EXIT_INCOMPLETE,

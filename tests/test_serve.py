@@ -23,7 +23,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from portalscraper import atom
+from portalscraper.serve import atom
 from tests.conftest import Replica, run_cli, serve
 
 

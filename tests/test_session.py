@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from portalscraper.archive import ArchiveLockedError, CrawlSession, CrawlTotals
-from portalscraper.health import EXIT_FAILED, EXIT_NO_ITEMS, EXIT_OK
+from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_NO_ITEMS, EXIT_OK
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings
 
 

@@ -68,7 +68,7 @@ def test_unknown_profile_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-
 
 
 def test_record_id_set() -> None:
-    from portalscraper.recordids import RecordIdSet
+    from portalscraper.crawl.recordids import RecordIdSet
 
     ids = RecordIdSet()
     many = [record_id(f"https://www.nato.int/cps/en/natohq/news_{n}.htm") for n in range(5000)]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from portalscraper.warcfiles import WarcIndex, read_warc_file
+from portalscraper.webarchive.warcfiles import WarcIndex, read_warc_file
 from tests.conftest import MEASURED, ROOT, Replica, run_cli
 
 
@@ -314,7 +314,7 @@ def _stamped_warc(path: Path, written: str, crawl_id: int, started: str, mode: s
 def test_files_are_grouped_by_the_crawl_that_wrote_them_in_the_order_the_crawls_ran(tmp_path: Path) -> None:
     """Two runs of the same command are two crawls; a killed run and its resumption are one (its
     mode and resumes the last run's), whatever order the files are given in."""
-    from portalscraper.warcfiles import crawls_of
+    from portalscraper.webarchive.warcfiles import crawls_of
 
     files = {
         "second-resumed.warc.gz": ("2012-09-02T05:00:00Z", 2, "2012-09-02T03:00:00+00:00", "full+resume", 1),

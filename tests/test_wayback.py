@@ -20,7 +20,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from portalscraper.wayback import Capture, capture_of, cdx_query, parse_cdx
+from portalscraper.webarchive.wayback import Capture, capture_of, cdx_query, parse_cdx
 from tests.conftest import SEED_ITEMS, Replica, run_cli
 from tests.proxy import RecordingProxy
 from tests.webarchive import HOME, ITEM_LINK, SIDEBAR_ITEM, SIDEBAR_OTHER, SIDEBAR_PAGE, SNAPSHOTS, fetch, pywb
@@ -249,7 +249,7 @@ def test_the_same_web_archive_crawl_twice_gives_the_same_archive(messy: tuple[st
 
 
 def test_each_change_of_a_page_once() -> None:
-    from portalscraper.wayback import distinct_captures, nearest
+    from portalscraper.webarchive.wayback import distinct_captures, nearest
 
     url = "http://www.nato.int/"
     page = [Capture("20120928120000", url, "200", "A"), Capture("20120929120000", url, "200", "A"),

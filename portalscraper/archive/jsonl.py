@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from portalscraper import settings as defaults
 from portalscraper.archive.schema import ArchiveError
 
 
@@ -18,7 +19,7 @@ def dumps(row: Mapping[str, Any]) -> str:
 class JsonLinesWriter:
     """Appends records to a JSON Lines file as they stream; written through at each flush."""
 
-    def __init__(self, path: str | Path, batch_size: int = 500) -> None:
+    def __init__(self, path: str | Path, batch_size: int = defaults.ARCHIVE_BATCH_SIZE) -> None:
         self.path = Path(path)
         self.batch_size = max(1, batch_size)
         try:

@@ -20,22 +20,24 @@ import logging
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from enum import Enum
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
+from portalscraper import settings as defaults
 from portalscraper.archive.lock import ArchiveLock
 from portalscraper.archive.memory import ArchiveMemory, CrawlStamp
 from portalscraper.archive.schema import close_database, open_database
 from portalscraper.archive.sqlite import SQLiteArchive
-from portalscraper.health import EXIT_FAILED, Failures, Verdict, drift_alarms, verdict
+from portalscraper.crawl.verdict import EXIT_FAILED, Failures, Verdict, drift_alarms, verdict
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings, record_row, record_state
 
 logger = logging.getLogger(__name__)
 
 
 class CrawlIdentity(Protocol):
-    """What the session needs of a crawl's arguments (portalscraper.args.CrawlArgs is one)."""
+    """What the session needs of a crawl's arguments (portalscraper.crawl.args.CrawlArgs is one)."""
 
     @property
     def spider(self) -> str: ...
@@ -54,15 +56,16 @@ class CrawlIdentity(Protocol):
 
 @dataclass(frozen=True)
 class SessionOptions:
-    """How the archive is written (ARCHIVE_*), and how the crawl is judged (VERDICT_*)."""
+    """How the archive is written (ARCHIVE_*), and how the crawl is judged (VERDICT_*); the defaults are
+    settings.py's."""
 
-    batch_size: int = 500
-    flush_seconds: float = 5.0
-    fts_sync_rows: int = 5000
-    max_error_rate: float = 0.05
-    drift_alarms: bool = True
-    max_fill_drop: float = 0.2
-    drift_min_records: int = 20
+    batch_size: int = defaults.ARCHIVE_BATCH_SIZE
+    flush_seconds: float = defaults.ARCHIVE_FLUSH_SECONDS
+    fts_sync_rows: int = defaults.ARCHIVE_FTS_SYNC_ROWS
+    max_error_rate: float = defaults.VERDICT_MAX_ERROR_RATE
+    drift_alarms: bool = defaults.VERDICT_DRIFT
+    max_fill_drop: float = defaults.VERDICT_MAX_FILL_DROP
+    drift_min_records: int = defaults.VERDICT_DRIFT_MIN_RECORDS
 
 
 @dataclass(frozen=True)
@@ -95,16 +98,41 @@ class ReplayedCrawl:
     finished_at: str | None = None  # its last capture
 
 
+class StorageFailure(Enum):
+    """Why the archive cannot be written at all, from the error's code (SQLite's primary result code,
+    or the OS's errno), never from its English text."""
+
+    FULL = "full"  # the disk, a quota, or the largest file allowed
+    IO = "io"  # the disk failed a read or a write
+    READ_ONLY = "read-only"  # the file system or the database is read-only
+    LOCKED = "locked"  # another connection holds the database's write lock past the busy timeout
+
+
+# SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_BUSY, SQLITE_LOCKED (primary codes: the low byte)
+_SQLITE_FAILURES = {13: StorageFailure.FULL, 10: StorageFailure.IO, 8: StorageFailure.READ_ONLY,
+                    5: StorageFailure.LOCKED, 6: StorageFailure.LOCKED}
+_OS_FAILURES = {errno.ENOSPC: StorageFailure.FULL, errno.EDQUOT: StorageFailure.FULL,
+                errno.EFBIG: StorageFailure.FULL, errno.EIO: StorageFailure.IO, errno.EROFS: StorageFailure.READ_ONLY}
+
+
+def storage_failure_kind(exc: BaseException) -> StorageFailure | None:
+    """The kind of an error that means the archive cannot be written at all, or None for any other."""
+    if isinstance(exc, sqlite3.OperationalError):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return _SQLITE_FAILURES.get(code & 0xFF) if isinstance(code, int) else None
+    if isinstance(exc, OSError):
+        return _OS_FAILURES.get(exc.errno or 0)
+    return None
+
+
 def storage_failure(exc: BaseException) -> str | None:
     """A one-line description of an error that means the archive cannot be written at all (disk
-    full, quota, read-only, I/O error), or None for any other error."""
-    message = str(exc)
-    if isinstance(exc, sqlite3.OperationalError) and any(
-            s in message for s in ("disk is full", "disk I/O error", "readonly database", "database is locked")):
-        return f"cannot write the archive: {message}"
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG):
-        return f"cannot write the archive: {exc.strerror or message}"
-    return None
+    full, quota, read-only, I/O error, another writer's lock), or None for any other error."""
+    if storage_failure_kind(exc) is None:
+        return None
+    if isinstance(exc, sqlite3.Error):
+        return f"cannot write the archive: {exc}"
+    return f"cannot write the archive: {getattr(exc, 'strerror', None) or exc}"
 
 
 def summary_line(crawl: Mapping[str, Any]) -> str:
@@ -174,9 +202,6 @@ class CrawlSession:
             lock.release()
             raise
         return cls(lock, writer, args, resumed, options, replay)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> CrawlSession:
-        return self  # handed to a crawler through its settings, which Scrapy copies: one session
 
     @property
     def path(self) -> Path:

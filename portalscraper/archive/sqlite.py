@@ -13,12 +13,12 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from portalscraper import settings as defaults
 from portalscraper.archive.schema import (
     APPEARANCE_COLUMNS,
     CRAWL_COLUMNS,
@@ -93,8 +93,9 @@ class SQLiteArchive:
     row says how far it got.
     """
 
-    def __init__(self, path: str | Path, batch_size: int = 500, flush_seconds: float = 5.0,
-                 fts_sync_rows: int = 20000, db: sqlite_utils.Database | None = None,
+    def __init__(self, path: str | Path, batch_size: int = defaults.ARCHIVE_BATCH_SIZE,
+                 flush_seconds: float = defaults.ARCHIVE_FLUSH_SECONDS,
+                 fts_sync_rows: int = defaults.ARCHIVE_FTS_SYNC_ROWS, db: sqlite_utils.Database | None = None,
                  fixed_time: str | None = None) -> None:
         """`db`: the archive, opened already (open_database); `fixed_time`: the time of every row
         written, instead of now (a crawl rebuilt from its WARC files is stamped with its own start)."""
@@ -286,7 +287,7 @@ class SQLiteArchive:
         self._last_flush = time.monotonic()
         if not (self._records or self._appearances or self._rejects or self._failures):
             return
-        records = [_resolved(r) for r in self._records]  # each record's raw capture written first
+        records = self._records
         appearances, rejects, failures = self._appearances, self._rejects, self._failures
         fetched = self._fetched
         self._records, self._appearances, self._rejects, self._failures, self._fetched = [], [], [], [], []
@@ -415,17 +416,6 @@ class SQLiteArchive:
     def close(self) -> None:
         self.flush()
         close_database(self.db)
-
-
-_WARC_OFFSET_AT = _UPSERT_COLUMNS.index("warc_offset")
-
-
-def _resolved(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A record's row with its WARC offset known: the WARC writer's future, waited for."""
-    offset = row[_WARC_OFFSET_AT]
-    if not isinstance(offset, Future):
-        return row
-    return (*row[:_WARC_OFFSET_AT], offset.result(), *row[_WARC_OFFSET_AT + 1:])
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:

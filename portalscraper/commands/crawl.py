@@ -1,5 +1,5 @@
 """`scrapy crawl`, as Scrapy's, plus: bad spider arguments and a locked archive give one line and
-exit 2 or 6 (not a traceback), and the exit status is the crawl's verdict (portalscraper/runner.py)."""
+exit 2 or 6 (not a traceback), and the exit status is the crawl's verdict (portalscraper/crawl/runner.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from portalscraper.health import EXIT_USAGE
-from portalscraper.runner import CrawlRefusedError, run
+from portalscraper.crawl.runner import CrawlRefusedError, load_spider, run
 
 
 class Command(ScrapyCrawl):
@@ -18,19 +17,13 @@ class Command(ScrapyCrawl):
         if len(args) != 1:
             raise UsageError("give one spider name: scrapy crawl nato")
         assert self.crawler_process
-        loader = self.crawler_process.spider_loader
         try:
-            spidercls = loader.load(args[0])
-        except KeyError:
-            print(f"Error: unknown spider {args[0]!r}; known: {', '.join(sorted(loader.list()))}", file=sys.stderr)
-            self.exitcode = EXIT_USAGE
-            return
-        try:
+            spidercls = load_spider(self.crawler_process.spider_loader, args[0])
             outcome = run(spidercls, opts.spargs, self.crawler_process.settings, self.crawler_process)
         except CrawlRefusedError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             self.exitcode = exc.code
             return
-        for alarm in outcome.alarms:
-            print(f"Error: {alarm}", file=sys.stderr)
+        for line in outcome.lines(summary=False):
+            print(line, file=sys.stderr)
         self.exitcode = outcome.exit_code

@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from portalscraper.archive import CrawlSession
+from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_OK, Verdict
 from portalscraper.distributed import wire
 from portalscraper.distributed.frontier import Frontier, shown, wait_for
 from portalscraper.distributed.memory import answer_questions, publish_memory
-from portalscraper.health import EXIT_FAILED, EXIT_OK, Verdict
 from portalscraper.items import FetchFailure, Record
 from portalscraper.pipelines.store import JsonLinesArchivePipeline, crawl_totals
 

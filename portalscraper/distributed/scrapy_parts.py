@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Self
@@ -27,11 +26,13 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 
+from portalscraper.crawl.contract import portal_spider
 from portalscraper.distributed import wire
 from portalscraper.distributed.frontier import Frontier
 from portalscraper.distributed.memory import SharedMemory
 from portalscraper.items import Record
 from portalscraper.pipelines.validate import RecordRejected
+from portalscraper.webarchive.warc import offset_written
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ class FrontierScheduler(_WorkerPart):
         """A conditional request for an archived item page may answer 304 Not Modified (or fail), and
         the spider then rebuilds the record from the archive: the writer is asked for it now, and
         answers while the page downloads (the spider's item pages carry their listing entry)."""
-        memory = getattr(self.spider, "archive_memory", None)
+        memory = spider.archive_memory if (spider := portal_spider(self.spider)) else None
         if isinstance(memory, SharedMemory) and (b"If-None-Match" in request.headers
                                                  or b"If-Modified-Since" in request.headers):
             record_id = (request.meta.get("listing") or {}).get("record_id")
@@ -158,9 +159,8 @@ class SeedOnce(_WorkerPart):
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if not self.frontier.seed():
             logger.info("The crawl is seeded already: taking requests from its frontier")
-            plan = getattr(self.crawler.spider, "plan", None)
-            if plan is not None:
-                plan()  # the spider's mode, as its start would have chosen it
+            if (spider := portal_spider(self.crawler.spider)) is not None:
+                spider.plan()  # the spider's mode, as its start would have chosen it
             return
         try:
             async for request in start:
@@ -238,40 +238,14 @@ class SendToWriter(_WorkerPart):
         if isinstance(item, Release):
             _release(self.frontier, item.lease)
             return item
-        await _written(item)
-        self.frontier.send(wire.dumps(["item", _settled(item)]))
+        await offset_written(item)
+        self.frontier.send(wire.dumps(["item", item]))
         return item
 
     async def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
         if isinstance(exception, RecordRejected) and isinstance(item, Record):
-            await _written(item)
-            self.frontier.send(wire.dumps(["reject", _settled(item), exception.reasons]))
-
-
-async def _written(item: Any) -> None:
-    """The item's page written to the WARC file: waited for without holding the reactor (the WARC
-    writer thread may have it queued)."""
-    offset = getattr(getattr(item, "state", None), "warc_offset", None)
-    if isinstance(offset, Future) and not offset.done():
-        await _done(offset)
-
-
-async def _done(future: Future[Any]) -> None:
-    from scrapy.utils.defer import deferred_to_future
-    from twisted.internet import defer, reactor
-
-    finished: defer.Deferred[None] = defer.Deferred()
-    future.add_done_callback(lambda _: reactor.callFromThread(finished.callback, None))
-    await deferred_to_future(finished)
-
-
-def _settled(item: Any) -> Any:
-    """The item with its WARC offset known (the WARC writer thread gives it): it travels as a number."""
-    state = getattr(item, "state", None)
-    offset = getattr(state, "warc_offset", None)
-    if isinstance(offset, Future):
-        state.warc_offset = offset.result(timeout=60)  # type: ignore[union-attr]
-    return item
+            await offset_written(item)
+            self.frontier.send(wire.dumps(["reject", item, exception.reasons]))
 
 
 class WorkerLifecycle(_WorkerPart):
@@ -314,9 +288,10 @@ class WorkerLifecycle(_WorkerPart):
         if self.ticker is not None and self.ticker.running:
             self.ticker.stop()
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        listings = getattr(spider, "listings_complete", lambda: True)()
+        portal = portal_spider(spider)
+        listings = portal.listings_complete() if portal else True
         totals = {"reason": reason, "stats": {k: v for k, v in stats.items() if isinstance(v, int | float)},
-                  "mode": getattr(spider, "mode", "full"), "listings_complete": listings,
+                  "mode": portal.mode if portal else "full", "listings_complete": listings,
                   "start_failure": stats.get("portal/start_failed")}
         try:
             self.frontier.leave(totals)

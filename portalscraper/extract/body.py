@@ -22,24 +22,11 @@ from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
+from portalscraper.extract.vocabulary import BLOCK_TAGS, OFF_TAGS, SKIP_TAGS
 
-# Elements a browser lays out as blocks: text on either side of them is another paragraph.
-BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "div",
-    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section",
-    "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
-# Never text of the page: code, controls, embedded media, and what a browser does not show.
-SKIP_TAGS = frozenset({
-    "audio", "button", "canvas", "embed", "head", "iframe", "input", "map", "math", "noscript", "object",
-    "option", "script", "select", "source", "style", "svg", "template", "textarea", "title", "video",
-})
 # Menus: never rendered at all (their text is navigation, and menus are large).
 _SILENT_TAGS = frozenset({"nav", "menu"})
 _NEVER_RENDERED = SKIP_TAGS | _SILENT_TAGS
-# Blocks whose text is not the article's, whatever it says.
-OFF_TAGS = frozenset({"nav", "aside", "footer", "figure", "figcaption", "menu", "dialog"})
 _OFF_WORDS = re.compile(
     r"comment(?!ary|s?-(?:open|closed))|cookie|consent|gdpr|^cmp|banner|newsletter|signup|related"
     r"|recommend|read-?(?:also|more|next)|more-?(?:stories|articles|news|from)|share|sharing|social"

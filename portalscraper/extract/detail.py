@@ -42,7 +42,6 @@ from portalscraper.extract.dates import (
     parse_date_range,
 )
 from portalscraper.extract.headline import (
-    BLOCKS,
     displayed_headline,
     headline_element,
     prominent_headline,
@@ -53,6 +52,8 @@ from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS, alter
 from portalscraper.extract.listing import parse_html
 from portalscraper.extract.text import clean_markup, clean_text, drop_boilerplate, fold
 from portalscraper.extract.tree import parse_page
+from portalscraper.extract.vocabulary import HEADLINE_BLOCKS as BLOCKS
+from portalscraper.extract.vocabulary import NOT_CONTENT as _NOT_CONTENT
 
 # A date line: the date first (after an optional label, a "BRUSSELS," dateline place or a
 # weekday), then nothing, a separator, or the dash of a press release's dateline.
@@ -60,8 +61,6 @@ _DATE_LINE_RE = re.compile(
     rf"^\s*(?:{alternation(PUBLISHED_LABELS)}(?:\s+(?:on|am|le|el|il|em|op))?\s*:?\s*)?"
     rf"(?:[A-Z][\w.'’\- ]{{1,40}},\s*)?{WEEKDAY}({DATE_TEXT_RE.pattern})\s*(?:{alternation(WEEKDAY_WORDS)}\.?\s*)?"
     r"(?:[|·•–—,]|-\s|$)", re.IGNORECASE)
-_NOT_CONTENT = frozenset({"script", "style", "noscript", "template", "head", "nav", "select", "button", "form",
-                          "iframe", "svg"})
 _LEAD_CLASS = re.compile(r"lead|intro|summary|teaser|standfirst|abstract|chapeau|deck|excerpt", re.I)
 
 

@@ -19,13 +19,10 @@ from lxml.etree import _Element
 
 from portalscraper.extract.dates import DATE_TEXT_RE
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
+from portalscraper.extract.vocabulary import HEADINGS
+from portalscraper.extract.vocabulary import HEADLINE_BLOCKS as BLOCKS
+from portalscraper.extract.vocabulary import HEADLINE_HIDDEN as _HIDDEN_PLACES
 
-HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-BLOCKS = frozenset({"p", "div", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "td", "section", "article",
-                    "table", "tr", "ul", "ol", "dl", "dd", "dt", "pre", "header", "footer", "aside", "nav",
-                    "form", "figure", "main", "center"})
-_HIDDEN_PLACES = frozenset({"script", "style", "noscript", "template", "head", "nav", "select", "button",
-                            "iframe", "svg", "footer", "aside"})
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt|em|rem)", re.I)
 # Separators between a headline and a site name: `Headline | Site`, `Site - Headline`, `Headline » Site`.
 _SEPARATOR = re.compile(r"\s+(?:[|–—·»/:~-]|::|\\)\s+|:\s+|\s*[|·»｜ㅣ︱]\s*|\s*-{2,}\s*"

@@ -28,11 +28,10 @@ from portalscraper.extract.dates import DATE_TEXT_RE
 from portalscraper.extract.islands import SET_ASIDE, is_data_island, set_aside
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, UPDATED_LABELS, alternation
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
+from portalscraper.extract.vocabulary import HEADINGS, PSEUDO_HEADINGS
+from portalscraper.extract.vocabulary import LISTING_SKIP as _SKIP
 
-HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-PSEUDO_HEADINGS = frozenset({"strong", "b", "font", "span", "div", "p", "td", "th", "dt", "legend", "caption"})
 TITLE_HOLDERS = HEADINGS | {"strong", "b"}
-_SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
 _DATE_AT_START = re.compile(rf"^\s*[|·•:(\[]?\s*({DATE_TEXT_RE.pattern})", re.IGNORECASE)
 # Titles of navigation, never of an item: pagers, bare numbers and years, language names.
 _NAV_TITLE = re.compile(

@@ -8,8 +8,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from portalscraper.crawl.recordids import RecordIdSet
 from portalscraper.items import Record
-from portalscraper.recordids import RecordIdSet
 
 
 class DuplicateRecord(DropItem):

@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from scrapy.crawler import Crawler
 
+from portalscraper.crawl.contract import portal_spider
 from portalscraper.extract.dates import parse_date_range, parse_updated
 from portalscraper.extract.text import clean_paragraphs, clean_text, drop_boilerplate
 from portalscraper.items import CONTENT_FIELDS, Record
@@ -77,9 +78,9 @@ class NormalizePipeline:
         return cls(crawler, crawler.settings.get("NORMALIZE_TIMEZONE"))
 
     def open_spider(self) -> None:
-        args = getattr(self.crawler.spider, "args", None)  # a portal spider's CrawlArgs
-        if args is not None and args.profile.timezone:
-            self.timezone = args.profile.timezone
+        spider = portal_spider(self.crawler.spider)
+        if spider is not None and spider.args.profile.timezone:
+            self.timezone = spider.args.profile.timezone
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Record):

@@ -7,7 +7,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -24,9 +24,16 @@ from portalscraper.archive import (
     export,
     storage_failure,
 )
-from portalscraper.health import EXIT_FAILED, EXIT_LOCKED, Verdict
+from portalscraper.crawl.attached import attached_session
+from portalscraper.crawl.contract import portal_spider
+from portalscraper.crawl.overrides import session_options
+from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_LOCKED, Verdict
 from portalscraper.items import Record, record_row
 from portalscraper.pipelines.validate import RecordRejected
+from portalscraper.webarchive.warc import offset_written
+
+if TYPE_CHECKING:
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
 
@@ -52,22 +59,13 @@ def crawl_totals(stats: Mapping[str, Any], mode: str, complete_pass: bool) -> Cr
                        complete_pass=complete_pass, start_failure=stats.get("portal/start_failed"))
 
 
-def session_options(settings: Any) -> SessionOptions:
-    return SessionOptions(
-        batch_size=settings.getint("ARCHIVE_BATCH_SIZE"), flush_seconds=settings.getfloat("ARCHIVE_FLUSH_SECONDS"),
-        fts_sync_rows=settings.getint("ARCHIVE_FTS_SYNC_ROWS"),
-        max_error_rate=settings.getfloat("VERDICT_MAX_ERROR_RATE"), drift_alarms=settings.getbool("VERDICT_DRIFT"),
-        max_fill_drop=settings.getfloat("VERDICT_MAX_FILL_DROP"),
-        drift_min_records=settings.getint("VERDICT_DRIFT_MIN_RECORDS"))
-
-
 class SQLiteArchivePipeline:
     """The crawl's CrawlSession, as Scrapy sees it: items in, the verdict out.
 
-    The session is the one the command that started the crawl opened (ARCHIVE_SESSION), or one
-    this pipeline opens at ARCHIVE_SQLITE_PATH. It is announced with `archive_opened`, and, once
-    the crawl is judged, with `archive_finished`. A second crawl into the same archive stops at
-    once (reason `archive_locked`).
+    The session is the one the command that started the crawl opened and attached to the crawler
+    (portalscraper.crawl.attached), or one this pipeline opens at ARCHIVE_SQLITE_PATH. It is
+    announced with `archive_opened`, and, once the crawl is judged, with `archive_finished`. A
+    second crawl into the same archive stops at once (reason `archive_locked`).
     """
 
     def __init__(self, crawler: Crawler, path: str, session: CrawlSession | None, options: SessionOptions) -> None:
@@ -75,12 +73,12 @@ class SQLiteArchivePipeline:
         self.path = path
         self.session = session
         self.options = options
-        self.ticker: Any = None  # the timed commit (a LoopingCall), while the crawl runs
+        self.ticker: LoopingCall | None = None  # the timed commit, while the crawl runs
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        session = settings.get("ARCHIVE_SESSION")
+        session = attached_session(crawler)
         path = settings.get("ARCHIVE_SQLITE_PATH")
         if not settings.getbool("ARCHIVE_ENABLED") or (session is None and not path):
             raise NotConfigured  # not a crawl (shell, fetch...), or switched off on purpose: nothing to say
@@ -90,15 +88,14 @@ class SQLiteArchivePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        args = getattr(spider, "args", None)
+        spider = portal_spider(self.crawler.spider)
         if self.session is None:
-            if args is None:
+            if spider is None:
                 logger.warning("Not archived: spider %r is not a portal spider (it has no CrawlArgs)",
-                               getattr(spider, "name", spider))
+                               getattr(self.crawler.spider, "name", self.crawler.spider))
                 return
             try:
-                self.session = CrawlSession.open(self.path, args, self.options)
+                self.session = CrawlSession.open(self.path, spider.args, self.options)
             except ArchiveLockedError as exc:
                 logger.error("%s", exc)
                 self.crawler.stats.set_value("portal/exit_code", EXIT_LOCKED)
@@ -128,9 +125,10 @@ class SQLiteArchivePipeline:
             return False
         return True
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if self.session is None:
             return item
+        await offset_written(item)  # the archive takes the item page's WARC offset as a number
         if not self._guarded(lambda s: s.store(item)):
             raise DropItem(f"not stored: {self.session.failure or 'the archive cannot be written'}")
         return item
@@ -171,8 +169,9 @@ class SQLiteArchivePipeline:
             session.close()  # the lock, whatever happened
 
     def totals(self, spider: Spider) -> CrawlTotals:
-        return crawl_totals(self.crawler.stats.get_stats(), getattr(spider, "mode", "full"),
-                            bool(getattr(spider, "complete_pass", False)))
+        portal = portal_spider(spider)
+        return crawl_totals(self.crawler.stats.get_stats(), portal.mode if portal else "full",
+                            bool(portal and portal.complete_pass))
 
 
 class JsonLinesArchivePipeline:

@@ -1,15 +1,15 @@
 """What every portal spider shares: following listings to item pages, and what to ask again.
 
-Spiders navigate: arguments are parsed by `portalscraper.args`, URLs judged by
-`portalscraper.scope`, responses described by `portalscraper.pages`, records merged by
-`portalscraper.records`; the archive's memory arrives with the `archive_opened` signal.
+Spiders navigate: arguments are parsed by `portalscraper.crawl.args`, URLs judged by
+`portalscraper.crawl.scope`, responses described by `portalscraper.spiders.pages`, records merged by
+`portalscraper.extract.records`; the archive's memory arrives with the `archive_opened` signal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import scrapy
 from scrapy import signals
@@ -20,16 +20,19 @@ from twisted.python.failure import Failure
 from portalscraper import signals as portal_signals
 from portalscraper.archive.memory import ArchiveMemory
 from portalscraper.archive.session import CrawlSession
-from portalscraper.args import NAMES, CrawlArgs
+from portalscraper.crawl.args import NAMES, CrawlArgs
+from portalscraper.crawl.attached import attached_args
+from portalscraper.crawl.httputil import binary_content
+from portalscraper.crawl.politeness import politeness
+from portalscraper.crawl.recordids import RecordIdSet
+from portalscraper.crawl.responses import describe_failure
+from portalscraper.crawl.scope import Scope
 from portalscraper.extract.listing import ListingEntry, extract_listing
+from portalscraper.extract.records import entry_hash
 from portalscraper.extract.urls import record_id
-from portalscraper.http import binary_content, describe_failure, politeness
-from portalscraper.items import Appearance, FetchFailure, Sightings, utc_now
-from portalscraper.pages import page_of, page_selector
-from portalscraper.recordids import RecordIdSet
-from portalscraper.records import entry_hash
-from portalscraper.scope import Scope
+from portalscraper.items import Appearance, FetchFailure, ItemListing, Sightings, utc_now
 from portalscraper.spiders.item_pages import ITEM_PRIORITY, ItemPagesMixin
+from portalscraper.spiders.pages import page_of, page_selector
 from portalscraper.spiders.replay import ReplayMixin
 from portalscraper.spiders.sources import SourcesMixin
 
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 
 
 class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
-    """A spider for one portal profile (arguments: portalscraper.args.CrawlArgs).
+    """A spider for one portal profile (arguments: portalscraper.crawl.args.CrawlArgs).
 
     Incremental by default: item pages already archived are requested conditionally, and a
     listing's pagination stops at the first page showing only archived, unchanged items. A
@@ -56,9 +59,11 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
         """The spider's arguments, checked (ArgumentError, ProfileError): no spider is built."""
         return CrawlArgs.parse(cls.name, raw, cls.profile_name)
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, crawl_args: CrawlArgs | None = None, **kwargs: Any) -> None:
+        """`crawl_args`: the arguments the runner parsed already (portalscraper.crawl.attached);
+        otherwise (scrapy shell, parse, a shared crawl's worker) they are parsed here."""
         super().__init__(**{k: v for k, v in kwargs.items() if k not in NAMES})
-        self.args = self.parse_args(kwargs)
+        self.args = crawl_args or self.parse_args(kwargs)
         self.scope = Scope(self.args)
         self.profile = self.args.profile
         self.allowed_domains = self.scope.allowed_domains()
@@ -79,7 +84,7 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider = super().from_crawler(crawler, *args, crawl_args=attached_args(crawler), **kwargs)
         settings = crawler.settings
         target = spider.args.wayback or spider.args.base_url  # what is asked: the portal, or an archive of it
         for name, value in politeness(settings, target, bool(spider.args.wayback)).items():
@@ -215,7 +220,7 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
             sightings.appearances.append(Appearance(rid, url, response.url, section, entry.position, entry.date_text,
                                                     entry.title, seen_at, page.capture_url,
                                                     page.capture.time if page.capture else None, page_url))
-            listing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
+            listing: ItemListing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
                        "section": section, "source_url": response.url, "listing_hash": entry_hash(entry),
                        "record_id": rid, "url": entry.url, "request_url": self.request_url(entry.url, response)}
             if self.defer_items:
@@ -228,10 +233,10 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
             yield sightings
         yield from requests
 
-    def offer(self, listing: dict[str, Any], response: Response) -> None:
+    def offer(self, listing: ItemListing, response: Response) -> None:
         raise NotImplementedError
 
-    def item_request(self, listing: dict[str, Any]) -> scrapy.Request | None:
+    def item_request(self, listing: ItemListing) -> scrapy.Request | None:
         """The request for an item's page, unless it was requested already, is over max_items, or
         was stored before an interruption (resume)."""
         rid, max_items = listing["record_id"], self.args.max_items
@@ -258,7 +263,7 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
         # not the whole archive's (memory stays flat however large the portal).
         return self.item_page(listing["request_url"], listing, headers=headers, priority=ITEM_PRIORITY, meta=meta)
 
-    def item_page(self, url: str, listing: dict[str, Any], **kwargs: Any) -> scrapy.Request:
+    def item_page(self, url: str, listing: ItemListing, **kwargs: Any) -> scrapy.Request:
         meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {})}
         return scrapy.Request(url, self.parse_item, errback=self.item_failed, cb_kwargs={"listing": listing},
                               dont_filter=True, meta=meta, **kwargs)
@@ -275,7 +280,7 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
                 url = self.scope.on_base(url)
             self.requested.add(rid)
             self.crawler.stats.inc_value("portal/item_page_retried_from_earlier_run")
-            yield self.item_page(url, listing)
+            yield self.item_page(url, cast(ItemListing, listing))  # as the failure kept it
 
     def listing_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """A listing page could not be fetched: the crawl goes on, but is no complete pass."""

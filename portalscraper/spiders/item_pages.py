@@ -11,16 +11,17 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from portalscraper.archive.memory import ArchiveMemory
-from portalscraper.args import CrawlArgs
+from portalscraper.crawl.args import CrawlArgs
+from portalscraper.crawl.httputil import binary_content
+from portalscraper.crawl.responses import describe_failure
+from portalscraper.crawl.scope import Scope
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.listing import ListingEntry
+from portalscraper.extract.records import Identity, merge
 from portalscraper.extract.urls import language, record_id
-from portalscraper.http import binary_content, describe_failure
-from portalscraper.items import FetchFailure, Record, utc_now
-from portalscraper.pages import page_of, page_selector
+from portalscraper.items import FetchFailure, ItemListing, Record, utc_now
 from portalscraper.profiles import Profile
-from portalscraper.records import Identity, merge
-from portalscraper.scope import Scope
+from portalscraper.spiders.pages import page_of, page_selector
 
 # Item pages are asked before further listing pages.
 ITEM_PRIORITY = 10
@@ -44,7 +45,7 @@ class ItemPagesMixin:
 
     # -- item pages -----------------------------------------------------------------------
 
-    def parse_item(self, response: Response, listing: dict[str, Any] | None = None) -> Iterator[Any]:
+    def parse_item(self, response: Response, listing: ItemListing | None = None) -> Iterator[Any]:
         """An item page's record (and, for a hub, its entries). `listing` is the entry that linked
         it; a page asked for on its own (`scrapy parse --spider nato -c parse_item URL`) is its
         own entry."""
@@ -82,12 +83,12 @@ class ItemPagesMixin:
         if self.is_hub_url(record.url or response.url):  # an edition's index, a dossier: also a listing
             yield from self.follow_entries(response, self.listing_entries(response))
 
-    def is_record(self, response: TextResponse, listing: dict[str, Any]) -> bool:
+    def is_record(self, response: TextResponse, listing: ItemListing) -> bool:
         """Whether an item page fetched is an item's record (spiders that ask for pages which may
         not be items say no for those that are not)."""
         return True
 
-    def own_entry(self, response: Response) -> dict[str, Any]:
+    def own_entry(self, response: Response) -> ItemListing:
         url = page_of(response, self.args.wayback).url
         return {"record_id": record_id(self.canonical(url)), "url": url, "request_url": response.url,
                 "source_url": url}
@@ -98,9 +99,9 @@ class ItemPagesMixin:
         record.state.page_fetched = True
         return record
 
-    def item_failure(self, url: str, reason: str, status: int | None, listing: dict[str, Any],
+    def item_failure(self, url: str, reason: str, status: int | None, listing: ItemListing,
                      counted: bool = True) -> FetchFailure:
-        return FetchFailure(url, "item", reason, status, listing["record_id"], listing, counted, utc_now(),
+        return FetchFailure(url, "item", reason, status, listing["record_id"], dict(listing), counted, utc_now(),
                             self.canonical(listing.get("url") or url))
 
     def item_failed(self, failure: Failure) -> Iterator[Any]:
@@ -120,7 +121,7 @@ class ItemPagesMixin:
             reason = reason if reason == first_reason else f"{first_reason}; {reason}"
         yield from self.give_up(url, reason, status, listing, counted)
 
-    def give_up(self, url: str, reason: str, status: int | None, listing: dict[str, Any],
+    def give_up(self, url: str, reason: str, status: int | None, listing: ItemListing,
                 counted: bool = True) -> Iterator[Any]:
         self.crawler.stats.inc_value("portal/item_page_failed" if counted else "portal/item_page_skipped")
         archived = listing["record_id"] in self.memory.known
@@ -131,7 +132,7 @@ class ItemPagesMixin:
         if archived:
             yield self.archived_record(url, listing)
 
-    def archived_record(self, url: str, listing: dict[str, Any]) -> Record:
+    def archived_record(self, url: str, listing: ItemListing) -> Record:
         """The archived record of an item whose page did not change (304) or could not be fetched,
         with what its listing says now: the same merge as for a fetched page."""
         rid = listing["record_id"]
@@ -145,7 +146,7 @@ class ItemPagesMixin:
             record.state.http_etag, record.state.http_last_modified = known.etag, known.last_modified
         return record
 
-    def make_record(self, url: str, listing: dict[str, Any], detail: dict[str, Any] | None) -> Record:
+    def make_record(self, url: str, listing: ItemListing, detail: dict[str, Any] | None) -> Record:
         """One record from an item's listing entry and its page (see records.merge)."""
         canonical = self.canonical(url)
         identity = Identity(record_id(canonical), self.args.portal, self.scope.kind_of(canonical), canonical,

@@ -8,11 +8,12 @@ from typing import Any
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from portalscraper.crawl.recordids import RecordIdSet
 from portalscraper.extract.listing import next_page_url
 from portalscraper.extract.urls import language, record_id
-from portalscraper.pages import page_selector
-from portalscraper.recordids import RecordIdSet
+from portalscraper.items import ItemListing
 from portalscraper.spiders.base import PortalSpider
+from portalscraper.spiders.pages import page_selector
 
 
 class NatoSpider(PortalSpider):
@@ -90,7 +91,7 @@ class NatoSpider(PortalSpider):
         # (and, in an incremental crawl, those whose date there moved).
         yield from self.source_requests()
 
-    def take_source(self, listing: dict[str, Any], kind: str) -> Iterator[scrapy.Request]:
+    def take_source(self, listing: ItemListing, kind: str) -> Iterator[scrapy.Request]:
         """A feed's or sitemap's item that no listing named: asked for (listing pages are read
         as listings, not as items; another language's items are not this crawl's)."""
         url = self.scope.local(listing["url"])

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import scrapy
@@ -49,9 +49,9 @@ from portalscraper.extract.pagetype import ITEM, LISTING, TEASER_MAX, PageType, 
 from portalscraper.extract.syndication import feed_links
 from portalscraper.extract.templates import TemplateBook
 from portalscraper.extract.urls import page_kind, record_id
-from portalscraper.items import Record
-from portalscraper.pages import page_of, page_selector
+from portalscraper.items import ItemListing, Record
 from portalscraper.spiders.base import PortalSpider
+from portalscraper.spiders.pages import page_of, page_selector
 from portalscraper.spiders.sources import FEED, SITEMAP, TEXTS
 
 # Links that are files, never pages to read or items: documents, images, media, styles, scripts.
@@ -72,8 +72,8 @@ class PortalSpiderGeneric(PortalSpider):
         self.page_budget = self.args.max_pages or DEFAULT_MAX_PAGES
         self.pages: set[str] = set()  # canonical URLs of the pages requested (not items)
         self.listing_pages: set[str] = set()  # canonical URLs of the pages read as listings
-        self.pending: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}  # record id: (rank, best listing)
-        self.sourced: dict[str, list[dict[str, Any]]] = {}  # record id: its feeds' and sitemaps' entries
+        self.pending: dict[str, tuple[tuple[Any, ...], ItemListing]] = {}  # record id: (rank, best listing)
+        self.sourced: dict[str, list[ItemListing]] = {}  # record id: its feeds' and sitemaps' entries
         self.templates = TemplateBook()  # the site's URL templates, from every page read
         self.feeds_found = 0
         self.budget_hit = False
@@ -142,7 +142,7 @@ class PortalSpiderGeneric(PortalSpider):
                              meta={"start": True})
         yield from self.source_requests()
 
-    def parse_item(self, response: Response, listing: dict[str, Any] | None = None) -> Iterator[Any]:
+    def parse_item(self, response: Response, listing: ItemListing | None = None) -> Iterator[Any]:
         """An item page, which may turn out to be a listing (a calendar, an edition's index, linked
         like an item with a title and a date or teaser): it stays an item, and is read as a listing
         too, whatever first linked to it. An article is never read as a listing, whatever its
@@ -153,7 +153,7 @@ class PortalSpiderGeneric(PortalSpider):
             self.crawler.stats.inc_value("portal/item_page_read_as_listing")
             yield from self.parse_page(response, depth=1)
 
-    def is_record(self, response: TextResponse, listing: dict[str, Any]) -> bool:
+    def is_record(self, response: TextResponse, listing: ItemListing) -> bool:
         """A URL that only a sitemap named is an item when its page says so."""
         if listing.get("via") != SITEMAP:
             return True
@@ -227,7 +227,7 @@ class PortalSpiderGeneric(PortalSpider):
         crawler.signals.connect(spider.request_items, signal=signals.spider_idle)
         return spider
 
-    def offer(self, listing: dict[str, Any], response: Response) -> None:
+    def offer(self, listing: ItemListing, response: Response) -> None:
         """Keep, for each item, the listing entry that names it best: one with a date and a teaser
         over one without; then one on a page nearer the start URL; then the page whose URL sorts
         first. Items are requested once every page is read (`request_items`), so the choice does
@@ -239,19 +239,20 @@ class PortalSpiderGeneric(PortalSpider):
         if best is None or rank < best[0]:
             self.pending[rid] = (rank, listing)
 
-    def take_source(self, listing: dict[str, Any], kind: str) -> Iterator[Any]:
+    def take_source(self, listing: ItemListing, kind: str) -> Iterator[Any]:
         """A feed's or sitemap's entry, kept until every page is read."""
         if self.in_site(listing["url"]):
             self.sourced.setdefault(record_id(self.canonical(listing["url"])), []).append(listing)
         yield from ()
 
-    def with_sources(self, rid: str, listing: dict[str, Any] | None, sources: list[dict[str, Any]],
-                     ) -> dict[str, Any] | None:
+    def with_sources(self, rid: str, listed: ItemListing | None, sources: list[ItemListing],
+                     ) -> ItemListing | None:
         """An item's listing entry completed by its feeds' and sitemaps' entries (feeds first, then
         by URL): texts the listing lacks, dates for a page without one, and the latest date any of
         them says the item changed. None for a URL only sitemaps name that is not the site's item."""
         sources = sorted(sources, key=lambda s: (s["via"] != FEED, s["source_url"], s["url"]))
-        if listing is None:
+        listing: dict[str, Any]  # filled name by name below: an ItemListing once complete
+        if listed is None:
             url = sources[0]["url"]
             via = FEED if any(s["via"] == FEED for s in sources) else SITEMAP
             if via == SITEMAP and (self.canonical(url) in self.listing_pages or
@@ -260,13 +261,13 @@ class PortalSpiderGeneric(PortalSpider):
             listing = {**sources[0], "via": via, "sources": {}, "fallback": {}, "section": None,
                        "template_item": self.is_item_url(url), **dict.fromkeys(TEXTS)}
         else:
-            listing = {**listing, "sources": dict(listing.get("sources") or {}),
-                       "fallback": dict(listing.get("fallback") or {})}
+            listing = {**listed, "sources": dict(listed.get("sources") or {}),
+                       "fallback": dict(listed.get("fallback") or {})}
         stamps = []
         for source in sources:
             for name in TEXTS:
                 if not listing.get(name) and source.get(name):
-                    listing[name] = source[name]
+                    listing[name] = source.get(name)
                     listing["sources"][name] = source["via"]
             for name, value in (source.get("fallback") or {}).items():
                 listing["fallback"].setdefault(name, value)
@@ -276,8 +277,8 @@ class PortalSpiderGeneric(PortalSpider):
                 stamps.append(source["stamp"])
         listing["stamps"] = stamps
         if "record_id" not in listing:  # named by feeds and sitemaps only
-            listing = self.complete_listing(listing, self.scope.local(listing["url"]))
-        return listing
+            return self.complete_listing(cast(ItemListing, listing), self.scope.local(listing["url"]))
+        return cast(ItemListing, listing)
 
     def request_items(self, spider: Any) -> None:
         """Once every page, feed and sitemap is read: a request for each item, in record-id order,

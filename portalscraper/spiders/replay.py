@@ -17,12 +17,12 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from portalscraper.args import CrawlArgs
-from portalscraper.items import FetchFailure, utc_now
-from portalscraper.pages import page_of
-from portalscraper.scope import Scope
+from portalscraper.crawl.args import CrawlArgs
+from portalscraper.crawl.scope import Scope
+from portalscraper.items import FetchFailure, ItemListing, utc_now
 from portalscraper.spiders.item_pages import ITEM_PRIORITY
-from portalscraper.wayback import (
+from portalscraper.spiders.pages import page_of
+from portalscraper.webarchive.wayback import (
     Capture,
     CdxReading,
     WaybackError,
@@ -42,18 +42,18 @@ class Entries:
     the record takes, and the first one (the earliest capture), near whose time its page is asked."""
 
     rank: tuple[Any, ...]
-    listing: dict[str, Any]
+    listing: ItemListing
     place: tuple[str, str, int]  # (capture timestamp, listing page, order offered)
     request_url: str
 
-    def offer(self, rank: tuple[Any, ...], listing: dict[str, Any], place: tuple[str, str, int]) -> None:
+    def offer(self, rank: tuple[Any, ...], listing: ItemListing, place: tuple[str, str, int]) -> None:
         if rank < self.rank:
             self.rank, self.listing = rank, listing
         if place < self.place:
             self.place, self.request_url = place, listing["request_url"]
 
     @property
-    def chosen(self) -> dict[str, Any]:
+    def chosen(self) -> ItemListing:
         return {**self.listing, "request_url": self.request_url}
 
 
@@ -68,7 +68,7 @@ class ReplayState:
     resume_keys: bool = False  # the archive gave a resume key: it says when it cuts an answer short
 
 
-def listing_rank(listing: dict[str, Any], place: tuple[str, str, int]) -> tuple[Any, ...]:
+def listing_rank(listing: ItemListing, place: tuple[str, str, int]) -> tuple[Any, ...]:
     """How well an entry names its item: one with a date and a teaser first (a block of the
     homepage) over a bare headline (a sidebar's "Latest news"), then the earliest capture."""
     return not listing.get("date_text"), not listing.get("summary"), *place
@@ -83,7 +83,7 @@ class ReplayMixin:
     scope: Scope
     logger: Any  # scrapy.Spider's
     item_page: Callable[..., scrapy.Request]
-    item_request: Callable[[dict[str, Any]], scrapy.Request | None]
+    item_request: Callable[[ItemListing], scrapy.Request | None]
     give_up: Callable[..., Iterator[Any]]
     listing_failed: Callable[[Failure], Iterator[Any]]
     parse_homepage: Callable[[Response], Iterator[Any]]
@@ -198,7 +198,7 @@ class ReplayMixin:
 
     # -- items: asked once every capture is read ----------------------------------------------
 
-    def offer_captured_entry(self, listing: dict[str, Any], response: Response) -> None:
+    def offer_captured_entry(self, listing: ItemListing, response: Response) -> None:
         """Keep an item's entry until every capture is read (`request_captured_items`): the record
         takes its section and teaser from the item's best entry, whichever capture was read first,
         and its page is asked at the capture nearest the earliest page naming it among those read
@@ -252,7 +252,7 @@ class ReplayMixin:
                                       "wb_captures": []},
                                 cb_kwargs={"listing": listing, "around": original.timestamp})
 
-    def nearest_good_capture(self, response: Response, listing: dict[str, Any], around: str) -> Iterator[Any]:
+    def nearest_good_capture(self, response: Response, listing: ItemListing, around: str) -> Iterator[Any]:
         """Once the page's captures are all known: the nearest one that answered 200 is asked for,
         else the item fails, with the first replay's reason and why ("never captured by the
         archive": no capture at all; "no capture of it answered 200": only redirects and errors)."""

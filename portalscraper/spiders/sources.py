@@ -20,6 +20,8 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from portalscraper.crawl.responses import describe_failure
+from portalscraper.extract.records import listing_hash
 from portalscraper.extract.syndication import (
     MAX_XML_BYTES,
     FeedEntry,
@@ -31,9 +33,7 @@ from portalscraper.extract.syndication import (
     robots_sitemaps,
 )
 from portalscraper.extract.urls import record_id
-from portalscraper.http import describe_failure
-from portalscraper.items import FetchFailure, Record, utc_now
-from portalscraper.records import listing_hash
+from portalscraper.items import FetchFailure, ItemListing, Record, utc_now
 from portalscraper.spiders.item_pages import ItemPagesMixin
 
 FEED, SITEMAP = "feed", "sitemap"
@@ -188,16 +188,17 @@ class SourcesMixin(ItemPagesMixin):
 
     # -- source entries -----------------------------------------------------------------------
 
-    def feed_listing(self, entry: FeedEntry, feed_url: str) -> dict[str, Any]:
+    def feed_listing(self, entry: FeedEntry, feed_url: str) -> ItemListing:
         """A feed's entry as an item's listing entry: its title and teaser (provenance `feed`), and
         its date for an item whose page shows none (a feed's date is written for machines)."""
-        texts = {"title": entry.title or None, "date_text": None, "summary": entry.summary or None}
-        return {**texts, "url": entry.url, "section": entry.category or None, "source_url": feed_url,
-                "sources": {name: FEED for name, value in texts.items() if value},
+        title, summary = entry.title or None, entry.summary or None
+        return {"title": title, "date_text": None, "summary": summary, "url": entry.url,
+                "section": entry.category or None, "source_url": feed_url,
+                "sources": {name: FEED for name, value in (("title", title), ("summary", summary)) if value},
                 "fallback": {"date_text": [entry.date_text, FEED]} if entry.date_text else {},
                 "stamp": entry.updated_text or entry.date_text, "via": FEED}
 
-    def sitemap_listing(self, entry: SitemapEntry, sitemap_url: str) -> dict[str, Any]:
+    def sitemap_listing(self, entry: SitemapEntry, sitemap_url: str) -> ItemListing:
         """A sitemap's entry as an item's listing entry: no texts of its own, but a news sitemap's
         title and date for an item whose page has none (provenance `sitemap`)."""
         fallback = {name: [value, SITEMAP] for name, value in (("title", entry.title), ("date_text", entry.published))
@@ -206,7 +207,7 @@ class SourcesMixin(ItemPagesMixin):
                 "source_url": sitemap_url, "sources": {}, "fallback": fallback,
                 "stamp": entry.lastmod or entry.published, "via": SITEMAP}
 
-    def make_record(self, url: str, listing: dict[str, Any], detail: dict[str, Any] | None) -> Record:
+    def make_record(self, url: str, listing: ItemListing, detail: dict[str, Any] | None) -> Record:
         """One record from every source that names the item: the listing entry's texts (or a feed's,
         with provenance `feed`), the page's, and where neither has one, a feed's date or a news
         sitemap's title and date (provenance `feed`, `sitemap`)."""
@@ -220,15 +221,15 @@ class SourcesMixin(ItemPagesMixin):
                 record.provenance[name] = source
         return record
 
-    def take_source(self, listing: dict[str, Any], kind: str) -> Iterator[Any]:
+    def take_source(self, listing: ItemListing, kind: str) -> Iterator[Any]:
         """What the spider does with a source's entry (a request, or keeping it for later)."""
         raise NotImplementedError
 
-    def complete_listing(self, listing: dict[str, Any], request_url: str) -> dict[str, Any]:
+    def complete_listing(self, listing: ItemListing, request_url: str) -> ItemListing:
         """A source's entry with its identity: record id, canonical URL, the listing hash of its texts."""
         canonical = self.canonical(listing["url"])
         return {**listing, "record_id": record_id(canonical), "request_url": request_url,
-                "listing_hash": listing_hash(listing.get(name) for name in TEXTS)}
+                "listing_hash": listing_hash([listing.get("title"), listing.get("date_text"), listing.get("summary")])}
 
     def unchanged_by_source(self, rid: str, stamp: str | None) -> bool:
         """An incremental crawl's question: does a source say that an archived item has not changed

@@ -1,6 +1,6 @@
 """Datasette plugin loaded by `portalscraper serve` (--plugins-dir): the archive's charts page, /-/charts.
 
-The SQL lives in portalscraper.serve and the drawing in portalscraper.charts; this only wires them
+The SQL lives in portalscraper.serve.config and the drawing in portalscraper.serve.charts; this only wires them
 into Datasette.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from portalscraper import charts
-from portalscraper.serve import HOMEPAGE_SIGHTINGS, QUERIES, TIMELINE_ROWS
+from portalscraper.serve import charts
+from portalscraper.serve.config import HOMEPAGE_SIGHTINGS, QUERIES, TIMELINE_ROWS
 
 
 @hookimpl  # type: ignore[untyped-decorator]

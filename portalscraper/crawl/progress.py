@@ -79,3 +79,14 @@ class Progress:
     def closed(self) -> None:
         if self.ticker is not None and self.ticker.running:
             self.ticker.stop()
+
+
+def show_progress() -> None:
+    """The progress lines on standard error as they are, whatever the log level (the demo's log is
+    at WARNING: its progress and what goes wrong). A handler of the progress logger's own, which
+    Scrapy's log set-up leaves alone."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -1,6 +1,6 @@
 """Atom feeds of an archive: records new, changed (and what changed) and gone from the portal.
 
-Pure functions over the rows of the feed queries (portalscraper.serve.FEEDS), as the archive gives
+Pure functions over the rows of the feed queries (portalscraper.serve.config.FEEDS), as the archive gives
 them (no Datasette, no Scrapy): `portalscraper serve` renders them as `<query>.atom`, and they are
 tested as text. An entry's id is its record's id and version (`entry_id`), the same in every crawl
 after the one that made it, so a feed reader shows each new record, change or removal once.

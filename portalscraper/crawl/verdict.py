@@ -29,6 +29,15 @@ EXIT_LOCKED = 6
 EXIT_INCOMPLETE = 7
 
 
+class CrawlRefusedError(Exception):
+    """A crawl that cannot start (a bad argument or setting, a locked archive): the message is one
+    line, `code` the exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class Failures(NamedTuple):
     """What finally failed in a crawl."""
 
@@ -91,4 +100,16 @@ def verdict(finish_reason: str, items: int, failures: Failures, max_error_rate: 
                                          "be missing; the next run reads every listing again and fetches them", *drift])
     if drift:
         return Verdict(EXIT_DRIFT, drift)
+    return Verdict(EXIT_OK)
+
+
+def unarchived_verdict(started: bool, finish_reason: str | None, items: int) -> Verdict:
+    """The verdict of a crawl that no archive judged (no SQLite archive, or a spider of one's own):
+    by Scrapy's stats alone."""
+    if not started:
+        return Verdict(EXIT_FAILED, ["the crawl could not start; see the log above"])
+    if finish_reason != "finished":
+        return Verdict(EXIT_FAILED, [f"the crawl did not finish ({finish_reason})"])
+    if not items:
+        return Verdict(EXIT_NO_ITEMS, ["the crawl finished with no items; check --base-url and the portal's layout"])
     return Verdict(EXIT_OK)

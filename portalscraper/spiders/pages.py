@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 
+from portalscraper.crawl.httputil import http_date
+from portalscraper.crawl.responses import text_header
 from portalscraper.extract.tree import parse_page
-from portalscraper.http import http_date, text_header
-from portalscraper.wayback import Capture, replay_url, replayed_capture
+from portalscraper.webarchive.wayback import Capture, replay_url, replayed_capture
 
 
 def page_selector(response: TextResponse) -> Selector:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from portalscraper.extract.dates import parse_date
 from portalscraper.profiles import Profile, load_profile, profile_from_dict
-from portalscraper.wayback import WaybackError, check_timestamp
+from portalscraper.webarchive.wayback import WaybackError, check_timestamp
 
 # The arguments a portal spider takes (`-a NAME=VALUE`, or the command's options); any other is
 # left to Scrapy's Spider (Scrapyd's `_job`, for one).

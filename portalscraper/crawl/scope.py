@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from portalscraper.args import CrawlArgs
+from portalscraper.crawl.args import CrawlArgs
+from portalscraper.crawl.httputil import DEFAULT_PORTS, origin
 from portalscraper.extract.dates import parse_date_range
 from portalscraper.extract.listing import ListingEntry
 from portalscraper.extract.urls import canonical_url, is_listing, page_kind
-from portalscraper.http import DEFAULT_PORTS, origin
-from portalscraper.wayback import in_archive
+from portalscraper.webarchive.wayback import in_archive
 
 
 class Scope:

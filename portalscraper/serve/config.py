@@ -3,8 +3,8 @@
 The metadata is made here from the project's own sources: column descriptions from the record's
 JSON Schema, records sorted by date (newest first) and searched through the full-text index,
 bookkeeping tables hidden, canned queries for the README's recipes, and the queries of the
-archive's Atom feeds (new, changed and gone records; rendered by serve_plugins/ and
-portalscraper.atom). Datasette is an optional extra (`pip install 'portalscraper[serve]'`).
+archive's Atom feeds (new, changed and gone records; rendered by plugins/ and
+portalscraper.serve.atom). Datasette is an optional extra (`pip install 'portalscraper[serve]'`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from portalscraper.atom import TITLES
 from portalscraper.items import CONTENT_FIELDS
+from portalscraper.serve.atom import TITLES
 
 # Each crawl's homepage: the page it read first (its canonical URL, the same in every capture; the
 # page as crawled in archives from before page_url). Per crawl, through the archive's indexes on
@@ -69,10 +69,10 @@ GROUP BY a.record_id ORDER BY first_seen"""),
 }
 
 # The archive's feeds: canned queries whose rows are a feed's entries, newest first, `FEED_ENTRIES` at
-# most. `<name>.atom` is the Atom feed (serve_plugins/portalscraper_feeds.py); the same URL without
+# most. `<name>.atom` is the Atom feed (plugins/portalscraper_feeds.py); the same URL without
 # `.atom` shows the rows, `.json` gives them. Every entry is a record at a version: `version` 1 is the
 # record as first archived, each change adds one (record_versions holds the versions replaced), so
-# an entry's id (portalscraper.atom.entry_id) stays the same in every crawl after. Optional filters:
+# an entry's id (portalscraper.serve.atom.entry_id) stays the same in every crawl after. Optional filters:
 # `:q` full-text search (FTS5 syntax: words, "a phrase", OR, NOT, prefix*), `:section` a listing
 # block, exactly ('' for any).
 FEED_ENTRIES = 100
@@ -128,7 +128,7 @@ ORDER BY r.gone_since DESC, r.gone_crawl_id DESC, r.id
 LIMIT {FEED_ENTRIES}"""),
 }
 
-# The charts page's timeline (serve_plugins/): each crawl's homepage, the page it read first, and the
+# The charts page's timeline (plugins/): each crawl's homepage, the page it read first, and the
 # items seen on it, at the web archive's capture time or else at the crawl's start, with their
 # published date (which orders items first seen together). `:crawl_id` '' for every crawl.
 HOMEPAGE_SIGHTINGS = f"""
@@ -142,8 +142,8 @@ WHERE :crawl_id = '' OR a.crawl_id = CAST(:crawl_id AS INTEGER)"""
 # Items drawn at most (the most recently first seen), so that the page stays readable.
 TIMELINE_ROWS = 200
 # Where `portalscraper serve` points Datasette for the charts page.
-PLUGINS_DIR = Path(__file__).parent / "serve_plugins"
-TEMPLATES_DIR = Path(__file__).parent / "serve_templates"
+PLUGINS_DIR = Path(__file__).parent / "plugins"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 # Datasette's settings, so that a table's page shows rows: cells cut to a few lines (a record's own
 # page shows its texts whole), facets of six values at most (the rest a click away), and no list of
@@ -181,7 +181,7 @@ def metadata(db_path: str | Path, large_archive: int = LARGE_ARCHIVE) -> dict[st
     schema = json.loads(resources.files("portalscraper").joinpath("schema/record.schema.json").read_text("utf-8"))
     columns = {name: spec.get("description", "") for name, spec in schema["properties"].items()}
     # Rows first: the columns' descriptions are one line that opens (and each header's title, see
-    # serve_plugins/portalscraper_pages.py), not Datasette's list of them above the table.
+    # plugins/portalscraper_pages.py), not Datasette's list of them above the table.
     described = "".join(f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>" for name, text in columns.items())
     records_about = (f"{escape(schema.get('description', ''))} <details class=\"columns\">"
                      f"<summary>What each column holds</summary><dl>{described}</dl></details>")
@@ -199,11 +199,6 @@ def metadata(db_path: str | Path, large_archive: int = LARGE_ARCHIVE) -> dict[st
         "rejects": {"description": "Records that failed validation, kept with their reasons."},
         **{name: {"hidden": True} for name in HIDDEN},
     }
-    queries: dict[str, dict[str, Any]] = {name: {"title": title, "sql": sql.strip()}
-                                          for name, (title, sql) in QUERIES.items()}
-    # The feeds' SQL is long: their pages show the form and the rows (the SQL one click away).
-    queries.update({name: {"title": title, "sql": sql.strip(), "hide_sql": True}
-                    for name, (_, title, sql) in FEEDS.items()})
     database = Path(db_path).stem
     feeds = ", ".join(f'<a class="feed" href="/{_tilde(database)}/{name}.atom">{TITLES[kind].lower()}</a>'
                       for name, (kind, _, _) in FEEDS.items())
@@ -211,7 +206,24 @@ def metadata(db_path: str | Path, large_archive: int = LARGE_ARCHIVE) -> dict[st
              f"and the homepage's items over time. Atom feeds: {feeds} (their queries, of the same names, "
              "take a full-text search and a section).")
     return {"title": "portalscraper archive", "description_html": about,
-            "databases": {database: {"description_html": about, "tables": tables, "queries": queries}}}
+            "databases": {database: {"description_html": about, "tables": tables, "queries": canned_queries()}}}
+
+
+def canned_queries() -> dict[str, dict[str, Any]]:
+    """The archive's canned queries: Datasette 0.65 reads them in its metadata, 1.0 in its
+    configuration (`configuration`)."""
+    queries: dict[str, dict[str, Any]] = {name: {"title": title, "sql": sql.strip()}
+                                          for name, (title, sql) in QUERIES.items()}
+    # The feeds' SQL is long: their pages show the form and the rows (the SQL one click away).
+    queries.update({name: {"title": title, "sql": sql.strip(), "hide_sql": True}
+                    for name, (_, title, sql) in FEEDS.items()})
+    return queries
+
+
+def configuration(db_path: str | Path) -> dict[str, Any]:
+    """Datasette 1.0's configuration (`--config datasette.json`) for the archive at `db_path`: its
+    settings and canned queries, which 1.0 no longer reads from the metadata."""
+    return {"settings": dict(SETTINGS), "databases": {Path(db_path).stem: {"queries": canned_queries()}}}
 
 
 def _tilde(name: str) -> str:

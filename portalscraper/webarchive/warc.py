@@ -15,7 +15,7 @@ which waits for it before it is committed.
 
 `WarcReplayHandler` answers a crawl's requests from its WARC files instead of the network, so
 that `portalscraper reparse` runs the same spider, extraction and pipelines over captured bytes
-(portalscraper/warcfiles.py reads the files).
+(portalscraper/webarchive/warcfiles.py reads the files).
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
-from portalscraper.http import status_phrase
-from portalscraper.warcfiles import ARG_PREFIX, REVISIT_PROFILE, Capture, WarcIndex, parse_date
+from portalscraper.crawl.contract import portal_spider
+from portalscraper.crawl.httputil import status_phrase
+from portalscraper.webarchive.warcfiles import ARG_PREFIX, REVISIT_PROFILE, Capture, WarcIndex, parse_date
 
 logger = logging.getLogger(__name__)
 
@@ -324,12 +325,31 @@ class WarcRecorder:
         return response
 
 
+async def offset_written(item: Any) -> None:
+    """The item's page written to the WARC file, and its offset settled into the item (a number, as
+    the archive and a shared crawl's Redis take it): waited for without holding the reactor (the
+    WARC writer thread may have it queued)."""
+    state = getattr(item, "state", None)
+    offset = getattr(state, "warc_offset", None)
+    if not isinstance(offset, Future):
+        return
+    if not offset.done():
+        from scrapy.utils.defer import deferred_to_future
+        from twisted.internet import defer, reactor
+
+        finished: defer.Deferred[None] = defer.Deferred()
+        offset.add_done_callback(lambda _: reactor.callFromThread(finished.callback, None))
+        await deferred_to_future(finished)
+    state.warc_offset = offset.result()  # type: ignore[union-attr]
+
+
 def warcinfo_fields(spider: Spider) -> bytes:
     """A crawl's warcinfo block: the spider and its arguments (what reparse runs again), which crawl
     of which archive it is, and how it ran (its mode; conditional requests or not)."""
-    args = getattr(spider, "args", None)  # a portal spider's CrawlArgs
-    memory = getattr(spider, "archive_memory", None)  # the archive's, or a shared crawl's writer's
-    stamp = getattr(memory, "stamp", None)
+    portal = portal_spider(spider)
+    args = portal.args if portal else None
+    memory = portal.archive_memory if portal else None  # the archive's, or a shared crawl's writer's
+    stamp = memory.stamp if memory else None
     fields: dict[str, object] = {
         "software": "portalscraper", "format": "WARC File Format 1.1", "spider": spider.name,
         **{f"{ARG_PREFIX}{k}": v for k, v in (args.row() if args is not None else {}).items()
@@ -337,8 +357,8 @@ def warcinfo_fields(spider: Spider) -> bytes:
     if stamp is not None:
         fields.update({"crawl-archive": stamp.archive, "crawl-id": stamp.crawl_id,
                        "crawl-started": stamp.started_at, "crawl-resumed": stamp.resumed})
-    if (mode := getattr(spider, "mode", None)) is not None:
-        fields.update({"crawl-mode": mode, "crawl-incremental": str(bool(getattr(spider, "incremental", False)))})
+    if portal is not None:
+        fields.update({"crawl-mode": portal.mode, "crawl-incremental": str(bool(portal.incremental))})
     return "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode("utf-8")
 
 

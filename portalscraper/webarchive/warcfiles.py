@@ -25,7 +25,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
-from portalscraper.args import NAMES
+from portalscraper.crawl.args import NAMES
 
 logger = logging.getLogger(__name__)
 

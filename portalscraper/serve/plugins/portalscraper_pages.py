@@ -1,7 +1,7 @@
 """Datasette plugin loaded by `portalscraper serve` (--plugins-dir): the archive's pages read rows first.
 
 The records table's column descriptions (its metadata, from the record's JSON Schema) are not listed
-above the rows: they open from one line of the table's description (portalscraper.serve), and each
+above the rows: they open from one line of the table's description (portalscraper.serve.config), and each
 column header shows its own as a title.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from portalscraper.serve import FEEDS
+from portalscraper.serve.config import FEEDS
 
 STYLE_PATH = "/-/portalscraper.css"
 # The pages of records' rows: the records table and the feeds' queries.

@@ -1,7 +1,7 @@
 """Datasette plugin loaded by `portalscraper serve` (--plugins-dir): the archive's Atom feeds, the
 `.atom` rendering of the feed queries (`/<database>/new_records.atom?q=cyber`).
 
-The SQL lives in portalscraper.serve and the feed in portalscraper.atom; this only wires them into
+The SQL lives in portalscraper.serve.config and the feed in portalscraper.serve.atom; this only wires them into
 Datasette and makes the entries' links absolute (pages of the served archive).
 """
 
@@ -14,8 +14,8 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
 
-from portalscraper import atom
-from portalscraper.serve import FEEDS
+from portalscraper.serve import atom
+from portalscraper.serve.config import FEEDS
 
 
 @hookimpl  # type: ignore[untyped-decorator]
