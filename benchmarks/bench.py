@@ -886,7 +886,7 @@ def _serve_timings(db: Path, words: list[str], record_id: str) -> dict[str, Any]
 
 def _sql_timings(db: Path, words: list[str], record_id: str) -> dict[str, Any]:
     """The analysts' questions in SQL, on a connection of their own (as a notebook would ask them)."""
-    from portalscraper.serve import HOMEPAGE_SIGHTINGS, QUERIES
+    from portalscraper.serve.config import HOMEPAGE_SIGHTINGS, QUERIES
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     search = QUERIES["search"][1].replace("LIMIT 200", "LIMIT 20")

@@ -16,7 +16,7 @@ import pytest
 from portalscraper.archive import SQLiteArchive
 from portalscraper.archive.schema import SCHEMA_VERSION
 from portalscraper.items import RECORD_FIELDS
-from portalscraper.serve import FACETS, HOMEPAGE_SIGHTINGS, QUERIES, SETTINGS, default_facets, metadata
+from portalscraper.serve.config import FACETS, HOMEPAGE_SIGHTINGS, QUERIES, SETTINGS, default_facets, metadata
 
 HOME = "https://www.nato.int/cps/en/natohq/index.htm"
 SECTIONS = ("News", "Press releases", "Speeches")
