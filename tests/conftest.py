@@ -19,7 +19,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,6 +127,19 @@ def start_replica() -> Iterator[Callable[..., Replica]]:
 
         yield start
 
+
+
+@dataclass(frozen=True)
+class SessionArgs:
+    """What a crawl session takes of a crawl's arguments, for tests that open sessions without Scrapy."""
+
+    spider: str = "nato"
+    portal: str = "nato"
+    lang: str = "en"
+    resume: bool = False
+
+    def row(self) -> dict[str, Any]:
+        return {"base_url": "http://127.0.0.1:9", "lang": self.lang}
 
 # Runs the portalscraper command in-process and reports its peak resident memory on its last stderr line:
 #   subprocess.run([sys.executable, "-c", MEASURED, *args])

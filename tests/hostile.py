@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import html
 import os
+import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from evaluation.serving import LoopbackServer
 
 HOME = "/cps/en/natolive/index.htm"
 ARCHIVE = "/cps/en/natolive/news.htm"
@@ -53,36 +58,13 @@ class HostileServer:
         self.other_port = other_port  # a port of 127.0.0.1 that is not the portal's
         self.hits: list[str] = []
         self.release = threading.Event()  # the "hang" case's page answers once this is set
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                server.hits.append(self.path)
-                status, headers, body = server.answer(self.path)
-                try:
-                    self.send_response(status)
-                    for key, value in headers:
-                        self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):  # the crawler hung up on an oversized answer
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.site = LoopbackServer(lambda path, _headers: self.answer(path))
+        self.hits = self.site.hits
+        self.base_url = self.site.base_url
+        self.port = int(self.base_url.rsplit(":", 1)[1])
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.site.stop()
 
     # -- what each case serves ----------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from portalscraper.distributed.frontier import Frontier
 from portalscraper.distributed.memory import SharedMemory, answer_questions, publish_memory
 from portalscraper.distributed.scrapy_parts import FrontierScheduler
 from portalscraper.items import Appearance, FetchFailure, PageState, Record, Sightings
+from tests.conftest import SessionArgs
 
 PREFIX = "crawl"
 
@@ -283,17 +283,6 @@ def test_a_question_asked_ahead_is_answered_before_it_is_needed(
 # -- a writer started again -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Args:
-    spider: str = "nato"
-    portal: str = "nato"
-    lang: str = "en"
-    resume: bool = False
-
-    def row(self) -> dict[str, Any]:
-        return {"base_url": "http://127.0.0.1:9", "lang": self.lang}
-
-
 def test_a_restarted_writer_writes_nothing_twice(redis_url: str, tmp_path: Path) -> None:
     """Killed after its commit to the archive and before Redis heard of it, the writer reads its
     last items again when the crawl resumes: each record, failure, reject and sighting once."""
@@ -307,14 +296,14 @@ def test_a_restarted_writer_writes_nothing_twice(redis_url: str, tmp_path: Path)
                     ["reject", record(2, title=None), ["title: missing"]]):
         worker.send(wire.dumps(message))
     path = tmp_path / "archive.sqlite"
-    first = CrawlSession.open(path, Args())
+    first = CrawlSession.open(path, SessionArgs())
     coordinator = Coordinator(first, writer, redis_url)
     for payload in writer.receive_batch():
         coordinator.handle(payload)
     first.writer.flush()  # committed to the archive ...
     first.close()  # ... and killed: Redis still holds the items as received, not committed
     assert len(writer.uncommitted()) == 4
-    again = CrawlSession.open(path, Args(resume=True))
+    again = CrawlSession.open(path, SessionArgs(resume=True))
     assert again.resumed
     Coordinator(again, writer, redis_url).write()
     again.close()
@@ -418,7 +407,7 @@ def test_nothing_read_from_redis_is_unpickled(workers: dict[str, Frontier], redi
     # The writer's items.
     a.send(hostile)
     a.send(wire.dumps(["item", record(1)]))
-    session = CrawlSession.open(tmp_path / "archive.sqlite", Args())
+    session = CrawlSession.open(tmp_path / "archive.sqlite", SessionArgs())
     writer = Frontier(redis_url, PREFIX)
     coordinator = Coordinator(session, writer, redis_url)
     with caplog.at_level(logging.ERROR):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +12,7 @@ import pytest
 from portalscraper.archive import ArchiveLockedError, CrawlSession, CrawlTotals
 from portalscraper.crawl.verdict import EXIT_FAILED, EXIT_NO_ITEMS, EXIT_OK
 from portalscraper.items import Appearance, FetchFailure, Record, Sightings
-
-
-@dataclass(frozen=True)
-class Args:
-    spider: str = "nato"
-    portal: str = "nato"
-    lang: str = "en"
-    resume: bool = False
-
-    def row(self) -> dict[str, Any]:
-        return {"base_url": "http://127.0.0.1:9", "lang": self.lang}
+from tests.conftest import SessionArgs
 
 
 def record(n: int) -> Record:
@@ -39,9 +28,9 @@ def crawl_rows(path: Path) -> list[tuple[Any, ...]]:
 
 def test_a_session_owns_its_crawl_from_lock_to_verdict(tmp_path: Path) -> None:
     path = tmp_path / "a.sqlite"
-    session = CrawlSession.open(path, Args())
+    session = CrawlSession.open(path, SessionArgs())
     with pytest.raises(ArchiveLockedError, match="another crawl is writing to"):
-        CrawlSession.open(path, Args())  # the same process too: one writer
+        CrawlSession.open(path, SessionArgs())  # the same process too: one writer
     sightings = Sightings("https://www.nato.int/cps/en/natolive/index.htm")
     for n in (1, 2):
         session.store(record(n))
@@ -56,7 +45,7 @@ def test_a_session_owns_its_crawl_from_lock_to_verdict(tmp_path: Path) -> None:
     session.close()
     assert crawl_rows(path) == [(1, "finished", 1, 0, None, 2, 2, 1)]
 
-    later = CrawlSession.open(path, Args())  # released: the next crawl remembers the first
+    later = CrawlSession.open(path, SessionArgs())  # released: the next crawl remembers the first
     assert set(later.memory.known) == {f"{1:016x}", f"{2:016x}"}
     assert later.memory.record(f"{1:016x}")["title"] == "Item 1"  # type: ignore[index]
     assert [kind for kind, _, _ in later.memory.unresolved_failures()] == ["item"]
@@ -70,13 +59,13 @@ def test_a_session_owns_its_crawl_from_lock_to_verdict(tmp_path: Path) -> None:
 
 def test_an_interrupted_crawl_is_resumed_by_the_same_arguments_only(tmp_path: Path) -> None:
     path = tmp_path / "a.sqlite"
-    first = CrawlSession.open(path, Args())
+    first = CrawlSession.open(path, SessionArgs())
     first.store(record(1))
     first.close()  # never finished: a crash, as far as the archive knows
-    other = CrawlSession.open(path, Args(lang="fr", resume=True))
+    other = CrawlSession.open(path, SessionArgs(lang="fr", resume=True))
     assert (other.resumed, other.crawl_id) == (False, 2)  # other arguments: a new crawl
     other.close()
-    again = CrawlSession.open(path, Args(resume=True))
+    again = CrawlSession.open(path, SessionArgs(resume=True))
     assert (again.resumed, again.crawl_id) == (True, 1)
     assert again.memory.stored_in_this_crawl(f"{1:016x}")
     again.finish("finished", CrawlTotals(requests=1))
@@ -88,7 +77,7 @@ def test_an_interrupted_crawl_is_resumed_by_the_same_arguments_only(tmp_path: Pa
 
 def test_an_unwritable_archive_fails_the_crawl_with_its_reason(tmp_path: Path) -> None:
     path = tmp_path / "a.sqlite"
-    session = CrawlSession.open(path, Args())
+    session = CrawlSession.open(path, SessionArgs())
     session.store(record(1))
     session.fail("cannot write the archive: database or disk is full")
     verdict = session.finish("archive_unwritable", CrawlTotals())

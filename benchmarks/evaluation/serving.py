@@ -26,11 +26,14 @@ class LoopbackServer:
             def do_GET(self) -> None:
                 server.hits.append(self.path)
                 status, headers, body = answer(self.path, dict(self.headers.items()))
-                self.send_response(status)
-                for name, value in [*headers, ("Content-Length", str(len(body)))]:
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    for name, value in [*headers, ("Content-Length", str(len(body)))]:
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the crawler hung up on an oversized answer
+                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
