@@ -27,7 +27,7 @@ from portalscraper.distributed import frontier as frontier_module
 from portalscraper.distributed import memory as memory_module
 from portalscraper.distributed import wire
 from portalscraper.distributed.coordinator import Coordinator, job_settings
-from portalscraper.distributed.frontier import Frontier
+from portalscraper.distributed.frontier import Frontier, SharedRecordIds
 from portalscraper.distributed.memory import SharedMemory, answer_questions, publish_memory
 from portalscraper.distributed.scrapy_parts import FrontierScheduler
 from portalscraper.items import Appearance, FetchFailure, PageState, Record, Sightings
@@ -74,6 +74,29 @@ def test_a_stalled_workers_late_release_deletes_nothing(workers: dict[str, Front
     assert [b.take()[1], b.take()[1]] == [b"request 1", b"request 2"]  # type: ignore[index]
     assert b.take() is None
     assert released is False  # and the late finisher hears that it held the request no more
+
+
+def test_a_worker_killed_before_queueing_a_listings_items_leaves_them_to_the_next_reader(
+        workers: dict[str, Frontier]) -> None:
+    a, b = workers["a"], workers["b"]
+    a.add("listing", b"the listing", 0)
+    lease_a, _ = a.take()  # type: ignore[misc]
+    # a reads the listing and finds its item not yet asked for, then is killed before queueing it.
+    assert SharedRecordIds(a).add("item-1")
+    stall(a)
+    assert b.requeue_dead() == 1
+    lease_b, _ = b.take()  # type: ignore[misc]
+    # b reads the listing again: the item is still its to ask for, and queueing it claims it.
+    assert SharedRecordIds(b).add("item-1")
+    assert b.add("item page", b"the item", 10, unique=False, claim="item-1")
+    assert b.release(lease_b)
+    assert "item-1" in SharedRecordIds(a) and len(SharedRecordIds(a)) == 1
+    # Another listing naming the same item queues no second request for it, whoever reads it.
+    a.heartbeat()
+    assert not SharedRecordIds(a).add("item-1")
+    assert not a.add("item page again", b"the item", 10, unique=False, claim="item-1")
+    assert [b.take()[1], b.take()] == [b"the item", None]  # type: ignore[index]
+    assert not a.release(lease_a)
 
 
 def test_a_late_release_leaves_the_request_to_its_new_holder(workers: dict[str, Frontier]) -> None:

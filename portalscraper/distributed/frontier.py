@@ -6,6 +6,7 @@ Keys, all under `<prefix>:` (one crawl per prefix):
 - `queue` (sorted set: key -> score, Scrapy's priority first, then arrival) and `requests`
   (hash: key -> the request as data, `wire.request_payload`): requests waiting for a worker;
 - `seen` (set): fingerprints of every request ever queued: each page is asked once per crawl;
+- `requested` (set): the record ids whose item requests were queued: each item is asked once;
 - `inflight:<worker>` (hash: key -> lease token and score): what a worker took and has not
   finished; a worker whose `alive:<worker>` key expired (killed, stalled, its machine gone) has its
   requests put back, and a request is released only by the lease that holds it;
@@ -63,13 +64,19 @@ while true do
   skipped = skipped + 1
 end
 """
-# Queue a request: unless it must be unique and its fingerprint was seen, a key of its own (the
-# fingerprint and an arrival number), its place (Scrapy's priority first, then arrival), its
-# payload; and the request it continues (ARGV[5] and ARGV[6], the key and token of a redirect's or
-# a retry's lease) released, queued or not, if this worker still holds it.
+# Queue a request: unless it must be unique and its fingerprint was seen, or it claims a record
+# (ARGV[7]) another request claimed already, a key of its own (the fingerprint and an arrival
+# number), its place (Scrapy's priority first, then arrival), its payload; and the request it
+# continues (ARGV[5] and ARGV[6], the key and token of a redirect's or a retry's lease) released,
+# queued or not, if this worker still holds it. The claim is made here, with the queueing: a
+# worker killed after reading a listing and before its item requests were queued has claimed
+# nothing, and whoever reads the listing again asks for its items.
 _ADD = _RELEASE_FUNCTION + """
 local added = 0
-if ARGV[4] == '0' or redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+local fresh = ARGV[4] == '0' or redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0
+if fresh and ARGV[7] ~= '' then fresh = redis.call('SADD', KEYS[6], ARGV[7]) == 1 end
+if fresh then
+  if ARGV[4] ~= '0' then redis.call('SADD', KEYS[1], ARGV[1]) end
   local serial = redis.call('INCR', KEYS[2])
   local key = ARGV[1] .. ':' .. serial
   redis.call('HSET', KEYS[3], key, ARGV[2])
@@ -181,15 +188,17 @@ class Frontier:
     # -- requests -----------------------------------------------------------------------------
 
     def add(self, fingerprint: str, payload: bytes, priority: int, unique: bool = True,
-            finished: str | None = None) -> bool:
-        """Queue a request (False if `unique` and its fingerprint was queued before). `finished`:
-        the lease of the request this one continues (a redirect, a retry), released with it. One
-        step: a worker killed in the middle leaves no page marked seen and never queued."""
+            finished: str | None = None, claim: str | None = None) -> bool:
+        """Queue a request (False if `unique` and its fingerprint was queued before, or if it claims
+        a record id another request claimed). `finished`: the lease of the request this one
+        continues (a redirect, a retry), released with it. One step: a worker killed in the middle
+        leaves no page marked seen, and no record claimed, that was never queued."""
         assert self.worker is not None
         key, token = _lease_parts(finished) if finished else ("", "")
         keys = [self.key("seen"), self.key("serial"), self.key("requests"), self.key("queue"),
-                self.key("inflight", self.worker)]
-        return bool(self._add(keys=keys, args=[fingerprint, payload, priority, int(unique), key, token]))
+                self.key("inflight", self.worker), self.key("requested")]
+        return bool(self._add(keys=keys, args=[fingerprint, payload, priority, int(unique), key, token,
+                                               claim or ""]))
 
     def take(self) -> tuple[str, bytes] | None:
         """The next request for this worker, leased to it until it finishes (or stops answering):
@@ -322,16 +331,21 @@ class Frontier:
 
 
 class SharedRecordIds:
-    """The record ids a shared crawl has asked for, in Redis: a worker claims an item before it asks
-    for it (the first listing that names it wins, as in one process), whichever worker reads it."""
+    """The record ids a shared crawl has asked for, in Redis, whichever worker read the listing that
+    named them (the first request queued for a record wins, as the first listing does in one
+    process).
+
+    `add` only looks: the claim itself is made when the item's request is queued (`Frontier.add`
+    with `claim`, in the same step), so that a worker killed between reading a listing and queueing
+    its item requests leaves those items to whoever reads the listing again."""
 
     def __init__(self, frontier: Frontier) -> None:
         self.redis = frontier.redis
         self.key = frontier.key("requested")
 
     def add(self, record_id: str) -> bool:
-        """Claim an id; False if it was claimed already."""
-        return bool(self.redis.sadd(self.key, record_id))
+        """False if the id was claimed already (the request that claims it claims it when queued)."""
+        return record_id not in self
 
     def __contains__(self, record_id: object) -> bool:
         return isinstance(record_id, str) and bool(self.redis.sismember(self.key, record_id))

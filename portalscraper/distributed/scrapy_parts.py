@@ -116,8 +116,11 @@ class FrontierScheduler(_WorkerPart):
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()
         # Item pages come with dont_filter: the spider keeps one request per record itself (in
         # Redis, for all workers). A redirect or a retry continues its request: never a duplicate.
+        # An item page claims its record as it is queued (a redirect or a retry holds it already).
+        claim = request.meta.get("claim") if continues is None else None
         added = self.frontier.add(fingerprint, payload, request.priority,
-                                  unique=not request.dont_filter and continues is None, finished=continues)
+                                  unique=not request.dont_filter and continues is None, finished=continues,
+                                  claim=claim if isinstance(claim, str) else None)
         if not added and self.crawler.stats is not None:
             self.crawler.stats.inc_value("frontier/duplicates")
         return added

@@ -264,7 +264,8 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
         return self.item_page(listing["request_url"], listing, headers=headers, priority=ITEM_PRIORITY, meta=meta)
 
     def item_page(self, url: str, listing: ItemListing, **kwargs: Any) -> scrapy.Request:
-        meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {})}
+        meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {}),
+                "claim": listing.get("record_id")}  # a shared crawl claims the record as it queues this
         return scrapy.Request(url, self.parse_item, errback=self.item_failed, cb_kwargs={"listing": listing},
                               dont_filter=True, meta=meta, **kwargs)
 
