@@ -157,9 +157,10 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 # Datasette's settings, so that a table's page shows rows: cells cut to a few lines (a record's own
 # page shows its texts whole), facets of six values at most (the rest a click away), and no list of
 # suggested facets (any column can still be faceted from its header's menu). At a million records a
-# ranked search for a word most records hold takes about a second, and a facet a tenth of one
-# (docs/benchmarks.md, "A million records"): the time limits are set above those (Datasette's own,
-# 1 s and 0.2 s, refused that search and dropped facets from the page on a busy machine).
+# facet takes a tenth of a second and more on a busy machine, and queries of one's own can take
+# seconds (docs/benchmarks.md, "A million records"): the time limits are set above those
+# (Datasette's own, 1 s and 0.2 s, refused a ranked search over every match and dropped facets from
+# the page on a busy machine).
 SETTINGS: dict[str, int | bool] = {"truncate_cells_html": 120, "default_facet_size": 6, "suggest_facets": False,
                                    "sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000}
 
