@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from portalscraper.extract.detail import extract_detail  # noqa: E402
 from portalscraper.extract.listing import extract_listing  # noqa: E402
+from portalscraper.extract.normalize import normalize  # noqa: E402
 from portalscraper.extract.text import fold  # noqa: E402
 from portalscraper.items import Record  # noqa: E402
-from portalscraper.pipelines.normalize import normalize  # noqa: E402
 
 SET = ROOT / "benchmarks/evaluation/set"
 TIMEZONE = "Europe/Brussels"

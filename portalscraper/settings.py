@@ -1,7 +1,7 @@
 """Scrapy settings of portalscraper: the only wiring, and the defaults of the project's own settings.
 
-Defaults are polite, for live portals. Crawls of a replica or mirror on loopback run at full
-speed (see `PortalSpider.from_crawler`).
+Defaults are polite, for live portals. The project's own replica is read at full speed once it has
+answered as one (see crawl/politeness.py); a mirror of one's own, when PORTAL_FULL_SPEED says so.
 """
 
 from portalscraper import items as _items  # lower case: not a setting
@@ -53,6 +53,8 @@ DOWNLOADER_MIDDLEWARES = {
     "portalscraper.middlewares.wayback.WaybackRedirectMiddleware": 620,
     # Next to the downloader: responses as received, before decompression or redirects.
     "portalscraper.webarchive.warc.WarcRecorder": 950,
+    # The replica read at full speed from its first answer on (robots.txt, usually).
+    "portalscraper.middlewares.replica.ReplicaSpeedMiddleware": 960,
 }
 # Only http and https are ever fetched: Scrapy's handlers for local files, FTP, S3 and data: URLs
 # are off (a hostile page's "Next" link to file:///etc/passwd reads nothing).
@@ -61,12 +63,16 @@ DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 # -- Portal spiders (PORTAL_*) ------------------------------------------------------------
 # Web archives (--wayback): at least this delay between requests, one at a time, wherever the
 # archive is (127.0.0.1 too: a tunnel or proxy to a public archive). True: an archive of your own
-# (a pywb), read at full speed (PORTAL_LOOPBACK_CONCURRENCY at a time, no delay).
+# (a pywb), read at full speed (PORTAL_FULL_SPEED_CONCURRENCY at a time, no delay).
 PORTAL_WAYBACK_DELAY = 3.0
 PORTAL_WAYBACK_FULL_SPEED = False
-# Loopback (replica, local mirror): no delay, no throttle, this much concurrency per host.
-PORTAL_LOOPBACK_FULL_SPEED = True
-PORTAL_LOOPBACK_CONCURRENCY = 16
+# Full speed (no delay, no throttle, this much concurrency per host) for the project's own replica
+# once it has answered as one (its X-Portal-Replica header, from loopback), and for any portal
+# when PORTAL_FULL_SPEED says it is one's own (a local mirror). An address on loopback alone is
+# not enough: a tunnel or proxy on 127.0.0.1 may lead to a live portal.
+PORTAL_REPLICA_FULL_SPEED = True
+PORTAL_FULL_SPEED = False
+PORTAL_FULL_SPEED_CONCURRENCY = 16
 # No listing is paged through further than this (a "Next" link that never ends); --max-pages is
 # the per-crawl limit below it. A listing whose page shows only items of its earlier pages stops too.
 PORTAL_MAX_LISTING_PAGES = 20_000

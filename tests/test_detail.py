@@ -9,8 +9,8 @@ from portalscraper.extract.body import render_paragraphs
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.headline import strip_site_name
 from portalscraper.extract.listing import parse_html
+from portalscraper.extract.normalize import normalize
 from portalscraper.items import Record
-from portalscraper.pipelines.normalize import normalize
 
 LONG = ("The ministers met for two days in Brussels and agreed on the next steps of the programme, which will be "
         "reviewed again at the end of the year.")

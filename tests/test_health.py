@@ -44,11 +44,20 @@ LISTINGS = ("2 listing page(s) could not be read, so items only they list may be
          ["the crawl was interrupted (Ctrl-C or SIGTERM); continue it with the same command and --resume"]),
         ("closespider_timeout", 10, Failures(0, 100), [], EXIT_FAILED,
          ["the crawl did not finish (closespider_timeout)"]),
+        (None, 0, Failures(0, 0), [], EXIT_FAILED, ["the crawl could not start; see the log above"]),
     ],
 )
-def test_verdict(reason: str, items: int, failures: Failures, drift: list[str], code: int, alarms: list[str]) -> None:
+def test_verdict(reason: str | None, items: int, failures: Failures, drift: list[str], code: int,
+                 alarms: list[str]) -> None:
     judged = verdict(reason, items, failures, 0.05, drift)
     assert (judged.exit_code, judged.alarms) == (code, alarms)
+
+
+@pytest.mark.parametrize(("reason", "items", "code"), [
+    (None, 0, EXIT_FAILED), ("finished", 0, EXIT_NO_ITEMS), ("finished", 4, EXIT_OK), ("shutdown", 4, EXIT_FAILED),
+])
+def test_a_crawl_no_archive_judged_by_its_finish_and_items_alone(reason: str | None, items: int, code: int) -> None:
+    assert verdict(reason, items).exit_code == code
 
 
 PREVIOUS = {"records_seen": 100, "sections": {"News": 12, "Events": 3, "Gone before": 0},

@@ -155,6 +155,34 @@ def test_pure_parts_import_no_scrapy() -> None:
         assert not bad, f"{name} imports {sorted(bad)}"
 
 
+def test_modules_import_each_other_in_one_direction() -> None:
+    """No import cycle between the package's modules (imports inside functions count; names for the
+    type checker alone do not): a crawl can be read from the command down, never back up."""
+    trees = modules()
+    names = {name.removesuffix(".py").removesuffix("/__init__").replace("/", "."): name for name in trees}
+    graph: dict[str, set[str]] = {}
+    for module, name in names.items():
+        tree = trees[name]
+        typing_only = {id(n) for node in tree.body if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+                       and node.test.id == "TYPE_CHECKING" for n in ast.walk(node)}
+        found = {m.removeprefix("portalscraper.") for node in ast.walk(tree) if id(node) not in typing_only
+                 for m in imported(ast.Module(body=[node], type_ignores=[]))
+                 if isinstance(node, ast.Import | ast.ImportFrom)}
+        graph[module] = {m for m in found if m in names and m != module}
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in path:
+            raise AssertionError("import cycle: " + " -> ".join([*path[path.index(module):], module]))
+        if module not in done:
+            for target in sorted(graph[module]):
+                visit(target, [*path, module])
+            done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
+
+
 def test_one_middleware_per_module() -> None:
     for name, tree in modules("middlewares").items():
         classes = [node.name for node in tree.body

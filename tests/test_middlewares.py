@@ -22,6 +22,7 @@ from portalscraper.middlewares.cookies import OfflineCookiesMiddleware
 from portalscraper.middlewares.encoding import EncodingRepairMiddleware
 from portalscraper.middlewares.offsite import OffsiteRedirectMiddleware
 from portalscraper.middlewares.origin import OriginGuardMiddleware
+from portalscraper.middlewares.replica import ReplicaSpeedMiddleware
 from portalscraper.middlewares.retry import BackoffRetryMiddleware
 from portalscraper.middlewares.robotstxt import StrictRobotsTxtMiddleware
 from portalscraper.middlewares.wayback import WaybackRedirectMiddleware
@@ -266,3 +267,23 @@ def test_an_unreadable_robots_txt_allows_nothing_on_its_host_and_says_why() -> N
     assert made.stats.get_value("robotstxt/forbidden") == 1
     other = middleware._build(b"User-agent: *\nDisallow: /private/\n")  # another host's, read whole
     assert middleware.process_request_2(other, Request("http://127.0.0.1:9/a.htm")) is None
+
+
+# -- ReplicaSpeedMiddleware ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("settings", "wayback", "headers"), [
+    ({}, ARCHIVE, {"X-Portal-Replica": "portalscraper"}),  # a replay passes the replica's headers on
+    ({"PORTAL_REPLICA_FULL_SPEED": False}, None, {"X-Portal-Replica": "portalscraper"}),
+    ({}, None, {}),  # loopback alone: not the replica
+])
+def test_the_replica_speed_stays_polite_unless_the_replica_answers_in_a_portal_crawl(
+        settings: dict[str, Any], wayback: str | None, headers: dict[str, str]) -> None:
+    made = crawler(settings, wayback=wayback)
+    middleware = ReplicaSpeedMiddleware.from_crawler(made)
+    request = Request(f"{PORTAL}/robots.txt", meta={"download_slot": "127.0.0.1"})
+    response = Response(f"{PORTAL}/robots.txt", headers=headers, request=request)
+    assert middleware.process_response(request, response) is response
+    assert middleware.hosts == set()  # no download slot touched (the crawler has no engine to touch)
+    later = Request(f"{PORTAL}/news.htm")
+    middleware.process_request(later)
+    assert "autothrottle_dont_adjust_delay" not in later.meta

@@ -160,7 +160,7 @@ def test_the_portals_delay_holds_for_all_workers_together(start_replica: Callabl
     log = tmp_path / "requests.jsonl"
     server = start_replica(20, None, "--log-requests", str(log))
     db = tmp_path / "archive.sqlite"
-    crawl(server.base_url, db, "--redis", redis_url, "--workers", "3", "-s", "PORTAL_LOOPBACK_FULL_SPEED=false",
+    crawl(server.base_url, db, "--redis", redis_url, "--workers", "3", "-s", "PORTAL_REPLICA_FULL_SPEED=false",
           "-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=false")
     times = sorted(float(json.loads(line)["t"]) for line in log.read_text().splitlines())
     assert len(times) > 40
@@ -175,7 +175,7 @@ def test_the_portals_concurrency_holds_for_all_workers_together(start_replica: C
     log = tmp_path / "requests.jsonl"
     server = start_replica(20, None, "--faults", "1:slow", "--slow-seconds", "0.3", "--log-requests", str(log))
     db = tmp_path / "archive.sqlite"
-    crawl(server.base_url, db, "--redis", redis_url, "--workers", "3", "-s", "PORTAL_LOOPBACK_FULL_SPEED=false",
+    crawl(server.base_url, db, "--redis", redis_url, "--workers", "3", "-s", "PORTAL_REPLICA_FULL_SPEED=false",
           "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false")
     asked = [json.loads(line) for line in log.read_text().splitlines()]
     # Item pages take 0.3 s to answer (robots.txt, the start page, the feeds and sitemaps do not): two
@@ -196,7 +196,7 @@ def test_a_killed_process_loses_nothing(killed: str, setup: Callable[[int], Setu
     server, reference, log, db = case.server, case.reference, case.log, case.db
     command = [sys.executable, "-m", "portalscraper.cli", "crawl", "nato", "--base-url", server.base_url, "--db",
                str(db), "--jsonl", "", "--warc", "", "-q", "--redis", redis_url, "--workers", "3",
-               "-s", "PORTAL_LOOPBACK_FULL_SPEED=false", "-s", "DOWNLOAD_DELAY=0.01"]
+               "-s", "PORTAL_REPLICA_FULL_SPEED=false", "-s", "DOWNLOAD_DELAY=0.01"]
     coordinator = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     workers = _children(coordinator.pid, 3)
     try:

@@ -82,7 +82,7 @@ def test_record_id_set() -> None:
 
 
 def test_tracking_parameters_are_never_part_of_an_identity() -> None:
-    from portalscraper.extract.urls import UrlRules
+    from portalscraper.profiles import UrlRules
 
     rules = UrlRules(keep_query=("*",))
     assert canonical_url("https://ex.org/a?utm_source=home&id=3&fbclid=x&gclid=y&mc_cid=z", rules) == (
@@ -100,7 +100,7 @@ def test_tracking_parameters_are_never_part_of_an_identity() -> None:
     ],
 )
 def test_one_identity_whatever_the_spelling(url: str, same_as: str) -> None:
-    from portalscraper.extract.urls import UrlRules
+    from portalscraper.profiles import UrlRules
 
     rules = UrlRules(keep_query=("*",))
     assert canonical_url(url, rules) == canonical_url(same_as, rules) == same_as

@@ -6,14 +6,17 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from portalscraper.crawl.httputil import REPLICA_HEADER, REPLICA_VALUE
+
 # (path with query, request headers) -> (status, response headers, body)
 Answer = Callable[[str, dict[str, str]], tuple[int, list[tuple[str, str]], bytes]]
 
 
 class LoopbackServer:
-    """A site answering `answer` on 127.0.0.1 (a free port unless given); `hits` are the paths asked for."""
+    """A site answering `answer` on 127.0.0.1 (a free port unless given); `hits` are the paths asked
+    for. `replica`: it says it is the project's own (crawls read it at full speed once it answered)."""
 
-    def __init__(self, answer: Answer, port: int = 0) -> None:
+    def __init__(self, answer: Answer, port: int = 0, replica: bool = True) -> None:
         self.hits: list[str] = []
         server = self
 
@@ -28,7 +31,8 @@ class LoopbackServer:
                 status, headers, body = answer(self.path, dict(self.headers.items()))
                 try:
                     self.send_response(status)
-                    for name, value in [*headers, ("Content-Length", str(len(body)))]:
+                    own = [(REPLICA_HEADER, REPLICA_VALUE)] if replica else []
+                    for name, value in [*headers, ("Content-Length", str(len(body))), *own]:
                         self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(body)

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from portalscraper.extract.dates import parse_date
-from portalscraper.profiles import Profile, load_profile, profile_from_dict
+from portalscraper.profiles import Profile, load_profile, site_profile
 from portalscraper.webarchive.wayback import WaybackError, check_timestamp
 
 # The arguments a portal spider takes (`-a NAME=VALUE`, or the command's options); any other is
@@ -80,14 +80,6 @@ def _window(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return since, until
 
 
-def site_profile(base_url: str) -> Profile:
-    """The profile of a site crawled with none: its host, any URL form an item."""
-    parts = urlsplit(base_url)
-    host = (parts.hostname or "portal").lower()
-    return profile_from_dict({
-        "name": host.removeprefix("www."), "base_url": f"{parts.scheme}://{parts.netloc}",
-        "allowed_domains": [host], "languages": [], "urls": {"keep_query": ["*"]},
-    })
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,10 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# The header the replica portal and the project's test sites send with every answer: crawls read
+# them at full speed (crawl/politeness.py).
+REPLICA_HEADER = "X-Portal-Replica"
+REPLICA_VALUE = "portalscraper"
 
 
 def status_phrase(status: int) -> str:

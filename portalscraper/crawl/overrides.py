@@ -84,7 +84,7 @@ def check_settings(settings: Settings, overrides: dict[str, Any]) -> None:
 _NARROWER: dict[str, tuple[Callable[[str], bool], str]] = {
     "WARC_GZIP_LEVEL": (lambda v: 0 <= int(v) <= 9, "a whole number from 0 to 9"),
     "CONCURRENT_REQUESTS_PER_DOMAIN": (lambda v: int(v) >= 1, "a whole number, 1 or more"),
-    "PORTAL_LOOPBACK_CONCURRENCY": (lambda v: int(v) >= 1, "a whole number, 1 or more"),
+    "PORTAL_FULL_SPEED_CONCURRENCY": (lambda v: int(v) >= 1, "a whole number, 1 or more"),
     "LOG_LEVEL": (lambda v: v.upper() in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
                   "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
 }

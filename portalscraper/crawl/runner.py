@@ -28,7 +28,7 @@ from portalscraper.archive.session import ReplayedCrawl, summary_line
 from portalscraper.crawl.args import ArgumentError, CrawlArgs
 from portalscraper.crawl.attached import attach_args, attach_session
 from portalscraper.crawl.overrides import check_output_path, check_settings, project_settings, session_options
-from portalscraper.crawl.verdict import EXIT_LOCKED, CrawlRefusedError, unarchived_verdict
+from portalscraper.crawl.verdict import EXIT_LOCKED, CrawlRefusedError, verdict
 from portalscraper.profiles import ProfileError
 
 __all__ = ["CrawlRefusedError", "Outcome", "crawl", "load_spider", "open_session", "prepare", "run"]
@@ -131,6 +131,6 @@ def run(spidercls: type[Spider], raw: dict[str, Any], settings: Settings,
 def _without_archive(crawler: Crawler, process: CrawlerProcessBase) -> Outcome:
     """A crawl that was not judged by an archive: by its stats."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    judged = unarchived_verdict(not process.bootstrap_failed, stats.get("finish_reason"),
-                                stats.get("item_scraped_count") or 0)
+    reason = None if process.bootstrap_failed else str(stats.get("finish_reason"))
+    judged = verdict(reason, stats.get("item_scraped_count") or 0)
     return Outcome(judged.exit_code, judged.alarms)

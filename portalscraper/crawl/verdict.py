@@ -76,10 +76,18 @@ def drift_alarms(previous: Mapping[str, Any] | None, current: Mapping[str, Any],
     return alarms
 
 
-def verdict(finish_reason: str, items: int, failures: Failures, max_error_rate: float, drift: list[str]) -> Verdict:
-    """The crawl's exit code; the first that applies of: failed, no items, error rate, listing
-    pages unread, drift."""
+NO_FAILURES = Failures(0, 0)
+
+
+def verdict(finish_reason: str | None, items: int, failures: Failures = NO_FAILURES, max_error_rate: float = 1.0,
+            drift: list[str] | None = None) -> Verdict:
+    """The crawl's exit code; the first that applies of: failed (`finish_reason` None: it never
+    started), no items, error rate, listing pages unread, drift. A crawl no archive judged (no
+    SQLite archive, or a spider of one's own) is judged by its finish reason and items alone."""
     errors, requests, listings, start_failure = failures
+    drift = drift or []
+    if finish_reason is None:
+        return Verdict(EXIT_FAILED, ["the crawl could not start; see the log above"])
     if finish_reason == "shutdown":
         return Verdict(EXIT_FAILED, ["the crawl was interrupted (Ctrl-C or SIGTERM); continue it with the same "
                                      "command and --resume"])
@@ -102,14 +110,3 @@ def verdict(finish_reason: str, items: int, failures: Failures, max_error_rate: 
         return Verdict(EXIT_DRIFT, drift)
     return Verdict(EXIT_OK)
 
-
-def unarchived_verdict(started: bool, finish_reason: str | None, items: int) -> Verdict:
-    """The verdict of a crawl that no archive judged (no SQLite archive, or a spider of one's own):
-    by Scrapy's stats alone."""
-    if not started:
-        return Verdict(EXIT_FAILED, ["the crawl could not start; see the log above"])
-    if finish_reason != "finished":
-        return Verdict(EXIT_FAILED, [f"the crawl did not finish ({finish_reason})"])
-    if not items:
-        return Verdict(EXIT_NO_ITEMS, ["the crawl finished with no items; check --base-url and the portal's layout"])
-    return Verdict(EXIT_OK)

@@ -27,6 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 
 from portalscraper.crawl.contract import portal_spider
+from portalscraper.crawl.politeness import answers_as_replica
 from portalscraper.distributed import wire
 from portalscraper.distributed.frontier import Frontier
 from portalscraper.distributed.memory import SharedMemory
@@ -175,16 +176,19 @@ class SeedOnce(_WorkerPart):
 class SharedPoliteness:
     """Downloader middleware: the portal's politeness for the whole crawl, whichever workers send
     its requests: DOWNLOAD_DELAY between any two requests, and CONCURRENT_REQUESTS_PER_DOMAIN
-    requests at once at most (each worker's own delay is off; its own concurrency stays, within)."""
+    requests at once at most (each worker's own delay is off; its own concurrency stays, within).
+    Once the portal answers as the project's replica, each worker reads it at full speed, as a
+    single crawl does (middlewares/replica.py)."""
 
     POLL = 0.02  # seconds between two looks for a free download slot
 
     def __init__(self, crawler: Crawler, frontier: Frontier, delay: float, concurrency: int,
-                 timeout: float) -> None:
+                 timeout: float, replica_concurrency: int | None = None) -> None:
         self.crawler = crawler
         self.frontier = frontier
         self.delay = delay
         self.concurrency = concurrency
+        self.replica_concurrency = replica_concurrency  # None: the replica is not read at full speed
         self.lease = timeout + 30  # a slot a dead worker took frees itself after this
         self.own_delay_off = False
         self.serial = 0
@@ -193,8 +197,10 @@ class SharedPoliteness:
     def from_crawler(cls, crawler: Crawler) -> Self:
         # The settings have the spider's politeness in them by now.
         settings = crawler.settings
+        replica = settings.getint("PORTAL_FULL_SPEED_CONCURRENCY") if settings.getbool("PORTAL_REPLICA_FULL_SPEED") \
+            else None
         return cls(crawler, frontier_of(settings), settings.getfloat("DOWNLOAD_DELAY"),
-                   settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), settings.getfloat("DOWNLOAD_TIMEOUT"))
+                   settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), settings.getfloat("DOWNLOAD_TIMEOUT"), replica)
 
     async def process_request(self, request: Request) -> None:
         if not self.own_delay_off and self.crawler.spider is not None:
@@ -214,7 +220,13 @@ class SharedPoliteness:
 
     def process_response(self, request: Request, response: Any) -> Any:
         self._ended(request)
+        if self.replica_concurrency is not None and answers_as_replica(response) and not self._web_archive():
+            self.delay, self.concurrency, self.replica_concurrency = 0.0, self.replica_concurrency, None
         return response
+
+    def _web_archive(self) -> bool:
+        spider = portal_spider(self.crawler.spider)
+        return spider is not None and bool(spider.args.wayback)
 
     def process_exception(self, request: Request, exception: BaseException) -> None:
         self._ended(request)

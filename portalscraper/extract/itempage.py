@@ -23,14 +23,13 @@ from urllib.parse import urljoin, urlsplit
 from parsel import Selector
 from w3lib.encoding import html_to_unicode, read_bom, resolve_encoding
 
-from portalscraper.crawl.args import site_profile
 from portalscraper.extract.detail import extract_detail
+from portalscraper.extract.normalize import normalize
 from portalscraper.extract.records import Identity, merge
 from portalscraper.extract.tree import parse_page
 from portalscraper.extract.urls import canonical_url, language, record_id
 from portalscraper.items import Record
-from portalscraper.pipelines.normalize import normalize
-from portalscraper.profiles import Profile, profile_from_dict
+from portalscraper.profiles import Profile, profile_from_dict, site_profile
 
 logger = logging.getLogger(__name__)
 

@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-
-@dataclass(frozen=True)
-class UrlRules:
-    """How one portal's URLs map to page identities. Built from a profile's `[urls]` table."""
-
-    canonical_origin: str = ""
-    language_query: str = ""
-    language_path: re.Pattern[str] | None = None
-    rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()
-    keep_query: frozenset[str] = frozenset()
-    kinds: tuple[tuple[str, re.Pattern[str]], ...] = ()
-    listing: tuple[re.Pattern[str], ...] = ()
-    # An item's parent listings: (pattern, replacement) on its path (an article's edition index).
-    parents: tuple[tuple[re.Pattern[str], str], ...] = ()
-    languages: tuple[str, ...] = ()
-    local_origins: tuple[str, ...] = field(default=())
-
-    def with_local_origin(self, base_url: str) -> UrlRules:
-        """The same rules for a crawl of a mirror or replay at `base_url`: its URLs map to the
-        portal's canonical origin, so ids do not depend on where the portal was crawled."""
-        origin = _origin(base_url)
-        if not origin or origin == self.canonical_origin or origin in self.local_origins:
-            return self
-        return UrlRules(**{**self.__dict__, "local_origins": (*self.local_origins, origin)})
+if TYPE_CHECKING:  # the rules are a profile's (profiles/)
+    from portalscraper.profiles import UrlRules
 
 
 def _origin(url: str) -> str:

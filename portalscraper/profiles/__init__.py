@@ -8,8 +8,33 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from portalscraper.extract.urls import UrlRules
+
+@dataclass(frozen=True)
+class UrlRules:
+    """How one portal's URLs map to page identities. Built from a profile's `[urls]` table."""
+
+    canonical_origin: str = ""
+    language_query: str = ""
+    language_path: re.Pattern[str] | None = None
+    rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()
+    keep_query: frozenset[str] = frozenset()
+    kinds: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    listing: tuple[re.Pattern[str], ...] = ()
+    # An item's parent listings: (pattern, replacement) on its path (an article's edition index).
+    parents: tuple[tuple[re.Pattern[str], str], ...] = ()
+    languages: tuple[str, ...] = ()
+    local_origins: tuple[str, ...] = field(default=())
+
+    def with_local_origin(self, base_url: str) -> UrlRules:
+        """The same rules for a crawl of a mirror or replay at `base_url`: its URLs map to the
+        portal's canonical origin, so ids do not depend on where the portal was crawled."""
+        parts = urlsplit(base_url)
+        origin = f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+        if not origin or origin == self.canonical_origin or origin in self.local_origins:
+            return self
+        return UrlRules(**{**self.__dict__, "local_origins": (*self.local_origins, origin)})
 
 
 class ProfileError(ValueError):
@@ -120,3 +145,13 @@ def load_profile(name_or_path: str) -> Profile:
         return profile_from_dict(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {name_or_path} is not valid TOML: {exc}") from None
+
+
+def site_profile(base_url: str) -> Profile:
+    """The profile of a site crawled with none: its host, any URL form an item."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "portal").lower()
+    return profile_from_dict({
+        "name": host.removeprefix("www."), "base_url": f"{parts.scheme}://{parts.netloc}",
+        "allowed_domains": [host], "languages": [], "urls": {"keep_query": ["*"]},
+    })

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from twisted.internet import reactor
 from twisted.web import resource, server
 
+from portalscraper.crawl.httputil import REPLICA_HEADER, REPLICA_VALUE
 from portalscraper.replica import render
 from portalscraper.replica.content import SEED_DATE, ChangeError, Portal, load_changes
 from portalscraper.replica.faults import Faults, malformed
@@ -151,6 +152,7 @@ class PortalResource(resource.Resource):
     def render_GET(self, request: server.Request) -> bytes | int:  # noqa: N802 (Twisted's name)
         uri = request.uri.decode("latin-1")
         parts = urlsplit(uri)
+        request.setHeader(REPLICA_HEADER, REPLICA_VALUE)  # crawls read the replica at full speed
         host = (request.getHeader("host") or f"{HOST}:{request.getHost().port}").strip()
         self._log_request(request, host, uri)
         query = parse_qs(parts.query)
