@@ -64,6 +64,15 @@ def test_spiders_stay_small_and_functions_short() -> None:
     assert too_big == []
 
 
+def test_spiders_are_composed_not_mixed() -> None:
+    """A spider holds its collaborators (listing pages, item pages, sources, replay), each with an
+    interface of its own: no mixin under spiders/, and no class there with more than one base."""
+    for name, tree in modules("spiders").items():
+        classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+        assert [c.name for c in classes if c.name.endswith("Mixin")] == [], f"spiders/{name}"
+        assert [c.name for c in classes if len(c.bases) > 1] == [], f"spiders/{name}"
+
+
 def test_the_record_shape_is_written_once() -> None:
     schema = json.loads((PACKAGE / "schema/record.schema.json").read_text("utf-8"))
     assert tuple(schema["properties"]) == RECORD_FIELDS

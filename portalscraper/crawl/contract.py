@@ -14,7 +14,10 @@ class PortalCrawler(Protocol):
     name: str
     args: CrawlArgs  # the crawl's arguments, parsed once
     archive_memory: ArchiveMemory | None  # the archive's memory of earlier crawls, once it is open
-    incremental: bool  # conditional requests for archived item pages
+
+    @property
+    def incremental(self) -> bool:
+        """Are archived item pages asked for conditionally?"""
 
     @property
     def mode(self) -> str:

@@ -1,19 +1,22 @@
 """What every portal spider shares: following listings to item pages, and what to ask again.
 
 Spiders navigate: arguments are parsed by `portalscraper.crawl.args`, URLs judged by
-`portalscraper.crawl.scope`, responses described by `portalscraper.spiders.pages`, records merged by
-`portalscraper.extract.records`; the archive's memory arrives with the `archive_opened` signal.
+`portalscraper.crawl.scope`, the archive's memory arrives with the `archive_opened` signal. The
+spider holds its collaborators, each given what it needs (`spiders.context`): its listing pages,
+item pages, feeds and sitemaps and, in a web-archive crawl, the archive's navigation. Scrapy finds
+callbacks on the spider by name (persisted requests), so each callback here hands its response on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -22,25 +25,23 @@ from portalscraper.archive.memory import ArchiveMemory
 from portalscraper.archive.session import CrawlSession
 from portalscraper.crawl.args import NAMES, CrawlArgs
 from portalscraper.crawl.attached import attached_args
-from portalscraper.crawl.httputil import binary_content
 from portalscraper.crawl.politeness import politeness
 from portalscraper.crawl.recordids import RecordIdSet
-from portalscraper.crawl.responses import describe_failure
 from portalscraper.crawl.scope import Scope
 from portalscraper.extract.listing import ListingEntry, extract_listing
-from portalscraper.extract.records import entry_hash
-from portalscraper.extract.urls import record_id
-from portalscraper.items import Appearance, FetchFailure, ItemListing, Sightings, utc_now
-from portalscraper.spiders.item_pages import ITEM_PRIORITY, ItemPagesMixin
+from portalscraper.items import FetchFailure, ItemListing
+from portalscraper.spiders.context import Crawl, CrawlPass, Output
+from portalscraper.spiders.item_pages import ItemHooks, ItemPages
+from portalscraper.spiders.listings import Listings
 from portalscraper.spiders.pages import page_of, page_selector
-from portalscraper.spiders.replay import ReplayMixin
-from portalscraper.spiders.sources import SourcesMixin
+from portalscraper.spiders.replay import Replay, ReplayHooks
+from portalscraper.spiders.sources import SourceHooks, SourceOptions, Sources
 
 if TYPE_CHECKING:
     from portalscraper.distributed.frontier import SharedRecordIds
 
 
-class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
+class PortalSpider(scrapy.Spider):
     """A spider for one portal profile (arguments: portalscraper.crawl.args.CrawlArgs).
 
     Incremental by default: item pages already archived are requested conditionally, and a
@@ -53,6 +54,11 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
     # Spiders that read every listing before any item page (to choose each item's best listing
     # entry, whatever order responses arrive in) set this and implement `offer`.
     defer_items = False
+    skip_unchanged_sitemaps = True  # see SourceOptions
+    listings: Listings  # the collaborators, built by from_crawler (from its settings)
+    items: ItemPages
+    sources: Sources
+    replay: Replay | None  # web-archive crawls only
 
     @classmethod
     def parse_args(cls, raw: dict[str, Any]) -> CrawlArgs:
@@ -69,39 +75,45 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
         self.allowed_domains = self.scope.allowed_domains()
         self.requested: RecordIdSet | SharedRecordIds = RecordIdSet()  # one request per record
         self.archive_memory: ArchiveMemory | None = None  # from the archive_opened signal
-        self.memory = ArchiveMemory(None, self.args.portal)
+        self.crawl_pass = CrawlPass(ArchiveMemory(None, self.args.portal), self.args.full)
         self.failed_before: list[tuple[str, str, dict[str, Any]]] = []
         self.crawl_id: int | None = None
-        self.resumed = False
-        self.full = self.args.full
-        self.incremental = False
         self.full_pass_days = 7.0  # settings, read in from_crawler
         self.listing_page_limit = 20_000
-        self.listing_failures = 0
-        self.junk_listings: list[FetchFailure] = []  # listing pages that were not text, to record
         self.listings_ended: set[str] = set()  # listings paged through to their last page
-        self.init_sources()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, crawl_args=attached_args(crawler), **kwargs)
         settings = crawler.settings
-        target = spider.args.wayback or spider.args.base_url  # what is asked: the portal, or an archive of it
-        for name, value in politeness(settings, target, bool(spider.args.wayback)).items():
+        wayback = spider.args.wayback
+        for name, value in politeness(settings, wayback or spider.args.base_url, bool(wayback)).items():
             settings.set(name, value, priority="spider")  # not frozen yet here
         # A web archive's captures do not change: nothing to ask conditionally, and the validators
         # the archive keeps are the live portal's, not the replay's.
-        spider.incremental = settings.getbool("PORTAL_INCREMENTAL") and not spider.args.wayback
+        spider.crawl_pass.incremental = settings.getbool("PORTAL_INCREMENTAL") and not wayback
         spider.full_pass_days = settings.getfloat("PORTAL_FULL_PASS_DAYS")
         spider.listing_page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
-        spider.configure_sources(settings.getbool("PORTAL_SOURCES"), settings.getint("PORTAL_MAX_SITEMAPS"),
-                                 settings.getint("PORTAL_XML_MAX_BYTES"))
-        crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
-        if spider.args.wayback:
-            crawler.signals.connect(spider.request_captured_items, signal=signals.spider_idle)
         if settings.get("FRONTIER_REDIS_URL"):  # a worker of a shared crawl: its archive is the writer's
             spider.share(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"], settings["FRONTIER_WORKER"])
+        spider.compose(Crawl(spider.args, spider.scope, crawler, spider.logger),
+                       SourceOptions(settings.getbool("PORTAL_SOURCES"), settings.getint("PORTAL_MAX_SITEMAPS"),
+                                     settings.getint("PORTAL_XML_MAX_BYTES"), cls.skip_unchanged_sitemaps))
+        crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
+        if wayback:
+            crawler.signals.connect(spider.request_captured_items, signal=signals.spider_idle)
         return spider
+
+    def compose(self, crawl: Crawl, options: SourceOptions) -> None:
+        """The spider's collaborators, each with its part of the crawl and the spider's callbacks."""
+        self.listings = Listings(crawl, self.crawl_pass, self.request_url)
+        self.items = ItemPages(crawl, self.crawl_pass, self.requested,
+                               ItemHooks(self.parse_item, self.item_failed, self.is_record, self.parse_listing))
+        self.sources = Sources(crawl, self.crawl_pass, options, SourceHooks(
+            self.parse_robots, self.parse_feed_source, self.parse_sitemap_source, self.source_failed, self.take_source))
+        self.replay = Replay(crawl, self.args.wayback, self.items, ReplayHooks(
+            self.parse_homepage_index, self.homepage_index_failed, self.parse_homepage, self.homepage_capture_failed,
+            self.nearest_good_capture)) if self.args.wayback else None
 
     def share(self, url: str, prefix: str, worker: str) -> None:
         """A shared crawl's worker: one request per record for all workers, and the memory of the
@@ -112,20 +124,21 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
         frontier = Frontier(url, prefix, worker)
         self.requested = SharedRecordIds(frontier)
         memory = SharedMemory(frontier, self.args.portal)
-        self.archive_memory, self.crawl_id, self.resumed = memory, memory.crawl_id, bool(memory.meta.get("resumed"))
+        self.archive_memory, self.crawl_id = memory, memory.crawl_id
+        self.crawl_pass.resumed = bool(memory.meta.get("resumed"))
 
     # -- what earlier crawls left in the archive ----------------------------------------------
 
     def archive_opened(self, session: CrawlSession) -> None:
-        self.crawl_id, self.resumed = session.crawl_id, session.resumed
+        self.crawl_id, self.crawl_pass.resumed = session.crawl_id, session.resumed
         self.archive_memory = session.memory
 
-    async def start(self) -> AsyncIterator[Any]:
+    async def start(self) -> AsyncIterator[scrapy.Request]:
         """The archive is open by now (Scrapy opens item pipelines before it reads start requests)."""
         self.plan()
         for request in self.first_requests():
             yield request
-        for request in self.retry_failed_items():
+        for request in self.items.retries(self.failed_before):
             yield request
 
     def first_requests(self) -> Iterator[scrapy.Request]:
@@ -133,38 +146,41 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
 
     def plan(self) -> None:
         """Take the archive's memory and choose the mode: a complete pass or an incremental one."""
-        if self.incremental and self.archive_memory is not None:
-            self.memory = self.archive_memory
-        self.failed_before = self.memory.unresolved_failures()
-        if not self.full and any(kind == "listing" for kind, _, _ in self.failed_before):
-            self.full = True
+        chosen = self.crawl_pass
+        if chosen.incremental and self.archive_memory is not None:
+            chosen.memory = self.archive_memory
+        self.failed_before = chosen.memory.unresolved_failures()
+        if not chosen.full and any(kind == "listing" for kind, _, _ in self.failed_before):
+            chosen.full = True
             self.logger.info("Complete pass: listing pages failed last time, so some items were never seen")
-        if not self.full:
-            last = self.memory.last_complete_pass(self.name, self.args.lang) if self.incremental else None
+        if not chosen.full:
+            last = chosen.memory.last_complete_pass(self.name, self.args.lang) if chosen.incremental else None
             if last is None or dt.datetime.now(dt.UTC) - last > dt.timedelta(days=self.full_pass_days):
-                self.full = True
+                chosen.full = True
                 self.logger.info("Complete pass: %s", "no earlier complete pass in the archive" if last is None
                                  else f"the last complete pass started {last:%Y-%m-%d %H:%M} UTC")
         self.logger.info("Crawl %s, mode %s: %d archived records known", self.crawl_id, self.mode,
-                         len(self.memory.known))
+                         len(chosen.memory.known))
+
+    @property
+    def incremental(self) -> bool:
+        return self.crawl_pass.incremental
 
     @property
     def mode(self) -> str:
-        return ("full" if self.full else "incremental") + ("+resume" if self.resumed else "")
+        return ("full" if self.crawl_pass.full else "incremental") + ("+resume" if self.crawl_pass.resumed else "")
 
     @property
     def complete_pass(self) -> bool:
         """Did this crawl see everything the portal lists? Only then can it tell which items are gone."""
-        return self.full and not self.args.scoped and not self.listing_failures and self.listings_complete()
+        return self.crawl_pass.full and not self.args.scoped and not self.crawler.stats.get_value(
+            "portal/listing_failed") and self.listings_complete()
 
     def listings_complete(self) -> bool:
         """Spiders that page through listings say here whether they reached every last page."""
         return True
 
     # -- identities (see Scope) -----------------------------------------------------------
-
-    def canonical(self, url: str) -> str:
-        return self.scope.canonical(url)
 
     def allows_request(self, url: str) -> bool:
         """Asked by OriginGuardMiddleware and OffsiteRedirectMiddleware for every request."""
@@ -173,128 +189,108 @@ class PortalSpider(SourcesMixin, ItemPagesMixin, ReplayMixin, scrapy.Spider):
     def is_item_url(self, url: str) -> bool:
         return self.scope.is_item(url)
 
-    def is_hub_url(self, url: str) -> bool:
-        return self.scope.is_hub(url)
-
     # -- listings -------------------------------------------------------------------------
 
+    def parse_listing(self, response: Response) -> Iterator[Output]:
+        """A listing page (or an item page that is one too: an edition's index, a dossier)."""
+        yield from self.follow_entries(response, self.listing_entries(response))
+
     def listing_entries(self, response: Response) -> list[ListingEntry]:
-        if not self.readable_listing(response) or not isinstance(response, TextResponse):
+        if not self.listings.readable(response) or not isinstance(response, TextResponse):
             return []
         return extract_listing(page_selector(response).root, page_of(response, self.args.wayback).url,
-                               self.is_item_url, self.canonical, self.is_hub_url)
+                               self.is_item_url, self.scope.canonical, self.scope.is_hub)
 
-    def readable_listing(self, response: Response) -> bool:
-        """Whether a listing's response is a page to read; a junk one is a failure, kept with its reason."""
-        if not isinstance(response, TextResponse):
-            self.logger.warning("Not an HTML listing, skipped: %s", response.url)
-            return False
-        if why := binary_content(response.body):
-            # A failure with its reason, handed to the next follow_entries (which every listing calls).
-            self.listing_failures += 1
-            self.crawler.stats.inc_value("portal/listing_failed")
-            self.logger.error("Listing page failed: %s (%s)", response.url, why)
-            self.junk_listings.append(FetchFailure(response.url, "listing", why, response.status, failed_at=utc_now()))
-            return False
-        return True
-
-    def all_unchanged(self, entries: list[ListingEntry]) -> bool:
-        """True when a listing page shows only items archived earlier with the same listing texts."""
-        return bool(entries) and all(
-            self.memory.unchanged(record_id(self.canonical(e.url)), entry_hash(e)) for e in entries)
-
-    def follow_entries(self, response: Response, entries: list[ListingEntry]) -> Iterator[Any]:
+    def follow_entries(self, response: Response, entries: list[ListingEntry]) -> Iterator[Output]:
         """The page's appearances (one Sightings item), and a request for each item page not yet requested."""
-        while self.junk_listings:
-            yield self.junk_listings.pop(0)
-        page = page_of(response, self.args.wayback)
-        seen_at, sightings, requests = utc_now(), Sightings(response.url), []
-        page_url = self.canonical(page.url)
-        for entry in entries:
-            if not self.scope.in_window(entry.date_text):
-                continue
-            url = self.canonical(entry.url)
-            rid = record_id(url)
-            kind = self.scope.kind_of(url)
-            section = entry.section or self.profile.sections.get(kind, kind)
-            sightings.appearances.append(Appearance(rid, url, response.url, section, entry.position, entry.date_text,
-                                                    entry.title, seen_at, page.capture_url,
-                                                    page.capture.time if page.capture else None, page_url))
-            listing: ItemListing = {"title": entry.title, "date_text": entry.date_text, "summary": entry.summary,
-                       "section": section, "source_url": response.url, "listing_hash": entry_hash(entry),
-                       "record_id": rid, "url": entry.url, "request_url": self.request_url(entry.url, response)}
+        junk, sightings, listings = self.listings.read(response, entries)
+        yield from junk
+        requests = []
+        for listing in listings:
             if self.defer_items:
                 self.offer(listing, response)
-            elif self.args.wayback:  # each item asked once every capture is read (ReplayMixin)
-                self.offer_captured_entry(listing, response)
-            elif (request := self.item_request(listing)) is not None:
+            elif self.replay is not None:  # each item asked once every capture is read (Replay)
+                self.replay.offer(listing, response)
+            elif (request := self.items.request(listing)) is not None:
                 requests.append(request)
         if sightings.appearances:
             yield sightings
         yield from requests
 
+    def request_url(self, url: str, response: Response) -> str:
+        """Where to ask for a page linked from `response`: in a web-archive crawl, the capture nearest
+        in time to the page that links it; else the portal URL, on the crawled mirror if need be."""
+        return self.replay.request_url(url, response) if self.replay is not None else self.scope.local(url)
+
     def offer(self, listing: ItemListing, response: Response) -> None:
         raise NotImplementedError
 
-    def item_request(self, listing: ItemListing) -> scrapy.Request | None:
-        """The request for an item's page, unless it was requested already, is over max_items, or
-        was stored before an interruption (resume)."""
-        rid, max_items = listing["record_id"], self.args.max_items
-        if rid in self.requested:
-            return None
-        if max_items and len(self.requested) >= max_items:
-            # Seen (its appearance is kept), not fetched: the crawl's own limit, counted and said once.
-            if not self.crawler.stats.get_value("portal/item_over_max_items"):
-                self.logger.info("max_items (%d) reached: further items are listed as seen, not fetched", max_items)
-            self.crawler.stats.inc_value("portal/item_over_max_items")
-            return None
-        if not self.requested.add(rid):
-            return None  # a shared crawl's other worker asked for it meanwhile
-        if self.resumed and self.memory.stored_in_this_crawl(rid):
-            self.crawler.stats.inc_value("portal/item_page_resumed")
-            return None  # stored before the interruption
-        # A hub is also a listing: always read whole, never answered by a 304.
-        hub = self.is_hub_url(self.canonical(listing["url"]))
-        headers = self.memory.validators(rid) if self.incremental and not hub else {}
-        # A 304 confirms the capture the archived record was made from (its WARC revisit says so).
-        meta = {"revalidates": self.memory.capture(rid)} if headers else {}
-        # `requested` keeps one request per record, so Scrapy's duplicate filter is not needed. Item
-        # pages before further listing pages: the queue holds one listing page's items at a time,
-        # not the whole archive's (memory stays flat however large the portal).
-        return self.item_page(listing["request_url"], listing, headers=headers, priority=ITEM_PRIORITY, meta=meta)
-
-    def item_page(self, url: str, listing: ItemListing, **kwargs: Any) -> scrapy.Request:
-        meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {}),
-                "claim": listing.get("record_id")}  # a shared crawl claims the record as it queues this
-        return scrapy.Request(url, self.parse_item, errback=self.item_failed, cb_kwargs={"listing": listing},
-                              dont_filter=True, meta=meta, **kwargs)
-
-    def retry_failed_items(self) -> Iterator[scrapy.Request]:
-        """Item pages earlier runs could not fetch, asked for again (once per crawl, like any item)."""
-        for kind, url, listing in self.failed_before:
-            rid = listing.get("record_id")
-            if kind != "item" or not rid or rid in self.requested:
-                continue
-            if not self.args.wayback and not self.allows_request(url):
-                # Asked where the portal is now: the same path on this crawl's base URL, not on the
-                # mirror or port an earlier run used (the failure is this archive's own record).
-                url = self.scope.on_base(url)
-            self.requested.add(rid)
-            self.crawler.stats.inc_value("portal/item_page_retried_from_earlier_run")
-            yield self.item_page(url, cast(ItemListing, listing))  # as the failure kept it
-
     def listing_failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """A listing page could not be fetched: the crawl goes on, but is no complete pass."""
-        request = failure.request  # type: ignore[attr-defined]
-        url = request.meta.get("redirect_urls", [request.url])[0]
-        reason, status, counted = describe_failure(failure)
-        if counted:
-            self.listing_failures += 1
-            self.crawler.stats.inc_value("portal/listing_failed")
-            self.logger.error("Listing page failed: %s (%s)", url, reason)
-        if request.meta.get("start"):
-            self.crawler.stats.set_value("portal/start_failed", f"{url} ({reason})")
-        else:
-            self.crawler.stats.inc_value("portal/listing_skipped")
-            self.logger.info("Listing page skipped: %s (%s)", url, reason)
-        yield FetchFailure(url, "listing", reason, status, counted=counted, failed_at=utc_now())
+        yield from self.listings.failed(failure)
+
+    # -- callbacks handed on: item pages (ItemPages) ------------------------------------------
+
+    def parse_item(self, response: Response, listing: ItemListing | None = None) -> Iterator[Output]:
+        """An item page's record (`scrapy parse --spider nato -c parse_item URL` reads one alone)."""
+        yield from self.items.read(response, listing)
+
+    def item_failed(self, failure: Failure) -> Iterator[Output]:
+        yield from self.items.failed(failure, self.replay.capture_lookup if self.replay is not None else None)
+
+    def is_record(self, response: TextResponse, listing: ItemListing) -> bool:
+        """Whether an item page fetched is a record (spiders that ask for pages that may not be items say)."""
+        return True
+
+    # -- feeds and sitemaps (Sources) ---------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self.sources.read_robots(response)
+
+    def parse_feed_source(self, response: Response) -> Iterator[Output]:
+        yield from self.sources.read_feed(response)
+
+    def parse_sitemap_source(self, response: Response) -> Iterator[Output]:
+        yield from self.sources.read_sitemap(response)
+
+    def source_failed(self, failure: Failure) -> Iterator[FetchFailure]:
+        yield from self.sources.failed(failure)
+
+    def take_source(self, listing: ItemListing, kind: str) -> Iterator[Output]:
+        """What the spider does with a source's entry (a request, or keeping it for later)."""
+        raise NotImplementedError
+
+    # -- a web archive's captures (Replay) ----------------------------------------------------
+
+    def _replaying(self) -> Replay:
+        if self.replay is None:
+            raise RuntimeError(f"{self.name}: a web archive's callback in a crawl of the live portal")
+        return self.replay
+
+    def parse_homepage(self, response: Response) -> Iterator[Output]:
+        """A homepage (a web-archive crawl reads each capture of it): spiders that read one implement this."""
+        raise NotImplementedError
+
+    def parse_homepage_index(self, response: Response, homepage: str) -> Iterator[Output]:
+        yield from self._replaying().read_homepage_index(response, homepage)
+
+    def homepage_index_failed(self, failure: Failure) -> Iterator[Output]:
+        """A page of the index failed: a listing failure, and the captures already known are read."""
+        yield from self.listing_failed(failure)
+        yield from self._replaying().after_index_failure(failure)
+
+    def homepage_capture_failed(self, failure: Failure) -> Iterator[Output]:
+        yield from self.listing_failed(failure)
+        yield from self._replaying().next_homepage_capture()
+
+    def nearest_good_capture(self, response: Response, listing: ItemListing, around: str) -> Iterator[Output]:
+        yield from self._replaying().nearest_good_capture(response, listing, around)
+
+    def request_captured_items(self) -> None:
+        """Once every capture so far is read (the spider is idle): a request for each item offered."""
+        requests = self._replaying().captured_items()
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            self.logger.info("Every capture read so far: requesting %d item pages", len(requests))
+            raise DontCloseSpider

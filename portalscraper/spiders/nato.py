@@ -13,6 +13,7 @@ from portalscraper.extract.listing import next_page_url
 from portalscraper.extract.urls import language, record_id
 from portalscraper.items import ItemListing
 from portalscraper.spiders.base import PortalSpider
+from portalscraper.spiders.context import Output
 from portalscraper.spiders.pages import page_selector
 
 
@@ -28,21 +29,21 @@ class NatoSpider(PortalSpider):
         homepage = self.profile.start_url("homepage", self.args.base_url, self.args.lang)
         if homepage is None:
             raise ValueError(f"profile {self.profile.name!r} names no homepage in [start]")
-        if self.args.wayback:  # the homepage's captures in the window, from the archive's index (ReplayMixin)
-            yield self.homepage_captures(homepage)
+        if self.args.wayback:  # the homepage's captures in the window, from the archive's index (Replay)
+            yield self._replaying().homepage_captures(homepage)
         else:
             yield scrapy.Request(homepage, self.parse_homepage, errback=self.listing_failed, meta={"start": True})
 
-    def parse_homepage(self, response: Response) -> Iterator[Any]:
+    def parse_homepage(self, response: Response) -> Iterator[Output]:
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
         if self.args.wayback:  # a web-archive crawl walks the captured homepages and the items they link to
-            yield from self.next_homepage_capture()
+            yield from self._replaying().next_homepage_capture()
             return
         # The listings the profile says items belong to (NATO Review editions: each edition's index
         # lists all its articles).
         for url in sorted({parent for e in entries for parent in self.scope.parent_listings(e.url)}):
-            if record_id(self.canonical(url)) in self.requested:
+            if record_id(self.scope.canonical(url)) in self.requested:
                 continue  # listed as an item itself: read as a listing when its page arrives
             yield response.follow(url, self.parse_listing, errback=self.listing_failed)
         # The archive after the homepage, so that homepage items keep the homepage's listing data.
@@ -50,18 +51,15 @@ class NatoSpider(PortalSpider):
         if archive:
             yield scrapy.Request(archive, self.parse_archive, errback=self.listing_failed, cb_kwargs={"page": 1})
         else:
-            yield from self.source_requests()
+            yield from self.sources.requests()
 
-    def parse_listing(self, response: Response) -> Iterator[Any]:
-        yield from self.follow_entries(response, self.listing_entries(response))
-
-    def parse_archive(self, response: Response, page: int) -> Iterator[Any]:
+    def parse_archive(self, response: Response, page: int) -> Iterator[Output]:
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
         next_url = None
         if isinstance(response, TextResponse):
             next_url = next_page_url(page_selector(response).root, response.url)
-        keys = [record_id(self.canonical(e.url)) for e in entries]
+        keys = [record_id(self.scope.canonical(e.url)) for e in entries]
         repeats = bool(keys) and all(k in self.archive_seen for k in keys)
         for k in keys:
             self.archive_seen.add(k)
@@ -81,7 +79,7 @@ class NatoSpider(PortalSpider):
             self.logger.info("Stopping the archive at page %d: past since=%s", page, self.args.since)
         elif self.args.max_items and len(self.requested) >= self.args.max_items:
             self.logger.info("Stopping the archive at page %d: max_items reached", page)
-        elif not self.full and self.all_unchanged(entries):
+        elif not self.crawl_pass.full and self.listings.all_unchanged(entries):
             self.logger.info("Stopping the archive at page %d: it lists only archived, unchanged items", page)
         else:
             yield response.follow(self.scope.local(next_url), self.parse_archive, errback=self.listing_failed,
@@ -89,26 +87,26 @@ class NatoSpider(PortalSpider):
             return
         # The archive ends here: the feeds and sitemaps now, for the items the listings did not name
         # (and, in an incremental crawl, those whose date there moved).
-        yield from self.source_requests()
+        yield from self.sources.requests()
 
     def take_source(self, listing: ItemListing, kind: str) -> Iterator[scrapy.Request]:
         """A feed's or sitemap's item that no listing named: asked for (listing pages are read
         as listings, not as items; another language's items are not this crawl's)."""
         url = self.scope.local(listing["url"])
-        if not self.allows_request(url) or not self.is_item_url(url) or self.is_hub_url(url):
+        if not self.allows_request(url) or not self.is_item_url(url) or self.scope.is_hub(url):
             return
         lang = language(url, self.scope.rules)
         if lang and self.args.lang and lang != self.args.lang:
             return
-        entry = self.complete_listing(listing, url)
+        entry = self.sources.complete_listing(listing, url)
         if entry["record_id"] in self.requested:
             return
-        if self.unchanged_by_source(entry["record_id"], listing.get("stamp")):
+        if self.sources.unchanged(entry["record_id"], listing.get("stamp")):
             self.crawler.stats.inc_value("portal/item_unchanged_by_source")
             return
-        page_kind = self.scope.kind_of(self.canonical(url))
+        page_kind = self.scope.kind_of(self.scope.canonical(url))
         entry["section"] = entry.get("section") or self.profile.sections.get(page_kind, page_kind)
-        if (request := self.item_request(entry)) is not None:
+        if (request := self.items.request(entry)) is not None:
             self.crawler.stats.inc_value(f"portal/item_from_{kind}")
             yield request
 

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any, Self, cast
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
@@ -51,6 +52,7 @@ from portalscraper.extract.templates import TemplateBook
 from portalscraper.extract.urls import page_kind, record_id
 from portalscraper.items import ItemListing, Record
 from portalscraper.spiders.base import PortalSpider
+from portalscraper.spiders.context import Output
 from portalscraper.spiders.pages import page_of, page_selector
 from portalscraper.spiders.sources import FEED, SITEMAP, TEXTS
 
@@ -72,7 +74,7 @@ class PortalSpiderGeneric(PortalSpider):
         self.page_budget = self.args.max_pages or DEFAULT_MAX_PAGES
         self.pages: set[str] = set()  # canonical URLs of the pages requested (not items)
         self.listing_pages: set[str] = set()  # canonical URLs of the pages read as listings
-        self.pending: dict[str, tuple[tuple[Any, ...], ItemListing]] = {}  # record id: (rank, best listing)
+        self.pending: dict[str, tuple[tuple[bool, bool, int, str], ItemListing]] = {}  # record id: (rank, best listing)
         self.sourced: dict[str, list[ItemListing]] = {}  # record id: its feeds' and sitemaps' entries
         self.templates = TemplateBook()  # the site's URL templates, from every page read
         self.feeds_found = 0
@@ -93,8 +95,8 @@ class PortalSpiderGeneric(PortalSpider):
         if not self.in_site(url):
             return False
         if self.scope.rules.kinds:
-            return page_kind(self.canonical(url), self.scope.rules) is not None
-        return self.templates.is_item(self.canonical(url))
+            return page_kind(self.scope.canonical(url), self.scope.rules) is not None
+        return self.templates.is_item(self.scope.canonical(url))
 
     def listing_entries(self, response: Response) -> list[ListingEntry]:
         """The page's entries, read with the item templates the page itself shows (a profile's item
@@ -105,23 +107,23 @@ class PortalSpiderGeneric(PortalSpider):
         if cached is not None:
             return list(cached)
         entries: list[ListingEntry] = []
-        if self.readable_listing(response) and isinstance(response, TextResponse):
+        if self.listings.readable(response) and isinstance(response, TextResponse):
             root, url = page_selector(response).root, page_of(response, self.args.wayback).url
             book = TemplateBook()
             headlines = headline_links(root, url)
-            for entry in extract_listing(root, url, lambda u: u in headlines and self.in_site(u), self.canonical):
+            for entry in extract_listing(root, url, lambda u: u in headlines and self.in_site(u), self.scope.canonical):
                 if len(entry.summary) > TEASER_MAX:
                     continue  # a link whose block is a page's running text (a tag in an article): no teaser
                 if (entry.headed and (entry.date_text or entry.summary)) or \
                         (entry.date_text and len(entry.title.split()) >= 3):
-                    book.vote(self.canonical(entry.url), item=True)  # a headline, with its date or teaser
+                    book.vote(self.scope.canonical(entry.url), item=True)  # a headline, with its date or teaser
             for link in navigation_links(root, url):
                 if self.in_site(link):
-                    book.vote(self.canonical(link), item=False)
+                    book.vote(self.scope.canonical(link), item=False)
             self.templates.update(book)
             response.meta["_templates"] = book
-            entries = extract_listing(root, url, lambda u: self.in_site(u) and book.is_item(self.canonical(u)),
-                                      self.canonical)
+            entries = extract_listing(root, url, lambda u: self.in_site(u) and book.is_item(self.scope.canonical(u)),
+                                      self.scope.canonical)
         response.meta["_entries"] = entries
         return list(entries)
 
@@ -137,12 +139,12 @@ class PortalSpiderGeneric(PortalSpider):
     # -- crawling ----------------------------------------------------------------------------
 
     def first_requests(self) -> Iterator[scrapy.Request]:
-        self.pages.add(self.canonical(self.start_url))
+        self.pages.add(self.scope.canonical(self.start_url))
         yield scrapy.Request(self.start_url, self.parse_page, errback=self.listing_failed, cb_kwargs={"depth": 0},
                              meta={"start": True})
-        yield from self.source_requests()
+        yield from self.sources.requests()
 
-    def parse_item(self, response: Response, listing: ItemListing | None = None) -> Iterator[Any]:
+    def parse_item(self, response: Response, listing: ItemListing | None = None) -> Iterator[Output]:
         """An item page, which may turn out to be a listing (a calendar, an edition's index, linked
         like an item with a title and a date or teaser): it stays an item, and is read as a listing
         too, whatever first linked to it. An article is never read as a listing, whatever its
@@ -164,7 +166,7 @@ class PortalSpiderGeneric(PortalSpider):
         self.logger.debug("A sitemap's page that is no item (%s): %s", found.reason, response.url)
         return False
 
-    def parse_page(self, response: Response, depth: int) -> Iterator[Any]:
+    def parse_page(self, response: Response, depth: int) -> Iterator[Output]:
         if not isinstance(response, TextResponse):
             return
         response.meta["page_depth"] = depth
@@ -175,25 +177,25 @@ class PortalSpiderGeneric(PortalSpider):
             self.crawler.stats.inc_value("portal/item_page_not_read_as_listing")
             entries = []
         elif entries:
-            self.listing_pages.add(self.canonical(page_url))
+            self.listing_pages.add(self.scope.canonical(page_url))
         yield from self.follow_entries(response, entries)
         root = page_selector(response).root
         for feed in feed_links(root, page_url):
-            if self.feeds_found < MAX_FEEDS and self.sources_wanted() and self.in_site_source(feed) and \
-                    (request := self.source_request(feed, FEED)) is not None:
+            if self.feeds_found < MAX_FEEDS and self.sources.wanted() and self.in_site_source(feed) and \
+                    (request := self.sources.request(feed, FEED)) is not None:
                 self.feeds_found += 1
                 yield request
-        listed = {self.canonical(e.url) for e in entries}
+        listed = {self.scope.canonical(e.url) for e in entries}
         # A listing's other pages are as near the start as its first: its entries rank alike.
-        pager = {self.canonical(u) for u in navigation_links(root, page_url)} if entries else set()
+        pager = {self.scope.canonical(u) for u in navigation_links(root, page_url)} if entries else set()
         links = []
         if next_url := next_page_url(root, response.url):
             links.append(next_url)
-            pager.add(self.canonical(next_url))
+            pager.add(self.scope.canonical(next_url))
         links += [response.urljoin(href) for href in page_selector(response).css("a::attr(href)").getall()]
         book = response.meta.get("_templates") or TemplateBook()
         for url in links:
-            page = self.canonical(url)
+            page = self.scope.canonical(url)
             if page in self.pages or page in listed or not self.in_site(url):
                 continue
             if book.is_item(page):
@@ -222,7 +224,7 @@ class PortalSpiderGeneric(PortalSpider):
     skip_unchanged_sitemaps = False  # every page is read again: each item's lastmod saves its request
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.request_items, signal=signals.spider_idle)
         return spider
@@ -239,10 +241,10 @@ class PortalSpiderGeneric(PortalSpider):
         if best is None or rank < best[0]:
             self.pending[rid] = (rank, listing)
 
-    def take_source(self, listing: ItemListing, kind: str) -> Iterator[Any]:
+    def take_source(self, listing: ItemListing, kind: str) -> Iterator[Output]:
         """A feed's or sitemap's entry, kept until every page is read."""
         if self.in_site(listing["url"]):
-            self.sourced.setdefault(record_id(self.canonical(listing["url"])), []).append(listing)
+            self.sourced.setdefault(record_id(self.scope.canonical(listing["url"])), []).append(listing)
         yield from ()
 
     def with_sources(self, rid: str, listed: ItemListing | None, sources: list[ItemListing],
@@ -255,7 +257,7 @@ class PortalSpiderGeneric(PortalSpider):
         if listed is None:
             url = sources[0]["url"]
             via = FEED if any(s["via"] == FEED for s in sources) else SITEMAP
-            if via == SITEMAP and (self.canonical(url) in self.listing_pages or
+            if via == SITEMAP and (self.scope.canonical(url) in self.listing_pages or
                                    (self.templates and not self.is_item_url(url))):
                 return None
             listing = {**sources[0], "via": via, "sources": {}, "fallback": {}, "section": None,
@@ -277,10 +279,10 @@ class PortalSpiderGeneric(PortalSpider):
                 stamps.append(source["stamp"])
         listing["stamps"] = stamps
         if "record_id" not in listing:  # named by feeds and sitemaps only
-            return self.complete_listing(cast(ItemListing, listing), self.scope.local(listing["url"]))
+            return self.sources.complete_listing(cast(ItemListing, listing), self.scope.local(listing["url"]))
         return cast(ItemListing, listing)
 
-    def request_items(self, spider: Any) -> None:
+    def request_items(self, spider: scrapy.Spider) -> None:
         """Once every page, feed and sitemap is read: a request for each item, in record-id order,
         but for an archived item whose feed or sitemap date has not moved (an incremental crawl)."""
         if not self.pending and not self.sourced:
@@ -296,14 +298,14 @@ class PortalSpiderGeneric(PortalSpider):
                 self.crawler.stats.inc_value("portal/sitemap_url_not_an_item")
                 continue
             stamps = listing.get("stamps") or []
-            if stamps and all(self.unchanged_by_source(rid, stamp) for stamp in stamps) and \
-                    (listed is None or self.memory.unchanged(rid, listed["listing_hash"])) and \
+            if stamps and all(self.sources.unchanged(rid, stamp) for stamp in stamps) and \
+                    (listed is None or self.crawl_pass.memory.unchanged(rid, listed["listing_hash"])) and \
                     rid not in self.requested and self.requested.add(rid):
                 # Seen, as archived: what a 304 would have answered, without asking.
                 self.crawler.stats.inc_value("portal/item_unchanged_by_source")
-                unchanged.append(self.archived_record(listing["request_url"], listing))
+                unchanged.append(self.items.archived_record(listing["request_url"], listing))
                 continue
-            request = self.item_request(listing)
+            request = self.items.request(listing)
             if request is not None:
                 self.crawler.engine.crawl(request)
                 scheduled += 1

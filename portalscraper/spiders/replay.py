@@ -6,21 +6,17 @@ not a page read from the nearest capture that answered 200."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import scrapy
-from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from portalscraper.crawl.args import CrawlArgs
-from portalscraper.crawl.scope import Scope
 from portalscraper.items import FetchFailure, ItemListing, utc_now
-from portalscraper.spiders.item_pages import ITEM_PRIORITY
+from portalscraper.spiders.context import Callback, Crawl, Errback, Output
+from portalscraper.spiders.item_pages import ITEM_PRIORITY, ItemPages
 from portalscraper.spiders.pages import page_of
 from portalscraper.webarchive.wayback import (
     Capture,
@@ -34,6 +30,9 @@ from portalscraper.webarchive.wayback import (
     worth_a_lookup,
 )
 
+# How well an entry names its item (`listing_rank`): the lowest first.
+Rank = tuple[bool, bool, str, str, int]
+
 
 @dataclass
 class Entries:
@@ -41,12 +40,12 @@ class Entries:
     date and a teaser over a bare headline; then the earliest capture), whose section and teaser
     the record takes, and the first one (the earliest capture), near whose time its page is asked."""
 
-    rank: tuple[Any, ...]
+    rank: Rank
     listing: ItemListing
     place: tuple[str, str, int]  # (capture timestamp, listing page, order offered)
     request_url: str
 
-    def offer(self, rank: tuple[Any, ...], listing: ItemListing, place: tuple[str, str, int]) -> None:
+    def offer(self, rank: Rank, listing: ItemListing, place: tuple[str, str, int]) -> None:
         if rank < self.rank:
             self.rank, self.listing = rank, listing
         if place < self.place:
@@ -68,42 +67,41 @@ class ReplayState:
     resume_keys: bool = False  # the archive gave a resume key: it says when it cuts an answer short
 
 
-def listing_rank(listing: ItemListing, place: tuple[str, str, int]) -> tuple[Any, ...]:
+def listing_rank(listing: ItemListing, place: tuple[str, str, int]) -> Rank:
     """How well an entry names its item: one with a date and a teaser first (a block of the
     homepage) over a bare headline (a sidebar's "Latest news"), then the earliest capture."""
     return not listing.get("date_text"), not listing.get("summary"), *place
 
 
-class ReplayMixin:
-    """PortalSpider's web-archive navigation (all of it inert outside web-archive crawls)."""
+class ReplayHooks(NamedTuple):
+    """The spider's callbacks and errbacks for what a replay asks for (methods of the spider, found
+    by name): the homepage's index and its captures, and a failed item's captures."""
 
-    # Provided by PortalSpider and ItemPagesMixin.
-    crawler: Crawler
-    args: CrawlArgs
-    scope: Scope
-    logger: Any  # scrapy.Spider's
-    item_page: Callable[..., scrapy.Request]
-    item_request: Callable[[ItemListing], scrapy.Request | None]
-    give_up: Callable[..., Iterator[Any]]
-    listing_failed: Callable[[Failure], Iterator[Any]]
-    parse_homepage: Callable[[Response], Iterator[Any]]
-    listing_failures: int
+    homepage_index: Callback  # parse_homepage_index
+    homepage_index_failed: Errback  # homepage_index_failed
+    homepage: Callback  # parse_homepage
+    homepage_failed: Errback  # homepage_capture_failed
+    nearest: Callback  # nearest_good_capture
 
-    @cached_property
-    def wb(self) -> ReplayState:
-        return ReplayState()
+
+class Replay:
+    """A web-archive crawl's navigation: the archive's index read to its end, the homepage's
+    captures walked oldest first, each item asked once every capture is read, and a failed item's
+    nearest good capture looked up. `endpoint` is the archive's replay endpoint (CrawlArgs.wayback)."""
+
+    def __init__(self, crawl: Crawl, endpoint: str, items: ItemPages, hooks: ReplayHooks) -> None:
+        self.crawl, self.endpoint, self.items, self.hooks = crawl, endpoint, items, hooks
+        self.wb = ReplayState()
 
     def request_url(self, url: str, response: Response) -> str:
-        """Where to ask for a page linked from `response`: in a web-archive crawl, the capture nearest
-        in time to the page that links it; else the portal URL, on the crawled mirror if need be."""
-        if not self.args.wayback:
-            return self.scope.local(url)
-        capture = page_of(response, self.args.wayback).capture
-        return replay_url(self.args.wayback, capture.timestamp if capture else (self.args.wb_to or "2"), url)
+        """Where to ask for a page linked from `response`: the capture nearest in time to the page
+        that links it."""
+        capture = page_of(response, self.endpoint).capture
+        return replay_url(self.endpoint, capture.timestamp if capture else (self.crawl.args.wb_to or "2"), url)
 
     # -- the archive's index ------------------------------------------------------------------
 
-    def cdx_request(self, query: str, callback: Callable[..., Any], errback: Callable[..., Any] | None, *,
+    def cdx_request(self, query: str, callback: Callback, errback: Errback | None, *,
                     meta: dict[str, Any] | None = None, cb_kwargs: dict[str, Any] | None = None,
                     priority: int = 0) -> scrapy.Request:
         """A request for a CDX query, to be read to its end page by page (`read_cdx`)."""
@@ -119,13 +117,13 @@ class ReplayMixin:
         reading: CdxReading = response.meta["cdx"]
         captures, more, note = reading.read(response.text if isinstance(response, TextResponse) else "")
         self.wb.resume_keys |= reading.keys
-        stats = self.crawler.stats
+        stats = self.crawl.stats
         stats.inc_value("portal/archive_index_pages")
         if note is not None:
             level, text = note
             if level >= logging.WARNING:
                 stats.inc_value("portal/archive_index_cut_short")
-            self.logger.log(level, "Index of the archive, %s: %s", response.url[:300], text)
+            self.crawl.logger.log(level, "Index of the archive, %s: %s", response.url[:300], text)
         if more is None:
             return captures, None
         request = response.request
@@ -140,11 +138,11 @@ class ReplayMixin:
 
     def homepage_captures(self, homepage: str) -> scrapy.Request:
         """The request for the homepage's captures in the crawl's window, from the archive's index."""
-        query = cdx_query(self.args.wayback or "", homepage, self.args.wb_from, self.args.wb_to)
-        return self.cdx_request(query, self.parse_homepage_index, self.homepage_index_failed, meta={"start": True},
-                                cb_kwargs={"homepage": homepage})
+        query = cdx_query(self.endpoint, homepage, self.crawl.args.wb_from, self.crawl.args.wb_to)
+        return self.cdx_request(query, self.hooks.homepage_index, self.hooks.homepage_index_failed,
+                                meta={"start": True}, cb_kwargs={"homepage": homepage})
 
-    def parse_homepage_index(self, response: Response, homepage: str) -> Iterator[Any]:
+    def read_homepage_index(self, response: Response, homepage: str) -> Iterator[Output]:
         """The homepage's captures, a page of the index at a time; once all are known, the first.
 
         Each change is read once: captures that are not pages (archived redirects, 404s, 5xx) and
@@ -158,10 +156,10 @@ class ReplayMixin:
         else:
             fresh, self.wb.last_digest = distinct_captures(captures, self.wb.last_digest)
             self.wb.homepages.extend(fresh)
-            self.crawler.stats.inc_value("portal/archive_captures_listed", len(captures))
-            self.crawler.stats.inc_value("portal/archive_captures_left_out", len(captures) - len(fresh))
-            self.logger.info("%d captures of %s in this page of the archive's index: %d to read", len(captures),
-                             homepage, len(fresh))
+            self.crawl.stats.inc_value("portal/archive_captures_listed", len(captures))
+            self.crawl.stats.inc_value("portal/archive_captures_left_out", len(captures) - len(fresh))
+            self.crawl.logger.info("%d captures of %s in this page of the archive's index: %d to read",
+                                   len(captures), homepage, len(fresh))
         if more is not None:
             yield more
             return
@@ -171,39 +169,34 @@ class ReplayMixin:
     def index_unreadable(self, response: Response, why: str) -> FetchFailure:
         """A page of the homepage's index that is no CDX answer: a listing failure, with its reason
         (the crawl is no complete pass)."""
-        self.listing_failures += 1
-        self.crawler.stats.inc_value("portal/listing_failed")
-        self.logger.error("Listing page failed: %s (%s)", response.url, why)
+        stats = self.crawl.stats
+        stats.inc_value("portal/listing_failed")
+        self.crawl.logger.error("Listing page failed: %s (%s)", response.url, why)
         if response.meta.get("start"):
-            self.crawler.stats.set_value("portal/start_failed", f"{response.url} ({why})")
+            stats.set_value("portal/start_failed", f"{response.url} ({why})")
         return FetchFailure(response.url, "listing", why, response.status, failed_at=utc_now())
 
-    def homepage_index_failed(self, failure: Failure) -> Iterator[Any]:
-        """A page of the index failed: the failure is recorded (the crawl is no complete pass), and
-        the captures of the pages read before it are read."""
-        yield from self.listing_failed(failure)
+    def after_index_failure(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A page of the index failed (a listing failure, recorded by the spider): the captures of
+        the pages read before it are read."""
         if not failure.request.meta.get("start"):  # type: ignore[attr-defined]
             yield from self.next_homepage_capture()
 
     def next_homepage_capture(self) -> Iterator[scrapy.Request]:
         """The next homepage capture, oldest first and one at a time."""
-        if self.args.wayback and self.wb.homepages:
+        if self.wb.homepages:
             capture = self.wb.homepages.pop(0)
-            yield scrapy.Request(replay_url(self.args.wayback, capture.timestamp, capture.original),
-                                 self.parse_homepage, errback=self.homepage_capture_failed, dont_filter=True)
-
-    def homepage_capture_failed(self, failure: Failure) -> Iterator[Any]:
-        yield from self.listing_failed(failure)
-        yield from self.next_homepage_capture()
+            yield scrapy.Request(replay_url(self.endpoint, capture.timestamp, capture.original),
+                                 self.hooks.homepage, errback=self.hooks.homepage_failed, dont_filter=True)
 
     # -- items: asked once every capture is read ----------------------------------------------
 
-    def offer_captured_entry(self, listing: ItemListing, response: Response) -> None:
-        """Keep an item's entry until every capture is read (`request_captured_items`): the record
-        takes its section and teaser from the item's best entry, whichever capture was read first,
-        and its page is asked at the capture nearest the earliest page naming it among those read
-        by then (every homepage capture is read before any item page)."""
-        page = page_of(response, self.args.wayback)
+    def offer(self, listing: ItemListing, response: Response) -> None:
+        """Keep an item's entry until every capture is read (`captured_items`): the record takes its
+        section and teaser from the item's best entry, whichever capture was read first, and its
+        page is asked at the capture nearest the earliest page naming it among those read by then
+        (every homepage capture is read before any item page)."""
+        page = page_of(response, self.endpoint)
         place = (page.capture.timestamp if page.capture else "", listing["source_url"], self.wb.offered)
         self.wb.offered += 1
         rank = listing_rank(listing, place)
@@ -213,21 +206,12 @@ class ReplayMixin:
         else:
             held.offer(rank, listing, place)
 
-    def request_captured_items(self) -> None:
-        """Once every capture so far is read (the spider is idle): a request for each item offered,
-        in the order they were first named. Item pages that are listings too (an edition's index)
-        offer more, asked at the next idle."""
-        if not self.wb.entries:
-            return
+    def captured_items(self) -> list[scrapy.Request]:
+        """Once every capture so far is read: a request for each item offered, in the order they
+        were first named (item pages that are listings too offer more, asked the next time)."""
         entries, self.wb.entries = self.wb.entries, {}
-        scheduled = 0
-        for held in sorted(entries.values(), key=lambda e: e.place):
-            if (request := self.item_request(held.chosen)) is not None:
-                self.crawler.engine.crawl(request)
-                scheduled += 1
-        if scheduled:
-            self.logger.info("Every capture read so far: requesting %d item pages", scheduled)
-            raise DontCloseSpider
+        requests = (self.items.request(held.chosen) for held in sorted(entries.values(), key=lambda e: e.place))
+        return [request for request in requests if request is not None]
 
     # -- an item whose replay is not a page ---------------------------------------------------
 
@@ -236,7 +220,7 @@ class ReplayMixin:
         archive's index of the page's captures, of any status, is asked, once. Not for the
         archive's own refusals (429, a 5xx of its own): those stay transient failures."""
         request = failure.request  # type: ignore[attr-defined]
-        if not self.args.wayback or request.meta.get("wb_lookup"):
+        if request.meta.get("wb_lookup"):
             return None
         response = getattr(failure.value, "response", None)
         if response is None or not worth_a_lookup(status, bool(response.headers.get("Memento-Datetime"))):
@@ -244,15 +228,15 @@ class ReplayMixin:
         original = capture_of(url, None)
         if original is None:
             return None
-        self.crawler.stats.inc_value("portal/archive_lookup")
+        self.crawl.stats.inc_value("portal/archive_lookup")
         listing = request.meta["listing"]
-        query = cdx_query(self.args.wayback, original.original, None, None, every=True)
-        return self.cdx_request(query, self.nearest_good_capture, request.errback, priority=ITEM_PRIORITY,
+        query = cdx_query(self.endpoint, original.original, None, None, every=True)
+        return self.cdx_request(query, self.hooks.nearest, request.errback, priority=ITEM_PRIORITY,
                                 meta={"listing": listing, "wb_lookup": True, "wb_failed": (url, reason, status),
                                       "wb_captures": []},
                                 cb_kwargs={"listing": listing, "around": original.timestamp})
 
-    def nearest_good_capture(self, response: Response, listing: ItemListing, around: str) -> Iterator[Any]:
+    def nearest_good_capture(self, response: Response, listing: ItemListing, around: str) -> Iterator[Output]:
         """Once the page's captures are all known: the nearest one that answered 200 is asked for,
         else the item fails, with the first replay's reason and why ("never captured by the
         archive": no capture at all; "no capture of it answered 200": only redirects and errors)."""
@@ -260,8 +244,8 @@ class ReplayMixin:
         try:
             captures, more = self.read_cdx(response)
         except WaybackError as exc:  # nothing is known of its captures: no reason to say it has none
-            yield from self.give_up(url, f"{reason}; the archive's index of its captures could not be read "
-                                         f"({exc})", status, listing)
+            yield from self.items.give_up(url, f"{reason}; the archive's index of its captures could not be read "
+                                               f"({exc})", status, listing)
             return
         found: list[Capture] = response.meta["wb_captures"]
         found.extend(captures)
@@ -271,8 +255,8 @@ class ReplayMixin:
         best = nearest(found, around)
         if best is None:
             why = "no capture of it answered 200 in the archive" if found else "never captured by the archive"
-            yield from self.give_up(url, f"{reason}; {why}", status, listing)
+            yield from self.items.give_up(url, f"{reason}; {why}", status, listing)
             return
-        self.crawler.stats.inc_value("portal/archive_nearest_good_capture")
-        yield self.item_page(replay_url(self.args.wayback or "", best.timestamp, best.original), listing,
-                             priority=ITEM_PRIORITY, meta={"wb_lookup": True, "wb_failed": (url, reason, status)})
+        self.crawl.stats.inc_value("portal/archive_nearest_good_capture")
+        yield self.items.page(replay_url(self.endpoint, best.timestamp, best.original), listing,
+                              priority=ITEM_PRIORITY, meta={"wb_lookup": True, "wb_failed": (url, reason, status)})
