@@ -27,7 +27,7 @@ from portalscraper.distributed import frontier as frontier_module
 from portalscraper.distributed import memory as memory_module
 from portalscraper.distributed import wire
 from portalscraper.distributed.coordinator import Coordinator, job_settings
-from portalscraper.distributed.frontier import Frontier, SharedRecordIds
+from portalscraper.distributed.frontier import Frontier, SharedRecordIds, holding
 from portalscraper.distributed.memory import SharedMemory, answer_questions, publish_memory
 from portalscraper.distributed.scrapy_parts import FrontierScheduler
 from portalscraper.items import Appearance, FetchFailure, PageState, Record, Sightings
@@ -76,26 +76,35 @@ def test_a_stalled_workers_late_release_deletes_nothing(workers: dict[str, Front
     assert released is False  # and the late finisher hears that it held the request no more
 
 
-def test_a_worker_killed_before_queueing_a_listings_items_leaves_them_to_the_next_reader(
+def claim(frontier: Frontier, record_id: str, lease: str | None) -> bool:
+    """`record_id` claimed as a callback of the request `lease` claims it (None: outside any)."""
+    held = holding.set(lease)
+    try:
+        return SharedRecordIds(frontier).add(record_id)
+    finally:
+        holding.reset(held)
+
+
+def test_a_worker_killed_before_its_listings_output_is_sent_leaves_its_items_to_the_next_reader(
         workers: dict[str, Frontier]) -> None:
-    a, b = workers["a"], workers["b"]
+    a, b, c = workers["a"], workers["b"], workers["c"]
     a.add("listing", b"the listing", 0)
     lease_a, _ = a.take()  # type: ignore[misc]
-    # a reads the listing and finds its item not yet asked for, then is killed before queueing it.
-    assert SharedRecordIds(a).add("item-1")
+    # a reads the listing and claims its item, then is killed before its item request is sent.
+    assert claim(a, "item-1", lease_a)
+    assert not claim(c, "item-1", None)  # meanwhile it is a's: another listing naming it asks nothing
     stall(a)
     assert b.requeue_dead() == 1
+    assert "item-1" not in SharedRecordIds(b)  # the listing went back, and its claims with it
     lease_b, _ = b.take()  # type: ignore[misc]
-    # b reads the listing again: the item is still its to ask for, and queueing it claims it.
-    assert SharedRecordIds(b).add("item-1")
-    assert b.add("item page", b"the item", 10, unique=False, claim="item-1")
+    assert claim(b, "item-1", lease_b)  # b reads the listing again and asks for the item
+    assert b.add("item page", b"the item", 10, unique=False)
     assert b.release(lease_b)
-    assert "item-1" in SharedRecordIds(a) and len(SharedRecordIds(a)) == 1
-    # Another listing naming the same item queues no second request for it, whoever reads it.
-    a.heartbeat()
-    assert not SharedRecordIds(a).add("item-1")
-    assert not a.add("item page again", b"the item", 10, unique=False, claim="item-1")
-    assert [b.take()[1], b.take()] == [b"the item", None]  # type: ignore[index]
+    # Released: the claim is the crawl's for good, whatever happens to b later.
+    stall(b)
+    assert c.requeue_dead() == 0
+    assert not claim(c, "item-1", None) and len(SharedRecordIds(c)) == 1
+    assert [c.take()[1], c.take()] == [b"the item", None]  # type: ignore[index]
     assert not a.release(lease_a)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,12 +36,15 @@ logger = logging.getLogger(__name__)
 # A request is released (its lease and its payload deleted) only by the lease that holds it: a worker
 # that stalled past its lease, had the request put back and taken by another (or by itself again),
 # and wakes to finish, releases nothing.
+# The records a request's callback claimed (`claims:<token>`) become the crawl's for good when the
+# request is released; when a dead worker's request is put back, they are claimed no more.
 _RELEASE_FUNCTION = """
-local function release(inflight, requests, key, token)
+local function release(inflight, requests, key, token, claims)
   local held = redis.call('HGET', inflight, key)
   if not held or string.sub(held, 1, #token + 1) ~= token .. '|' then return 0 end
   redis.call('HDEL', inflight, key)
   redis.call('HDEL', requests, key)
+  redis.call('DEL', claims .. token)
   return 1
 end
 """
@@ -64,29 +68,23 @@ while true do
   skipped = skipped + 1
 end
 """
-# Queue a request: unless it must be unique and its fingerprint was seen, or it claims a record
-# (ARGV[7]) another request claimed already, a key of its own (the fingerprint and an arrival
-# number), its place (Scrapy's priority first, then arrival), its payload; and the request it
-# continues (ARGV[5] and ARGV[6], the key and token of a redirect's or a retry's lease) released,
-# queued or not, if this worker still holds it. The claim is made here, with the queueing: a
-# worker killed after reading a listing and before its item requests were queued has claimed
-# nothing, and whoever reads the listing again asks for its items.
+# Queue a request: unless it must be unique and its fingerprint was seen, a key of its own (the
+# fingerprint and an arrival number), its place (Scrapy's priority first, then arrival), its
+# payload; and the request it continues (ARGV[5] and ARGV[6], the key and token of a redirect's or
+# a retry's lease) released, queued or not, if this worker still holds it.
 _ADD = _RELEASE_FUNCTION + """
 local added = 0
-local fresh = ARGV[4] == '0' or redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0
-if fresh and ARGV[7] ~= '' then fresh = redis.call('SADD', KEYS[6], ARGV[7]) == 1 end
-if fresh then
-  if ARGV[4] ~= '0' then redis.call('SADD', KEYS[1], ARGV[1]) end
+if ARGV[4] == '0' or redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   local serial = redis.call('INCR', KEYS[2])
   local key = ARGV[1] .. ':' .. serial
   redis.call('HSET', KEYS[3], key, ARGV[2])
   redis.call('ZADD', KEYS[4], -tonumber(ARGV[3]) * 1e10 + serial, key)
   added = 1
 end
-if ARGV[5] ~= '' then release(KEYS[5], KEYS[3], ARGV[5], ARGV[6]) end
+if ARGV[5] ~= '' then release(KEYS[5], KEYS[3], ARGV[5], ARGV[6], ARGV[7]) end
 return added
 """
-_RELEASE = _RELEASE_FUNCTION + "return release(KEYS[1], KEYS[2], ARGV[1], ARGV[2])"
+_RELEASE = _RELEASE_FUNCTION + "return release(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])"
 # Put a worker's leased requests back in the queue, at their old places; with ARGV[1] '1', only if
 # the worker is dead (its `alive` key, KEYS[3], expired), checked in the same step: a worker that
 # answers again between a look and the requeue keeps its requests.
@@ -95,6 +93,9 @@ if ARGV[1] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local leased = redis.call('HGETALL', KEYS[1])
 for i = 1, #leased, 2 do
   redis.call('ZADD', KEYS[2], string.match(leased[i + 1], '|(.*)$'), leased[i])
+  local claims = ARGV[2] .. string.match(leased[i + 1], '^([^|]*)|')
+  for _, record in ipairs(redis.call('SMEMBERS', claims)) do redis.call('SREM', KEYS[4], record) end
+  redis.call('DEL', claims)
 end
 redis.call('DEL', KEYS[1])
 return #leased / 2
@@ -110,6 +111,12 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
 end
 local seeder = redis.call('GET', KEYS[3])
 if seeder and seeder ~= 'done' and redis.call('EXISTS', ARGV[1] .. ':alive:' .. seeder) == 1 then return 0 end
+return 1
+"""
+# Claim a record for the request whose callback runs (token ARGV[2], '' for none: a claim for good).
+_CLAIM = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+if ARGV[2] ~= '' then redis.call('SADD', KEYS[2] .. ARGV[2], ARGV[1]) end
 return 1
 """
 # A politeness slot: taken if the portal may be asked now (the next one then `delay` later), else
@@ -188,17 +195,16 @@ class Frontier:
     # -- requests -----------------------------------------------------------------------------
 
     def add(self, fingerprint: str, payload: bytes, priority: int, unique: bool = True,
-            finished: str | None = None, claim: str | None = None) -> bool:
-        """Queue a request (False if `unique` and its fingerprint was queued before, or if it claims
-        a record id another request claimed). `finished`: the lease of the request this one
-        continues (a redirect, a retry), released with it. One step: a worker killed in the middle
-        leaves no page marked seen, and no record claimed, that was never queued."""
+            finished: str | None = None) -> bool:
+        """Queue a request (False if `unique` and its fingerprint was queued before). `finished`:
+        the lease of the request this one continues (a redirect, a retry), released with it. One
+        step: a worker killed in the middle leaves no page marked seen and never queued."""
         assert self.worker is not None
         key, token = _lease_parts(finished) if finished else ("", "")
         keys = [self.key("seen"), self.key("serial"), self.key("requests"), self.key("queue"),
-                self.key("inflight", self.worker), self.key("requested")]
+                self.key("inflight", self.worker)]
         return bool(self._add(keys=keys, args=[fingerprint, payload, priority, int(unique), key, token,
-                                               claim or ""]))
+                                               self.key("claims", "")]))
 
     def take(self) -> tuple[str, bytes] | None:
         """The next request for this worker, leased to it until it finishes (or stops answering):
@@ -221,7 +227,8 @@ class Frontier:
         request is then another's to finish, or the queue's."""
         assert self.worker is not None
         key, token = _lease_parts(lease)
-        return bool(self._release(keys=[self.key("inflight", self.worker), self.key("requests")], args=[key, token]))
+        return bool(self._release(keys=[self.key("inflight", self.worker), self.key("requests")],
+                                  args=[key, token, self.key("claims", "")]))
 
     def queued(self) -> int:
         return int(self.redis.zcard(self.key("queue")))
@@ -235,8 +242,8 @@ class Frontier:
         """This worker starts: a process that joins holds nothing, so what a predecessor under its
         name held (a crashed worker brought back by systemd before its lease ran out) goes back."""
         assert self.worker is not None
-        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue"), self.key("alive", self.worker)],
-                      args=[0])
+        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue"), self.key("alive", self.worker),
+                            self.key("requested")], args=[0, self.key("claims", "")])
         self.redis.sadd(self.key("workers"), self.worker)
         self.heartbeat()
 
@@ -264,15 +271,16 @@ class Frontier:
             tx.set(self.key("done", self.worker), json.dumps(totals))
             tx.delete(self.key("alive", self.worker))
             tx.execute()
-        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue"), self.key("alive", self.worker)],
-                      args=[0])
+        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue"), self.key("alive", self.worker),
+                            self.key("requested")], args=[0, self.key("claims", "")])
 
     def requeue_dead(self) -> int:
         """Put back what dead workers had taken; the number of requests put back."""
         back = 0
         for worker in self.workers():
             back += int(self._requeue(keys=[self.key("inflight", worker), self.key("queue"),
-                                            self.key("alive", worker)], args=[1]))
+                                            self.key("alive", worker), self.key("requested")],
+                                      args=[1, self.key("claims", "")]))
         return back
 
     def live_workers(self) -> list[str]:
@@ -330,22 +338,32 @@ class Frontier:
         return float(self._slot(keys=[self.key("polite")], args=[int(delay * 1000)])) / 1000
 
 
-class SharedRecordIds:
-    """The record ids a shared crawl has asked for, in Redis, whichever worker read the listing that
-    named them (the first request queued for a record wins, as the first listing does in one
-    process).
+# The lease of the request whose callback (or errback) is running in this process: the worker's
+# scheduler sets it around each step of the callback (scrapy_parts._released).
+holding: ContextVar[str | None] = ContextVar("holding", default=None)
 
-    `add` only looks: the claim itself is made when the item's request is queued (`Frontier.add`
-    with `claim`, in the same step), so that a worker killed between reading a listing and queueing
-    its item requests leaves those items to whoever reads the listing again."""
+
+class SharedRecordIds:
+    """The record ids a shared crawl has asked for, in Redis: a worker claims an item when it reads
+    the listing that names it (the first listing read wins, as in one process), whichever worker
+    reads it.
+
+    A claim made while a request's callback runs is that request's until the request is released
+    (its output, the item requests among it, all sent): if the worker dies first, its requests go
+    back to the queue and its claims are undone in the same step, so that whoever reads the listing
+    again asks for its items."""
 
     def __init__(self, frontier: Frontier) -> None:
         self.redis = frontier.redis
         self.key = frontier.key("requested")
+        self.claims = frontier.key("claims", "")
+        self._claim = self.redis.register_script(_CLAIM)
 
     def add(self, record_id: str) -> bool:
-        """False if the id was claimed already (the request that claims it claims it when queued)."""
-        return record_id not in self
+        """Claim an id; False if it was claimed already."""
+        lease = holding.get()
+        token = _lease_parts(lease)[1] if lease else ""
+        return bool(self._claim(keys=[self.key, self.claims], args=[record_id, token]))
 
     def __contains__(self, record_id: object) -> bool:
         return isinstance(record_id, str) and bool(self.redis.sismember(self.key, record_id))

@@ -29,7 +29,7 @@ from scrapy.exceptions import DontCloseSpider
 from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.politeness import answers_as_replica
 from portalscraper.distributed import wire
-from portalscraper.distributed.frontier import Frontier
+from portalscraper.distributed.frontier import Frontier, holding
 from portalscraper.distributed.memory import SharedMemory
 from portalscraper.items import Record
 from portalscraper.pipelines.validate import RecordRejected
@@ -50,12 +50,21 @@ class Release:
 
 
 def _released(callback: Callable[..., Any], lease: str, frontier: Frontier, *args: Any, **kwargs: Any) -> Any:
-    """A callback's output, then its Release; a callback that raises releases its request too."""
-    try:
-        yield from callback(*args, **kwargs) or ()
-    except Exception:
-        _release(frontier, lease)
-        raise
+    """A callback's output, then its Release; a callback that raises releases its request too.
+    While the callback runs, the records it claims are its request's (`holding`)."""
+    steps = iter(callback(*args, **kwargs) or ())
+    while True:
+        held = holding.set(lease)
+        try:
+            output = next(steps)
+        except StopIteration:
+            break
+        except Exception:
+            _release(frontier, lease)
+            raise
+        finally:
+            holding.reset(held)
+        yield output
     yield Release(lease)
 
 
@@ -117,11 +126,8 @@ class FrontierScheduler(_WorkerPart):
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()
         # Item pages come with dont_filter: the spider keeps one request per record itself (in
         # Redis, for all workers). A redirect or a retry continues its request: never a duplicate.
-        # An item page claims its record as it is queued (a redirect or a retry holds it already).
-        claim = request.meta.get("claim") if continues is None else None
         added = self.frontier.add(fingerprint, payload, request.priority,
-                                  unique=not request.dont_filter and continues is None, finished=continues,
-                                  claim=claim if isinstance(claim, str) else None)
+                                  unique=not request.dont_filter and continues is None, finished=continues)
         if not added and self.crawler.stats is not None:
             self.crawler.stats.inc_value("frontier/duplicates")
         return added

@@ -83,8 +83,7 @@ class ItemPages:
 
     def page(self, url: str, listing: ItemListing, **kwargs: Any) -> scrapy.Request:
         """A request for an item's page at `url` (keyword arguments: scrapy.Request's)."""
-        meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {}),
-                "claim": listing.get("record_id")}  # a shared crawl claims the record as it queues this
+        meta = {"listing": listing, "handle_httpstatus_list": [304], **kwargs.pop("meta", {})}
         return scrapy.Request(url, self.hooks.parse, errback=self.hooks.failed, cb_kwargs={"listing": listing},
                               dont_filter=True, meta=meta, **kwargs)
 
