@@ -67,8 +67,8 @@ class WorkerPlace:
     stamp: CrawlStamp
 
 
-def _place(crawler: Crawler) -> WorkerPlace:
-    place = crawler.settings.get("REPARSE_WORKER")
+def _place(place: Any) -> WorkerPlace:
+    """The REPARSE_WORKER setting: NotConfigured in a crawl that is no reparse worker."""
     if not isinstance(place, WorkerPlace):
         raise NotConfigured("not a reparse worker")
     return place
@@ -150,7 +150,7 @@ class PartitionScheduler(Scheduler):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         scheduler = super().from_crawler(crawler)
-        scheduler.place = _place(crawler)
+        scheduler.place = _place(crawler.settings.get("REPARSE_WORKER"))
         scheduler.partition_crawler = crawler
         return scheduler
 
@@ -190,7 +190,7 @@ class PartitionDownloaderStats(DownloaderStats):
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("DOWNLOADER_STATS"):
             raise NotConfigured
-        return cls(crawler.stats, _place(crawler).index)
+        return cls(crawler.stats, _place(crawler.settings.get("REPARSE_WORKER")).index)
 
     def _counted(self, request: Request) -> bool:
         return not self.index or request.meta.get(SHARE) == self.index
@@ -257,7 +257,7 @@ class SendToWriter:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        place = _place(crawler)
+        place = _place(crawler.settings.get("REPARSE_WORKER"))
         pipe = _PIPES.get(crawler)
         if pipe is None:
             raise NotConfigured("a reparse worker with no pipe to its writer")
