@@ -6,9 +6,10 @@ that is also a listing), robots.txt. Item pages are partitioned by record id: ea
 one worker that owns its record (`owner`). So every worker finds every item, in the order the
 crawl found them, and each item page is read once.
 
-- `PartitionScheduler`: drops the item requests of other workers' records; in every worker but
-  the first, a shared page's callback and errback run with the stats muted, and only the requests
-  they make are kept (the first worker counts and sends what shared pages give).
+- `PartitionScheduler`: drops the item requests of other workers' records (what an item page's
+  callbacks ask for stays with its worker); in every worker but the first, a shared page's
+  callback and errback run with the stats and the log muted, and only the requests they make are
+  kept (the first worker counts, logs and sends what shared pages give).
 - `MutableStatsCollector`: Scrapy's stats, which a worker mutes for the shared pages it reads again.
 - `PartitionDownloaderStats`: Scrapy's downloader counts; a worker but the first counts only its
   own item pages (robots.txt, asked by a middleware, never reaches the scheduler).
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 SHARE = "reparse_share"  # request meta: the worker that owns an item request's record
 _MUTED = "reparse_muted"  # request meta: a shared page's callbacks, muted already
+_OWNED = "reparse_owned"  # request meta: an item page's callbacks, their requests kept by its worker
 SEND_BATCH = 64  # items per message to the writer
 
 
@@ -141,6 +143,18 @@ def _requests_only(callback: Callable[..., Any], stats: MutableStatsCollector) -
     return run
 
 
+def _kept(callback: Callable[..., Any], share: int) -> Callable[..., Iterator[Any]]:
+    """An item page's callback (or errback), whose requests stay with the worker that reads it."""
+
+    def run(result: Any, **kwargs: Any) -> Iterator[Any]:
+        for output in _outputs(callback(result, **kwargs)):
+            if isinstance(output, Request):
+                output.meta.setdefault(SHARE, share)
+            yield output
+
+    return run
+
+
 class PartitionScheduler(Scheduler):
     """Scrapy's scheduler, keeping of the item requests only this worker's."""
 
@@ -161,6 +175,15 @@ class PartitionScheduler(Scheduler):
             share = request.meta[SHARE] = owner(str(rid), place.jobs)
         if share is not None and share != place.index:
             return False  # another worker's record
+        if share is not None and not request.meta.get(_OWNED):
+            # What an item page's callbacks ask for (a web archive's other capture of it) is asked
+            # by the one worker that read the page, and stays its own.
+            request.meta[_OWNED] = True
+            callback = request.callback or getattr(self.partition_crawler.spider, "_parse", None)
+            if callback is not None:
+                request.callback = _kept(callback, share)
+            if request.errback is not None:
+                request.errback = _kept(request.errback, share)
         if share is None and place.index and not request.meta.get(_MUTED):
             stats = self.partition_crawler.stats
             assert isinstance(stats, MutableStatsCollector)
