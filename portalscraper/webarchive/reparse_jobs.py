@@ -17,6 +17,8 @@ import multiprocessing
 import os
 import signal
 import sqlite3
+import sys
+import time
 from collections.abc import Iterable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -26,6 +28,7 @@ from scrapy.utils.log import configure_logging
 
 from portalscraper.archive import CrawlSession, storage_failure
 from portalscraper.crawl.overrides import check_output_path
+from portalscraper.crawl.progress import progress_line
 from portalscraper.crawl.runner import Outcome, crawl, open_session, prepare
 from portalscraper.crawl.verdict import CrawlRefusedError, Verdict
 from portalscraper.items import Record
@@ -64,7 +67,8 @@ def reparse_crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any], j
     assert session is not None  # a SQLite archive, and a portal spider's arguments
     configure_logging(settings)
     try:
-        writer = Writer(session)
+        progress = settings.getfloat("PROGRESS_INTERVAL")
+        writer = Writer(session, 0.0 if progress < 0 else progress or (10.0 if sys.stderr.isatty() else 60.0))
         scans = [scanned(path) for path in settings.getlist("WARC_REPLAY_FILES")]
         writer.run(spider, raw, overrides, jobs, scans)
         verdict = writer.finish()
@@ -80,8 +84,10 @@ def reparse_crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any], j
 class Writer:
     """The archive's one writer, and the parent of the workers."""
 
-    def __init__(self, session: CrawlSession) -> None:
+    def __init__(self, session: CrawlSession, progress_seconds: float) -> None:
         self.session = session
+        self.progress = progress_seconds  # between two progress lines (0: none)
+        self.latest: dict[int, dict[str, Any]] = {}  # worker -> its stats, as last sent
         self.stored: set[str] = set()  # each record once, as DedupePipeline keeps it in one process
         self.duplicates = 0
         self.reports: dict[int, tuple[dict[str, Any], str, str, bool]] = {}  # worker -> its report
@@ -132,7 +138,10 @@ class Writer:
                 os.kill(process.pid, signal.SIGTERM)  # Ctrl-C reaches them from the terminal
 
     def receive(self, pipes: dict[Connection, int]) -> None:
+        shown = (time.monotonic(), 0)
         while pipes:
+            if self.progress and time.monotonic() - shown[0] >= self.progress:
+                shown = self.show_progress(*shown)
             for pipe in wait(list(pipes), timeout=1.0):
                 assert isinstance(pipe, Connection)
                 index = pipes[pipe]
@@ -158,10 +167,20 @@ class Writer:
             for sender, batch in waiting:
                 self.handle(sender, batch)
 
+    def show_progress(self, since: float, done_then: int) -> tuple[float, int]:
+        """A progress line, as one process's crawl logs it: the workers' stats summed."""
+        stats = _summed(self.latest.values())
+        now, done = time.monotonic(), int(stats.get("downloader/response_count", 0))
+        logger.info("%s", progress_line(stats, self.session.writer.counts, (done - done_then) / max(now - since, 1e-3)))
+        return now, done
+
     def handle(self, index: int, messages: Iterable[tuple[Any, ...]]) -> None:
         for message in messages:
             kind, item = message[0], message[1]
             if kind == "ready":
+                continue
+            if kind == "stats":
+                self.latest[index] = item
                 continue
             if kind == "done":
                 self.reports[index] = (item, message[2], message[3], message[4])
@@ -193,13 +212,7 @@ class Writer:
         """Judge the crawl from the workers' reports, as a one-process crawl is judged from its stats."""
         self.write(lambda s: s.writer.flush())
         jobs = len(self.processes)
-        stats: dict[str, Any] = {}
-        for index in sorted(self.reports):
-            for key, value in self.reports[index][0].items():
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    stats[key] = stats.get(key, 0) + value
-                else:
-                    stats.setdefault(key, value)  # the first worker's (a start page's failure)
+        stats = _summed(self.reports[index][0] for index in sorted(self.reports))
         stats["dedupe/duplicates"] = stats.get("dedupe/duplicates", 0) + self.duplicates
         reasons = [self.reports[i][1] if i in self.reports else _WORKER_FAILED for i in range(jobs)]
         if missing := [str(i + 1) for i in range(jobs) if i not in self.reports]:
@@ -209,3 +222,16 @@ class Writer:
         first = self.reports.get(0)
         mode, complete = (first[2], first[3]) if first else ("full", False)
         return self.session.finish(reason, crawl_totals(stats, mode, complete and reason == "finished"))
+
+
+def _summed(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Workers' stats as one crawl's: numbers summed (a shared page is counted by the first worker
+    alone), other values the first worker's (a start page's failure)."""
+    stats: dict[str, Any] = {}
+    for report in reports:
+        for key, value in report.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                stats[key] = stats.get(key, 0) + value
+            else:
+                stats.setdefault(key, value)
+    return stats

@@ -315,9 +315,14 @@ class SendToWriter:
             self.flush()
 
     def flush(self) -> None:
+        """The items waiting, and the worker's stats as they are (for the writer's progress lines)."""
         if self.batch:
-            self.pipe.send(self.batch)
+            self.pipe.send([*self.batch, ("stats", self._stats())])
             self.batch = []
+
+    def _stats(self) -> dict[str, Any]:
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        return {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
 
     def close_spider(self) -> None:
         self.flush()
@@ -325,9 +330,8 @@ class SendToWriter:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.flush()
         portal = portal_spider(spider)
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        self.pipe.send([("done", {k: v for k, v in stats.items() if isinstance(v, int | float | str)}, reason,
-                         portal.mode if portal else "full", bool(portal and portal.complete_pass))])
+        self.pipe.send([("done", self._stats(), reason, portal.mode if portal else "full",
+                         bool(portal and portal.complete_pass))])
         if self.conn is not None:
             self.conn.close()
 
