@@ -12,6 +12,8 @@ inserted in differs.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import multiprocessing
 import os
@@ -111,6 +113,7 @@ class Writer:
         pipes: dict[Connection, int] = {}
         for index in range(jobs):
             receive, send = context.Pipe(duplex=False)
+            _widen(receive)
             place = WorkerPlace(index, jobs, str(session.path.resolve()), session.crawl_id, session.resumed,
                                 stamp)
             process: BaseProcess = context.Process(target=run_worker, args=(spider, raw, overrides, place, send, scans),
@@ -235,3 +238,14 @@ def _summed(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
             else:
                 stats.setdefault(key, value)
     return stats
+
+
+PIPE_BYTES = 1 << 20  # a pipe's buffer: a worker's batches wait there, not in its send, while this one writes
+
+
+def _widen(pipe: Connection) -> None:
+    """A worker's send blocks its crawl until this process reads: a pipe of 1 MB (Linux's most for
+    an unprivileged process) holds several batches (64 KB, the default, not one)."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):  # a smaller limit where the system sets one: the default stays
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
