@@ -1,7 +1,7 @@
 """The `portalscraper` command: thin, arguments in, one-line errors out.
 
     portalscraper crawl nato [--base-url URL] [--since D] [--full] [--resume] [--db PATH] [--jsonl PATH]
-    portalscraper reparse --warc FILE... [--db PATH] [--jsonl PATH]
+    portalscraper reparse --warc FILE... [--jobs N] [--db PATH] [--jsonl PATH]
     portalscraper demo
     portalscraper export --format json|jsonl|csv [--db PATH] [-o FILE]
     portalscraper replica [--port 8000] [--items N] [--changes FILE]
@@ -81,11 +81,14 @@ def _crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:
-    """Rebuild an archive from WARC files alone (portalscraper/webarchive/reparse.py). The JSON Lines
-    archive goes next to the database (`<db>.jsonl`), not over the crawls' own."""
+    """Rebuild an archive from WARC files alone (portalscraper/webarchive/reparse.py), each crawl's
+    pages spread over `--jobs` processes. The JSON Lines archive goes next to the database
+    (`<db>.jsonl`), not over the crawls' own."""
     from portalscraper.webarchive.reparse import reparse_each, replay_job, warc_crawls
+    from portalscraper.webarchive.reparse_jobs import parse_jobs, reparse_crawl
 
     try:
+        jobs = parse_jobs(args.jobs)
         crawls = warc_crawls([Path(f) for f in args.warc_files], args.spider)
     except CrawlRefusedError as exc:
         raise CliError(str(exc), exc.code) from None
@@ -95,15 +98,19 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     if len(crawls) > 1:
         print(f"Re-parsing {len(args.warc_files)} WARC files of {len(crawls)} crawls, one after the other",
               file=sys.stderr)
-        options = ["--db", db, "--jsonl", args.jsonl, *(["--log-level", args.log_level] if args.log_level else []),
+        options = ["--db", db, "--jsonl", args.jsonl, "--jobs", str(jobs),
+                   *(["--log-level", args.log_level] if args.log_level else []),
                    *(["--spider", args.spider] if args.spider else []), *(f"--set={pair}" for pair in args.set or [])]
         return reparse_each(crawls, [str(f) for f in args.warc_files], options)
     crawl = crawls[0]
     overrides = _crawl_overrides(args)
     spider_args, replay = replay_job(crawl, args.refer or [])
-    print(f"Re-parsing {len(crawl.files)} WARC file(s) with the {crawl.spider} spider ({spider_args.get('base_url')})",
-          file=sys.stderr)
-    return _report(_crawl(crawl.spider, spider_args, overrides | replay))
+    print(f"Re-parsing {len(crawl.files)} WARC file(s) with the {crawl.spider} spider ({spider_args.get('base_url')})"
+          f"{f', in {jobs} processes' if jobs > 1 else ''}", file=sys.stderr)
+    try:
+        return _report(reparse_crawl(crawl.spider, spider_args, overrides | replay, jobs))
+    except CrawlRefusedError as exc:
+        raise CliError(str(exc), exc.code) from None
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -323,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.add_argument("--warc", dest="warc_files", nargs="+", required=True, metavar="FILE",
                          help="WARC files written by crawls (--warc)")
     reparse.add_argument("--spider", help="spider to re-run (default: the one named in the WARC file)")
+    reparse.add_argument("--jobs", metavar="N", help="processes that share a crawl's pages (default: one per core)")
     # Other crawls' files, which the given files' 304s may refer to (set for each crawl of several).
     reparse.add_argument("--refer", nargs="+", metavar="FILE", help=argparse.SUPPRESS)
     archive_options(reparse)

@@ -58,18 +58,65 @@ class Capture:
 
 
 def _captures(path: Path) -> Iterator[Capture | dict[str, str]]:
-    """The file's warcinfo fields (a dict, with its WARC-Date) and its captures, in file order. A
-    file that ends with a record cut short (a crawl killed while writing it) is read up to it."""
+    """The file's warcinfo fields (a dict, with its WARC-Date) and its captures, in file order, read
+    once per process for a file that did not change since (`scanned`)."""
+    yield from scanned(path).found
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What `_scan` read of a file: its warcinfo fields and captures, in file order."""
+
+    path: Path
+    stamp: tuple[int, int]  # the file's size and modification time when it was read
+    found: tuple[Capture | dict[str, str], ...]
+
+
+_SCANS: dict[Path, Scan] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def scanned(path: str | Path) -> Scan:
+    """A file's scan: read once per process (grouping files by crawl, and indexing a crawl's files,
+    read the same records), again if the file changed. WarcError for a file that is no WARC file."""
+    path = Path(path)
+    try:
+        stamp = _stamp(path)
+    except OSError as exc:
+        raise WarcError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    scan = _SCANS.get(path)
+    if scan is None or scan.stamp != stamp:
+        scan = _SCANS[path] = Scan(path, stamp, tuple(_scan(path)))
+    return scan
+
+
+def remember_scans(scans: Iterable[Scan]) -> None:
+    """Scans another process made of files this one will read (a reparse worker's, from its writer):
+    each is used while its file has not changed."""
+    for scan in scans:
+        _SCANS[scan.path] = scan
+
+
+def _scan(path: Path) -> Iterator[Capture | dict[str, str]]:
+    """The file's warcinfo fields and captures, read from it. A file that ends with a record cut
+    short (a crawl killed while writing it) is read up to it. Records' HTTP headers are not parsed
+    (the slower half of reading a file through): a response's status line is read for a 304."""
     read = 0
     try:
         with path.open("rb") as stream:
-            iterator = ArchiveIterator(stream)
+            iterator = ArchiveIterator(stream, no_record_parse=True)
             for record in iterator:
                 read += 1
+                # What is read of a record is read before its offset is asked (which reads it through).
                 if record.rec_type == "warcinfo":
                     yield _warcinfo(record)
                 elif record.rec_type in ("response", "revisit"):
-                    yield _capture(record, path, iterator.get_record_offset())
+                    revisit = record.rec_type == "revisit" or _status(record) == b"304"
+                    yield _capture(record, path, iterator.get_record_offset(), revisit)
     except Exception as exc:  # warcio raises a dozen kinds here; each means the same
         if not read:  # warcio's ArchiveLoadFailed echoes the bytes: one line instead
             raise WarcError(f"{path} is not a readable WARC file ({type(exc).__name__})") from None
@@ -78,17 +125,21 @@ def _captures(path: Path) -> Iterator[Capture | dict[str, str]]:
 
 def _warcinfo(record: ArcWarcRecord) -> dict[str, str]:
     fields = {"WARC-Date": record.rec_headers.get_header("WARC-Date") or ""}
-    for line in record.content_stream().read(65536).decode("utf-8", "replace").splitlines():
+    for line in record.raw_stream.read(65536).decode("utf-8", "replace").splitlines():
         name, sep, value = line.partition(":")
         if sep:
             fields[name.strip()] = value.strip()
     return fields
 
 
-def _capture(record: ArcWarcRecord, path: Path, offset: int) -> Capture:
+def _status(record: ArcWarcRecord) -> bytes:
+    """A response record's HTTP status code, from its status line (older files kept a 304 as one)."""
+    parts = record.raw_stream.readline(1024).split(b" ", 2)
+    return parts[1] if len(parts) > 1 else b""
+
+
+def _capture(record: ArcWarcRecord, path: Path, offset: int, revisit: bool) -> Capture:
     headers = record.rec_headers
-    revisit = record.rec_type == "revisit" or (record.http_headers is not None
-                                               and record.http_headers.get_statuscode() == "304")
     return Capture(path, offset, headers.get_header("WARC-Target-URI") or "", headers.get_header("WARC-Date") or "",
                    headers.get_header("WARC-Record-ID"), revisit, headers.get_header("WARC-Refers-To"),
                    headers.get_header("WARC-Refers-To-Target-URI"), headers.get_header("WARC-Refers-To-Date"))

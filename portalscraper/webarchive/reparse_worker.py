@@ -1,0 +1,389 @@
+"""What a reparse worker's Scrapy uses (`portalscraper reparse --jobs N`, see reparse_jobs.py).
+
+Every worker replays the whole crawl from its WARC files with the same spider, arguments and
+settings, and reads every shared page: the homepage, listings, feeds, sitemaps, hubs (an item page
+that is also a listing), robots.txt. Item pages are partitioned by record id: each is asked by the
+one worker that owns its record (`owner`). So every worker finds every item, in the order the
+crawl found them, and each item page is read once.
+
+- `PartitionScheduler`: drops the item requests of other workers' records (what an item page's
+  callbacks ask for stays with its worker); in every worker but the first, a shared page's
+  callback and errback run with the stats and the log muted, and only the requests they make are
+  kept (the first worker counts, logs and sends what shared pages give).
+- `MutableStatsCollector`: Scrapy's stats, which a worker mutes for the shared pages it reads again.
+- `PartitionDownloaderStats`: Scrapy's downloader counts; a worker but the first counts only its
+  own item pages (robots.txt, asked by a middleware, never reaches the scheduler).
+- `SendToWriter`: the archive's memory for the spider (read-only, over a connection of its own:
+  the archive is in WAL mode), the items the pipelines let through and the records rejected to
+  the writer through a pipe, and at the end the worker's report (stats, mode, complete pass).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, Self
+
+from scrapy import Request, Spider, signals
+from scrapy.core.scheduler import Scheduler
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.stats import DownloaderStats
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.statscollectors import MemoryStatsCollector
+
+from portalscraper import signals as portal_signals
+from portalscraper.archive.memory import ArchiveMemory, CrawlStamp
+from portalscraper.crawl.contract import portal_spider
+from portalscraper.pipelines.validate import RecordRejected
+from portalscraper.webarchive.warcfiles import Scan, remember_scans
+
+logger = logging.getLogger(__name__)
+
+SHARE = "reparse_share"  # request meta: the worker that owns an item request's record
+_MUTED = "reparse_muted"  # request meta: a shared page's callbacks, muted already
+_OWNED = "reparse_owned"  # request meta: an item page's callbacks, their requests kept by its worker
+SEND_BATCH = 64  # items per message to the writer
+
+
+def owner(record_id: str, jobs: int) -> int:
+    """The worker that reads a record's item page: the same in every process (no hash seed)."""
+    return zlib.crc32(record_id.encode("utf-8")) % jobs
+
+
+@dataclass(frozen=True)
+class WorkerPlace:
+    """Which worker this is, of how many, and what it needs of the writer's crawl."""
+
+    index: int
+    jobs: int
+    archive: str  # the archive's path, read-only here
+    crawl_id: int
+    resumed: bool
+    stamp: CrawlStamp
+
+
+def _place(place: Any) -> WorkerPlace:
+    """The REPARSE_WORKER setting: NotConfigured in a crawl that is no reparse worker."""
+    if not isinstance(place, WorkerPlace):
+        raise NotConfigured("not a reparse worker")
+    return place
+
+
+class MutableStatsCollector(MemoryStatsCollector):
+    """Scrapy's stats, which count nothing while `muted`."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.mute_depth = 0
+
+    @contextmanager
+    def muted(self) -> Iterator[None]:
+        self.mute_depth += 1
+        try:
+            yield
+        finally:
+            self.mute_depth -= 1
+
+    def set_value(self, key: str, value: Any, spider: Spider | None = None) -> None:
+        if not self.mute_depth:
+            super().set_value(key, value)
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0, spider: Spider | None = None) -> None:
+        if not self.mute_depth:
+            super().inc_value(key, count, start)
+
+    def max_value(self, key: str, value: Any, spider: Spider | None = None) -> None:
+        if not self.mute_depth:
+            super().max_value(key, value)
+
+    def min_value(self, key: str, value: Any, spider: Spider | None = None) -> None:
+        if not self.mute_depth:
+            super().min_value(key, value)
+
+
+def _outputs(result: Any) -> Iterable[Any]:
+    if result is None:
+        return ()
+    if isinstance(result, Request) or not isinstance(result, Iterable) or isinstance(result, dict):
+        return (result,)
+    return result
+
+
+def _requests_only(callback: Callable[..., Any], stats: MutableStatsCollector) -> Callable[..., list[Request]]:
+    """A shared page's callback (or errback) as a worker but the first runs it: what it counts is
+    not counted, what it logs is not logged, what it gives but requests is the first worker's to
+    send (the first worker reads the same page, and counts, logs and sends all of it). A callback
+    that raises stops there, as it would in Scrapy."""
+
+    def run(result: Any, **kwargs: Any) -> list[Request]:
+        requests = []
+        raised: Exception | None = None
+        disabled = logging.root.manager.disable
+        logging.disable(logging.CRITICAL)  # the callback runs to its end here, with nothing else between
+        try:
+            with stats.muted():
+                for output in _outputs(callback(result, **kwargs)):
+                    if isinstance(output, Request):
+                        requests.append(output)
+        except Exception as exc:  # the first worker's callback raises it too, counted and logged there
+            raised = exc
+        finally:
+            logging.disable(disabled)
+        if raised is not None:
+            logger.debug("A shared page's callback raised (the first worker logs it): %r", raised)
+        return requests
+
+    return run
+
+
+def _kept(callback: Callable[..., Any], share: int) -> Callable[..., Iterator[Any]]:
+    """An item page's callback (or errback), whose requests stay with the worker that reads it."""
+
+    def run(result: Any, **kwargs: Any) -> Iterator[Any]:
+        for output in _outputs(callback(result, **kwargs)):
+            if isinstance(output, Request):
+                output.meta.setdefault(SHARE, share)
+            yield output
+
+    return run
+
+
+class PartitionScheduler(Scheduler):
+    """Scrapy's scheduler, keeping of the item requests only this worker's."""
+
+    place: WorkerPlace
+    partition_crawler: Crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        scheduler = super().from_crawler(crawler)
+        scheduler.place = _place(crawler.settings.get("REPARSE_WORKER"))
+        scheduler.partition_crawler = crawler
+        return scheduler
+
+    def enqueue_request(self, request: Request) -> bool:
+        place = self.place
+        share = request.meta.get(SHARE)
+        if share is None and (rid := request.meta.get("claim")) and not self._hub(request.url):
+            share = request.meta[SHARE] = owner(str(rid), place.jobs)
+        if share is not None and share != place.index:
+            return False  # another worker's record
+        if share is not None and not request.meta.get(_OWNED):
+            # What an item page's callbacks ask for (a web archive's other capture of it) is asked
+            # by the one worker that read the page, and stays its own.
+            request.meta[_OWNED] = True
+            callback = request.callback or getattr(self.partition_crawler.spider, "_parse", None)
+            if callback is not None:
+                request.callback = _kept(callback, share)
+            if request.errback is not None:
+                request.errback = _kept(request.errback, share)
+        if share is None and place.index and not request.meta.get(_MUTED):
+            stats = self.partition_crawler.stats
+            assert isinstance(stats, MutableStatsCollector)
+            request.meta[_MUTED] = True
+            callback = request.callback or getattr(self.partition_crawler.spider, "_parse", None)
+            if callback is not None:
+                request.callback = _requests_only(callback, stats)
+            if request.errback is not None:
+                request.errback = _requests_only(request.errback, stats)
+        return super().enqueue_request(request)
+
+    def _hub(self, url: str) -> bool:
+        """A hub's page is also a listing: every worker reads it, for the items it links to."""
+        spider = self.partition_crawler.spider
+        is_hub, canonical = getattr(spider, "is_hub_url", None), getattr(spider, "canonical", None)
+        return callable(is_hub) and callable(canonical) and bool(is_hub(canonical(url)))
+
+
+class PartitionDownloaderStats(DownloaderStats):
+    """Scrapy's downloader counts; in a worker but the first, of its own item pages only."""
+
+    def __init__(self, stats: Any, index: int) -> None:
+        super().__init__(stats)
+        self.index = index
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("DOWNLOADER_STATS"):
+            raise NotConfigured
+        return cls(crawler.stats, _place(crawler.settings.get("REPARSE_WORKER")).index)
+
+    def _counted(self, request: Request) -> bool:
+        return not self.index or request.meta.get(SHARE) == self.index
+
+    def process_request(self, request: Request) -> None:  # type: ignore[override]
+        if self._counted(request):
+            super().process_request(request)
+
+    def process_response(self, request: Request, response: Response) -> Response:  # type: ignore[override]
+        if self._counted(request):
+            super().process_response(request, response)  # counts, and gives the response back
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:  # type: ignore[override]
+        if self._counted(request):
+            super().process_exception(request, exception)
+
+
+class SnapshotMemory(ArchiveMemory):
+    """The archive's memory as the crawl began, before the writer wrote anything of it: what the
+    spider plans from (records known, failures to ask again, the last complete pass) read at
+    once in one read transaction; an archived record (for a 304) read when asked, as in one
+    process (a record is asked for once per crawl, so this crawl has not written it)."""
+
+    def __init__(self, conn: sqlite3.Connection, portal: str, crawl_id: int, stamp: CrawlStamp, spider: str,
+                 language: str) -> None:
+        super().__init__(conn, portal, crawl_id, stamp)
+        conn.execute("BEGIN")
+        try:
+            len(self.known)
+            self._failures = super().unresolved_failures()
+            self._last_pass = (spider, language, super().last_complete_pass(spider, language))
+        finally:
+            conn.execute("COMMIT")
+
+    def unresolved_failures(self) -> list[tuple[str, str, dict[str, Any]]]:
+        return list(self._failures)
+
+    def last_complete_pass(self, spider: str, language: str) -> dt.datetime | None:
+        if self._last_pass[:2] == (spider, language):
+            return self._last_pass[2]
+        return super().last_complete_pass(spider, language)
+
+
+@dataclass
+class ArchiveView:
+    """What the spider takes from the archive when it opens (the `archive_opened` signal's session):
+    the writer's crawl, and the archive's memory over a read-only connection."""
+
+    crawl_id: int
+    resumed: bool
+    memory: ArchiveMemory
+
+
+class SendToWriter:
+    """The worker's end of the pipe to the writer: items in batches, rejects, and its report."""
+
+    def __init__(self, crawler: Crawler, place: WorkerPlace, pipe: Connection) -> None:
+        self.crawler = crawler
+        self.place = place
+        self.pipe = pipe
+        self.batch: list[tuple[Any, ...]] = []
+        self.conn: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        place = _place(crawler.settings.get("REPARSE_WORKER"))
+        pipe = _PIPES.get(crawler)
+        if pipe is None:
+            raise NotConfigured("a reparse worker with no pipe to its writer")
+        sender = cls(crawler, place, pipe)
+        crawler.signals.connect(sender.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(sender.spider_closed, signal=signals.spider_closed)
+        return sender
+
+    def open_spider(self) -> None:
+        place = self.place
+        # Autocommit (isolation_level None): the snapshot's read transaction is begun and ended here.
+        self.conn = sqlite3.connect(f"file:{place.archive}?mode=ro", uri=True, isolation_level=None)
+        spider = portal_spider(self.crawler.spider)
+        assert spider is not None  # a reparse re-runs a portal spider
+        memory = SnapshotMemory(self.conn, spider.args.portal, place.crawl_id, place.stamp,
+                                spider.name, spider.args.lang)
+        self.pipe.send([("ready", None)])  # the writer writes nothing of this crawl before every worker is here
+        self.crawler.signals.send_catch_log(portal_signals.archive_opened,
+                                            session=ArchiveView(place.crawl_id, place.resumed, memory))
+
+    def process_item(self, item: Any) -> Any:
+        self._send(("item", item))
+        return item
+
+    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
+        if isinstance(exception, RecordRejected):
+            self._send(("reject", item, list(exception.reasons)))
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        self.batch.append(message)
+        if len(self.batch) >= SEND_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """The items waiting, and the worker's stats as they are (for the writer's progress lines)."""
+        if self.batch:
+            self.pipe.send([*self.batch, ("stats", self._stats())])
+            self.batch = []
+
+    def _stats(self) -> dict[str, Any]:
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        return {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.flush()
+        portal = portal_spider(spider)
+        self.pipe.send([("done", self._stats(), reason, portal.mode if portal else "full",
+                         bool(portal and portal.complete_pass))])
+        if self.conn is not None:
+            self.conn.close()
+
+
+# Each worker crawler's pipe to the writer (a pipe cannot travel in settings, which are copied).
+_PIPES: dict[Crawler, Connection] = {}
+
+_PARTS = "portalscraper.webarchive.reparse_worker"
+
+
+def worker_settings(project: Any, place: WorkerPlace) -> dict[str, Any]:
+    """A worker's Scrapy settings over the crawl's: the partition's parts, and the pipe to the
+    writer in place of the archive's pipelines."""
+    pipelines = {k: v for k, v in dict(project["ITEM_PIPELINES"]).items() if ".store." not in k}
+    return {
+        "REPARSE_WORKER": place, "ARCHIVE_SQLITE_PATH": "", "ARCHIVE_JSONL_PATH": "", "WARC_DIR": "",
+        "SCHEDULER": f"{_PARTS}.PartitionScheduler",
+        "STATS_CLASS": f"{_PARTS}.MutableStatsCollector",
+        "ITEM_PIPELINES": {**pipelines, f"{_PARTS}.SendToWriter": 800},
+        "DOWNLOADER_MIDDLEWARES": {**dict(project["DOWNLOADER_MIDDLEWARES"]),
+                                   "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+                                   f"{_PARTS}.PartitionDownloaderStats": 850},
+        "PROGRESS_INTERVAL": -1,  # the writer's log says how far the crawl is
+        # Scrapy reads a callback's source to warn of a generator's return value: a shared page's
+        # callback is a wrapper in every worker but the first.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
+    }
+
+
+def run_worker(spider: str, raw: dict[str, Any], overrides: dict[str, Any], place: WorkerPlace, pipe: Connection,
+               scans: list[Scan]) -> None:
+    """A worker process: the crawl replayed, its share of the item pages read, its items sent."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.spiderloader import SpiderLoader
+
+    from portalscraper.crawl.attached import attach_args
+    from portalscraper.crawl.overrides import project_settings
+    from portalscraper.crawl.runner import load_spider, parse_args
+
+    remember_scans(scans)  # the writer read the files through already
+    settings = project_settings(overrides)
+    for key, value in worker_settings(settings, place).items():
+        settings.set(key, value, priority="cmdline")
+    spidercls = load_spider(SpiderLoader.from_settings(settings), spider)
+    args = parse_args(spidercls, raw)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(spidercls)
+    if args is not None:
+        attach_args(crawler, args)
+    _PIPES[crawler] = pipe
+    try:
+        process.crawl(crawler, **raw)
+        process.start()
+    finally:
+        pipe.close()

@@ -1,0 +1,118 @@
+"""`reparse --jobs N`: a crawl's pages spread over worker processes, and one archive written, the
+one `--jobs 1` rebuilds (records with their ids, content hashes and fields, versions, appearances,
+failures, rejects, crawl rows with their counts)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from portalscraper.cli import main
+from portalscraper.webarchive.reparse_jobs import parse_jobs
+from portalscraper.webarchive.reparse_worker import owner
+from tests.conftest import Replica, run_cli
+from tests.test_scheduling import read_until, start_crawl
+from tests.test_warc import archive_rows
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def reparse(warcs: list[Path], db: Path, jobs: int) -> subprocess.CompletedProcess[str]:
+    return run_cli("reparse", "--warc", *map(str, warcs), "--db", str(db), "--jsonl", "", "-q", "--jobs", str(jobs),
+                   cwd=db.parent)
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5", "", " 2"])
+def test_a_jobs_value_that_is_no_count_of_processes_is_one_line(value: str, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    warc = tmp_path / "crawl.warc.gz"
+    warc.write_bytes(b"")
+    assert main(["reparse", "--warc", str(warc), "--jobs", value, "--db", str(tmp_path / "x.sqlite")]) == 2
+    assert capsys.readouterr().err == f"Error: --jobs takes a number of worker processes, 1 or more, not {value!r}\n"
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_jobs_are_one_per_core_unless_given() -> None:
+    assert parse_jobs(None) == (os.cpu_count() or 1)
+    assert parse_jobs("3") == 3
+
+
+def test_a_record_has_the_same_worker_in_every_process_and_the_shares_are_even() -> None:
+    # Not Python's hash (seeded per process): the workers and the writer agree on it.
+    assert [owner(rid, 2) for rid in ("news_90387", "news_91045", "topics_49208", "news_100020")] == [0, 0, 1, 1]
+    shares = Counter(owner(f"news_{n}", 4) for n in range(100_000, 101_000))
+    assert sorted(shares) == [0, 1, 2, 3] and min(shares.values()) >= 200
+
+
+@pytest.mark.slow
+def test_a_scheduled_jobs_crawls_of_a_quirky_portal_rebuild_alike_on_two_processes(
+        start_replica: Callable[..., Replica], tmp_path: Path) -> None:
+    """Three crawls as cron runs them (a complete pass, a weekly one after the portal changed,
+    an incremental one answered by 304s), of a portal with a real one's quirks (bad items, a
+    section robots.txt closes, an item listed twice): two processes rebuild what one does."""
+    server = start_replica(40, None, "--quirks")
+    crawled, warc = tmp_path / "crawled.sqlite", tmp_path / "warc"
+
+    def crawl(*extra: str) -> None:
+        run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(crawled), "--jsonl", "", "--warc",
+                str(warc), "-q", *extra, cwd=tmp_path, check=False)
+
+    crawl()
+    server.change({"op": "edit", "key": "news_91112", "summary": "A corrected summary."},
+                  {"op": "add", "title": "Allies meet on maritime security", "date_text": "27 Sep. 2012",
+                   "summary": "Naval experts met in Northwood."},
+                  {"op": "remove", "key": "news_100020"}, {"op": "break", "key": "news_100030", "status": 404})
+    crawl("-s", "PORTAL_FULL_PASS_DAYS=0")
+    crawl()
+    server.stop()
+    warcs = sorted(warc.glob("nato-*.warc.gz"))
+    assert len(warcs) == 3
+
+    one, two = tmp_path / "one/archive.sqlite", tmp_path / "two/archive.sqlite"
+    one.parent.mkdir()
+    two.parent.mkdir()
+    reparse(warcs, one, 1)
+    result = reparse(warcs, two, 2)
+    assert "Re-parsing 3 WARC files of 3 crawls" in result.stderr
+    assert archive_rows(two) == archive_rows(one)
+    assert archive_rows(two)["records"]  # and what was compared is there:
+    assert rows(two, "SELECT count(*), sum(records_changed), sum(records_gone), sum(item_pages_not_modified) > 0, "
+                     "sum(rejects) > 0, sum(failures) > 0 FROM crawls") == [(3, 1, 1, 1, 1, 1)]
+    assert rows(two, "SELECT count(*) > 0 FROM record_versions") == [(1,)]
+    # Each item page was read by one process: the counts are one process's.
+    counts = "SELECT mode, requests, responses, item_pages_fetched, item_pages_not_modified, duplicates FROM crawls"
+    assert rows(two, counts) == rows(one, counts) == rows(crawled, counts)
+
+
+@pytest.mark.slow
+def test_a_killed_and_resumed_crawl_rebuilds_alike_on_two_processes(start_replica: Callable[..., Replica],
+                                                                   tmp_path: Path) -> None:
+    server = start_replica(items=200)
+    killed = tmp_path / "killed.sqlite"
+    proc = start_crawl(server.base_url, killed, "-s", "ARCHIVE_BATCH_SIZE=20")
+    read_until(proc, lambda line: "Committed crawl 1:" in line and int(line.rsplit(": ", 1)[1].split()[0]) >= 40)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert rows(killed, "SELECT records FROM crawls")[0][0] < 230
+    run_cli("crawl", "nato", "--base-url", server.base_url, "--db", str(killed), "--jsonl", "", "--resume", "-q",
+            cwd=tmp_path)
+    server.stop()
+    warcs = sorted((tmp_path / "exports/warc").glob("nato-*.warc.gz"))
+    assert len(warcs) == 2
+
+    one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
+    reparse(warcs, one, 1)
+    assert "in 2 processes" in reparse(warcs, two, 2).stderr
+    assert archive_rows(two) == archive_rows(one)
+    assert archive_rows(two, runs=False) == archive_rows(killed, runs=False)
+    assert rows(two, "SELECT status, mode, resumed, records FROM crawls") == [("finished", "full+resume", 1, 230)]
