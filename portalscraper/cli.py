@@ -105,6 +105,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     crawl = crawls[0]
     overrides = _crawl_overrides(args)
     spider_args, replay = replay_job(crawl, args.refer or [])
+    jobs = 1 if spider_args.get("wayback") else jobs  # reparse_crawl: a web-archive crawl in one process
     print(f"Re-parsing {len(crawl.files)} WARC file(s) with the {crawl.spider} spider ({spider_args.get('base_url')})"
           f"{f', in {jobs} processes' if jobs > 1 else ''}", file=sys.stderr)
     try:

@@ -112,7 +112,13 @@ def test_a_killed_and_resumed_crawl_rebuilds_alike_on_two_processes(start_replic
 
     one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
     reparse(warcs, one, 1)
-    assert "in 2 processes" in reparse(warcs, two, 2).stderr
+    result = run_cli("reparse", "--warc", *map(str, warcs), "--db", str(two), "--jsonl", "", "--jobs", "2",
+                     "--log-level", "INFO", cwd=two.parent)
+    assert "in 2 processes" in result.stderr
+    # The item pages were shared out: each process read some, none read them all.
+    counts = [line.rsplit(": ", 1)[1].split(", ") for line in result.stderr.splitlines()
+              if "Item pages read by each process: " in line]
+    assert counts and all(len(c) == 2 and min(map(int, c)) > 0 for c in counts), counts
     assert archive_rows(two) == archive_rows(one)
     assert archive_rows(two, runs=False) == archive_rows(killed, runs=False)
     assert rows(two, "SELECT status, mode, resumed, records FROM crawls") == [("finished", "full+resume", 1, 230)]

@@ -8,11 +8,13 @@ from typing import Protocol, cast
 
 from portalscraper.archive.memory import ArchiveMemory
 from portalscraper.crawl.args import CrawlArgs
+from portalscraper.crawl.scope import Scope
 
 
 class PortalCrawler(Protocol):
     name: str
     args: CrawlArgs  # the crawl's arguments, parsed once
+    scope: Scope  # what a URL is to the crawl
     archive_memory: ArchiveMemory | None  # the archive's memory of earlier crawls, once it is open
 
     @property

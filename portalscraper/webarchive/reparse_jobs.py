@@ -61,7 +61,9 @@ def reparse_crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any], j
     processes; one process (`jobs` 1, or no SQLite archive) is a plain crawl. CrawlRefusedError for
     a crawl that cannot start."""
     settings, spidercls = prepare(spider, overrides)
-    if jobs == 1 or not settings.get("ARCHIVE_SQLITE_PATH"):
+    # A web-archive crawl's re-parse runs in one process: spreading its captured items over
+    # workers is not tested yet.
+    if jobs == 1 or not settings.get("ARCHIVE_SQLITE_PATH") or raw.get("wayback"):
         return crawl(spider, raw, overrides)
     check_output_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
     check_output_path(settings.get("LOG_FILE"), "log")
@@ -224,6 +226,9 @@ class Writer:
             next((r for r in reasons if r != "finished"), "finished")
         first = self.reports.get(0)
         mode, complete = (first[2], first[3]) if first else ("full", False)
+        read = [str(self.reports[i][0].get("reparse/item_pages_own", 0)) if i in self.reports else "?"
+                for i in range(jobs)]
+        logger.info("Item pages read by each process: %s", ", ".join(read))
         return self.session.finish(reason, crawl_totals(stats, mode, complete and reason == "finished"))
 
 

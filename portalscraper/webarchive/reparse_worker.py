@@ -171,10 +171,13 @@ class PartitionScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         place = self.place
         share = request.meta.get(SHARE)
-        if share is None and (rid := request.meta.get("claim")) and not self._hub(request.url):
+        if share is None and (rid := (request.meta.get("listing") or {}).get("record_id")) and \
+                not self._hub(request.url):
             share = request.meta[SHARE] = owner(str(rid), place.jobs)
         if share is not None and share != place.index:
             return False  # another worker's record
+        if share is not None and not request.meta.get(_OWNED):
+            self.partition_crawler.stats.inc_value("reparse/item_pages_own")
         if share is not None and not request.meta.get(_OWNED):
             # What an item page's callbacks ask for (a web archive's other capture of it) is asked
             # by the one worker that read the page, and stays its own.
@@ -197,9 +200,8 @@ class PartitionScheduler(Scheduler):
 
     def _hub(self, url: str) -> bool:
         """A hub's page is also a listing: every worker reads it, for the items it links to."""
-        spider = self.partition_crawler.spider
-        is_hub, canonical = getattr(spider, "is_hub_url", None), getattr(spider, "canonical", None)
-        return callable(is_hub) and callable(canonical) and bool(is_hub(canonical(url)))
+        spider = portal_spider(self.partition_crawler.spider)
+        return spider is not None and spider.scope.is_hub(spider.scope.canonical(url))
 
 
 class PartitionDownloaderStats(DownloaderStats):
