@@ -63,7 +63,7 @@ class Paragraph:
     links: int
     off: bool
     offs: tuple[_Element, ...] = ()  # the "off" blocks it stands in, outermost first
-    at: int = 0  # the walk's event at which its first text came (`Layout.ends` counts the same events)
+    at: int = 0  # the walk's event at which its first text came (`Layout.order` counts the same events)
     running: bool = False  # running text: set once the page is rendered (see `prose`)
 
     def prose(self) -> bool:
@@ -199,114 +199,109 @@ def _custom_block(el: _Element, found: set[_Element]) -> bool:
 
 def _hidden_inline(el: _Element, tag: str) -> bool:
     """An inline element that is hidden, off, or a hover box: never rendered."""
-    if (el.get("style") or el.get("hidden") is not None or el.get("aria-hidden") == "true") and is_off(el):
+    hidden, klass = False, ""
+    for name, value in el.items():  # one call for its few attributes, not one per name
+        if name == "class":
+            klass = value
+        elif (name == "style" and value) or name == "hidden" or (name == "aria-hidden" and value == "true"):
+            hidden = True
+    if hidden and is_off(el):
         return True
-    return tag != "a" and bool(el.get("class")) and _hover_box(el)
+    return tag != "a" and bool(klass) and _hover_box(el)
 
 
-class _Renderer:
-    """One pass over lxml's iterative walk: the extractor's hot loop."""
+def _emit(paragraphs: list[Paragraph], buf: list[str], block: _Element, links: int, offs: list[_Element],
+          first: int) -> None:
+    """The buffered text as a paragraph of `block`; the buffer emptied."""
+    text = fold("".join(buf))
+    if text:
+        paragraphs.append(Paragraph(text, block, links, bool(offs), tuple(offs), first))
+    buf.clear()
 
-    __slots__ = ("blocks", "brs", "buf", "custom", "ends", "first", "in_link", "link_chars", "n", "off", "off_flags",
-                 "order", "paragraphs", "skipped")
 
-    def __init__(self, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int]], root: _Element) -> None:
-        self.paragraphs, self.order = paragraphs, order
-        self.buf: list[str] = []
-        self.link_chars = 0
-        self.in_link = 0
-        self.off: list[_Element] = []  # the "off" blocks around the current point
-        self.blocks: list[_Element] = [root]
-        self.off_flags: list[bool] = []
-        self.skipped: set[_Element] = set()
-        self.brs = 0
-        self.n = 0
-        self.first = -1  # the event of the buffered paragraph's first text (-1: none yet)
-        self.ends: dict[_Element, int] = {}  # element: the event at which it closes
-        self.custom: set[_Element] = set()  # custom elements that lay out as blocks
-
-    def emit(self) -> None:
-        """The buffered text as a paragraph of the current block; the link count starts again."""
-        text = fold("".join(self.buf))
-        if text:
-            offs = tuple(self.off)
-            self.paragraphs.append(Paragraph(text, self.blocks[-1], self.link_chars, bool(offs), offs, self.first))
-        self.buf.clear()
-        self.link_chars = 0
-        self.first = -1
-
-    def run(self, root: _Element) -> None:
-        """The walk. Start and end events are handled inline (a method call per event would cost a
-        third of the time); only blocks, the rarer case, call methods."""
-        buf, order, skipped, ends, custom = self.buf, self.order, self.skipped, self.ends, self.custom
-        starts: list[int] = []  # the open elements' first events (every start has its end, skipped or not)
-        walker = etree.iterwalk(root, events=("start", "end"))
-        n = events = 0
-        for event, el in walker:
-            events += 1
-            tag = el.tag
-            if event == "start":
-                n += 1
-                starts.append(n)
-                if tag in _NEVER_RENDERED or (tag not in BLOCK_TAGS and el.attrib and _hidden_inline(el, tag)):
-                    walker.skip_subtree()  # never shown, or never the article: code, controls, menus
-                    skipped.add(el)
-                    if tag in _SILENT_TAGS and buf:
-                        self.emit()
+def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int, int]]) -> None:
+    """The walk: lxml's iterative one, every event handled inline with local state (the extractor's
+    hot loop: a method call or an attribute per event would cost a third of its time)."""
+    buf: list[str] = []
+    append = buf.append
+    blocks: list[_Element] = [root]  # the open blocks, innermost last
+    offs: list[_Element] = []  # the "off" blocks around the current point
+    off_flags: list[bool] = []  # per open block: whether it is in `offs`
+    skipped: set[_Element] = set()  # inline elements not rendered (blocks: the silent tags)
+    custom: set[_Element] = set()  # custom elements that lay out as blocks
+    starts: list[int] = []  # the open elements' first events (every start has its end, skipped or not)
+    push, pop = starts.append, starts.pop
+    links = in_link = brs = n = events = 0
+    first = -1  # the event of the buffered paragraph's first text (-1: none yet)
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        events += 1
+        tag = el.tag
+        if event == "start":
+            n += 1
+            push(n)
+            if tag in BLOCK_TAGS:
+                if buf:
+                    _emit(paragraphs, buf, blocks[-1], links, offs, first)
+                    links, first = 0, -1
+                if tag in _SILENT_TAGS:
+                    walker.skip_subtree()  # menus: never rendered
                     continue
-                if tag == "br":
-                    self.line_break()
-                    continue
-                if tag in BLOCK_TAGS or ("-" in tag and _custom_block(el, custom)):
-                    self.open_block(el)
-                elif tag == "a":
-                    self.in_link += 1
-                text = el.text
-            else:
-                order[el] = (starts.pop(), n)
-                ends[el] = events
-                if (tag in BLOCK_TAGS or ("-" in tag and el in custom)) and el not in skipped:
-                    self.close_block()
-                elif tag == "a" and el not in skipped:
-                    self.in_link -= 1
-                text = el.tail
-            if text:
-                if text.isspace():
-                    if buf:
-                        buf.append(" ")
+                blocks.append(el)
+                if is_off(el):
+                    off_flags.append(True)
+                    offs.append(el)
                 else:
-                    if self.first < 0:
-                        self.first = events
-                    buf.append(text)
-                    self.brs = 0
-                    if self.in_link:
-                        self.link_chars += len(text.strip())
-        self.n = n
-        if buf:
-            self.emit()
-
-    def line_break(self) -> None:
-        """`<br>`: a new line; two in a row end the paragraph."""
-        self.buf.append("\n")
-        self.brs += 1
-        if self.brs >= 2:
-            self.emit()
-
-    def open_block(self, el: _Element) -> None:
-        if self.buf:
-            self.emit()
-        self.blocks.append(el)
-        block_off = is_off(el)
-        self.off_flags.append(block_off)
-        if block_off:
-            self.off.append(el)
-
-    def close_block(self) -> None:
-        if self.buf:
-            self.emit()
-        self.blocks.pop()
-        if self.off_flags.pop():
-            self.off.pop()
+                    off_flags.append(False)
+            elif tag in SKIP_TAGS or _hidden_inline(el, tag):
+                walker.skip_subtree()  # never shown, or never the article: code, controls, hidden boxes
+                skipped.add(el)
+                continue
+            elif tag == "br":  # a new line; two in a row end the paragraph
+                append("\n")
+                brs += 1
+                if brs >= 2:
+                    _emit(paragraphs, buf, blocks[-1], links, offs, first)
+                    links, first = 0, -1
+                continue
+            elif tag == "a":
+                in_link += 1
+            elif "-" in tag and _custom_block(el, custom):
+                if buf:
+                    _emit(paragraphs, buf, blocks[-1], links, offs, first)
+                    links, first = 0, -1
+                blocks.append(el)
+                if is_off(el):
+                    off_flags.append(True)
+                    offs.append(el)
+                else:
+                    off_flags.append(False)
+            text = el.text
+        else:
+            order[el] = (pop(), n, events)
+            if tag in BLOCK_TAGS and tag not in _SILENT_TAGS or "-" in tag and el in custom:
+                if buf:
+                    _emit(paragraphs, buf, blocks[-1], links, offs, first)
+                    links, first = 0, -1
+                blocks.pop()
+                if off_flags.pop():
+                    offs.pop()
+            elif tag == "a" and el not in skipped:
+                in_link -= 1
+            text = el.tail
+        if text:
+            if text.isspace():
+                if buf:
+                    append(" ")
+            else:
+                if first < 0:
+                    first = events
+                append(text)
+                brs = 0
+                if in_link:
+                    links += len(text.strip())
+    if buf:
+        _emit(paragraphs, buf, blocks[-1], links, offs, first)
 
 
 class Layout:
@@ -314,14 +309,10 @@ class Layout:
 
     def __init__(self, root: _Element) -> None:
         self.paragraphs: list[Paragraph] = []
-        self.order: dict[_Element, tuple[int, int]] = {}  # element: (first, last) index in document order
-        self._render(root)
-
-    def _render(self, root: _Element) -> None:
+        # element: its first and last index in document order, and the walk's event at which it closes
+        self.order: dict[_Element, tuple[int, int, int]] = {}
         etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
-        renderer = _Renderer(self.paragraphs, self.order, root)
-        renderer.run(root)
-        self.ends = renderer.ends
+        _render(root, self.paragraphs, self.order)
         self.wrappers = self._wrappers()
         for p in self.paragraphs:  # once the wrappers' paragraphs are back in the article
             p.running = p.prose()
@@ -350,7 +341,7 @@ class Layout:
         return el not in self.wrappers and is_off(el)
 
     def inside(self, el: _Element, container: _Element) -> bool:
-        first, last = self.order[container]
+        first, last, _ = self.order[container]
         return first <= self.order[el][0] <= last
 
     def texts(self, container: _Element | None = None, *, keep_off: bool = False) -> list[str]:
@@ -361,7 +352,7 @@ class Layout:
     def entries(self, container: _Element | None = None, *, keep_off: bool = False,
                 start: int = 0) -> list[tuple[str, Paragraph]]:
         """`texts`, each with its paragraph; only those whose text comes after the walk's event
-        `start` (the headline's end: see `Layout.ends`)."""
+        `start` (the headline's end: see `Layout.order`)."""
         out = []
         for p in self.paragraphs:
             if container is not None and not self.inside(p.block, container):
@@ -463,7 +454,7 @@ def main_block(layout: Layout, after: _Element | None = None) -> _Element | None
         s = score[el]
         t = totals[el]
         s *= 1 - min(t[2] / t[1], 0.9) if t[1] else 1  # link-heavy containers are navigation
-        first, last = layout.order[el]
+        first, last, _ = layout.order[el]
         if headline_at and last < headline_at:
             s /= 2
         elif headline_at:
@@ -518,9 +509,9 @@ def _grown(layout: Layout, best: _Element, totals: _Totals, headline_at: int) ->
 def lead_paragraphs(layout: Layout, container: _Element, after: _Element | None) -> list[str]:
     """Prose between the headline `after` and the article's block `container`: a lead or standfirst
     set apart from the body (its own block, a link or two in it), part of the article's text."""
-    if after is None or after not in layout.ends or container not in layout.order:
+    if after is None or after not in layout.order or container not in layout.order:
         return []
-    begins, ends = layout.ends[after], layout.order[container][0]
+    begins, ends = layout.order[after][2], layout.order[container][0]
     if layout.order[after][0] >= ends:
         return []  # the headline is inside the block, or after it
     out = []
@@ -544,9 +535,9 @@ def body_paragraphs(layout: Layout, container: _Element, skip: Iterable[str] = (
     holds the headline may follow it). Promotions and captions are not the article's text either."""
     skipped = {fold(s) for s in skip if s}
     start = 0
-    if (after is not None and after in layout.ends and layout.inside(after, container)
+    if (after is not None and after in layout.order and layout.inside(after, container)
             and not any(a.tag == "p" for a in (after, *after.iterancestors()))):  # bold words in a paragraph
-        at = layout.ends[after]
+        at = layout.order[after][2]
         if any(p.running and p.at > at and layout.inside(p.block, container) for p in layout.paragraphs):
             start = at
     out: list[str] = []
