@@ -279,7 +279,7 @@ def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, t
             text = el.text
         else:
             order[el] = (pop(), n, events)
-            if tag in BLOCK_TAGS and tag not in _SILENT_TAGS or "-" in tag and el in custom:
+            if (tag in BLOCK_TAGS and tag not in _SILENT_TAGS) or ("-" in tag and el in custom):
                 if buf:
                     _emit(paragraphs, buf, blocks[-1], links, offs, first)
                     links, first = 0, -1
@@ -307,11 +307,14 @@ def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, t
 class Layout:
     """The rendered paragraphs of a tree, with the document order of its elements."""
 
-    def __init__(self, root: _Element) -> None:
+    def __init__(self, root: _Element, *, comments: bool = True) -> None:
+        """`comments`: whether the tree may hold comments and processing instructions (removed first:
+        their tails are text); a reader whose tree has none says so, and the tree is not walked for them."""
         self.paragraphs: list[Paragraph] = []
         # element: its first and last index in document order, and the walk's event at which it closes
         self.order: dict[_Element, tuple[int, int, int]] = {}
-        etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
+        if comments:
+            etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
         _render(root, self.paragraphs, self.order)
         self.wrappers = self._wrappers()
         for p in self.paragraphs:  # once the wrappers' paragraphs are back in the article

@@ -350,10 +350,12 @@ def extract_detail(
 ) -> DetailFields:
     """The title, date text, updated text, summary and body of an item page (`url`, when given,
     tells the site's name in titles by the host's)."""
-    if not isinstance(html, Selector):
-        html = parse_page(html if isinstance(html, str) else html.decode("utf-8", "replace"), url)
-    root: _Element = html.root if isinstance(html.root, _Element) else parse_html(html.get())
-    etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
+    if isinstance(html, Selector):
+        root: _Element = html.root if isinstance(html.root, _Element) else parse_html(html.get())
+        etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
+    else:  # parsed here, without comments: the same tree, for a walk less over the page
+        root = parse_page(html if isinstance(html, str) else html.decode("utf-8", "replace"), url,
+                          comments=False).root
     return _Reader(root, selectors or {}, url).read()
 
 
@@ -391,7 +393,7 @@ class _Reader:
         """The whole page rendered, once, and only when a field needs it (not when the profile's
         selectors found them all)."""
         if self._layout is None:
-            self._layout = Layout(self.root)
+            self._layout = Layout(self.root, comments=False)
         return self._layout
 
     def read(self) -> DetailFields:
@@ -447,6 +449,12 @@ class _Reader:
         yield self.visible, "heuristic"
         yield island_date(self.root), "island"
 
+    def updated_candidates(self) -> Iterator[tuple[str, str]]:
+        """Dates of the last change, lazily (the page's microdata is looked for only when needed)."""
+        yield md.text_of(self.ld.get("dateModified")), "jsonld"
+        yield from ((self.tags[name], "meta") for name in md.UPDATED_META if name in self.tags)
+        yield from ((value, "meta") for _, value in self.microdata("dateModified"))
+
     def zoned_alternatives(self) -> Iterator[str]:
         """Every date text of the page's metadata and times, for `_publisher_offset`."""
         ld, tags = self.ld, self.tags
@@ -488,13 +496,10 @@ class _Reader:
         if not out.date_text:
             out.set("date_text", _byline_date(self.title_el), "heuristic")
         if not out.updated_text:
-            for value, source in (
-                (md.text_of(self.ld.get("dateModified")), "jsonld"),
-                *((self.tags[name], "meta") for name in md.UPDATED_META if name in self.tags),
-                *((value, "meta") for _, value in self.microdata("dateModified")),
-            ):
+            for value, source in self.updated_candidates():
                 if _is_date(fold(value)):
                     out.set("updated_text", fold(value), source)
+                    break
         if not out.updated_text:
             out.set("updated_text", self.updated_line(), "heuristic")
         if not out.date_text and not self.selectors.get("date"):
@@ -514,7 +519,8 @@ class _Reader:
         out = self.out
         skip = (out.title, out.date_text, self.visible)
         if body_hit is not None:  # the profile's body block alone is rendered
-            paras = [p for p in body_paragraphs(Layout(body_hit), body_hit, skip) if _is_body_paragraph(p)]
+            layout = Layout(body_hit, comments=False)
+            paras = [p for p in body_paragraphs(layout, body_hit, skip) if _is_body_paragraph(p)]
             out.set("body", "\n\n".join(paras), "selector")
         if not out.body and (block := main_block(self.layout(), self.title_el)) is not None:
             paras = [p for p in body_paragraphs(self.layout(), block, skip, self.title_el) if _is_body_paragraph(p)]
@@ -542,6 +548,8 @@ def _data_paragraphs(text: str) -> str:
 
 def _is_body_paragraph(text: str) -> bool:
     """Not a date line, not a "Last updated" line."""
+    if not _DIGIT.search(text):
+        return True  # every date (and so every date line) has a digit
     if len(text) < 150 and (_DATE_LINE_RE.fullmatch(text) or DATE_TEXT_RE.fullmatch(text)):
         return False
     return not (len(text) < 100 and find_updated_text(text))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from itertools import pairwise
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.dates import DATE_TEXT_RE
@@ -304,12 +305,21 @@ def headline_element(root: _Element, title: str) -> _Element | None:
     found = None
     body = root.find(".//body")
     scope = body if body is not None else root
-    for el in scope.iter():
-        if isinstance(el.tag, str) and el.tag not in ("title", "script", "style") and \
-                fold(el.text_content()) == wanted:
+    walker = etree.iterwalk(scope, events=("start",))
+    for _, el in walker:
+        raw: str | None = None
+        text: str | None = None
+        if isinstance(el.tag, str) and el.tag not in ("title", "script", "style"):
+            raw = el.text_content()
+            text = fold(raw)
+        if text == wanted:
             found = el  # keep descending: the innermost match comes last in document order
-        elif found is not None and el not in set(found.iterdescendants()):
+        elif found is not None and not any(a is found for a in el.iterancestors()):
             break
+        elif raw is not None and text is not None and wanted not in text and "\x1b" not in raw:
+            # An element's folded text holds every descendant's: none of them is the title.
+            # (Not past an escape sequence, which folding removes whole but not in part.)
+            walker.skip_subtree()
     if found is not None:
         return found
     key = _key(title)

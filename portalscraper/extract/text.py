@@ -23,6 +23,9 @@ _WHOLE = {label.lower() for label in (*WHOLE_LABELS, *TRAILING_LABELS)}
 # Cheap tests before the regular expressions: most texts have no boilerplate at all.
 _SENTENCE_HINT = "flash plugin"
 _TRAILING_ENDS = tuple({label.lower().split()[-1] for label in TRAILING_LABELS} | {"»"})
+# The hint's "h p" as any case spells it (only "H" and "P" lower-case to "h" and "p"): a search
+# that lower-cases no copy of a long text.
+_HINT_RE = re.compile(r"[hH] [pP]")
 # Markup, not text written with angle brackets ("<The Palace>", "a <b> c"): a known HTML tag's name.
 _TAG_HINT_RE = re.compile(
     r"<(?:!--|/?(?:a|abbr|b|blockquote|br|cite|code|dd|del|div|dl|dt|em|figcaption|figure|font|h[1-6]|hr|i|iframe"
@@ -43,6 +46,10 @@ def strip_controls(text: str) -> str:
 def fold(text: str) -> str:
     """Collapse every run of whitespace (non-breaking spaces included) to one space, and strip;
     control characters and zero-width characters go."""
+    if text.isprintable():  # its only whitespace is the space, and it has no invisible characters
+        if "  " not in text and text[:1] != " " and text[-1:] != " ":
+            return text  # folded already (most texts by the time they are cleaned again)
+        return " ".join(text.split())
     if not text.isascii() and _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
     folded = " ".join(text.split())  # whitespace first: newlines and tabs are not "printable"
@@ -96,7 +103,7 @@ def drop_boilerplate(text: str) -> str:
     """Remove portal boilerplate: the flash-plugin notice, a trailing "Read more", a lone "Go to"."""
     lowered_tail = text[-24:].lower()
     sentences = labels = 0
-    if _SENTENCE_HINT in text.lower():
+    if _HINT_RE.search(text) and _SENTENCE_HINT in text.lower():
         text, sentences = _SENTENCE_RE.subn(" ", text)
     if lowered_tail.endswith(_TRAILING_ENDS):
         text, labels = _TRAILING_RE.subn("", text)
