@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.text import fold
@@ -177,12 +178,16 @@ def first(tags: dict[str, str], names: tuple[str, ...]) -> str:
     return next((tags[name] for name in names if tags.get(name)), "")
 
 
+# Elements with an itemprop (the attributes' parents: as `//*[@itemprop]`, in a third less time).
+ITEMPROPS = etree.XPath("//@itemprop/..")
+
+
 def microdata(root: _Element, prop: str, found: list[_Element] | None = None) -> list[tuple[_Element, str]]:
     """Elements (not `meta`, which `meta_tags` reads) carrying `itemprop=prop`, with their value
     (`content`, `datetime`, or text), unless they describe a comment, a review or a person.
     `found`: the page's elements with an `itemprop`, when the caller has them already."""
     out = []
-    for el in root.xpath("//*[@itemprop]") if found is None else found:
+    for el in ITEMPROPS(root) if found is None else found:
         if el.tag == "meta" or prop not in (el.get("itemprop") or "").split():
             continue
         scope = next((a for a in el.iterancestors() if a.get("itemscope") is not None), None)
