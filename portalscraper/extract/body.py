@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.etree import _Element
 
+from portalscraper.extract.lexicon import alternation
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 from portalscraper.extract.vocabulary import BLOCK_TAGS, OFF_TAGS, SKIP_TAGS
 
@@ -146,7 +147,11 @@ def _off_words(words: str) -> bool:
     pages repeat the same few class strings thousands of times. A BEM modifier (`Layout--sidebar-end`)
     says how a block is placed, not what it is: only the part before `--` counts."""
     found = _OFF_CACHE.get(words)
-    if found is None:
+    if found is None and not _any_stem(words):
+        found = False  # no word holds a stem (`_maybe_off`): most class strings, judged in one search
+        if len(_OFF_CACHE) < 100_000:
+            _OFF_CACHE[words] = found
+    elif found is None:
         names = [w.split("--", 1)[0] for w in words.split()]
         names = [w for w in names if not _NEGATED.match(w)]
         off = [w for w in names if w and _word_off(w)]
@@ -169,11 +174,21 @@ _OFF_STEMS = ("comment", "cookie", "consent", "gdpr", "cmp", "banner", "newslett
               "carousel", "latest")
 
 
-_STEM_RE = re.compile("|".join(re.escape(stem) for stem in _OFF_STEMS) + "|^ad")
+# As a trie whose every branch starts with a letter: the search skips to the letters that start one.
+_STEM_RE = re.compile(alternation(_OFF_STEMS))
 
 
 def _maybe_off(word: str) -> bool:
-    return _STEM_RE.search(word.lower()) is not None
+    """A stem in the word, or the word starts with "ad"."""
+    lowered = word.lower()
+    return lowered.startswith("ad") or _STEM_RE.search(lowered) is not None
+
+
+def _any_stem(words: str) -> bool:
+    """`_maybe_off` for any word of a class string, in one search."""
+    lowered = words.lower()
+    return _STEM_RE.search(lowered) is not None or (
+        "ad" in lowered and any(word.startswith("ad") for word in lowered.split()))
 
 
 def _word_off(word: str) -> bool:

@@ -23,9 +23,6 @@ _WHOLE = {label.lower() for label in (*WHOLE_LABELS, *TRAILING_LABELS)}
 # Cheap tests before the regular expressions: most texts have no boilerplate at all.
 _SENTENCE_HINT = "flash plugin"
 _TRAILING_ENDS = tuple({label.lower().split()[-1] for label in TRAILING_LABELS} | {"»"})
-# The hint's "h p" as any case spells it (only "H" and "P" lower-case to "h" and "p"): a search
-# that lower-cases no copy of a long text.
-_HINT_RE = re.compile(r"[hH] [pP]")
 # Markup, not text written with angle brackets ("<The Palace>", "a <b> c"): a known HTML tag's name.
 _TAG_HINT_RE = re.compile(
     r"<(?:!--|/?(?:a|abbr|b|blockquote|br|cite|code|dd|del|div|dl|dt|em|figcaption|figure|font|h[1-6]|hr|i|iframe"
@@ -103,7 +100,7 @@ def drop_boilerplate(text: str) -> str:
     """Remove portal boilerplate: the flash-plugin notice, a trailing "Read more", a lone "Go to"."""
     lowered_tail = text[-24:].lower()
     sentences = labels = 0
-    if _HINT_RE.search(text) and _SENTENCE_HINT in text.lower():
+    if _SENTENCE_HINT in text.lower():
         text, sentences = _SENTENCE_RE.subn(" ", text)
     if lowered_tail.endswith(_TRAILING_ENDS):
         text, labels = _TRAILING_RE.subn("", text)
