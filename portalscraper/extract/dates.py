@@ -330,15 +330,18 @@ def parse_date_range(text: str | None) -> DateRange:
     return DateRange(raw, start.value, end.value, start.precision)
 
 
+_DIGIT = re.compile(r"\d")  # every date has one: a text without is not searched
+
+
 def find_date_text(text: str) -> str | None:
     """The first date or date range in a longer text, as written there, or None."""
-    m = DATE_TEXT_RE.search(text)
+    m = DATE_TEXT_RE.search(text) if _DIGIT.search(text) else None
     return m.group(0).strip() if m else None
 
 
 def find_updated_text(text: str) -> str | None:
     """The first "Last updated ..." / "Mis à jour le ..." / "Updated: ..." phrase in a text."""
-    m = UPDATED_LINE_RE.search(text)
+    m = UPDATED_LINE_RE.search(text) if _DIGIT.search(text) else None
     return m.group(0).strip() if m else None
 
 

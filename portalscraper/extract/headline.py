@@ -132,9 +132,23 @@ def _shown(el: _Element) -> bool:
                 return False
             if name == "style" and _HIDDEN_STYLE.search(value):
                 return False
-            if name == "class" and any(_HIDDEN_CLASS.match(w) for w in value.split()):
+            if name == "class" and _hidden_class(value):
                 return False
     return True
+
+
+_HIDDEN_CLASSES: dict[str, bool] = {}
+
+
+def _hidden_class(klass: str) -> bool:
+    """A class string with a word that hides its element (once per spelling: headings' ancestors
+    repeat the page's few wrappers)."""
+    found = _HIDDEN_CLASSES.get(klass)
+    if found is None:
+        found = any(_HIDDEN_CLASS.match(w) for w in klass.split())
+        if len(_HIDDEN_CLASSES) < 100_000:
+            _HIDDEN_CLASSES[klass] = found
+    return found
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -196,7 +210,8 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: I
     wanted = [w for w in (_key(t) for t in metas) if w]
     names = [n for n in site_names if n]
     hosts = _host_names(url)
-    headings = [(level, el) for level in ("h1", "h2", "h3") for el in root.iter(level)]
+    found = [(el.tag, el) for el in root.iter("h1", "h2", "h3")]  # one walk; h1s first, then h2s, h3s
+    headings = [(level, el) for level in ("h1", "h2", "h3") for tag, el in found if tag == level]
     candidates: list[tuple[str, str, _Element]] = []  # (level, key, element), visible ones
     for level, el in headings:
         key = _key(el.text_content())

@@ -24,7 +24,8 @@ def parse_page(text: str, url: str | None = None, *, comments: bool = True) -> S
     processing instructions when `comments` is false (the parser leaves them out: the tree is the
     one `etree.strip_tags` would leave, their tails joined to the text before them)."""
     text = repair_markup(text)
-    body = text.strip().replace("\x00", "").encode("utf-8", "surrogatepass") or b"<html/>"
+    # (NUL bytes removed from the encoded page: ten times faster than from the text, the same bytes)
+    body = text.strip().encode("utf-8", "surrogatepass").replace(b"\x00", b"") or b"<html/>"
     parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True,  # one per page: not thread-safe
                               remove_comments=not comments, remove_pis=not comments,
                               collect_ids=False)  # (nothing looks elements up by id: a table less to fill)
