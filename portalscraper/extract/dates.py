@@ -226,7 +226,12 @@ def _parse(raw: str) -> tuple[dt.datetime, frozenset[str]] | str:
     try:
         with warnings.catch_warnings():  # a word dateutil takes for an unknown zone: not the user's business
             warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
-            one, two = (dateutil_parser.parse(text, default=d, dayfirst=dayfirst, tzinfos=TZINFOS) for d in _DEFAULTS)
+            one = dateutil_parser.parse(text, default=_DEFAULTS[0], dayfirst=dayfirst, tzinfos=TZINFOS)
+            # A field unlike the first default's is the text's own; only when one is alike is the
+            # text parsed again with the second default, to tell (most dates: one parse, not two).
+            alike = one.year == _DEFAULTS[0].year or one.month == _DEFAULTS[0].month or one.day == _DEFAULTS[0].day
+            two = dateutil_parser.parse(text, default=_DEFAULTS[1], dayfirst=dayfirst, tzinfos=TZINFOS) if alike \
+                else one
     except (ValueError, OverflowError) as exc:
         message = str(exc).split(":")[0]
         if "out of range" in message or "must be in" in message:
