@@ -39,6 +39,9 @@ _OFF_WORDS = re.compile(
     r"|latest-?(?:news|stories|posts|articles|videos)",
     re.IGNORECASE,
 )
+# The same, case-sensitive, for an ASCII word lower-cased: the pattern is all lower case, and the
+# engine skips ahead on literal branches only when it need not fold case (three times faster).
+_OFF_WORDS_LOWER = re.compile(_OFF_WORDS.pattern)
 # A class or id that says "the content is here", beside one that says "off", keeps the element.
 _ON_WORDS = re.compile(r"article|content|entry|^post|story|^main|body|prose|rich-?text|^text", re.IGNORECASE)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -195,7 +198,8 @@ def _word_off(word: str) -> bool:
     """Whether one class word says "off"."""
     found = _WORD_CACHE.get(word)
     if found is None:
-        found = _maybe_off(word) and _OFF_WORDS.search(word) is not None
+        found = _maybe_off(word) and (_OFF_WORDS_LOWER.search(word.lower()) if word.isascii()
+                                      else _OFF_WORDS.search(word)) is not None
         if len(_WORD_CACHE) < 100_000:
             _WORD_CACHE[word] = found
     return found
