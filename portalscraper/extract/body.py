@@ -125,6 +125,7 @@ _OFF_CACHE: dict[str, bool] = {}
 _NEGATED = re.compile(r"(?:no|not|has|with|without|is|show|hide)[-_]", re.IGNORECASE)
 # Inline boxes shown only on hover or click: a person's card beside a linked name, a footnote's tooltip.
 _HOVER = re.compile(r"tooltip|popover|rollover|hover-?card|popup", re.IGNORECASE)
+_HOVER_LOWER = re.compile(_HOVER.pattern)  # for ASCII classes lower-cased (see _OFF_WORDS_LOWER)
 
 
 _HOVER_CACHE: dict[str, bool] = {}
@@ -133,7 +134,7 @@ _HOVER_CACHE: dict[str, bool] = {}
 def _hover_class(klass: str) -> bool:
     found = _HOVER_CACHE.get(klass)
     if found is None:
-        found = _HOVER.search(klass) is not None
+        found = (_HOVER_LOWER.search(klass.lower()) if klass.isascii() else _HOVER.search(klass)) is not None
         if len(_HOVER_CACHE) < 100_000:
             _HOVER_CACHE[klass] = found
     return found

@@ -372,7 +372,8 @@ class _Reader:
         self.out = DetailFields()
         self.scripts = [s.text or "" for s in root.iter("script")
                         if (s.get("type") or "").lower() == "application/ld+json"]
-        self.ld = md.jsonld_article(self.scripts) if self.scripts else {}
+        self.ld_objects = md.jsonld_objects(self.scripts) if self.scripts else []  # (parsed once)
+        self.ld = md.jsonld_article(self.scripts, self.ld_objects) if self.scripts else {}
         self.tags = md.meta_tags(root)
         self.title_el: _Element | None = None
         self.visible = ""  # the date line next to the headline
@@ -428,7 +429,7 @@ class _Reader:
         tags, ld, root, url = self.tags, self.ld, self.root, self.url
         title_tag = root.find(".//title")
         page_title = fold(title_tag.text_content()) if title_tag is not None else ""
-        site_names = [md.first(tags, md.SITE_META), *(md.jsonld_site_names(self.scripts) if self.scripts else [])]
+        site_names = [md.first(tags, md.SITE_META), *md.jsonld_site_names(self.scripts, self.ld_objects)]
         metas = [(clean_text(md.first(tags, md.TITLE_META[:1])), "meta"),
                  (clean_markup(md.text_of(ld.get("headline") or ld.get("name"))), "jsonld"),
                  (clean_text(md.first(tags, md.TITLE_META[1:])), "meta")]

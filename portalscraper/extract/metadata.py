@@ -88,11 +88,17 @@ def _objects(values: list[Any]) -> Iterator[dict[str, Any]]:
                     queue.append(value)
 
 
-def jsonld_article(scripts: list[str]) -> dict[str, Any]:
+def jsonld_objects(scripts: list[str]) -> list[dict[str, Any]]:
+    """Every object of the page's JSON-LD scripts, script by script, each breadth first."""
+    return [o for raw in scripts for o in _objects(_loads(raw))]
+
+
+def jsonld_article(scripts: list[str], objects: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The page's article in its JSON-LD: the first object of an article type; else a web page
     object with a headline or a date; else any object with one that is not a site, an organization,
-    a person or the like. Empty when there is none."""
-    objects = [o for raw in scripts for o in _objects(_loads(raw))]
+    a person or the like. Empty when there is none. (`objects`: `jsonld_objects(scripts)`, when the
+    caller has them already.)"""
+    objects = jsonld_objects(scripts) if objects is None else objects
     for wanted in (ARTICLE_TYPES, PAGE_TYPES):
         for node in objects:
             if _types(node) & wanted and any(k in node for k in ("headline", "datePublished", "dateModified",
@@ -104,15 +110,14 @@ def jsonld_article(scripts: list[str]) -> dict[str, Any]:
     return {}
 
 
-def jsonld_site_names(scripts: list[str]) -> list[str]:
+def jsonld_site_names(scripts: list[str], objects: list[dict[str, Any]] | None = None) -> list[str]:
     """Names of the site and its publisher in the JSON-LD (to strip them from titles)."""
     names = []
-    for raw in scripts:
-        for node in _objects(_loads(raw)):
-            if _types(node) & {"website", "organization", "newsmediaorganization", "corporation"}:
-                for key in ("name", "alternateName"):
-                    if isinstance(node.get(key), str):
-                        names.append(fold(node[key]))
+    for node in jsonld_objects(scripts) if objects is None else objects:
+        if _types(node) & {"website", "organization", "newsmediaorganization", "corporation"}:
+            for key in ("name", "alternateName"):
+                if isinstance(node.get(key), str):
+                    names.append(fold(node[key]))
     return names
 
 
