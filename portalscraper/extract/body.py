@@ -217,17 +217,19 @@ def _custom_block(el: _Element, found: set[_Element]) -> bool:
     return False
 
 
+_HIDING = frozenset({"style", "hidden", "aria-hidden"})
+
+
 def _hidden_inline(el: _Element, tag: str) -> bool:
-    """An inline element that is hidden, off, or a hover box: never rendered."""
-    hidden, klass = False, ""
-    for name, value in el.items():  # one call for its few attributes, not one per name
-        if name == "class":
-            klass = value
-        elif (name == "style" and value) or name == "hidden" or (name == "aria-hidden" and value == "true"):
-            hidden = True
-    if hidden and is_off(el):
+    """An inline element that is hidden, off, or a hover box: never rendered. (Its attributes' names
+    first, in one call: most inline elements have none of these, and links' values are long.)"""
+    names = el.keys()
+    if not names:
+        return False
+    if not _HIDING.isdisjoint(names) and (
+            el.get("style") or el.get("hidden") is not None or el.get("aria-hidden") == "true") and is_off(el):
         return True
-    return tag != "a" and bool(klass) and _hover_box(el)
+    return tag != "a" and "class" in names and bool(el.get("class")) and _hover_box(el)
 
 
 def _emit(paragraphs: list[Paragraph], buf: list[str], block: _Element, links: int, offs: list[_Element],
@@ -602,8 +604,7 @@ def _caption(text: str, block: _Element) -> bool:
         return False
     if len(text) < 150 and _PHOTO_CREDIT.search(text):
         return True
-    if block.tag != "p" and len(block) and any(isinstance(d.tag, str) and d.tag in _IMAGES
-                                                for d in block.iterdescendants()):
+    if block.tag != "p" and len(block) and next(block.iterdescendants(*_IMAGES), None) is not None:
         return len(block.text_content()) < 300
     before, parent = block.getprevious(), block.getparent()
     if before is None or parent is None or len(parent) != 2 or not isinstance(before.tag, str):

@@ -121,20 +121,30 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HIDDEN_CLASS = re.compile(r"^(?:hidden|sr-only|visually-?hidden|screen-?reader-?text|offscreen)$", re.I)
 
 
-def _shown(el: _Element) -> bool:
+def _shown(el: _Element, hides: dict[_Element, bool] | None = None) -> bool:
     """Visible, and not in navigation, a link (a logo), a list (a breadcrumb's current page) or a
-    hidden block."""
+    hidden block. (`hides`: what is known of elements already, when headings share ancestors.)"""
+    hides = {} if hides is None else hides
     for a in (el, *el.iterancestors()):
-        if not isinstance(a.tag, str) or a.tag in _HIDDEN_PLACES or a.tag in ("li", "a"):
+        found = hides.get(a)
+        if found is None:
+            found = hides[a] = _hides(a)
+        if found:
             return False
-        for name, value in a.items():  # (one call for an element's few attributes)
-            if name == "hidden" or (name == "aria-hidden" and value == "true"):
-                return False
-            if name == "style" and _HIDDEN_STYLE.search(value):
-                return False
-            if name == "class" and _hidden_class(value):
-                return False
     return True
+
+
+def _hides(a: _Element) -> bool:
+    if not isinstance(a.tag, str) or a.tag in _HIDDEN_PLACES or a.tag in ("li", "a"):
+        return True
+    for name, value in a.items():  # (one call for an element's few attributes)
+        if name == "hidden" or (name == "aria-hidden" and value == "true"):
+            return True
+        if name == "style" and _HIDDEN_STYLE.search(value):
+            return True
+        if name == "class" and _hidden_class(value):
+            return True
+    return False
 
 
 _HIDDEN_CLASSES: dict[str, bool] = {}
@@ -213,9 +223,10 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: I
     found = [(el.tag, el) for el in root.iter("h1", "h2", "h3")]  # one walk; h1s first, then h2s, h3s
     headings = [(level, el) for level in ("h1", "h2", "h3") for tag, el in found if tag == level]
     candidates: list[tuple[str, str, _Element]] = []  # (level, key, element), visible ones
+    hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
     for level, el in headings:
         key = _key(el.text_content())
-        if key and _shown(el):
+        if key and _shown(el, hides):
             candidates.append((level, key, el))
 
     def long_enough(key: str, whole: str) -> bool:
