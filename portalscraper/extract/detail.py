@@ -185,8 +185,8 @@ def _date_line(title_el: _Element | None) -> str:
     before = _texts_before(title_el)
     nearest_first = [p for pair in zip_longest(after, before) for p in pair if p is not None]
     for piece in nearest_first:
-        if find_updated_text(piece):
-            continue
+        if not _DIGIT.search(piece) or find_updated_text(piece):
+            continue  # (a piece without a digit holds no date)
         if (m := _DATE_LINE_RE.match(piece)) and _is_date(fold(m.group(1))):
             return fold(m.group(1))
     return ""
