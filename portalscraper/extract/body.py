@@ -262,7 +262,19 @@ def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, t
         if event == "start":
             n += 1
             push(n)
-            if tag in BLOCK_TAGS:
+            if tag not in BLOCK_TAGS:
+                if tag in SKIP_TAGS or _hidden_inline(el, tag):
+                    walker.skip_subtree()  # never shown, or never the article: code, controls, hidden boxes
+                    skipped.add(el)
+                    continue
+                if tag == "br":  # a new line; two in a row end the paragraph
+                    append("\n")
+                    brs += 1
+                    if brs >= 2:
+                        _emit(paragraphs, buf, blocks[-1], links, offs, first)
+                        links, first = 0, -1
+                    continue
+            if tag in BLOCK_TAGS or ("-" in tag and _custom_block(el, custom)):
                 if buf:
                     _emit(paragraphs, buf, blocks[-1], links, offs, first)
                     links, first = 0, -1
@@ -275,29 +287,8 @@ def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, t
                     offs.append(el)
                 else:
                     off_flags.append(False)
-            elif tag in SKIP_TAGS or _hidden_inline(el, tag):
-                walker.skip_subtree()  # never shown, or never the article: code, controls, hidden boxes
-                skipped.add(el)
-                continue
-            elif tag == "br":  # a new line; two in a row end the paragraph
-                append("\n")
-                brs += 1
-                if brs >= 2:
-                    _emit(paragraphs, buf, blocks[-1], links, offs, first)
-                    links, first = 0, -1
-                continue
             elif tag == "a":
                 in_link += 1
-            elif "-" in tag and _custom_block(el, custom):
-                if buf:
-                    _emit(paragraphs, buf, blocks[-1], links, offs, first)
-                    links, first = 0, -1
-                blocks.append(el)
-                if is_off(el):
-                    off_flags.append(True)
-                    offs.append(el)
-                else:
-                    off_flags.append(False)
             text = el.text
         else:
             order[el] = (pop(), n, events)
