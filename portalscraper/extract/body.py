@@ -232,31 +232,51 @@ def _hidden_inline(el: _Element, tag: str) -> bool:
     return tag != "a" and "class" in names and bool(el.get("class")) and _hover_box(el)
 
 
-def _emit(paragraphs: list[Paragraph], buf: list[str], block: _Element, links: int, offs: list[_Element],
-          first: int) -> None:
-    """The buffered text as a paragraph of `block`; the buffer emptied."""
-    text = fold("".join(buf))
-    if text:
-        paragraphs.append(Paragraph(text, block, links, bool(offs), tuple(offs), first))
-    buf.clear()
+class _Blocks:
+    """The walk's open blocks, innermost last, the "off" ones among them, and the paragraphs they
+    get from the text buffered in `buf`."""
+
+    __slots__ = ("buf", "custom", "flags", "offs", "open", "paragraphs", "skipped")
+
+    def __init__(self, root: _Element, paragraphs: list[Paragraph]) -> None:
+        self.open, self.paragraphs = [root], paragraphs
+        self.buf: list[str] = []
+        self.offs: list[_Element] = []  # the "off" blocks around the current point
+        self.flags: list[bool] = []  # per open block: whether it is in `offs`
+        self.custom: set[_Element] = set()  # custom elements that lay out as blocks
+        self.skipped: set[_Element] = set()  # inline elements not rendered (blocks: the silent tags)
+
+    def flush(self, links: int, first: int) -> tuple[int, int]:
+        """The buffered text as a paragraph of the innermost block (`links` characters of it in
+        links, its first text at the walk's event `first`); the count of both starts again."""
+        if self.buf:
+            text = fold("".join(self.buf))
+            if text:
+                offs = self.offs
+                self.paragraphs.append(Paragraph(text, self.open[-1], links, bool(offs), tuple(offs), first))
+            self.buf.clear()
+        return 0, -1
+
+    def enter(self, el: _Element) -> None:
+        self.open.append(el)
+        off = is_off(el)
+        self.flags.append(off)
+        if off:
+            self.offs.append(el)
+
+    def leave(self) -> None:
+        self.open.pop()
+        if self.flags.pop():
+            self.offs.pop()
 
 
 def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int, int]]) -> None:
-    """The walk: lxml's iterative one, every event handled inline with local state (the extractor's
-    hot loop: a method call or an attribute per event would cost a third of its time)."""
-    buf: list[str] = []
-    append = buf.append
-    blocks: list[_Element] = [root]  # the open blocks, innermost last
-    offs: list[_Element] = []  # the "off" blocks around the current point
-    off_flags: list[bool] = []  # per open block: whether it is in `offs`
-    skipped: set[_Element] = set()  # inline elements not rendered (blocks: the silent tags)
-    custom: set[_Element] = set()  # custom elements that lay out as blocks
-    starts: list[int] = []  # the open elements' first events (every start has its end, skipped or not)
-    push, pop = starts.append, starts.pop
-    links = in_link = brs = n = events = 0
-    first = -1  # the event of the buffered paragraph's first text (-1: none yet)
-    walker = etree.iterwalk(root, events=("start", "end"))
-    for event, el in walker:
+    """lxml's iterative walk; inline elements and text with local state (a call per event costs a third)."""
+    blocks = _Blocks(root, paragraphs)
+    buf, append, skipped, custom = blocks.buf, blocks.buf.append, blocks.skipped, blocks.custom
+    push, pop = (starts := list[int]()).append, starts.pop  # the open elements' first events (each ends)
+    links, in_link, brs, n, events, first = 0, 0, 0, 0, 0, -1  # first: the buffered text's first event
+    for event, el in (walker := etree.iterwalk(root, events=("start", "end"))):
         events += 1
         tag = el.tag
         if event == "start":
@@ -271,50 +291,35 @@ def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, t
                     append("\n")
                     brs += 1
                     if brs >= 2:
-                        _emit(paragraphs, buf, blocks[-1], links, offs, first)
-                        links, first = 0, -1
+                        links, first = blocks.flush(links, first)
                     continue
             if tag in BLOCK_TAGS or ("-" in tag and _custom_block(el, custom)):
-                if buf:
-                    _emit(paragraphs, buf, blocks[-1], links, offs, first)
-                    links, first = 0, -1
+                links, first = blocks.flush(links, first)
                 if tag in _SILENT_TAGS:
                     walker.skip_subtree()  # menus: never rendered
                     continue
-                blocks.append(el)
-                if is_off(el):
-                    off_flags.append(True)
-                    offs.append(el)
-                else:
-                    off_flags.append(False)
+                blocks.enter(el)
             elif tag == "a":
                 in_link += 1
             text = el.text
         else:
             order[el] = (pop(), n, events)
             if (tag in BLOCK_TAGS and tag not in _SILENT_TAGS) or ("-" in tag and el in custom):
-                if buf:
-                    _emit(paragraphs, buf, blocks[-1], links, offs, first)
-                    links, first = 0, -1
-                blocks.pop()
-                if off_flags.pop():
-                    offs.pop()
+                links, first = blocks.flush(links, first)
+                blocks.leave()
             elif tag == "a" and el not in skipped:
                 in_link -= 1
             text = el.tail
-        if text:
-            if text.isspace():
-                if buf:
-                    append(" ")
-            else:
-                if first < 0:
-                    first = events
-                append(text)
-                brs = 0
-                if in_link:
-                    links += len(text.strip())
-    if buf:
-        _emit(paragraphs, buf, blocks[-1], links, offs, first)
+        if text and not text.isspace():
+            if first < 0:
+                first = events
+            append(text)
+            brs = 0
+            if in_link:
+                links += len(text.strip())
+        elif text and buf:
+            append(" ")
+    blocks.flush(links, first)
 
 
 class Layout:

@@ -220,8 +220,7 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: I
     wanted = [w for w in (_key(t) for t in metas) if w]
     names = [n for n in site_names if n]
     hosts = _host_names(url)
-    found = [(el.tag, el) for el in root.iter("h1", "h2", "h3")]  # one walk; h1s first, then h2s, h3s
-    headings = [(level, el) for level in ("h1", "h2", "h3") for tag, el in found if tag == level]
+    headings = sorted(((el.tag, el) for el in root.iter("h1", "h2", "h3")), key=lambda h: h[0])  # (stable)
     candidates: list[tuple[str, str, _Element]] = []  # (level, key, element), visible ones
     hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
     for level, el in headings:
