@@ -184,3 +184,39 @@ def test_ranges_whose_start_takes_month_and_year_from_the_end(text: str, start: 
     found = find_date_text(f"Workshop, {text}, Panama City")
     assert found == text
     assert (parse_date_range(found).start, parse_date_range(found).end) == (start, end)
+
+
+# Texts that ask for dateutil's second parse (a field alike the first default's: January, the first
+# of a month, the year 1904) and texts that need only one, each with its precision.
+@pytest.mark.parametrize(
+    ("text", "value", "precision"),
+    [
+        ("Tuesday, the 14th of January 2020", "2020-01-14", "day"),
+        ("Jan. 2020", "2020-01", "month"),
+        ("1 January 1904", "1904-01-01", "day"),
+        ("January 1904", "1904-01", "month"),
+        ("March the 1st, 2019", "2019-03-01", "day"),
+        ("March 13, 1904", "1904-03-13", "day"),
+        ("Sat, the 13th of Sep, 2014", "2014-09-13", "day"),
+        ("Sep, 2014", "2014-09", "month"),
+    ],
+)
+def test_dates_dateutil_reads(text: str, value: str, precision: str) -> None:
+    parsed = parse_date(text)
+    assert (parsed.value, parsed.precision) == (value, precision)
+
+
+# Dates whose first digit stands a month's word, a dot and several spaces after their start: the
+# pattern's look-ahead must let them through.
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Opublikowano: 3 października 2019 r.", "3 października 2019"),
+        ("październik   2019 w Polsce", "październik   2019"),
+        ("Dated Sept.\n\n  13, 2012, in Brussels", "Sept.\n\n  13, 2012"),
+        ("Vom 14.-16. März 2012", "14.-16. März 2012"),
+        ("no digit here, only September", None),
+    ],
+)
+def test_find_date_text_after_long_month_words(text: str, found: str | None) -> None:
+    assert find_date_text(text) == found

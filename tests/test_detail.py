@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from portalscraper.extract import body
 from portalscraper.extract.body import render_paragraphs
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.headline import strip_site_name
 from portalscraper.extract.listing import parse_html
 from portalscraper.extract.normalize import normalize
+from portalscraper.extract.tree import parse_page
 from portalscraper.items import Record
 
 LONG = ("The ministers met for two days in Brussels and agreed on the next steps of the programme, which will be "
@@ -340,3 +342,31 @@ def test_a_date_line_above_the_headline_is_found_past_a_large_header() -> None:
     menu = parse_html(html).find(".//header")
     assert list(_texts_backwards(menu)) == list(reversed(list(menu.itertext())))
     assert extract_detail(html).date_text == "13 September 2012"
+
+
+# Class words as sites spell them: the shortcuts that judge them (a search over the whole class
+# string, a lower-cased ASCII word against the lower-case pattern) agree with the patterns.
+@pytest.mark.parametrize("word", [
+    "CommentList", "comments-open", "Commentary", "Related-Articles", "has-sidebar", "Sidebar-left", "SIDEBAR",
+    "ad_slot", "AD", "main-ad", "Adventure", "read-more", "ReadMore", "PlayerWrapper", "player-2", "sr-only",
+    "VisuallyHidden", "latest-News", "Widget_text", "widgetized", "Nav", "subnav", "entry-content", "Gallery",
+    "ſidebar", "socıal",
+])
+def test_class_word_shortcuts_agree_with_the_patterns(word: str) -> None:
+    stem = body._maybe_off(word)
+    assert stem == any(s in word.lower() for s in body._OFF_STEMS) or word.lower().startswith("ad")
+    assert body._any_stem(f"x {word} y") == (stem or body._any_stem("x y"))
+    expected = stem and body._OFF_WORDS.search(word) is not None
+    body._WORD_CACHE.pop(word, None)
+    assert body._word_off(word) == expected
+
+
+def test_a_page_read_from_its_text_is_the_page_read_from_its_tree_with_comments() -> None:
+    html = ("<html><head><title>Talks <!-- x -->resume | Site</title></head><body><!-- top --><h1>Talks"
+            "<!-- a --> resume</h1><p class='date'>13 <!-- b -->September 2012</p><article><p>The talks "
+            "resumed<?php echo 1 ?> on Monday in Brussels, <!-- c -->after a pause of two weeks.</p>"
+            "<p>Both sides said <!-- d --><b>little</b><!-- e --> about them.</p></article></body></html>")
+    from_text = extract_detail(html, url="https://example.org/talks")
+    from_tree = extract_detail(parse_page(html, "https://example.org/talks"), url="https://example.org/talks")
+    assert from_text == from_tree
+    assert from_text.body.startswith("The talks resumed on Monday in Brussels, after a pause")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portalscraper.extract.text import clean_markup, clean_paragraphs, clean_text, drop_boilerplate
+from portalscraper.extract.text import clean_markup, clean_paragraphs, clean_text, drop_boilerplate, fold
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,20 @@ def test_drop_boilerplate(raw: str, kept: str) -> None:
 
 def test_clean_paragraphs_keeps_paragraph_breaks() -> None:
     assert clean_paragraphs(["<p>First  one.</p>", "Go to", " ", "Second\none."]) == "First one.\n\nSecond one."
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("already folded", "already folded"),
+        ("two  spaces", "two spaces"),
+        (" leading", "leading"),
+        ("trailing ", "trailing"),
+        ("non\u00a0breaking", "non breaking"),
+        ("zero\u200bwidth", "zerowidth"),
+        ("tab\tand\nline", "tab and line"),
+        ("", ""),
+    ],
+)
+def test_fold(raw: str, folded: str) -> None:
+    assert fold(raw) == folded

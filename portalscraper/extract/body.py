@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.etree import _Element
 
+from portalscraper.extract.lexicon import alternation
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
 from portalscraper.extract.vocabulary import BLOCK_TAGS, OFF_TAGS, SKIP_TAGS
 
@@ -38,6 +39,9 @@ _OFF_WORDS = re.compile(
     r"|latest-?(?:news|stories|posts|articles|videos)",
     re.IGNORECASE,
 )
+# The same, case-sensitive, for an ASCII word lower-cased: the pattern is all lower case, and the
+# engine skips ahead on literal branches only when it need not fold case (three times faster).
+_OFF_WORDS_LOWER = re.compile(_OFF_WORDS.pattern)
 # A class or id that says "the content is here", beside one that says "off", keeps the element.
 _ON_WORDS = re.compile(r"article|content|entry|^post|story|^main|body|prose|rich-?text|^text", re.IGNORECASE)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -63,7 +67,7 @@ class Paragraph:
     links: int
     off: bool
     offs: tuple[_Element, ...] = ()  # the "off" blocks it stands in, outermost first
-    at: int = 0  # the walk's event at which its first text came (`Layout.ends` counts the same events)
+    at: int = 0  # the walk's event at which its first text came (`Layout.order` counts the same events)
     running: bool = False  # running text: set once the page is rendered (see `prose`)
 
     def prose(self) -> bool:
@@ -121,6 +125,7 @@ _OFF_CACHE: dict[str, bool] = {}
 _NEGATED = re.compile(r"(?:no|not|has|with|without|is|show|hide)[-_]", re.IGNORECASE)
 # Inline boxes shown only on hover or click: a person's card beside a linked name, a footnote's tooltip.
 _HOVER = re.compile(r"tooltip|popover|rollover|hover-?card|popup", re.IGNORECASE)
+_HOVER_LOWER = re.compile(_HOVER.pattern)  # for ASCII classes lower-cased (see _OFF_WORDS_LOWER)
 
 
 _HOVER_CACHE: dict[str, bool] = {}
@@ -129,7 +134,7 @@ _HOVER_CACHE: dict[str, bool] = {}
 def _hover_class(klass: str) -> bool:
     found = _HOVER_CACHE.get(klass)
     if found is None:
-        found = _HOVER.search(klass) is not None
+        found = (_HOVER_LOWER.search(klass.lower()) if klass.isascii() else _HOVER.search(klass)) is not None
         if len(_HOVER_CACHE) < 100_000:
             _HOVER_CACHE[klass] = found
     return found
@@ -146,7 +151,11 @@ def _off_words(words: str) -> bool:
     pages repeat the same few class strings thousands of times. A BEM modifier (`Layout--sidebar-end`)
     says how a block is placed, not what it is: only the part before `--` counts."""
     found = _OFF_CACHE.get(words)
-    if found is None:
+    if found is None and not _any_stem(words):
+        found = False  # no word holds a stem (`_maybe_off`): most class strings, judged in one search
+        if len(_OFF_CACHE) < 100_000:
+            _OFF_CACHE[words] = found
+    elif found is None:
         names = [w.split("--", 1)[0] for w in words.split()]
         names = [w for w in names if not _NEGATED.match(w)]
         off = [w for w in names if w and _word_off(w)]
@@ -169,18 +178,29 @@ _OFF_STEMS = ("comment", "cookie", "consent", "gdpr", "cmp", "banner", "newslett
               "carousel", "latest")
 
 
-_STEM_RE = re.compile("|".join(re.escape(stem) for stem in _OFF_STEMS) + "|^ad")
+# As a trie whose every branch starts with a letter: the search skips to the letters that start one.
+_STEM_RE = re.compile(alternation(_OFF_STEMS))
 
 
 def _maybe_off(word: str) -> bool:
-    return _STEM_RE.search(word.lower()) is not None
+    """A stem in the word, or the word starts with "ad"."""
+    lowered = word.lower()
+    return lowered.startswith("ad") or _STEM_RE.search(lowered) is not None
+
+
+def _any_stem(words: str) -> bool:
+    """`_maybe_off` for any word of a class string, in one search."""
+    lowered = words.lower()
+    return _STEM_RE.search(lowered) is not None or (
+        "ad" in lowered and any(word.startswith("ad") for word in lowered.split()))
 
 
 def _word_off(word: str) -> bool:
     """Whether one class word says "off"."""
     found = _WORD_CACHE.get(word)
     if found is None:
-        found = _maybe_off(word) and _OFF_WORDS.search(word) is not None
+        found = _maybe_off(word) and (_OFF_WORDS_LOWER.search(word.lower()) if word.isascii()
+                                      else _OFF_WORDS.search(word)) is not None
         if len(_WORD_CACHE) < 100_000:
             _WORD_CACHE[word] = found
     return found
@@ -197,131 +217,123 @@ def _custom_block(el: _Element, found: set[_Element]) -> bool:
     return False
 
 
+_HIDING = frozenset({"style", "hidden", "aria-hidden"})
+
+
 def _hidden_inline(el: _Element, tag: str) -> bool:
-    """An inline element that is hidden, off, or a hover box: never rendered."""
-    if (el.get("style") or el.get("hidden") is not None or el.get("aria-hidden") == "true") and is_off(el):
+    """An inline element that is hidden, off, or a hover box: never rendered. (Its attributes' names
+    first, in one call: most inline elements have none of these, and links' values are long.)"""
+    names = el.keys()
+    if not names:
+        return False
+    if not _HIDING.isdisjoint(names) and (
+            el.get("style") or el.get("hidden") is not None or el.get("aria-hidden") == "true") and is_off(el):
         return True
-    return tag != "a" and bool(el.get("class")) and _hover_box(el)
+    return tag != "a" and "class" in names and bool(el.get("class")) and _hover_box(el)
 
 
-class _Renderer:
-    """One pass over lxml's iterative walk: the extractor's hot loop."""
+class _Blocks:
+    """The walk's open blocks, innermost last, the "off" ones among them, and the paragraphs they
+    get from the text buffered in `buf`."""
 
-    __slots__ = ("blocks", "brs", "buf", "custom", "ends", "first", "in_link", "link_chars", "n", "off", "off_flags",
-                 "order", "paragraphs", "skipped")
+    __slots__ = ("buf", "custom", "flags", "offs", "open", "paragraphs", "skipped")
 
-    def __init__(self, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int]], root: _Element) -> None:
-        self.paragraphs, self.order = paragraphs, order
+    def __init__(self, root: _Element, paragraphs: list[Paragraph]) -> None:
+        self.open, self.paragraphs = [root], paragraphs
         self.buf: list[str] = []
-        self.link_chars = 0
-        self.in_link = 0
-        self.off: list[_Element] = []  # the "off" blocks around the current point
-        self.blocks: list[_Element] = [root]
-        self.off_flags: list[bool] = []
-        self.skipped: set[_Element] = set()
-        self.brs = 0
-        self.n = 0
-        self.first = -1  # the event of the buffered paragraph's first text (-1: none yet)
-        self.ends: dict[_Element, int] = {}  # element: the event at which it closes
+        self.offs: list[_Element] = []  # the "off" blocks around the current point
+        self.flags: list[bool] = []  # per open block: whether it is in `offs`
         self.custom: set[_Element] = set()  # custom elements that lay out as blocks
+        self.skipped: set[_Element] = set()  # inline elements not rendered (blocks: the silent tags)
 
-    def emit(self) -> None:
-        """The buffered text as a paragraph of the current block; the link count starts again."""
-        text = fold("".join(self.buf))
-        if text:
-            offs = tuple(self.off)
-            self.paragraphs.append(Paragraph(text, self.blocks[-1], self.link_chars, bool(offs), offs, self.first))
-        self.buf.clear()
-        self.link_chars = 0
-        self.first = -1
-
-    def run(self, root: _Element) -> None:
-        """The walk. Start and end events are handled inline (a method call per event would cost a
-        third of the time); only blocks, the rarer case, call methods."""
-        buf, order, skipped, ends, custom = self.buf, self.order, self.skipped, self.ends, self.custom
-        starts: list[int] = []  # the open elements' first events (every start has its end, skipped or not)
-        walker = etree.iterwalk(root, events=("start", "end"))
-        n = events = 0
-        for event, el in walker:
-            events += 1
-            tag = el.tag
-            if event == "start":
-                n += 1
-                starts.append(n)
-                if tag in _NEVER_RENDERED or (tag not in BLOCK_TAGS and el.attrib and _hidden_inline(el, tag)):
-                    walker.skip_subtree()  # never shown, or never the article: code, controls, menus
-                    skipped.add(el)
-                    if tag in _SILENT_TAGS and buf:
-                        self.emit()
-                    continue
-                if tag == "br":
-                    self.line_break()
-                    continue
-                if tag in BLOCK_TAGS or ("-" in tag and _custom_block(el, custom)):
-                    self.open_block(el)
-                elif tag == "a":
-                    self.in_link += 1
-                text = el.text
-            else:
-                order[el] = (starts.pop(), n)
-                ends[el] = events
-                if (tag in BLOCK_TAGS or ("-" in tag and el in custom)) and el not in skipped:
-                    self.close_block()
-                elif tag == "a" and el not in skipped:
-                    self.in_link -= 1
-                text = el.tail
+    def flush(self, links: int, first: int) -> tuple[int, int]:
+        """The buffered text as a paragraph of the innermost block (`links` characters of it in
+        links, its first text at the walk's event `first`); the count of both starts again."""
+        if self.buf:
+            text = fold("".join(self.buf))
             if text:
-                if text.isspace():
-                    if buf:
-                        buf.append(" ")
-                else:
-                    if self.first < 0:
-                        self.first = events
-                    buf.append(text)
-                    self.brs = 0
-                    if self.in_link:
-                        self.link_chars += len(text.strip())
-        self.n = n
-        if buf:
-            self.emit()
+                offs = self.offs
+                self.paragraphs.append(Paragraph(text, self.open[-1], links, bool(offs), tuple(offs), first))
+            self.buf.clear()
+        return 0, -1
 
-    def line_break(self) -> None:
-        """`<br>`: a new line; two in a row end the paragraph."""
-        self.buf.append("\n")
-        self.brs += 1
-        if self.brs >= 2:
-            self.emit()
+    def enter(self, el: _Element) -> None:
+        self.open.append(el)
+        off = is_off(el)
+        self.flags.append(off)
+        if off:
+            self.offs.append(el)
 
-    def open_block(self, el: _Element) -> None:
-        if self.buf:
-            self.emit()
-        self.blocks.append(el)
-        block_off = is_off(el)
-        self.off_flags.append(block_off)
-        if block_off:
-            self.off.append(el)
+    def leave(self) -> None:
+        self.open.pop()
+        if self.flags.pop():
+            self.offs.pop()
 
-    def close_block(self) -> None:
-        if self.buf:
-            self.emit()
-        self.blocks.pop()
-        if self.off_flags.pop():
-            self.off.pop()
+
+def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int, int]]) -> None:
+    """lxml's iterative walk; inline elements and text with local state (a call per event costs a third)."""
+    blocks = _Blocks(root, paragraphs)
+    buf, append, skipped, custom = blocks.buf, blocks.buf.append, blocks.skipped, blocks.custom
+    push, pop = (starts := list[int]()).append, starts.pop  # the open elements' first events (each ends)
+    links, in_link, brs, n, events, first = 0, 0, 0, 0, 0, -1  # first: the buffered text's first event
+    for event, el in (walker := etree.iterwalk(root, events=("start", "end"))):
+        events += 1
+        tag = el.tag
+        if event == "start":
+            n += 1
+            push(n)
+            if tag not in BLOCK_TAGS:
+                if tag in SKIP_TAGS or _hidden_inline(el, tag):
+                    walker.skip_subtree()  # never shown, or never the article: code, controls, hidden boxes
+                    skipped.add(el)
+                    continue
+                if tag == "br":  # a new line; two in a row end the paragraph
+                    append("\n")
+                    brs += 1
+                    if brs >= 2:
+                        links, first = blocks.flush(links, first)
+                    continue
+            if tag in BLOCK_TAGS or ("-" in tag and _custom_block(el, custom)):
+                links, first = blocks.flush(links, first)
+                if tag in _SILENT_TAGS:
+                    walker.skip_subtree()  # menus: never rendered
+                    continue
+                blocks.enter(el)
+            elif tag == "a":
+                in_link += 1
+            text = el.text
+        else:
+            order[el] = (pop(), n, events)
+            if (tag in BLOCK_TAGS and tag not in _SILENT_TAGS) or ("-" in tag and el in custom):
+                links, first = blocks.flush(links, first)
+                blocks.leave()
+            elif tag == "a" and el not in skipped:
+                in_link -= 1
+            text = el.tail
+        if text and not text.isspace():
+            if first < 0:
+                first = events
+            append(text)
+            brs = 0
+            if in_link:
+                links += len(text.strip())
+        elif text and buf:
+            append(" ")
+    blocks.flush(links, first)
 
 
 class Layout:
     """The rendered paragraphs of a tree, with the document order of its elements."""
 
-    def __init__(self, root: _Element) -> None:
+    def __init__(self, root: _Element, *, comments: bool = True) -> None:
+        """`comments`: whether the tree may hold comments and processing instructions (removed first:
+        their tails are text); a reader whose tree has none says so, and the tree is not walked for them."""
         self.paragraphs: list[Paragraph] = []
-        self.order: dict[_Element, tuple[int, int]] = {}  # element: (first, last) index in document order
-        self._render(root)
-
-    def _render(self, root: _Element) -> None:
-        etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
-        renderer = _Renderer(self.paragraphs, self.order, root)
-        renderer.run(root)
-        self.ends = renderer.ends
+        # element: its first and last index in document order, and the walk's event at which it closes
+        self.order: dict[_Element, tuple[int, int, int]] = {}
+        if comments:
+            etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
+        _render(root, self.paragraphs, self.order)
         self.wrappers = self._wrappers()
         for p in self.paragraphs:  # once the wrappers' paragraphs are back in the article
             p.running = p.prose()
@@ -350,7 +362,7 @@ class Layout:
         return el not in self.wrappers and is_off(el)
 
     def inside(self, el: _Element, container: _Element) -> bool:
-        first, last = self.order[container]
+        first, last, _ = self.order[container]
         return first <= self.order[el][0] <= last
 
     def texts(self, container: _Element | None = None, *, keep_off: bool = False) -> list[str]:
@@ -361,7 +373,7 @@ class Layout:
     def entries(self, container: _Element | None = None, *, keep_off: bool = False,
                 start: int = 0) -> list[tuple[str, Paragraph]]:
         """`texts`, each with its paragraph; only those whose text comes after the walk's event
-        `start` (the headline's end: see `Layout.ends`)."""
+        `start` (the headline's end: see `Layout.order`)."""
         out = []
         for p in self.paragraphs:
             if container is not None and not self.inside(p.block, container):
@@ -463,7 +475,7 @@ def main_block(layout: Layout, after: _Element | None = None) -> _Element | None
         s = score[el]
         t = totals[el]
         s *= 1 - min(t[2] / t[1], 0.9) if t[1] else 1  # link-heavy containers are navigation
-        first, last = layout.order[el]
+        first, last, _ = layout.order[el]
         if headline_at and last < headline_at:
             s /= 2
         elif headline_at:
@@ -518,9 +530,9 @@ def _grown(layout: Layout, best: _Element, totals: _Totals, headline_at: int) ->
 def lead_paragraphs(layout: Layout, container: _Element, after: _Element | None) -> list[str]:
     """Prose between the headline `after` and the article's block `container`: a lead or standfirst
     set apart from the body (its own block, a link or two in it), part of the article's text."""
-    if after is None or after not in layout.ends or container not in layout.order:
+    if after is None or after not in layout.order or container not in layout.order:
         return []
-    begins, ends = layout.ends[after], layout.order[container][0]
+    begins, ends = layout.order[after][2], layout.order[container][0]
     if layout.order[after][0] >= ends:
         return []  # the headline is inside the block, or after it
     out = []
@@ -544,9 +556,9 @@ def body_paragraphs(layout: Layout, container: _Element, skip: Iterable[str] = (
     holds the headline may follow it). Promotions and captions are not the article's text either."""
     skipped = {fold(s) for s in skip if s}
     start = 0
-    if (after is not None and after in layout.ends and layout.inside(after, container)
+    if (after is not None and after in layout.order and layout.inside(after, container)
             and not any(a.tag == "p" for a in (after, *after.iterancestors()))):  # bold words in a paragraph
-        at = layout.ends[after]
+        at = layout.order[after][2]
         if any(p.running and p.at > at and layout.inside(p.block, container) for p in layout.paragraphs):
             start = at
     out: list[str] = []
@@ -588,8 +600,7 @@ def _caption(text: str, block: _Element) -> bool:
         return False
     if len(text) < 150 and _PHOTO_CREDIT.search(text):
         return True
-    if block.tag != "p" and len(block) and any(isinstance(d.tag, str) and d.tag in _IMAGES
-                                                for d in block.iterdescendants()):
+    if block.tag != "p" and len(block) and next(block.iterdescendants(*_IMAGES), None) is not None:
         return len(block.text_content()) < 300
     before, parent = block.getprevious(), block.getparent()
     if before is None or parent is None or len(parent) != 2 or not isinstance(before.tag, str):

@@ -75,8 +75,12 @@ _RANGE_TO = rf"(?:{_DASH}|\s+(?:to|au|until|jusqu'au|bis|al)\s+)"
 # The first part of a range may lack the year, and the month: "28 November - 6 December 2011",
 # "May 28 - June 1, 2012", "13-14 Sep. 2012"; it takes them from the second.
 _PARTIAL_START = rf"(?:{_DAY}\.?\s*(?:de\s+)?{_MONTH}|{_MONTH}\s+{_DAY}|[0-3]?\d\.?)"
+# Every date has a digit, at most a month's word, a dot and spaces after its start: looked ahead for
+# first, so that the many forms below are tried only where a date may start (a search over a page's
+# running text takes a quarter of the time; what matches is the same).
+_DIGIT_AHEAD = rf"(?=[^\W\d_]{{0,{max(map(len, MONTH_WORDS))}}}\.?\s*\d)"
 DATE_TEXT_RE = re.compile(
-    rf"(?<![{_WORDISH}-])(?:{_PARTIAL_START}{_RANGE_TO}{_DATE}|{_DATE}{_TIME}(?:{_RANGE_TO}{_DATE}"
+    rf"(?<![{_WORDISH}-]){_DIGIT_AHEAD}(?:{_PARTIAL_START}{_RANGE_TO}{_DATE}|{_DATE}{_TIME}(?:{_RANGE_TO}{_DATE}"
     rf"|\s+[-–—](?!\s*\w))?)(?![{_WORDISH}])",
     re.IGNORECASE,
 )
@@ -84,11 +88,20 @@ _WORD_RE = re.compile(r"[^\W\d_]+\.?", re.UNICODE)
 _LABEL_TAIL = r"(?:\s+(?:on|am|le|el|il|em|op|at|the))?\s*:?\s*"
 _ANY_LABEL_RE = re.compile(
     r"^\s*" + alternation({*PUBLISHED_LABELS, *UPDATED_LABELS}) + _LABEL_TAIL, re.IGNORECASE)
+
+
+def _initials(words: tuple[str, ...]) -> str:
+    """A look-ahead for the first letters of `words`: one test where a word may start, before the
+    branches of their alternation."""
+    return "(?=[" + "".join(sorted({re.escape(word[0]) for word in words})) + "])"
+
+
 UPDATED_LINE_RE = re.compile(
-    rf"(?<![{_WORDISH}])" + alternation(UPDATED_LABELS) + _LABEL_TAIL + WEEKDAY + _DATE + _TIME, re.IGNORECASE)
+    rf"(?<![{_WORDISH}])" + _initials(UPDATED_LABELS) + alternation(UPDATED_LABELS) + _LABEL_TAIL + WEEKDAY
+    + _DATE + _TIME, re.IGNORECASE)
 PUBLISHED_LINE_RE = re.compile(
-    rf"(?<![{_WORDISH}])" + alternation(PUBLISHED_LABELS) + _LABEL_TAIL + WEEKDAY + f"({DATE_TEXT_RE.pattern})",
-    re.IGNORECASE)
+    rf"(?<![{_WORDISH}])" + _initials(PUBLISHED_LABELS) + alternation(PUBLISHED_LABELS) + _LABEL_TAIL + WEEKDAY
+    + f"({DATE_TEXT_RE.pattern})", re.IGNORECASE)
 _TIME_ONLY = re.compile(r"[0-2]?\d[:h.][0-5]\d(?::[0-5]\d)?\s*(?:uhr|h|[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?", re.IGNORECASE)
 _DEFAULTS = (dt.datetime(1904, 1, 1), dt.datetime(1908, 2, 2))
 
@@ -213,7 +226,12 @@ def _parse(raw: str) -> tuple[dt.datetime, frozenset[str]] | str:
     try:
         with warnings.catch_warnings():  # a word dateutil takes for an unknown zone: not the user's business
             warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
-            one, two = (dateutil_parser.parse(text, default=d, dayfirst=dayfirst, tzinfos=TZINFOS) for d in _DEFAULTS)
+            one = dateutil_parser.parse(text, default=_DEFAULTS[0], dayfirst=dayfirst, tzinfos=TZINFOS)
+            # A field unlike the first default's is the text's own; only when one is alike is the
+            # text parsed again with the second default, to tell (most dates: one parse, not two).
+            alike = one.year == _DEFAULTS[0].year or one.month == _DEFAULTS[0].month or one.day == _DEFAULTS[0].day
+            two = dateutil_parser.parse(text, default=_DEFAULTS[1], dayfirst=dayfirst, tzinfos=TZINFOS) if alike \
+                else one
     except (ValueError, OverflowError) as exc:
         message = str(exc).split(":")[0]
         if "out of range" in message or "must be in" in message:
@@ -317,15 +335,18 @@ def parse_date_range(text: str | None) -> DateRange:
     return DateRange(raw, start.value, end.value, start.precision)
 
 
+_DIGIT = re.compile(r"\d")  # every date has one: a text without is not searched
+
+
 def find_date_text(text: str) -> str | None:
     """The first date or date range in a longer text, as written there, or None."""
-    m = DATE_TEXT_RE.search(text)
+    m = DATE_TEXT_RE.search(text) if _DIGIT.search(text) else None
     return m.group(0).strip() if m else None
 
 
 def find_updated_text(text: str) -> str | None:
     """The first "Last updated ..." / "Mis à jour le ..." / "Updated: ..." phrase in a text."""
-    m = UPDATED_LINE_RE.search(text)
+    m = UPDATED_LINE_RE.search(text) if _DIGIT.search(text) else None
     return m.group(0).strip() if m else None
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from itertools import pairwise
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.dates import DATE_TEXT_RE
@@ -120,20 +121,44 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HIDDEN_CLASS = re.compile(r"^(?:hidden|sr-only|visually-?hidden|screen-?reader-?text|offscreen)$", re.I)
 
 
-def _shown(el: _Element) -> bool:
+def _shown(el: _Element, hides: dict[_Element, bool] | None = None) -> bool:
     """Visible, and not in navigation, a link (a logo), a list (a breadcrumb's current page) or a
-    hidden block."""
+    hidden block. (`hides`: what is known of elements already, when headings share ancestors.)"""
+    hides = {} if hides is None else hides
     for a in (el, *el.iterancestors()):
-        if not isinstance(a.tag, str) or a.tag in _HIDDEN_PLACES or a.tag in ("li", "a"):
+        found = hides.get(a)
+        if found is None:
+            found = hides[a] = _hides(a)
+        if found:
             return False
-        for name, value in a.items():  # (one call for an element's few attributes)
-            if name == "hidden" or (name == "aria-hidden" and value == "true"):
-                return False
-            if name == "style" and _HIDDEN_STYLE.search(value):
-                return False
-            if name == "class" and any(_HIDDEN_CLASS.match(w) for w in value.split()):
-                return False
     return True
+
+
+def _hides(a: _Element) -> bool:
+    if not isinstance(a.tag, str) or a.tag in _HIDDEN_PLACES or a.tag in ("li", "a"):
+        return True
+    for name, value in a.items():  # (one call for an element's few attributes)
+        if name == "hidden" or (name == "aria-hidden" and value == "true"):
+            return True
+        if name == "style" and _HIDDEN_STYLE.search(value):
+            return True
+        if name == "class" and _hidden_class(value):
+            return True
+    return False
+
+
+_HIDDEN_CLASSES: dict[str, bool] = {}
+
+
+def _hidden_class(klass: str) -> bool:
+    """A class string with a word that hides its element (once per spelling: headings' ancestors
+    repeat the page's few wrappers)."""
+    found = _HIDDEN_CLASSES.get(klass)
+    if found is None:
+        found = any(_HIDDEN_CLASS.match(w) for w in klass.split())
+        if len(_HIDDEN_CLASSES) < 100_000:
+            _HIDDEN_CLASSES[klass] = found
+    return found
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -195,11 +220,12 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: I
     wanted = [w for w in (_key(t) for t in metas) if w]
     names = [n for n in site_names if n]
     hosts = _host_names(url)
-    headings = [(level, el) for level in ("h1", "h2", "h3") for el in root.iter(level)]
+    headings = sorted(((el.tag, el) for el in root.iter("h1", "h2", "h3")), key=lambda h: h[0])  # (stable)
     candidates: list[tuple[str, str, _Element]] = []  # (level, key, element), visible ones
+    hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
     for level, el in headings:
         key = _key(el.text_content())
-        if key and _shown(el):
+        if key and _shown(el, hides):
             candidates.append((level, key, el))
 
     def long_enough(key: str, whole: str) -> bool:
@@ -304,12 +330,21 @@ def headline_element(root: _Element, title: str) -> _Element | None:
     found = None
     body = root.find(".//body")
     scope = body if body is not None else root
-    for el in scope.iter():
-        if isinstance(el.tag, str) and el.tag not in ("title", "script", "style") and \
-                fold(el.text_content()) == wanted:
+    walker = etree.iterwalk(scope, events=("start",))
+    for _, el in walker:
+        raw: str | None = None
+        text: str | None = None
+        if isinstance(el.tag, str) and el.tag not in ("title", "script", "style"):
+            raw = el.text_content()
+            text = fold(raw)
+        if text == wanted:
             found = el  # keep descending: the innermost match comes last in document order
-        elif found is not None and el not in set(found.iterdescendants()):
+        elif found is not None and not any(a is found for a in el.iterancestors()):
             break
+        elif raw is not None and text is not None and wanted not in text and "\x1b" not in raw:
+            # An element's folded text holds every descendant's: none of them is the title.
+            # (Not past an escape sequence, which folding removes whole but not in part.)
+            walker.skip_subtree()
     if found is not None:
         return found
     key = _key(title)

@@ -26,7 +26,6 @@ from w3lib.encoding import html_to_unicode, read_bom, resolve_encoding
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.normalize import normalize
 from portalscraper.extract.records import Identity, merge
-from portalscraper.extract.tree import parse_page
 from portalscraper.extract.urls import canonical_url, language, record_id
 from portalscraper.items import Record
 from portalscraper.profiles import Profile, profile_from_dict, site_profile
@@ -49,9 +48,7 @@ def read_item_page(html: str | Selector, url: str | None = None, profile: Profil
     """The record of one item page: its fields extracted (the profile's selectors first), merged
     with the page's own entry, normalized in the profile's time zone."""
     profile = profile or page_profile(url)
-    if not isinstance(html, Selector):
-        html = parse_page(html, url)
-    fields = extract_detail(html, profile.selectors, url)
+    fields = extract_detail(html, profile.selectors, url)  # (a text is parsed there, as `parse_page` does)
     canonical = canonical_url(url, profile.urls) if url else ""
     identity = Identity(record_id(canonical), profile.name, "page", canonical,
                         language(url, profile.urls) if url else None, None, url or "")

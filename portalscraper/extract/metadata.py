@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.text import fold
@@ -87,11 +88,17 @@ def _objects(values: list[Any]) -> Iterator[dict[str, Any]]:
                     queue.append(value)
 
 
-def jsonld_article(scripts: list[str]) -> dict[str, Any]:
+def jsonld_objects(scripts: list[str]) -> list[dict[str, Any]]:
+    """Every object of the page's JSON-LD scripts, script by script, each breadth first."""
+    return [o for raw in scripts for o in _objects(_loads(raw))]
+
+
+def jsonld_article(scripts: list[str], objects: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The page's article in its JSON-LD: the first object of an article type; else a web page
     object with a headline or a date; else any object with one that is not a site, an organization,
-    a person or the like. Empty when there is none."""
-    objects = [o for raw in scripts for o in _objects(_loads(raw))]
+    a person or the like. Empty when there is none. (`objects`: `jsonld_objects(scripts)`, when the
+    caller has them already.)"""
+    objects = jsonld_objects(scripts) if objects is None else objects
     for wanted in (ARTICLE_TYPES, PAGE_TYPES):
         for node in objects:
             if _types(node) & wanted and any(k in node for k in ("headline", "datePublished", "dateModified",
@@ -103,15 +110,14 @@ def jsonld_article(scripts: list[str]) -> dict[str, Any]:
     return {}
 
 
-def jsonld_site_names(scripts: list[str]) -> list[str]:
+def jsonld_site_names(scripts: list[str], objects: list[dict[str, Any]] | None = None) -> list[str]:
     """Names of the site and its publisher in the JSON-LD (to strip them from titles)."""
     names = []
-    for raw in scripts:
-        for node in _objects(_loads(raw)):
-            if _types(node) & {"website", "organization", "newsmediaorganization", "corporation"}:
-                for key in ("name", "alternateName"):
-                    if isinstance(node.get(key), str):
-                        names.append(fold(node[key]))
+    for node in jsonld_objects(scripts) if objects is None else objects:
+        if _types(node) & {"website", "organization", "newsmediaorganization", "corporation"}:
+            for key in ("name", "alternateName"):
+                if isinstance(node.get(key), str):
+                    names.append(fold(node[key]))
     return names
 
 
@@ -177,12 +183,16 @@ def first(tags: dict[str, str], names: tuple[str, ...]) -> str:
     return next((tags[name] for name in names if tags.get(name)), "")
 
 
+# Elements with an itemprop (the attributes' parents: as `//*[@itemprop]`, in a third less time).
+ITEMPROPS = etree.XPath("//@itemprop/..")
+
+
 def microdata(root: _Element, prop: str, found: list[_Element] | None = None) -> list[tuple[_Element, str]]:
     """Elements (not `meta`, which `meta_tags` reads) carrying `itemprop=prop`, with their value
     (`content`, `datetime`, or text), unless they describe a comment, a review or a person.
     `found`: the page's elements with an `itemprop`, when the caller has them already."""
     out = []
-    for el in root.xpath("//*[@itemprop]") if found is None else found:
+    for el in ITEMPROPS(root) if found is None else found:
         if el.tag == "meta" or prop not in (el.get("itemprop") or "").split():
             continue
         scope = next((a for a in el.iterancestors() if a.get("itemscope") is not None), None)

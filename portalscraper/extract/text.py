@@ -43,6 +43,10 @@ def strip_controls(text: str) -> str:
 def fold(text: str) -> str:
     """Collapse every run of whitespace (non-breaking spaces included) to one space, and strip;
     control characters and zero-width characters go."""
+    if text.isprintable():  # its only whitespace is the space, and it has no invisible characters
+        if "  " not in text and text[:1] != " " and text[-1:] != " ":
+            return text  # folded already (most texts by the time they are cleaned again)
+        return " ".join(text.split())
     if not text.isascii() and _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
     folded = " ".join(text.split())  # whitespace first: newlines and tabs are not "printable"
