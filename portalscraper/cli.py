@@ -85,7 +85,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     pages spread over `--jobs` processes. The JSON Lines archive goes next to the database
     (`<db>.jsonl`), not over the crawls' own."""
     from portalscraper.webarchive.reparse import reparse_each, replay_job, warc_crawls
-    from portalscraper.webarchive.reparse_jobs import parse_jobs, reparse_crawl
+    from portalscraper.webarchive.reparse_jobs import jobs_for, parse_jobs, reparse_crawl
 
     try:
         jobs = parse_jobs(args.jobs)
@@ -98,14 +98,14 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     if len(crawls) > 1:
         print(f"Re-parsing {len(args.warc_files)} WARC files of {len(crawls)} crawls, one after the other",
               file=sys.stderr)
-        options = ["--db", db, "--jsonl", args.jsonl, "--jobs", str(jobs),
+        options = ["--db", db, "--jsonl", args.jsonl, *(["--jobs", str(jobs)] if jobs else []),
                    *(["--log-level", args.log_level] if args.log_level else []),
                    *(["--spider", args.spider] if args.spider else []), *(f"--set={pair}" for pair in args.set or [])]
         return reparse_each(crawls, [str(f) for f in args.warc_files], options)
     crawl = crawls[0]
     overrides = _crawl_overrides(args)
     spider_args, replay = replay_job(crawl, args.refer or [])
-    jobs = 1 if spider_args.get("wayback") else jobs  # reparse_crawl: a web-archive crawl in one process
+    jobs = jobs_for(crawl, jobs)
     print(f"Re-parsing {len(crawl.files)} WARC file(s) with the {crawl.spider} spider ({spider_args.get('base_url')})"
           f"{f', in {jobs} processes' if jobs > 1 else ''}", file=sys.stderr)
     try:
@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.add_argument("--warc", dest="warc_files", nargs="+", required=True, metavar="FILE",
                          help="WARC files written by crawls (--warc)")
     reparse.add_argument("--spider", help="spider to re-run (default: the one named in the WARC file)")
-    reparse.add_argument("--jobs", metavar="N", help="processes that share a crawl's pages (default: one per core)")
+    reparse.add_argument("--jobs", metavar="N", help="processes (default: one per core, one per 2,000 pages at most)")
     # Other crawls' files, which the given files' 304s may refer to (set for each crawl of several).
     reparse.add_argument("--refer", nargs="+", metavar="FILE", help=argparse.SUPPRESS)
     archive_options(reparse)

@@ -4,6 +4,7 @@ failures, rejects, crawl rows with their counts)."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sqlite3
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from portalscraper.cli import main
-from portalscraper.webarchive.reparse_jobs import parse_jobs
+from portalscraper.webarchive.reparse import warc_crawls
+from portalscraper.webarchive.reparse_jobs import CAPTURES_PER_JOB, jobs_for, parse_jobs
 from portalscraper.webarchive.reparse_worker import owner
 from tests.conftest import Replica, run_cli
 from tests.test_scheduling import read_until, start_crawl
@@ -42,9 +44,32 @@ def test_a_jobs_value_that_is_no_count_of_processes_is_one_line(value: str, tmp_
     assert not (tmp_path / "x.sqlite").exists()
 
 
-def test_jobs_are_one_per_core_unless_given() -> None:
-    assert parse_jobs(None) == (os.cpu_count() or 1)
-    assert parse_jobs("3") == 3
+def write_captures(path: Path, count: int) -> None:
+    """A crawl's WARC file (its warcinfo as crawls write it) of `count` small captures."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        writer.write_record(writer.create_warcinfo_record(path.name, {
+            "spider": "nato", "portalscraper-base_url": "http://127.0.0.1:9", "portalscraper-full": "True"}))
+        for n in range(count):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(f"http://127.0.0.1:9/cps/en/natolive/news_{n}.htm",
+                                                          "response", payload=io.BytesIO(b"<p>x</p>"),
+                                                          http_headers=http))
+
+
+def test_jobs_are_one_per_core_unless_given_and_a_small_crawl_takes_one(tmp_path: Path) -> None:
+    assert parse_jobs(None) is None and parse_jobs("3") == 3
+    warc = tmp_path / "crawl.warc"
+    write_captures(warc, 3 * CAPTURES_PER_JOB)
+    (crawl,) = warc_crawls([warc], "nato")
+    assert jobs_for(crawl, None) == min(os.cpu_count() or 1, 3) and jobs_for(crawl, 5) == 5
+    small = tmp_path / "small.warc"
+    write_captures(small, CAPTURES_PER_JOB - 10)
+    (crawl,) = warc_crawls([small], "nato")
+    assert jobs_for(crawl, None) == 1 and jobs_for(crawl, 2) == 2
 
 
 def test_a_record_has_the_same_worker_in_every_process_and_the_shares_are_even() -> None:

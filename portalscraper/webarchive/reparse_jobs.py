@@ -36,17 +36,23 @@ from portalscraper.crawl.verdict import CrawlRefusedError, Verdict
 from portalscraper.items import Record
 from portalscraper.pipelines.store import JsonLinesArchivePipeline, crawl_totals
 from portalscraper.webarchive.reparse_worker import WorkerPlace
-from portalscraper.webarchive.warcfiles import Scan, scanned
+from portalscraper.webarchive.warcfiles import Scan, WarcCrawl, scanned
 
 logger = logging.getLogger(__name__)
 
 _WORKER_FAILED = "reparse_worker_failed"  # the finish reason of a crawl whose worker died
 
 
-def parse_jobs(text: str | None) -> int:
-    """`--jobs`: worker processes, 1 or more (None: one per core). CrawlRefusedError otherwise."""
+# Captures a worker process is worth starting for: its start-up (about 1.5 CPU-seconds) and its
+# reading of every shared page pay off only over a few thousand item pages.
+CAPTURES_PER_JOB = 2_000
+
+
+def parse_jobs(text: str | None) -> int | None:
+    """`--jobs`: worker processes, 1 or more (None: not given, see `jobs_for`). CrawlRefusedError
+    otherwise."""
     if text is None:
-        return os.cpu_count() or 1
+        return None
     try:
         jobs = int(text)
     except ValueError:
@@ -56,13 +62,23 @@ def parse_jobs(text: str | None) -> int:
     return jobs
 
 
+def jobs_for(crawl: WarcCrawl, jobs: int | None) -> int:
+    """The processes that re-parse `crawl`: `jobs` when given, else one per core, but no more than
+    one per CAPTURES_PER_JOB captures (a small crawl in one process). A web-archive crawl in one
+    process: spreading its captured items over processes is not tested yet."""
+    if crawl.args.get("wayback"):
+        return 1
+    if jobs is not None:
+        return jobs
+    captures = sum(len(scanned(f.path).found) for f in crawl.files)
+    return max(1, min(os.cpu_count() or 1, captures // CAPTURES_PER_JOB))
+
+
 def reparse_crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any], jobs: int) -> Outcome:
     """One crawl re-parsed from its files (`overrides` from reparse.replay_job) by `jobs` worker
     processes; one process (`jobs` 1, or no SQLite archive) is a plain crawl. CrawlRefusedError for
     a crawl that cannot start."""
     settings, spidercls = prepare(spider, overrides)
-    # A web-archive crawl's re-parse runs in one process: spreading its captured items over
-    # workers is not tested yet.
     if jobs == 1 or not settings.get("ARCHIVE_SQLITE_PATH") or raw.get("wayback"):
         return crawl(spider, raw, overrides)
     check_output_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
