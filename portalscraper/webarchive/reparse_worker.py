@@ -177,10 +177,9 @@ class PartitionScheduler(Scheduler):
         if share is not None and share != place.index:
             return False  # another worker's record
         if share is not None and not request.meta.get(_OWNED):
-            self.partition_crawler.stats.inc_value("reparse/item_pages_own")
-        if share is not None and not request.meta.get(_OWNED):
             # What an item page's callbacks ask for (a web archive's other capture of it) is asked
             # by the one worker that read the page, and stays its own.
+            self.partition_crawler.stats.inc_value("reparse/item_pages_own")
             request.meta[_OWNED] = True
             callback = request.callback or getattr(self.partition_crawler.spider, "_parse", None)
             if callback is not None:
