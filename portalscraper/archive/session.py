@@ -18,7 +18,7 @@ import errno
 import json
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 from functools import cached_property
@@ -133,6 +133,23 @@ def storage_failure(exc: BaseException) -> str | None:
     if isinstance(exc, sqlite3.Error):
         return f"cannot write the archive: {exc}"
     return f"cannot write the archive: {getattr(exc, 'strerror', None) or exc}"
+
+
+def guarded_write(session: CrawlSession, write: Callable[[CrawlSession], Any], stop: Callable[[str], None]) -> bool:
+    """Run a write on the session's archive; an archive that cannot be written at all (see
+    `storage_failure`) calls `stop` with the reason instead of raising. False if not written (or
+    the session failed before)."""
+    if session.failure is not None:
+        return False
+    try:
+        write(session)
+    except (sqlite3.Error, OSError) as exc:
+        why = storage_failure(exc)
+        if why is None:
+            raise
+        stop(why)
+        return False
+    return True
 
 
 def summary_line(crawl: Mapping[str, Any]) -> str:

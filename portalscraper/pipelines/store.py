@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -22,8 +21,8 @@ from portalscraper.archive import (
     JsonLinesWriter,
     SessionOptions,
     export,
-    storage_failure,
 )
+from portalscraper.archive.session import guarded_write
 from portalscraper.crawl.attached import attached_session
 from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.overrides import session_options
@@ -113,17 +112,7 @@ class SQLiteArchivePipeline:
         return self.session is not None and self._guarded_session(self.session, write)
 
     def _guarded_session(self, session: CrawlSession, write: Callable[[CrawlSession], Any]) -> bool:
-        if session.failure is not None:
-            return False
-        try:
-            write(session)
-        except (sqlite3.Error, OSError) as exc:
-            why = storage_failure(exc)
-            if why is None:
-                raise
-            self.fail(session, why)
-            return False
-        return True
+        return guarded_write(session, write, lambda why: self.fail(session, why))
 
     async def process_item(self, item: Any) -> Any:
         if self.session is None:

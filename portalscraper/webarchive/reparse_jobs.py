@@ -18,7 +18,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import Iterable
@@ -28,7 +27,8 @@ from typing import Any
 
 from scrapy.utils.log import configure_logging
 
-from portalscraper.archive import CrawlSession, storage_failure
+from portalscraper.archive import CrawlSession
+from portalscraper.archive.session import guarded_write
 from portalscraper.crawl.overrides import check_output_path
 from portalscraper.crawl.progress import progress_line
 from portalscraper.crawl.runner import Outcome, crawl, open_session, prepare
@@ -216,18 +216,12 @@ class Writer:
 
     def write(self, action: Any) -> None:
         """A write to the archive; one that cannot be written (disk full...) stops the workers."""
-        session = self.session
-        if session.failure is not None:
-            return
-        try:
-            action(session)
-        except (sqlite3.Error, OSError) as exc:
-            why = storage_failure(exc)
-            if why is None:
-                raise
-            logger.error("%s: stopping the crawl", why)
-            session.fail(why)
-            self.stop(signal.SIGTERM, None)
+        guarded_write(self.session, action, self.fail)
+
+    def fail(self, why: str) -> None:
+        logger.error("%s: stopping the crawl", why)
+        self.session.fail(why)
+        self.stop(signal.SIGTERM, None)
 
     def finish(self) -> Verdict:
         """Judge the crawl from the workers' reports, as a one-process crawl is judged from its stats."""
