@@ -181,21 +181,21 @@ class PartitionScheduler(Scheduler):
             # by the one worker that read the page, and stays its own.
             self.partition_crawler.stats.inc_value("reparse/item_pages_own")
             request.meta[_OWNED] = True
-            callback = request.callback or getattr(self.partition_crawler.spider, "_parse", None)
-            if callback is not None:
-                request.callback = _kept(callback, share)
-            if request.errback is not None:
-                request.errback = _kept(request.errback, share)
+            self._wrap(request, lambda callback: _kept(callback, share))
         if share is None and place.index and not request.meta.get(_MUTED):
             stats = self.partition_crawler.stats
             assert isinstance(stats, MutableStatsCollector)
             request.meta[_MUTED] = True
-            callback = request.callback or getattr(self.partition_crawler.spider, "_parse", None)
-            if callback is not None:
-                request.callback = _requests_only(callback, stats)
-            if request.errback is not None:
-                request.errback = _requests_only(request.errback, stats)
+            self._wrap(request, lambda callback: _requests_only(callback, stats))
         return super().enqueue_request(request)
+
+    def _wrap(self, request: Request, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+        """The request's callback (the spider's default one if it names none) and errback, wrapped."""
+        callback = request.callback or getattr(self.partition_crawler.spider, "_parse", None)
+        if callback is not None:
+            request.callback = wrap(callback)
+        if request.errback is not None:
+            request.errback = wrap(request.errback)
 
     def _hub(self, url: str) -> bool:
         """A hub's page is also a listing: every worker reads it, for the items it links to."""
