@@ -429,7 +429,8 @@ def news_site_sized(doc: str, n: int) -> str:
             .replace("</body>", teasers + footer + "</body>", 1))
 
 
-def extraction(pages: int) -> tuple[list[str], dict[str, Any]]:
+def extraction(pages: int, every: int = 1) -> tuple[list[str], dict[str, Any]]:
+    """Section 5; `every` > 1 takes every so many pages of the evaluation set (a smoke run)."""
     from portalscraper.extract.detail import extract_detail
     from portalscraper.profiles import load_profile
     from portalscraper.replica import render
@@ -437,7 +438,8 @@ def extraction(pages: int) -> tuple[list[str], dict[str, Any]]:
 
     portal = Portal(items=pages)
     replica_pages = [render.detail(item, "en") for item in portal.news_page(1, pages)]
-    eval_pages = [p.read_text("utf-8") for p in sorted((ROOT / "benchmarks/evaluation/set/detail").glob("*/*.html"))]
+    eval_files = sorted((ROOT / "benchmarks/evaluation/set/detail").glob("*/*.html"))[::every]
+    eval_pages = [p.read_text("utf-8") for p in eval_files]
     big_pages = [news_site_sized(doc, n) for n, doc in enumerate(eval_pages[::4])]
     selectors = load_profile("nato").selectors
     try:
@@ -504,7 +506,7 @@ def _archive_of(db: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
     return records, appearances
 
 
-def shared(items: int, tmp: Path) -> tuple[list[str], dict[str, Any]]:
+def shared(items: int, tmp: Path, workers: tuple[int, ...] = (1, 2, 3)) -> tuple[list[str], dict[str, Any]]:
     """Section 6: a shared crawl's pages/s with 1, 2 and 3 workers against one process, whole
     commands (start-up and the workers' last idle check included), on the same replica; whether
     each gave the one process's archive, and asked each page once."""
@@ -514,12 +516,12 @@ def shared(items: int, tmp: Path) -> tuple[list[str], dict[str, Any]]:
     runs: dict[str, tuple[float, bool, int]] = {}
     with replica(items, log) as base_url, redis_server(tmp) as url:
         reference = None
-        for name, workers in (("one process", 0), ("1 worker", 1), ("2 workers", 2), ("3 workers", 3)):
-            db = tmp / f"shared-{workers}.sqlite"
+        for name, count in (("one process", 0), *((f"{n} worker{'s' if n > 1 else ''}", n) for n in workers)):
+            db = tmp / f"shared-{count}.sqlite"
             log.write_text("")
             command = [sys.executable, "-m", "portalscraper.cli", "crawl", "nato", "--base-url", base_url, "--db",
                        str(db), "--jsonl", "", "--warc", str(tmp / "warc"), "-q",
-                       *(["--redis", url, "--workers", str(workers)] if workers else [])]
+                       *(["--redis", url, "--workers", str(count)] if count else [])]
             started = time.perf_counter()
             subprocess.run(command, check=True, capture_output=True, cwd=tmp)
             wall = time.perf_counter() - started
@@ -962,7 +964,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", metavar="FILE", help="also write the report (markdown) to FILE")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.items, args.memory_items, args.records, args.pages, args.pairs = 200, "200,400", 1000, 20, 2
+        args.items, args.memory_items, args.records, args.pages, args.pairs = 100, "100,200", 1000, 20, 2
         args.million_crawls, args.million_records = "200,300", "1000"
     sizes = [int(n) for n in args.memory_items.split(",")]
     million_sizes = [int(n) for n in args.million_crawls.split(",") if n.strip()]
@@ -976,8 +978,8 @@ def main(argv: list[str] | None = None) -> int:
                     lambda: news_sized_alternative(args.items, 1 if args.smoke else 3, Path(tmp)),
                     lambda: memory(sizes, Path(tmp)),
                     lambda: storage(args.records, Path(tmp)),
-                    lambda: extraction(args.pages),
-                    lambda: shared(args.items, Path(tmp))]
+                    lambda: extraction(args.pages, 4 if args.smoke else 1),
+                    lambda: shared(args.items, Path(tmp), (1, 2) if args.smoke else (1, 2, 3))]
         if args.million:
             sections = [*([lambda: million_crawls(million_sizes, Path(tmp))] if million_sizes else []),
                         *([lambda: analysts(million_records, Path(tmp))] if million_records else [])]

@@ -139,6 +139,20 @@ def test_a_worker_started_again_under_its_name_gives_back_what_it_held(workers: 
     assert again.take() is not None
 
 
+def test_a_dead_workers_download_slots_free_themselves_once_it_is_seen_dead(workers: dict[str, Frontier]) -> None:
+    """The crawl's concurrency limit, shared: a worker killed mid-download leaves its slots taken
+    only until it is seen dead, not for the slot's lease (the download timeout and more)."""
+    a, b = workers["a"], workers["b"]
+    lease = 600.0
+    assert a.begin_download("a:1", 2, lease) and a.begin_download("a:2", 2, lease)
+    assert not b.begin_download("b:1", 2, lease)  # a is alive: its slots hold
+    stall(a)
+    assert b.begin_download("b:1", 2, lease) and b.begin_download("b:2", 2, lease)
+    assert not workers["c"].begin_download("c:1", 2, lease)  # b is alive: its slots hold
+    b.end_download("b:1")
+    assert workers["c"].begin_download("c:1", 2, lease)
+
+
 def test_take_never_returns_a_key_without_its_payload(workers: dict[str, Frontier]) -> None:
     a = workers["a"]
     a.redis.zadd(a.key("queue"), {"orphan:1": -1})  # queued before anything else, its payload gone

@@ -135,12 +135,22 @@ return at - now
 """
 
 # A download slot of the crawl's concurrency limit (ARGV[1] requests at once, all workers together):
-# taken (ARGV[2], for ARGV[3] ms at most: a dead worker's slots free themselves) if one is free.
+# taken (ARGV[2], named `<worker>:<serial>`, for ARGV[3] ms at most) if one is free. When none is,
+# the slots of dead workers (their `alive` key expired; ARGV[4] is that key's prefix) are freed:
+# a worker killed mid-download holds its slots for the lease (the download timeout and more) no
+# longer than it takes the others to see it dead.
 _DOWNLOAD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  for _, slot in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if redis.call('EXISTS', ARGV[4] .. string.match(slot, '^(.*):[^:]*$')) == 0 then
+      redis.call('ZREM', KEYS[1], slot)
+    end
+  end
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
 return 1
 """
@@ -328,7 +338,8 @@ class Frontier:
 
     def begin_download(self, name: str, limit: int, lease: float) -> bool:
         """Take one of the crawl's `limit` download slots for `name` (False: none free now)."""
-        return bool(self._download(keys=[self.key("downloading")], args=[limit, name, int(lease * 1000)]))
+        return bool(self._download(keys=[self.key("downloading")],
+                                   args=[limit, name, int(lease * 1000), self.key("alive", "")]))
 
     def end_download(self, name: str) -> None:
         self.redis.zrem(self.key("downloading"), name)
