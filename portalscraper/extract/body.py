@@ -234,85 +234,100 @@ def _hidden_inline(el: _Element, tag: str) -> bool:
 
 class _Blocks:
     """The walk's open blocks, innermost last, the "off" ones among them, and the paragraphs they
-    get from the text buffered in `buf`."""
+    get from the text buffered in `buf`. A block is judged "off" or not when a paragraph first
+    stands in it (a third of a page's blocks hold no text: wrappers of images, empty boxes)."""
 
-    __slots__ = ("buf", "custom", "flags", "offs", "open", "paragraphs", "skipped")
+    __slots__ = ("buf", "custom", "flags", "judged", "offs", "open", "paragraphs", "skipped")
 
     def __init__(self, root: _Element, paragraphs: list[Paragraph]) -> None:
         self.open, self.paragraphs = [root], paragraphs
         self.buf: list[str] = []
-        self.offs: list[_Element] = []  # the "off" blocks around the current point
-        self.flags: list[bool] = []  # per open block: whether it is in `offs`
+        self.judged = 1  # the open blocks judged (the outermost ones; the root never is)
+        self.offs: list[_Element] = []  # the "off" blocks among them
+        self.flags: list[bool] = []  # per judged block but the root: whether it is in `offs`
         self.custom: set[_Element] = set()  # custom elements that lay out as blocks
         self.skipped: set[_Element] = set()  # inline elements not rendered (blocks: the silent tags)
 
     def flush(self, links: int, first: int) -> tuple[int, int]:
         """The buffered text as a paragraph of the innermost block (`links` characters of it in
         links, its first text at the walk's event `first`); the count of both starts again."""
-        if self.buf:
-            text = fold("".join(self.buf))
-            if text:
-                offs = self.offs
-                self.paragraphs.append(Paragraph(text, self.open[-1], links, bool(offs), tuple(offs), first))
-            self.buf.clear()
+        text = fold("".join(self.buf))
+        if text:
+            if self.judged < len(self.open):
+                self._judge()
+            offs = self.offs
+            self.paragraphs.append(Paragraph(text, self.open[-1], links, bool(offs), tuple(offs), first))
+        self.buf.clear()
         return 0, -1
 
-    def enter(self, el: _Element) -> None:
-        self.open.append(el)
-        off = is_off(el)
-        self.flags.append(off)
-        if off:
-            self.offs.append(el)
+    def _judge(self) -> None:
+        """The blocks opened since the last paragraph, judged."""
+        for el in self.open[self.judged:]:
+            off = is_off(el)
+            self.flags.append(off)
+            if off:
+                self.offs.append(el)
+        self.judged = len(self.open)
 
-    def leave(self) -> None:
+    def leave(self, links: int, first: int) -> tuple[int, int]:
+        """The innermost block closed: the text buffered in it is its paragraph."""
+        if self.buf:
+            links, first = self.flush(links, first)
+        if self.judged == len(self.open):
+            self.judged -= 1
+            if self.flags.pop():
+                self.offs.pop()
         self.open.pop()
-        if self.flags.pop():
-            self.offs.pop()
+        return links, first
+
+
+# Blocks the walk opens (menus are skipped whole).
+_OPENED = BLOCK_TAGS - _SILENT_TAGS
 
 
 def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int, int]]) -> None:
     """lxml's iterative walk; inline elements and text with local state (a call per event costs a third)."""
     blocks = _Blocks(root, paragraphs)
-    buf, append, skipped, custom = blocks.buf, blocks.buf.append, blocks.skipped, blocks.custom
+    buf, append, skipped, custom, opened = blocks.buf, blocks.buf.append, blocks.skipped, blocks.custom, blocks.open
     push, pop = (starts := list[int]()).append, starts.pop  # the open elements' first events (each ends)
     links, in_link, brs, n, events, first = 0, 0, 0, 0, 0, -1  # first: the buffered text's first event
     for event, el in (walker := etree.iterwalk(root, events=("start", "end"))):
         events += 1
         tag = el.tag
         if event == "start":
-            n += 1
-            push(n)
-            if tag not in BLOCK_TAGS:
-                if tag in SKIP_TAGS or _hidden_inline(el, tag):
-                    walker.skip_subtree()  # never shown, or never the article: code, controls, hidden boxes
-                    skipped.add(el)
-                    continue
-                if tag == "br":  # a new line; two in a row end the paragraph
-                    append("\n")
-                    brs += 1
-                    if brs >= 2:
-                        links, first = blocks.flush(links, first)
-                    continue
-            if tag in BLOCK_TAGS or ("-" in tag and _custom_block(el, custom)):
-                links, first = blocks.flush(links, first)
+            push(n := n + 1)
+            if tag in BLOCK_TAGS:
+                if buf:
+                    links, first = blocks.flush(links, first)
                 if tag in _SILENT_TAGS:
                     walker.skip_subtree()  # menus: never rendered
                     continue
-                blocks.enter(el)
+                opened.append(el)
+            elif tag in SKIP_TAGS or _hidden_inline(el, tag):
+                walker.skip_subtree()  # never shown, or never the article: code, controls, hidden boxes
+                skipped.add(el)
+                continue
+            elif tag == "br":  # a new line; two in a row end the paragraph
+                append("\n")
+                if (brs := brs + 1) >= 2:
+                    links, first = blocks.flush(links, first)
+                continue
+            elif "-" in tag and _custom_block(el, custom):
+                if buf:
+                    links, first = blocks.flush(links, first)
+                opened.append(el)
             elif tag == "a":
                 in_link += 1
             text = el.text
         else:
             order[el] = (pop(), n, events)
-            if (tag in BLOCK_TAGS and tag not in _SILENT_TAGS) or ("-" in tag and el in custom):
-                links, first = blocks.flush(links, first)
-                blocks.leave()
+            if tag in _OPENED or ("-" in tag and el in custom):
+                links, first = blocks.leave(links, first)
             elif tag == "a" and el not in skipped:
                 in_link -= 1
             text = el.tail
         if text and not text.isspace():
-            if first < 0:
-                first = events
+            first = events if first < 0 else first
             append(text)
             brs = 0
             if in_link:
