@@ -44,6 +44,7 @@ _OFF_WORDS = re.compile(
 _OFF_WORDS_LOWER = re.compile(_OFF_WORDS.pattern)
 # A class or id that says "the content is here", beside one that says "off", keeps the element.
 _ON_WORDS = re.compile(r"article|content|entry|^post|story|^main|body|prose|rich-?text|^text", re.IGNORECASE)
+_ON_WORDS_LOWER = re.compile(_ON_WORDS.pattern)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _COOKIE_TEXT = re.compile(r"cookie", re.IGNORECASE)
 _CONSENT_TEXT = re.compile(r"consent|accept|agree|privacy|einwillig|zustimm|akzeptier|accepte|acept|accett"
@@ -123,6 +124,7 @@ def never_main(el: _Element) -> bool:
 _OFF_CACHE: dict[str, bool] = {}
 # Class words that say what state a block is in, not what it is: `no_caption`, `has-sidebar`.
 _NEGATED = re.compile(r"(?:no|not|has|with|without|is|show|hide)[-_]", re.IGNORECASE)
+_NEGATED_LOWER = re.compile(_NEGATED.pattern)
 # Inline boxes shown only on hover or click: a person's card beside a linked name, a footnote's tooltip.
 _HOVER = re.compile(r"tooltip|popover|rollover|hover-?card|popup", re.IGNORECASE)
 _HOVER_LOWER = re.compile(_HOVER.pattern)  # for ASCII classes lower-cased (see _OFF_WORDS_LOWER)
@@ -148,24 +150,47 @@ def _hover_box(el: _Element) -> bool:
 
 def _off_words(words: str) -> bool:
     """Whether class and id words say "not the article" (see `is_off`), once per distinct spelling:
-    pages repeat the same few class strings thousands of times. A BEM modifier (`Layout--sidebar-end`)
-    says how a block is placed, not what it is: only the part before `--` counts."""
+    pages repeat the same few class strings thousands of times."""
     found = _OFF_CACHE.get(words)
-    if found is None and not _any_stem(words):
-        found = False  # no word holds a stem (`_maybe_off`): most class strings, judged in one search
-        if len(_OFF_CACHE) < 100_000:
-            _OFF_CACHE[words] = found
-    elif found is None:
-        names = [w.split("--", 1)[0] for w in words.split()]
-        names = [w for w in names if not _NEGATED.match(w)]
-        off = [w for w in names if w and _word_off(w)]
-        found = bool(off) and not any(_ON_WORDS.search(w) for w in names if w not in off)
+    if found is None:
+        # (no word holds a stem (`_maybe_off`): most class strings, judged in one search)
+        found = _any_stem(words) and _judged(words.split())
         if len(_OFF_CACHE) < 100_000:
             _OFF_CACHE[words] = found
     return found
 
 
-_WORD_CACHE: dict[str, bool] = {}
+_OFF, _ON = 1, 2
+_WORD_CACHE: dict[str, int] = {}
+
+
+def _judged(words: list[str]) -> bool:
+    """One word at least says "off", and none of the others says "content"; each word judged once
+    (a site spells its class strings from the same words, in many combinations)."""
+    codes = 0
+    for word in words:
+        code = _WORD_CACHE.get(word)
+        if code is None:
+            code = _word_code(word)
+            if len(_WORD_CACHE) < 100_000:
+                _WORD_CACHE[word] = code
+        codes |= code
+    return codes == _OFF
+
+
+def _word_code(word: str) -> int:
+    """What one class word says: "off" (`_OFF`), "content" (`_ON`), or nothing. A word that says
+    what state a block is in (`no_caption`) says nothing, and a BEM modifier (`Layout--sidebar-end`)
+    says how a block is placed, not what it is: only the part before `--` counts."""
+    name = word.split("--", 1)[0]
+    negated, on = _NEGATED, _ON_WORDS
+    if name.isascii():  # lower-cased, against the lower-case patterns (see _OFF_WORDS_LOWER)
+        name, negated, on = name.lower(), _NEGATED_LOWER, _ON_WORDS_LOWER
+    if negated.match(name):
+        return 0
+    if name and _word_off(name):
+        return _OFF
+    return _ON if on.search(name) else 0
 
 
 # Substrings that every match of _OFF_WORDS contains: most class words hold none of them, and
@@ -197,13 +222,8 @@ def _any_stem(words: str) -> bool:
 
 def _word_off(word: str) -> bool:
     """Whether one class word says "off"."""
-    found = _WORD_CACHE.get(word)
-    if found is None:
-        found = _maybe_off(word) and (_OFF_WORDS_LOWER.search(word.lower()) if word.isascii()
-                                      else _OFF_WORDS.search(word)) is not None
-        if len(_WORD_CACHE) < 100_000:
-            _WORD_CACHE[word] = found
-    return found
+    return _maybe_off(word) and (_OFF_WORDS_LOWER.search(word.lower()) if word.isascii()
+                                 else _OFF_WORDS.search(word)) is not None
 
 
 def _custom_block(el: _Element, found: set[_Element]) -> bool:
