@@ -398,3 +398,21 @@ def test_a_page_read_from_its_text_is_the_page_read_from_its_tree_with_comments(
     from_tree = extract_detail(parse_page(html, "https://example.org/talks"), url="https://example.org/talks")
     assert from_text == from_tree
     assert from_text.body.startswith("The talks resumed on Monday in Brussels, after a pause")
+
+
+# A page that says nothing of its summary: the lead is the first text after the headline classed as
+# one (its own class or id, or its parent's when it is the parent's only element), or a paragraph
+# all in bold. Text before the headline, and a class on a parent of several elements, do not count.
+LEAD = "Ministers agreed on Tuesday to extend the training programme by two years, officials said."
+
+
+@pytest.mark.parametrize(("markup", "summary"), [
+    (f'<h1>Training extended</h1><p class="Article-Intro">{LEAD}</p><p>{LONG}</p>', LEAD),
+    (f'<h1>Training extended</h1><div id="STANDFIRST"><p>{LEAD}</p></div><p>{LONG}</p>', LEAD),
+    (f'<h1>Training extended</h1><div class="teaser"><p>{LONG2}</p><p>{LEAD}</p></div><p>{LONG}</p>', ""),
+    (f'<h1>Training extended</h1><p><strong>{LEAD}</strong></p><p>{LONG}</p>', LEAD),
+    (f'<p class="lead">{LONG2}</p><h1>Training extended</h1><p>{LONG}</p><p><b>{LEAD}</b></p>', LEAD),
+    (f'<h1>Training extended</h1><p class="résumé-intro">{LEAD}</p><p>{LONG}</p>', LEAD),
+])
+def test_a_lead_is_found_by_its_class_or_its_bold_after_the_headline(markup: str, summary: str) -> None:
+    assert extract_detail(page(markup)).summary == summary

@@ -185,9 +185,10 @@ def _date_line(title_el: _Element | None) -> str:
     before = _texts_before(title_el)
     nearest_first = [p for pair in zip_longest(after, before) for p in pair if p is not None]
     for piece in nearest_first:
-        if not _DIGIT.search(piece) or find_updated_text(piece):
+        if not _DIGIT.search(piece):
             continue  # (a piece without a digit holds no date)
-        if (m := _DATE_LINE_RE.match(piece)) and _is_date(fold(m.group(1))):
+        m = _DATE_LINE_RE.match(piece)  # (before the search for an update line: most pieces are not date lines)
+        if m and not find_updated_text(piece) and _is_date(fold(m.group(1))):
             return fold(m.group(1))
     return ""
 
@@ -318,35 +319,53 @@ def _local_day(meta_date: str, visible: str) -> bool:
     return abs((moment.date() - dt.date.fromisoformat(shown[:10])).days) == 1
 
 
+_LEAD_TAGS = ("p", "div", "span", "td", "h2", "h3", "h4")
+_EMPHASIS = ("strong", "b", "em", "i")
+
+
 def _lead(root: _Element, title_el: _Element | None) -> str:
     """A lead paragraph: a block classed as one (lead, intro, teaser...), or a paragraph that is
     all bold or italic, after the title."""
     after_title = title_el is None
     inside_title = set(title_el.iter()) if title_el is not None else set()
-    for el in root.iter():
+    for el in root.iter(*_LEAD_TAGS, *((title_el.tag,) if title_el is not None else ())):
         if not after_title:
             after_title = el is title_el
             continue
-        if el in inside_title or not isinstance(el.tag, str) or el.tag not in ("p", "div", "span", "td", "h2",
-                                                                               "h3", "h4"):
-            continue
-        if any(_is_block(c) for c in el):
+        if el in inside_title or el.tag not in _LEAD_TAGS or any(_is_block(c) for c in el):
             continue  # a container: its paragraphs are looked at one by one
+        classed = _lead_classed(el)
+        children = [c for c in el if isinstance(c.tag, str)]
+        if not classed and not (el.tag == "p" and len(children) == 1 and children[0].tag in _EMPHASIS):
+            continue  # (its text is read only when its class or its markup may make it a lead)
         text = drop_boilerplate(clean_text(el.text_content()))
         if not 40 <= len(text) <= 700 or _linked_or_hidden(el):
             continue
-        parent = el.getparent()
-        only_child = parent is not None and len([c for c in parent if isinstance(c.tag, str)]) == 1
-        classes = f"{el.get('class', '')} {el.get('id', '')}"
-        if only_child and parent is not None:
-            classes += f" {parent.get('class', '')} {parent.get('id', '')}"
-        if _LEAD_CLASS.search(classes):
-            return text
-        children = [c for c in el if isinstance(c.tag, str)]
-        if el.tag == "p" and len(children) == 1 and children[0].tag in ("strong", "b", "em", "i") \
-                and fold(children[0].text_content()) == fold(text):
+        if classed or fold(children[0].text_content()) == fold(text):
             return text
     return ""
+
+
+def _lead_classed(el: _Element) -> bool:
+    """Classed as a lead: its class or id, or its parent's when it is the parent's only element."""
+    if _lead_words(f"{el.get('class', '')} {el.get('id', '')}"):
+        return True
+    parent = el.getparent()
+    return parent is not None and _lead_words(f"{parent.get('class', '')} {parent.get('id', '')}") and len(
+        [c for c in parent if isinstance(c.tag, str)]) == 1
+
+
+_LEAD_WORDS: dict[str, bool] = {}
+_LEAD_CLASS_LOWER = re.compile(_LEAD_CLASS.pattern)  # for ASCII words lower-cased (see body._OFF_WORDS_LOWER)
+
+
+def _lead_words(words: str) -> bool:
+    found = _LEAD_WORDS.get(words)
+    if found is None:
+        found = (_LEAD_CLASS_LOWER.search(words.lower()) if words.isascii() else _LEAD_CLASS.search(words)) is not None
+        if len(_LEAD_WORDS) < 100_000:
+            _LEAD_WORDS[words] = found
+    return found
 
 
 def extract_detail(
