@@ -47,9 +47,11 @@ def fold(text: str) -> str:
         if "  " not in text and text[:1] != " " and text[-1:] != " ":
             return text  # folded already (most texts by the time they are cleaned again)
         return " ".join(text.split())
-    if not text.isascii() and _INVISIBLE_RE.search(text):
-        text = _INVISIBLE_RE.sub("", text)
     folded = " ".join(text.split())  # whitespace first: newlines and tabs are not "printable"
+    if folded.isprintable():
+        return folded  # (no invisible character either: they are not printable, nor whitespace)
+    if not text.isascii() and _INVISIBLE_RE.search(text):
+        folded = " ".join(_INVISIBLE_RE.sub("", text).split())
     return folded if folded.isprintable() else " ".join(strip_controls(folded).split())
 
 
