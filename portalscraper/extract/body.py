@@ -75,7 +75,13 @@ class Paragraph:
         """Running text: long enough, few links, not somewhere that is not the article."""
         n = len(self.text)
         return not self.off and n >= MIN_RUNNING and self.links <= n * MAX_LINK_SHARE and not (
-            n < 600 and _COOKIE_TEXT.search(self.text) is not None and _CONSENT_TEXT.search(self.text) is not None)
+            n < 600 and _cookies(self.text) and _CONSENT_TEXT.search(self.text) is not None)
+
+
+def _cookies(text: str) -> bool:
+    """A text that speaks of cookies (ASCII lower-cased and searched as a string: a pattern that
+    ignores case is searched character by character)."""
+    return "cookie" in text.lower() if text.isascii() else _COOKIE_TEXT.search(text) is not None
 
 
 def is_off(el: _Element) -> bool:
@@ -617,10 +623,15 @@ _PROMO = re.compile(
     r"|escuchar (?:este|el) artículo|suscríbete a (?:nuestro|la) (?:newsletter|boletín))",
     re.IGNORECASE)
 _IMAGES = frozenset({"img", "picture", "video", "svg"})
-# A photo's credit line: "(Image: GETTY)", "Photo: Jane Doe/Reuters", "(AP Photo/John Smith)".
-_PHOTO_CREDIT = re.compile(r"^\(?(?:images?|photos?|pictures?|fotos?|bild|credit|source|quelle)\s*:"
-                           r"|^\((?:AP|AFP|EPA|Reuters|Getty)\b[^)]*\)$"
-                           r"|(?:getty images|shutterstock|/ ?(?:AP|AFP|EPA|Reuters|dpa))\)?$", re.IGNORECASE)
+# A photo's credit line: "(Image: GETTY)", "Photo: Jane Doe/Reuters", "(AP Photo/John Smith)": how it
+# starts, or how it ends (matched on its last characters only, the longest end being 13).
+_CREDIT_START = re.compile(r"\(?(?:images?|photos?|pictures?|fotos?|bild|credit|source|quelle)\s*:"
+                           r"|\((?:AP|AFP|EPA|Reuters|Getty)\b[^)]*\)$", re.IGNORECASE)
+_CREDIT_END = re.compile(r"(?:getty images|shutterstock|/ ?(?:AP|AFP|EPA|Reuters|dpa))\)?$", re.IGNORECASE)
+
+
+def _credit_line(text: str) -> bool:
+    return _CREDIT_START.match(text) is not None or _CREDIT_END.search(text, max(0, len(text) - 16)) is not None
 
 
 def _promo(text: str) -> bool:
@@ -633,7 +644,7 @@ def _caption(text: str, block: _Element) -> bool:
     container."""
     if len(text) >= 250:
         return False
-    if len(text) < 150 and _PHOTO_CREDIT.search(text):
+    if len(text) < 150 and _credit_line(text):
         return True
     if block.tag != "p" and len(block) and next(block.iterdescendants(*_IMAGES), None) is not None:
         return len(block.text_content()) < 300
