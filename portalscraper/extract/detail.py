@@ -389,11 +389,18 @@ class _Reader:
     def __init__(self, root: _Element, selectors: Mapping[str, Iterable[str]], url: str | None) -> None:
         self.root, self.selectors, self.url = root, selectors, url
         self.out = DetailFields()
-        self.scripts = [s.text or "" for s in root.iter("script")
+        # The elements read by their names, found in one pass (a pass over a page's tree costs as
+        # much as reading its meta tags): scripts, meta tags, titles, and the headings h1 to h3.
+        named: dict[str, list[_Element]] = {"script": [], "meta": [], "title": [], "h": []}
+        for el in root.iter("script", "meta", "title", "h1", "h2", "h3"):
+            named["h" if el.tag[0] == "h" else el.tag].append(el)
+        self.scripts = [s.text or "" for s in named["script"]
                         if (s.get("type") or "").lower() == "application/ld+json"]
         self.ld_objects = md.jsonld_objects(self.scripts) if self.scripts else []  # (parsed once)
         self.ld = md.jsonld_article(self.scripts, self.ld_objects) if self.scripts else {}
-        self.tags = md.meta_tags(root)
+        self.tags = md.meta_tags(root, named["meta"])
+        self.title_tag = named["title"][0] if named["title"] else None
+        self.headings = named["h"]  # in document order
         self.title_el: _Element | None = None
         self.visible = ""  # the date line next to the headline
         self._layout: Layout | None = None
@@ -446,14 +453,14 @@ class _Reader:
 
     def title(self) -> None:
         tags, ld, root, url = self.tags, self.ld, self.root, self.url
-        title_tag = root.find(".//title")
-        page_title = fold(title_tag.text_content()) if title_tag is not None else ""
+        page_title = fold(self.title_tag.text_content()) if self.title_tag is not None else ""
         site_names = [md.first(tags, md.SITE_META), *md.jsonld_site_names(self.scripts, self.ld_objects)]
         metas = [(clean_text(md.first(tags, md.TITLE_META[:1])), "meta"),
                  (clean_markup(md.text_of(ld.get("headline") or ld.get("name"))), "jsonld"),
                  (clean_text(md.first(tags, md.TITLE_META[1:])), "meta")]
         metas = [(strip_site_name(t, site_names, url), source) for t, source in metas if t]
-        if shown := displayed_headline(root, [t for t, _ in metas] + [page_title], site_names, url, page_title):
+        if shown := displayed_headline(root, [t for t, _ in metas] + [page_title], site_names, url, page_title,
+                                       self.headings):
             self.out.set("title", shown[0], "heuristic")
             self.title_el = shown[1]
         for text, source in metas:

@@ -209,24 +209,32 @@ def _spelled(el: _Element, text: str, metas: list[str]) -> str:
     return text
 
 
+def _shown_headings(headings: Iterable[_Element]) -> list[tuple[str, str, _Element]]:
+    """The visible headings with a text, h1s first (in document order within a level): their
+    level, text as `_key`, and element."""
+    out = []
+    hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
+    for el in sorted(headings, key=lambda el: str(el.tag)):  # (stable)
+        key = _key(el.text_content())
+        if key and _shown(el, hides):
+            out.append((str(el.tag), key, el))
+    return out
+
+
 def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: Iterable[str] = (),
-                       url: str | None = None, page_title: str = "") -> tuple[str, _Element] | None:
+                       url: str | None = None, page_title: str = "",
+                       headings: Iterable[_Element] | None = None) -> tuple[str, _Element] | None:
     """The page's visible headline: a heading (h1, h2, h3) whose text is a metadata title; else an
     h1 that a metadata title starts or ends with (`Headline | Site`, `Site: Headline`); else the
     page's first h1 that is not the site's name (metadata titles are often a variant written for
     search engines and social networks, the h1 is what readers see); else an h2 or h3 that a
-    metadata title starts or ends with."""
+    metadata title starts or ends with. (`headings`: the page's h1, h2 and h3 in document order, when
+    the caller has them already.)"""
     metas = [t for t in meta_titles if t]
     wanted = [w for w in (_key(t) for t in metas) if w]
     names = [n for n in site_names if n]
     hosts = _host_names(url)
-    headings = sorted(((el.tag, el) for el in root.iter("h1", "h2", "h3")), key=lambda h: h[0])  # (stable)
-    candidates: list[tuple[str, str, _Element]] = []  # (level, key, element), visible ones
-    hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
-    for level, el in headings:
-        key = _key(el.text_content())
-        if key and _shown(el, hides):
-            candidates.append((level, key, el))
+    candidates = _shown_headings(root.iter("h1", "h2", "h3") if headings is None else headings)
 
     def long_enough(key: str, whole: str) -> bool:
         return len(key) >= 12 or len(key) >= len(whole) / 2
