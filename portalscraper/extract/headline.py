@@ -300,8 +300,9 @@ def prominent_headline(root: _Element, page_title: str, stripped_title: str = ""
     """The visible text that the <title> repeats, else the most prominent text near the top, else
     the first h1/h2, else the <title> without the site's name (`stripped_title`), else the longest
     part of the <title>."""
-    body = root.find(".//body")
+    body = _body(root)
     candidates: list[tuple[int, int, str]] = []  # (score, -position, text)
+    places = _Places()
     for n, el in enumerate((body if body is not None else root).iter()):
         if not isinstance(el.tag, str) or el.tag in ("a", "li", "title", "option"):
             continue
@@ -311,11 +312,14 @@ def prominent_headline(root: _Element, page_title: str, stripped_title: str = ""
         heading = el.tag in HEADINGS
         if not heading and any(isinstance(c.tag, str) and c.tag in BLOCKS for c in el):
             continue  # a container, not a headline (and its text, the whole page's, never read)
-        text = drop_boilerplate(clean_text(el.text_content()))
+        raw = el.text_content()
+        if len(raw) < (2 if heading else 8):
+            continue  # (cleaning never lengthens a text)
+        text = drop_boilerplate(clean_text(raw))
         if not (2 if heading else 8) <= len(text) <= 250 or (not heading and len(text.split()) < 2) \
                 or DATE_TEXT_RE.fullmatch(text):
             continue
-        if _all_link(el, text) or not _visible(el) or any(a.tag == "a" for a in el.iterancestors()):
+        if _all_link(el, text) or places.hidden_or_linked(el):
             continue  # a link: a logo, a site name or another page's teaser, not the page's headline
         in_title = bool(page_title) and fold(text) in page_title
         score = _prominence(el) + (200 + 100 * len(text) // len(page_title) if in_title else 0)
@@ -331,12 +335,43 @@ def prominent_headline(root: _Element, page_title: str, stripped_title: str = ""
     return ""
 
 
+def _body(root: _Element) -> _Element | None:
+    """The page's body (by a walk from the top: a search in C reads the whole tree for a second one)."""
+    return next((el for el in root.iter() if el.tag == "body"), None)
+
+
+class _Places:
+    """Whether an element is not `_visible` or stands in a link, each element's answer kept: the
+    elements of a page share their ancestors."""
+
+    def __init__(self) -> None:
+        # element: whether it or an ancestor is a hidden place; whether it or an ancestor is a link
+        self.known: dict[_Element, tuple[bool, bool]] = {}
+
+    def _of(self, el: _Element | None) -> tuple[bool, bool]:
+        chain = []
+        while el is not None and el not in self.known:
+            chain.append(el)
+            el = el.getparent()
+        hidden, linked = self.known[el] if el is not None else (False, False)
+        for node in reversed(chain):
+            tag = node.tag
+            hidden = hidden or (isinstance(tag, str) and tag in _HIDDEN_PLACES)
+            linked = linked or tag == "a"
+            self.known[node] = (hidden, linked)
+        return hidden, linked
+
+    def hidden_or_linked(self, el: _Element) -> bool:
+        """`not _visible(el)`, or an ancestor of `el` is a link."""
+        return self._of(el)[0] or self._of(el.getparent())[1]
+
+
 def headline_element(root: _Element, title: str) -> _Element | None:
     """The innermost visible element whose text is the title; else the heading whose text the
     title starts with (a title that kept a suffix the heading lacks)."""
     wanted = fold(title)
     found = None
-    body = root.find(".//body")
+    body = _body(root)
     scope = body if body is not None else root
     walker = etree.iterwalk(scope, events=("start",))
     for _, el in walker:
