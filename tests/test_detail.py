@@ -357,8 +357,36 @@ def test_class_word_shortcuts_agree_with_the_patterns(word: str) -> None:
     assert stem == any(s in word.lower() for s in body._OFF_STEMS) or word.lower().startswith("ad")
     assert body._any_stem(f"x {word} y") == (stem or body._any_stem("x y"))
     expected = stem and body._OFF_WORDS.search(word) is not None
-    body._WORD_CACHE.pop(word, None)
     assert body._word_off(word) == expected
+
+
+def _judged_by_the_patterns(words: str) -> bool:
+    """`_off_words` as its patterns define it (a word without a stem is never "off"), without a memo."""
+    names = [w.split("--", 1)[0] for w in words.split()]
+    names = [w for w in names if not body._NEGATED.match(w)]
+    off = [w for w in names if w and body._maybe_off(w) and body._OFF_WORDS.search(w)]
+    return bool(off) and not any(body._ON_WORDS.search(w) for w in names if w not in off)
+
+
+# Class strings judged word by word (each word's judgement kept), lower-cased when ASCII: as the
+# patterns judge the whole string, whatever words stand beside each other.
+@pytest.mark.parametrize("words", [
+    "post comments-open", "article-comments", "Article-Comments", "comment-list Main-Content", "NO-Caption sidebar",
+    "Has-Sidebar entry", "IS_hidden", "hide-menu", "Layout--sidebar-end", "Layout--Sidebar-End menu--open",
+    "STORY related", "related story", "ſhow-menu", "ſhow-menu Story", "socıal Artıcle", "ſidebar Artıcle",
+    "promo  PROMO", "Related-Articles", "SIDEBAR Nav", "CommentList Entry",
+    "-- --related", "widget_text Text-Block", "Widget_text textwidget", "ad rich-text", "ads main",
+])
+def test_class_strings_judged_word_by_word_as_by_the_patterns(words: str) -> None:
+    body._OFF_CACHE.clear()
+    body._WORD_CACHE.clear()
+    assert body._off_words(words) == _judged_by_the_patterns(words)
+    assert body._off_words(words) == _judged_by_the_patterns(words)  # (from the memos)
+    for word in words.split():  # each word judged alone, then in this string again
+        body._OFF_CACHE.clear()
+        assert body._off_words(word) == _judged_by_the_patterns(word)
+    body._OFF_CACHE.clear()
+    assert body._off_words(words) == _judged_by_the_patterns(words)
 
 
 def test_a_page_read_from_its_text_is_the_page_read_from_its_tree_with_comments() -> None:
@@ -370,3 +398,21 @@ def test_a_page_read_from_its_text_is_the_page_read_from_its_tree_with_comments(
     from_tree = extract_detail(parse_page(html, "https://example.org/talks"), url="https://example.org/talks")
     assert from_text == from_tree
     assert from_text.body.startswith("The talks resumed on Monday in Brussels, after a pause")
+
+
+# A page that says nothing of its summary: the lead is the first text after the headline classed as
+# one (its own class or id, or its parent's when it is the parent's only element), or a paragraph
+# all in bold. Text before the headline, and a class on a parent of several elements, do not count.
+LEAD = "Ministers agreed on Tuesday to extend the training programme by two years, officials said."
+
+
+@pytest.mark.parametrize(("markup", "summary"), [
+    (f'<h1>Training extended</h1><p class="Article-Intro">{LEAD}</p><p>{LONG}</p>', LEAD),
+    (f'<h1>Training extended</h1><div id="STANDFIRST"><p>{LEAD}</p></div><p>{LONG}</p>', LEAD),
+    (f'<h1>Training extended</h1><div class="teaser"><p>{LONG2}</p><p>{LEAD}</p></div><p>{LONG}</p>', ""),
+    (f'<h1>Training extended</h1><p><strong>{LEAD}</strong></p><p>{LONG}</p>', LEAD),
+    (f'<p class="lead">{LONG2}</p><h1>Training extended</h1><p>{LONG}</p><p><b>{LEAD}</b></p>', LEAD),
+    (f'<h1>Training extended</h1><p class="résumé-intro">{LEAD}</p><p>{LONG}</p>', LEAD),
+])
+def test_a_lead_is_found_by_its_class_or_its_bold_after_the_headline(markup: str, summary: str) -> None:
+    assert extract_detail(page(markup)).summary == summary

@@ -44,6 +44,7 @@ _OFF_WORDS = re.compile(
 _OFF_WORDS_LOWER = re.compile(_OFF_WORDS.pattern)
 # A class or id that says "the content is here", beside one that says "off", keeps the element.
 _ON_WORDS = re.compile(r"article|content|entry|^post|story|^main|body|prose|rich-?text|^text", re.IGNORECASE)
+_ON_WORDS_LOWER = re.compile(_ON_WORDS.pattern)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _COOKIE_TEXT = re.compile(r"cookie", re.IGNORECASE)
 _CONSENT_TEXT = re.compile(r"consent|accept|agree|privacy|einwillig|zustimm|akzeptier|accepte|acept|accett"
@@ -74,7 +75,13 @@ class Paragraph:
         """Running text: long enough, few links, not somewhere that is not the article."""
         n = len(self.text)
         return not self.off and n >= MIN_RUNNING and self.links <= n * MAX_LINK_SHARE and not (
-            n < 600 and _COOKIE_TEXT.search(self.text) is not None and _CONSENT_TEXT.search(self.text) is not None)
+            n < 600 and _cookies(self.text) and _CONSENT_TEXT.search(self.text) is not None)
+
+
+def _cookies(text: str) -> bool:
+    """A text that speaks of cookies (ASCII lower-cased and searched as a string: a pattern that
+    ignores case is searched character by character)."""
+    return "cookie" in text.lower() if text.isascii() else _COOKIE_TEXT.search(text) is not None
 
 
 def is_off(el: _Element) -> bool:
@@ -123,6 +130,7 @@ def never_main(el: _Element) -> bool:
 _OFF_CACHE: dict[str, bool] = {}
 # Class words that say what state a block is in, not what it is: `no_caption`, `has-sidebar`.
 _NEGATED = re.compile(r"(?:no|not|has|with|without|is|show|hide)[-_]", re.IGNORECASE)
+_NEGATED_LOWER = re.compile(_NEGATED.pattern)
 # Inline boxes shown only on hover or click: a person's card beside a linked name, a footnote's tooltip.
 _HOVER = re.compile(r"tooltip|popover|rollover|hover-?card|popup", re.IGNORECASE)
 _HOVER_LOWER = re.compile(_HOVER.pattern)  # for ASCII classes lower-cased (see _OFF_WORDS_LOWER)
@@ -148,24 +156,47 @@ def _hover_box(el: _Element) -> bool:
 
 def _off_words(words: str) -> bool:
     """Whether class and id words say "not the article" (see `is_off`), once per distinct spelling:
-    pages repeat the same few class strings thousands of times. A BEM modifier (`Layout--sidebar-end`)
-    says how a block is placed, not what it is: only the part before `--` counts."""
+    pages repeat the same few class strings thousands of times."""
     found = _OFF_CACHE.get(words)
-    if found is None and not _any_stem(words):
-        found = False  # no word holds a stem (`_maybe_off`): most class strings, judged in one search
-        if len(_OFF_CACHE) < 100_000:
-            _OFF_CACHE[words] = found
-    elif found is None:
-        names = [w.split("--", 1)[0] for w in words.split()]
-        names = [w for w in names if not _NEGATED.match(w)]
-        off = [w for w in names if w and _word_off(w)]
-        found = bool(off) and not any(_ON_WORDS.search(w) for w in names if w not in off)
+    if found is None:
+        # (no word holds a stem (`_maybe_off`): most class strings, judged in one search)
+        found = _any_stem(words) and _judged(words.split())
         if len(_OFF_CACHE) < 100_000:
             _OFF_CACHE[words] = found
     return found
 
 
-_WORD_CACHE: dict[str, bool] = {}
+_OFF, _ON = 1, 2
+_WORD_CACHE: dict[str, int] = {}
+
+
+def _judged(words: list[str]) -> bool:
+    """One word at least says "off", and none of the others says "content"; each word judged once
+    (a site spells its class strings from the same words, in many combinations)."""
+    codes = 0
+    for word in words:
+        code = _WORD_CACHE.get(word)
+        if code is None:
+            code = _word_code(word)
+            if len(_WORD_CACHE) < 100_000:
+                _WORD_CACHE[word] = code
+        codes |= code
+    return codes == _OFF
+
+
+def _word_code(word: str) -> int:
+    """What one class word says: "off" (`_OFF`), "content" (`_ON`), or nothing. A word that says
+    what state a block is in (`no_caption`) says nothing, and a BEM modifier (`Layout--sidebar-end`)
+    says how a block is placed, not what it is: only the part before `--` counts."""
+    name = word.split("--", 1)[0]
+    negated, on = _NEGATED, _ON_WORDS
+    if name.isascii():  # lower-cased, against the lower-case patterns (see _OFF_WORDS_LOWER)
+        name, negated, on = name.lower(), _NEGATED_LOWER, _ON_WORDS_LOWER
+    if negated.match(name):
+        return 0
+    if name and _word_off(name):
+        return _OFF
+    return _ON if on.search(name) else 0
 
 
 # Substrings that every match of _OFF_WORDS contains: most class words hold none of them, and
@@ -197,13 +228,8 @@ def _any_stem(words: str) -> bool:
 
 def _word_off(word: str) -> bool:
     """Whether one class word says "off"."""
-    found = _WORD_CACHE.get(word)
-    if found is None:
-        found = _maybe_off(word) and (_OFF_WORDS_LOWER.search(word.lower()) if word.isascii()
-                                      else _OFF_WORDS.search(word)) is not None
-        if len(_WORD_CACHE) < 100_000:
-            _WORD_CACHE[word] = found
-    return found
+    return _maybe_off(word) and (_OFF_WORDS_LOWER.search(word.lower()) if word.isascii()
+                                 else _OFF_WORDS.search(word)) is not None
 
 
 def _custom_block(el: _Element, found: set[_Element]) -> bool:
@@ -234,85 +260,100 @@ def _hidden_inline(el: _Element, tag: str) -> bool:
 
 class _Blocks:
     """The walk's open blocks, innermost last, the "off" ones among them, and the paragraphs they
-    get from the text buffered in `buf`."""
+    get from the text buffered in `buf`. A block is judged "off" or not when a paragraph first
+    stands in it (a third of a page's blocks hold no text: wrappers of images, empty boxes)."""
 
-    __slots__ = ("buf", "custom", "flags", "offs", "open", "paragraphs", "skipped")
+    __slots__ = ("buf", "custom", "flags", "judged", "offs", "open", "paragraphs", "skipped")
 
     def __init__(self, root: _Element, paragraphs: list[Paragraph]) -> None:
         self.open, self.paragraphs = [root], paragraphs
         self.buf: list[str] = []
-        self.offs: list[_Element] = []  # the "off" blocks around the current point
-        self.flags: list[bool] = []  # per open block: whether it is in `offs`
+        self.judged = 1  # the open blocks judged (the outermost ones; the root never is)
+        self.offs: list[_Element] = []  # the "off" blocks among them
+        self.flags: list[bool] = []  # per judged block but the root: whether it is in `offs`
         self.custom: set[_Element] = set()  # custom elements that lay out as blocks
         self.skipped: set[_Element] = set()  # inline elements not rendered (blocks: the silent tags)
 
     def flush(self, links: int, first: int) -> tuple[int, int]:
         """The buffered text as a paragraph of the innermost block (`links` characters of it in
         links, its first text at the walk's event `first`); the count of both starts again."""
-        if self.buf:
-            text = fold("".join(self.buf))
-            if text:
-                offs = self.offs
-                self.paragraphs.append(Paragraph(text, self.open[-1], links, bool(offs), tuple(offs), first))
-            self.buf.clear()
+        text = fold("".join(self.buf))
+        if text:
+            if self.judged < len(self.open):
+                self._judge()
+            offs = self.offs
+            self.paragraphs.append(Paragraph(text, self.open[-1], links, bool(offs), tuple(offs), first))
+        self.buf.clear()
         return 0, -1
 
-    def enter(self, el: _Element) -> None:
-        self.open.append(el)
-        off = is_off(el)
-        self.flags.append(off)
-        if off:
-            self.offs.append(el)
+    def _judge(self) -> None:
+        """The blocks opened since the last paragraph, judged."""
+        for el in self.open[self.judged:]:
+            off = is_off(el)
+            self.flags.append(off)
+            if off:
+                self.offs.append(el)
+        self.judged = len(self.open)
 
-    def leave(self) -> None:
+    def leave(self, links: int, first: int) -> tuple[int, int]:
+        """The innermost block closed: the text buffered in it is its paragraph."""
+        if self.buf:
+            links, first = self.flush(links, first)
+        if self.judged == len(self.open):
+            self.judged -= 1
+            if self.flags.pop():
+                self.offs.pop()
         self.open.pop()
-        if self.flags.pop():
-            self.offs.pop()
+        return links, first
+
+
+# Blocks the walk opens (menus are skipped whole).
+_OPENED = BLOCK_TAGS - _SILENT_TAGS
 
 
 def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, tuple[int, int, int]]) -> None:
     """lxml's iterative walk; inline elements and text with local state (a call per event costs a third)."""
     blocks = _Blocks(root, paragraphs)
-    buf, append, skipped, custom = blocks.buf, blocks.buf.append, blocks.skipped, blocks.custom
+    buf, append, skipped, custom, opened = blocks.buf, blocks.buf.append, blocks.skipped, blocks.custom, blocks.open
     push, pop = (starts := list[int]()).append, starts.pop  # the open elements' first events (each ends)
     links, in_link, brs, n, events, first = 0, 0, 0, 0, 0, -1  # first: the buffered text's first event
     for event, el in (walker := etree.iterwalk(root, events=("start", "end"))):
         events += 1
         tag = el.tag
         if event == "start":
-            n += 1
-            push(n)
-            if tag not in BLOCK_TAGS:
-                if tag in SKIP_TAGS or _hidden_inline(el, tag):
-                    walker.skip_subtree()  # never shown, or never the article: code, controls, hidden boxes
-                    skipped.add(el)
-                    continue
-                if tag == "br":  # a new line; two in a row end the paragraph
-                    append("\n")
-                    brs += 1
-                    if brs >= 2:
-                        links, first = blocks.flush(links, first)
-                    continue
-            if tag in BLOCK_TAGS or ("-" in tag and _custom_block(el, custom)):
-                links, first = blocks.flush(links, first)
+            push(n := n + 1)
+            if tag in BLOCK_TAGS:
+                if buf:
+                    links, first = blocks.flush(links, first)
                 if tag in _SILENT_TAGS:
                     walker.skip_subtree()  # menus: never rendered
                     continue
-                blocks.enter(el)
+                opened.append(el)
+            elif tag in SKIP_TAGS or _hidden_inline(el, tag):
+                walker.skip_subtree()  # never shown, or never the article: code, controls, hidden boxes
+                skipped.add(el)
+                continue
+            elif tag == "br":  # a new line; two in a row end the paragraph
+                append("\n")
+                if (brs := brs + 1) >= 2:
+                    links, first = blocks.flush(links, first)
+                continue
+            elif "-" in tag and _custom_block(el, custom):
+                if buf:
+                    links, first = blocks.flush(links, first)
+                opened.append(el)
             elif tag == "a":
                 in_link += 1
             text = el.text
         else:
             order[el] = (pop(), n, events)
-            if (tag in BLOCK_TAGS and tag not in _SILENT_TAGS) or ("-" in tag and el in custom):
-                links, first = blocks.flush(links, first)
-                blocks.leave()
+            if tag in _OPENED or ("-" in tag and el in custom):
+                links, first = blocks.leave(links, first)
             elif tag == "a" and el not in skipped:
                 in_link -= 1
             text = el.tail
         if text and not text.isspace():
-            if first < 0:
-                first = events
+            first = events if first < 0 else first
             append(text)
             brs = 0
             if in_link:
@@ -582,10 +623,15 @@ _PROMO = re.compile(
     r"|escuchar (?:este|el) artículo|suscríbete a (?:nuestro|la) (?:newsletter|boletín))",
     re.IGNORECASE)
 _IMAGES = frozenset({"img", "picture", "video", "svg"})
-# A photo's credit line: "(Image: GETTY)", "Photo: Jane Doe/Reuters", "(AP Photo/John Smith)".
-_PHOTO_CREDIT = re.compile(r"^\(?(?:images?|photos?|pictures?|fotos?|bild|credit|source|quelle)\s*:"
-                           r"|^\((?:AP|AFP|EPA|Reuters|Getty)\b[^)]*\)$"
-                           r"|(?:getty images|shutterstock|/ ?(?:AP|AFP|EPA|Reuters|dpa))\)?$", re.IGNORECASE)
+# A photo's credit line: "(Image: GETTY)", "Photo: Jane Doe/Reuters", "(AP Photo/John Smith)": how it
+# starts, or how it ends (matched on its last characters only, the longest end being 13).
+_CREDIT_START = re.compile(r"\(?(?:images?|photos?|pictures?|fotos?|bild|credit|source|quelle)\s*:"
+                           r"|\((?:AP|AFP|EPA|Reuters|Getty)\b[^)]*\)$", re.IGNORECASE)
+_CREDIT_END = re.compile(r"(?:getty images|shutterstock|/ ?(?:AP|AFP|EPA|Reuters|dpa))\)?$", re.IGNORECASE)
+
+
+def _credit_line(text: str) -> bool:
+    return _CREDIT_START.match(text) is not None or _CREDIT_END.search(text, max(0, len(text) - 16)) is not None
 
 
 def _promo(text: str) -> bool:
@@ -598,7 +644,7 @@ def _caption(text: str, block: _Element) -> bool:
     container."""
     if len(text) >= 250:
         return False
-    if len(text) < 150 and _PHOTO_CREDIT.search(text):
+    if len(text) < 150 and _credit_line(text):
         return True
     if block.tag != "p" and len(block) and next(block.iterdescendants(*_IMAGES), None) is not None:
         return len(block.text_content()) < 300

@@ -77,8 +77,11 @@ _RANGE_TO = rf"(?:{_DASH}|\s+(?:to|au|until|jusqu'au|bis|al)\s+)"
 _PARTIAL_START = rf"(?:{_DAY}\.?\s*(?:de\s+)?{_MONTH}|{_MONTH}\s+{_DAY}|[0-3]?\d\.?)"
 # Every date has a digit, at most a month's word, a dot and spaces after its start: looked ahead for
 # first, so that the many forms below are tried only where a date may start (a search over a page's
-# running text takes a quarter of the time; what matches is the same).
-_DIGIT_AHEAD = rf"(?=[^\W\d_]{{0,{max(map(len, MONTH_WORDS))}}}\.?\s*\d)"
+# running text takes a quarter of the time; what matches is the same). A month's word is spelled
+# with the letters of the lexicon's months, not with any letter: in Chinese or Japanese text, where
+# every character is a letter, a position is not read a dozen characters ahead for a digit.
+_MONTH_LETTERS = re.escape("".join(sorted({char for word in MONTH_WORDS for char in word})))
+_DIGIT_AHEAD = rf"(?=[{_MONTH_LETTERS}]{{0,{max(map(len, MONTH_WORDS))}}}\.?\s*\d)"
 DATE_TEXT_RE = re.compile(
     rf"(?<![{_WORDISH}-]){_DIGIT_AHEAD}(?:{_PARTIAL_START}{_RANGE_TO}{_DATE}|{_DATE}{_TIME}(?:{_RANGE_TO}{_DATE}"
     rf"|\s+[-–—](?!\s*\w))?)(?![{_WORDISH}])",

@@ -185,9 +185,10 @@ def _date_line(title_el: _Element | None) -> str:
     before = _texts_before(title_el)
     nearest_first = [p for pair in zip_longest(after, before) for p in pair if p is not None]
     for piece in nearest_first:
-        if not _DIGIT.search(piece) or find_updated_text(piece):
+        if not _DIGIT.search(piece):
             continue  # (a piece without a digit holds no date)
-        if (m := _DATE_LINE_RE.match(piece)) and _is_date(fold(m.group(1))):
+        m = _DATE_LINE_RE.match(piece)  # (before the search for an update line: most pieces are not date lines)
+        if m and not find_updated_text(piece) and _is_date(fold(m.group(1))):
             return fold(m.group(1))
     return ""
 
@@ -318,35 +319,53 @@ def _local_day(meta_date: str, visible: str) -> bool:
     return abs((moment.date() - dt.date.fromisoformat(shown[:10])).days) == 1
 
 
+_LEAD_TAGS = ("p", "div", "span", "td", "h2", "h3", "h4")
+_EMPHASIS = ("strong", "b", "em", "i")
+
+
 def _lead(root: _Element, title_el: _Element | None) -> str:
     """A lead paragraph: a block classed as one (lead, intro, teaser...), or a paragraph that is
     all bold or italic, after the title."""
     after_title = title_el is None
     inside_title = set(title_el.iter()) if title_el is not None else set()
-    for el in root.iter():
+    for el in root.iter(*_LEAD_TAGS, *((title_el.tag,) if title_el is not None else ())):
         if not after_title:
             after_title = el is title_el
             continue
-        if el in inside_title or not isinstance(el.tag, str) or el.tag not in ("p", "div", "span", "td", "h2",
-                                                                               "h3", "h4"):
-            continue
-        if any(_is_block(c) for c in el):
+        if el in inside_title or el.tag not in _LEAD_TAGS or any(_is_block(c) for c in el):
             continue  # a container: its paragraphs are looked at one by one
+        classed = _lead_classed(el)
+        children = [c for c in el if isinstance(c.tag, str)]
+        if not classed and not (el.tag == "p" and len(children) == 1 and children[0].tag in _EMPHASIS):
+            continue  # (its text is read only when its class or its markup may make it a lead)
         text = drop_boilerplate(clean_text(el.text_content()))
         if not 40 <= len(text) <= 700 or _linked_or_hidden(el):
             continue
-        parent = el.getparent()
-        only_child = parent is not None and len([c for c in parent if isinstance(c.tag, str)]) == 1
-        classes = f"{el.get('class', '')} {el.get('id', '')}"
-        if only_child and parent is not None:
-            classes += f" {parent.get('class', '')} {parent.get('id', '')}"
-        if _LEAD_CLASS.search(classes):
-            return text
-        children = [c for c in el if isinstance(c.tag, str)]
-        if el.tag == "p" and len(children) == 1 and children[0].tag in ("strong", "b", "em", "i") \
-                and fold(children[0].text_content()) == fold(text):
+        if classed or fold(children[0].text_content()) == fold(text):
             return text
     return ""
+
+
+def _lead_classed(el: _Element) -> bool:
+    """Classed as a lead: its class or id, or its parent's when it is the parent's only element."""
+    if _lead_words(f"{el.get('class', '')} {el.get('id', '')}"):
+        return True
+    parent = el.getparent()
+    return parent is not None and _lead_words(f"{parent.get('class', '')} {parent.get('id', '')}") and len(
+        [c for c in parent if isinstance(c.tag, str)]) == 1
+
+
+_LEAD_WORDS: dict[str, bool] = {}
+_LEAD_CLASS_LOWER = re.compile(_LEAD_CLASS.pattern)  # for ASCII words lower-cased (see body._OFF_WORDS_LOWER)
+
+
+def _lead_words(words: str) -> bool:
+    found = _LEAD_WORDS.get(words)
+    if found is None:
+        found = (_LEAD_CLASS_LOWER.search(words.lower()) if words.isascii() else _LEAD_CLASS.search(words)) is not None
+        if len(_LEAD_WORDS) < 100_000:
+            _LEAD_WORDS[words] = found
+    return found
 
 
 def extract_detail(
@@ -370,11 +389,18 @@ class _Reader:
     def __init__(self, root: _Element, selectors: Mapping[str, Iterable[str]], url: str | None) -> None:
         self.root, self.selectors, self.url = root, selectors, url
         self.out = DetailFields()
-        self.scripts = [s.text or "" for s in root.iter("script")
+        # The elements read by their names, found in one pass (a pass over a page's tree costs as
+        # much as reading its meta tags): scripts, meta tags, titles, and the headings h1 to h3.
+        named: dict[str, list[_Element]] = {"script": [], "meta": [], "title": [], "h": []}
+        for el in root.iter("script", "meta", "title", "h1", "h2", "h3"):
+            named["h" if el.tag[0] == "h" else el.tag].append(el)
+        self.scripts = [s.text or "" for s in named["script"]
                         if (s.get("type") or "").lower() == "application/ld+json"]
         self.ld_objects = md.jsonld_objects(self.scripts) if self.scripts else []  # (parsed once)
         self.ld = md.jsonld_article(self.scripts, self.ld_objects) if self.scripts else {}
-        self.tags = md.meta_tags(root)
+        self.tags = md.meta_tags(root, named["meta"])
+        self.title_tag = named["title"][0] if named["title"] else None
+        self.headings = named["h"]  # in document order
         self.title_el: _Element | None = None
         self.visible = ""  # the date line next to the headline
         self._layout: Layout | None = None
@@ -427,14 +453,14 @@ class _Reader:
 
     def title(self) -> None:
         tags, ld, root, url = self.tags, self.ld, self.root, self.url
-        title_tag = root.find(".//title")
-        page_title = fold(title_tag.text_content()) if title_tag is not None else ""
+        page_title = fold(self.title_tag.text_content()) if self.title_tag is not None else ""
         site_names = [md.first(tags, md.SITE_META), *md.jsonld_site_names(self.scripts, self.ld_objects)]
         metas = [(clean_text(md.first(tags, md.TITLE_META[:1])), "meta"),
                  (clean_markup(md.text_of(ld.get("headline") or ld.get("name"))), "jsonld"),
                  (clean_text(md.first(tags, md.TITLE_META[1:])), "meta")]
         metas = [(strip_site_name(t, site_names, url), source) for t, source in metas if t]
-        if shown := displayed_headline(root, [t for t, _ in metas] + [page_title], site_names, url, page_title):
+        if shown := displayed_headline(root, [t for t, _ in metas] + [page_title], site_names, url, page_title,
+                                       self.headings):
             self.out.set("title", shown[0], "heuristic")
             self.title_el = shown[1]
         for text, source in metas:

@@ -209,24 +209,32 @@ def _spelled(el: _Element, text: str, metas: list[str]) -> str:
     return text
 
 
+def _shown_headings(headings: Iterable[_Element]) -> list[tuple[str, str, _Element]]:
+    """The visible headings with a text, h1s first (in document order within a level): their
+    level, text as `_key`, and element."""
+    out = []
+    hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
+    for el in sorted(headings, key=lambda el: str(el.tag)):  # (stable)
+        key = _key(el.text_content())
+        if key and _shown(el, hides):
+            out.append((str(el.tag), key, el))
+    return out
+
+
 def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: Iterable[str] = (),
-                       url: str | None = None, page_title: str = "") -> tuple[str, _Element] | None:
+                       url: str | None = None, page_title: str = "",
+                       headings: Iterable[_Element] | None = None) -> tuple[str, _Element] | None:
     """The page's visible headline: a heading (h1, h2, h3) whose text is a metadata title; else an
     h1 that a metadata title starts or ends with (`Headline | Site`, `Site: Headline`); else the
     page's first h1 that is not the site's name (metadata titles are often a variant written for
     search engines and social networks, the h1 is what readers see); else an h2 or h3 that a
-    metadata title starts or ends with."""
+    metadata title starts or ends with. (`headings`: the page's h1, h2 and h3 in document order, when
+    the caller has them already.)"""
     metas = [t for t in meta_titles if t]
     wanted = [w for w in (_key(t) for t in metas) if w]
     names = [n for n in site_names if n]
     hosts = _host_names(url)
-    headings = sorted(((el.tag, el) for el in root.iter("h1", "h2", "h3")), key=lambda h: h[0])  # (stable)
-    candidates: list[tuple[str, str, _Element]] = []  # (level, key, element), visible ones
-    hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
-    for level, el in headings:
-        key = _key(el.text_content())
-        if key and _shown(el, hides):
-            candidates.append((level, key, el))
+    candidates = _shown_headings(root.iter("h1", "h2", "h3") if headings is None else headings)
 
     def long_enough(key: str, whole: str) -> bool:
         return len(key) >= 12 or len(key) >= len(whole) / 2
@@ -292,8 +300,9 @@ def prominent_headline(root: _Element, page_title: str, stripped_title: str = ""
     """The visible text that the <title> repeats, else the most prominent text near the top, else
     the first h1/h2, else the <title> without the site's name (`stripped_title`), else the longest
     part of the <title>."""
-    body = root.find(".//body")
+    body = _body(root)
     candidates: list[tuple[int, int, str]] = []  # (score, -position, text)
+    places = _Places()
     for n, el in enumerate((body if body is not None else root).iter()):
         if not isinstance(el.tag, str) or el.tag in ("a", "li", "title", "option"):
             continue
@@ -303,11 +312,14 @@ def prominent_headline(root: _Element, page_title: str, stripped_title: str = ""
         heading = el.tag in HEADINGS
         if not heading and any(isinstance(c.tag, str) and c.tag in BLOCKS for c in el):
             continue  # a container, not a headline (and its text, the whole page's, never read)
-        text = drop_boilerplate(clean_text(el.text_content()))
+        raw = el.text_content()
+        if len(raw) < (2 if heading else 8):
+            continue  # (cleaning never lengthens a text)
+        text = drop_boilerplate(clean_text(raw))
         if not (2 if heading else 8) <= len(text) <= 250 or (not heading and len(text.split()) < 2) \
                 or DATE_TEXT_RE.fullmatch(text):
             continue
-        if _all_link(el, text) or not _visible(el) or any(a.tag == "a" for a in el.iterancestors()):
+        if _all_link(el, text) or places.hidden_or_linked(el):
             continue  # a link: a logo, a site name or another page's teaser, not the page's headline
         in_title = bool(page_title) and fold(text) in page_title
         score = _prominence(el) + (200 + 100 * len(text) // len(page_title) if in_title else 0)
@@ -323,12 +335,43 @@ def prominent_headline(root: _Element, page_title: str, stripped_title: str = ""
     return ""
 
 
+def _body(root: _Element) -> _Element | None:
+    """The page's body (by a walk from the top: a search in C reads the whole tree for a second one)."""
+    return next((el for el in root.iter() if el.tag == "body"), None)
+
+
+class _Places:
+    """Whether an element is not `_visible` or stands in a link, each element's answer kept: the
+    elements of a page share their ancestors."""
+
+    def __init__(self) -> None:
+        # element: whether it or an ancestor is a hidden place; whether it or an ancestor is a link
+        self.known: dict[_Element, tuple[bool, bool]] = {}
+
+    def _of(self, el: _Element | None) -> tuple[bool, bool]:
+        chain = []
+        while el is not None and el not in self.known:
+            chain.append(el)
+            el = el.getparent()
+        hidden, linked = self.known[el] if el is not None else (False, False)
+        for node in reversed(chain):
+            tag = node.tag
+            hidden = hidden or (isinstance(tag, str) and tag in _HIDDEN_PLACES)
+            linked = linked or tag == "a"
+            self.known[node] = (hidden, linked)
+        return hidden, linked
+
+    def hidden_or_linked(self, el: _Element) -> bool:
+        """`not _visible(el)`, or an ancestor of `el` is a link."""
+        return self._of(el)[0] or self._of(el.getparent())[1]
+
+
 def headline_element(root: _Element, title: str) -> _Element | None:
     """The innermost visible element whose text is the title; else the heading whose text the
     title starts with (a title that kept a suffix the heading lacks)."""
     wanted = fold(title)
     found = None
-    body = root.find(".//body")
+    body = _body(root)
     scope = body if body is not None else root
     walker = etree.iterwalk(scope, events=("start",))
     for _, el in walker:

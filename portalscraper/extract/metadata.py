@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -140,11 +140,11 @@ def meta_key(name: str) -> str:
     return _NOT_KEY.sub("", name.lower())
 
 
-def meta_tags(root: _Element) -> dict[str, str]:
+def meta_tags(root: _Element, metas: Iterable[_Element] | None = None) -> dict[str, str]:
     """Every `meta` tag's content by its name, property or itemprop (as `meta_key`; the first of
-    each wins)."""
+    each wins). (`metas`: the page's meta tags in document order, when the caller has them already.)"""
     tags: dict[str, str] = {}
-    for el in root.iter("meta"):
+    for el in root.iter("meta") if metas is None else metas:
         attrs = dict(el.items())
         content = attrs.get("content")
         if content is None:

@@ -47,9 +47,11 @@ def fold(text: str) -> str:
         if "  " not in text and text[:1] != " " and text[-1:] != " ":
             return text  # folded already (most texts by the time they are cleaned again)
         return " ".join(text.split())
-    if not text.isascii() and _INVISIBLE_RE.search(text):
-        text = _INVISIBLE_RE.sub("", text)
     folded = " ".join(text.split())  # whitespace first: newlines and tabs are not "printable"
+    if folded.isprintable():
+        return folded  # (no invisible character either: they are not printable, nor whitespace)
+    if not text.isascii() and _INVISIBLE_RE.search(text):
+        folded = " ".join(_INVISIBLE_RE.sub("", text).split())
     return folded if folded.isprintable() else " ".join(strip_controls(folded).split())
 
 
@@ -79,12 +81,15 @@ def clean_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    if not text.isprintable():
+    printable = text.isprintable()
+    if not printable:
         text = strip_controls(text)  # before lxml, which refuses them
     if "<" in text:
-        text = strip_html(text)
+        text, printable = strip_html(text), False
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+        text, printable = unicodedata.normalize("NFC", text), False
+    if printable and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # folded already (as fold() says of it, without reading it for controls again)
     return fold(text)
 
 
@@ -97,7 +102,25 @@ def clean_markup(source: str | None) -> str:
 
 
 def drop_boilerplate(text: str) -> str:
-    """Remove portal boilerplate: the flash-plugin notice, a trailing "Read more", a lone "Go to"."""
+    """Remove portal boilerplate: the flash-plugin notice, a trailing "Read more", a lone "Go to".
+    (Once per text of a paragraph's length: the body's paragraphs, read for the article, are read
+    again when the record is normalized, most of them unchanged.)"""
+    if len(text) > _DROPPED_LENGTH:
+        return _drop_boilerplate(text)
+    found = _DROPPED.get(text)
+    if found is None:
+        found = _drop_boilerplate(text)
+        if len(_DROPPED) >= 1024:
+            _DROPPED.clear()
+        _DROPPED[text] = found
+    return found
+
+
+_DROPPED: dict[str, str] = {}
+_DROPPED_LENGTH = 2000  # (at most a thousand texts kept, two thousand characters each)
+
+
+def _drop_boilerplate(text: str) -> str:
     lowered_tail = text[-24:].lower()
     sentences = labels = 0
     if _SENTENCE_HINT in text.lower():
