@@ -246,7 +246,7 @@ def test_progress_lines_while_crawling(replica: Replica, tmp_path: Path) -> None
     lines = [line.split("Progress: ", 1)[1] for line in result.stderr.splitlines() if "Progress: " in line]
     assert len(lines) >= 2, result.stderr[-2000:]
     done = [int(line.split(" pages done")[0].replace(",", "")) for line in lines]
-    assert done == sorted(done) and done[-1] > done[0] > 0
+    assert done == sorted(done) and done[-1] > done[0] >= 0  # a loaded machine's first line may come before any page
     assert re.search(r"\d[\d,]* queued; records [\d,]+ new, [\d,]+ changed, [\d,]+ unchanged \([\d,]+ pages answered "
                      r"304\); [\d,]+ failed; \d+ pages/s; (about \d+:\d\d:\d\d left for what is queued|nothing queued"
                      r"|waiting)$", lines[0]), lines[0]
