@@ -35,6 +35,8 @@ BACKOFF_MAX = 30.0
 BACKOFF_RETRY_AFTER_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    # No spider logs in over HTTP: a look at every request for nothing.
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     # Cookies with the bundled public-suffix list: nothing downloaded from the internet.
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "portalscraper.middlewares.cookies.OfflineCookiesMiddleware": 700,
@@ -89,7 +91,13 @@ PORTAL_XML_MAX_BYTES = 50 * 1024 * 1024
 
 # Spiders page through listings themselves (max_pages); Scrapy's depth bookkeeping on every
 # request they yield buys nothing.
-SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.depth.DepthMiddleware": None}
+# Nor does the warning about internal meta keys copied from a response (the spiders build their
+# requests' meta themselves), which every request and item passes through.
+SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+                      "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None}
+# A warning for authors of spiders, checked for every response: Scrapy reads the callback's source
+# (inspect and ast) each time, as its cache of the answer does not hold bound methods.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # Items are processed by this many tasks per callback. The pipelines are synchronous, so more buy
 # nothing, and Scrapy starts that many asyncio tasks for every callback's output (100 by default).
@@ -157,6 +165,10 @@ FEED_EXPORT_FIELDS = list(_items.RECORD_FIELDS)  # the record's shape, from its 
 
 # No control ports or job files in the home folder: scheduled jobs keep their state in the archive.
 TELNETCONSOLE_ENABLED = False
+# Scrapy's stats, without the check for a deprecated argument on every look-up (crawl/stats.py).
+STATS_CLASS = "portalscraper.crawl.stats.CrawlStats"
+# Peak memory is the benchmarks' to measure (ru_maxrss), not a timer's in every crawl.
+MEMUSAGE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 

@@ -162,3 +162,14 @@ def test_canonical_urls_and_kinds() -> None:
     assert canonical == "https://www.nato.int/cps/en/natohq/news_90839.htm"
     assert (MIRROR.kind_of(canonical), MIRROR.kind_of(REPLICA + "/cps/en/natolive/news.htm"),
             MIRROR.kind_of(REPLICA + "/about")) == ("news", "hub", "page")
+
+
+def test_canonical_urls_are_remembered_within_bounds() -> None:
+    from portalscraper.crawl import scope as scope_module
+    from portalscraper.extract.urls import canonical_url
+
+    reach = Scope(CrawlArgs.parse("nato", {"base_url": REPLICA}, "nato"))
+    urls = [f"{REPLICA}/cps/en/SID-{n:08X}-D29D5220/natolive/news_{n}.htm?selectedLocale=en" for n in range(5000)]
+    assert [reach.canonical(url) for url in urls] == [canonical_url(url, reach.rules) for url in urls]
+    assert reach.canonical(urls[-1]) == "https://www.nato.int/cps/en/natohq/news_4999.htm"  # asked again
+    assert len(reach._canonical) <= scope_module._CANONICAL_CACHE  # memory stays flat however many URLs

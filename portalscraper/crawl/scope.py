@@ -12,6 +12,8 @@ from portalscraper.extract.listing import ListingEntry
 from portalscraper.extract.urls import canonical_url, is_listing, page_kind
 from portalscraper.webarchive.wayback import in_archive
 
+_CANONICAL_CACHE = 4096  # URLs; a listing page's items and their pages are read within a few hundred
+
 
 class Scope:
     """A crawl's reach, from its arguments and its portal's profile.
@@ -31,6 +33,9 @@ class Scope:
         self.portal_hosts = {d.lower() for d in args.profile.allowed_domains}
         if host in self.portal_hosts:
             self.origins |= {(scheme, d, port) for d in self.portal_hosts for scheme, port in DEFAULT_PORTS.items()}
+        # The canonical form of the URLs met lately: an item's URL is canonicalized five times or
+        # so between its listing entry and its record (a listing's ids, its request, its record).
+        self._canonical: dict[str, str] = {}
 
     def allowed_domains(self) -> list[str]:
         """For Scrapy's offsite filter: the hosts asked (OriginGuardMiddleware is the strict check)."""
@@ -42,7 +47,12 @@ class Scope:
     # -- URLs -------------------------------------------------------------------------------
 
     def canonical(self, url: str) -> str:
-        return canonical_url(url, self.rules)
+        found = self._canonical.get(url)
+        if found is None:
+            if len(self._canonical) >= _CANONICAL_CACHE:
+                self._canonical.clear()  # bounded: a crawl's memory stays flat however large the portal
+            found = self._canonical[url] = canonical_url(url, self.rules)
+        return found
 
     def allows(self, url: str) -> bool:
         """Whether `url` may be requested at all: the crawled portal's origin (or, in a web-archive

@@ -46,10 +46,11 @@ class ReplicaSpeedMiddleware:
             request.meta["autothrottle_dont_adjust_delay"] = True
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self.enabled and answers_as_replica(response) and not self._web_archive():
-            host = urlsplit(response.url).netloc
-            if host not in self.hosts:
-                self._full_speed(host, request.meta.get("download_slot"))
+        if not self.enabled:
+            return response
+        host = urlsplit(response.url).netloc
+        if host not in self.hosts and answers_as_replica(response) and not self._web_archive():
+            self._full_speed(host, request.meta.get("download_slot"))  # once a host: not again for each page
         return response
 
     def _web_archive(self) -> bool:

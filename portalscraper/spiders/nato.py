@@ -93,7 +93,11 @@ class NatoSpider(PortalSpider):
         """A feed's or sitemap's item that no listing named: asked for (listing pages are read
         as listings, not as items; another language's items are not this crawl's)."""
         url = self.scope.local(listing["url"])
-        if not self.allows_request(url) or not self.is_item_url(url) or self.scope.is_hub(url):
+        if not self.allows_request(url):
+            return
+        if record_id(self.scope.canonical(listing["url"])) in self.requested:
+            return  # most of a sitemap: items the listings named, asked for already
+        if not self.is_item_url(url) or self.scope.is_hub(url):
             return
         lang = language(url, self.scope.rules)
         if lang and self.args.lang and lang != self.args.lang:
