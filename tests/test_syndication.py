@@ -108,6 +108,20 @@ def test_sitemaps_of_every_form() -> None:
         parse_sitemap(b"Not found", "https://news.example/sitemap.xml")
 
 
+def test_a_sitemap_is_read_entry_by_entry_as_a_whole_parse_would() -> None:
+    """Sitemaps are parsed as a stream (a URL set of 50,000 entries is never one tree): only the
+    root's own `<url>` children count, in order, and a file cut short keeps what came before the cut."""
+    entries = "".join(f"<url><loc>/a/{n}</loc><lastmod>2012-09-{n % 28 + 1:02d}</lastmod></url>" for n in range(3000))
+    body = f"<urlset><!-- a note --><url><loc>/first</loc></url><group><url><loc>/nested</loc></url></group>" \
+           f"<other/>{entries}</urlset>".encode()
+    found = parse_sitemap(body, "https://news.example/sitemap.xml")
+    urls = [e.url for e in found.entries]
+    assert urls[:2] == ["https://news.example/first", "https://news.example/a/0"] and len(urls) == 3001
+    assert found.entries[-1] == SitemapEntry("https://news.example/a/2999", "2012-09-04")
+    cut = parse_sitemap(body[:body.index(b"/a/1500<")], "https://news.example/sitemap.xml")
+    assert [e.url for e in cut.entries] == urls[:1501]
+
+
 def test_robots_txt_sitemap_lines_and_feeds_a_page_announces() -> None:
     robots = "User-agent: *\nDisallow: /search\nSitemap: https://news.example/sitemap_index.xml\n" \
              "sitemap: /news-sitemap.xml # news\nSitemap: https://news.example/sitemap_index.xml\n"

@@ -13,8 +13,10 @@ is fetched, a gzip file is inflated only up to the size limit, and a document ov
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
@@ -47,15 +49,25 @@ def inflate(body: bytes, max_bytes: int = MAX_XML_BYTES) -> bytes:
     return out
 
 
-def parse_xml(body: bytes, max_bytes: int = MAX_XML_BYTES) -> _Element:
-    """The root of an XML document from the network, parsed defused (see the module's docstring)."""
+# How XML from the network is parsed, whole (`parse_xml`) or as a stream (`_stream_sitemap`).
+_DEFUSED = {"resolve_entities": False, "no_network": True, "load_dtd": False, "dtd_validation": False,
+            "huge_tree": False, "recover": True, "remove_comments": True, "remove_pis": True}
+
+
+def _defused(body: bytes, max_bytes: int) -> bytes:
+    """The document's bytes, inflated, once they pass the checks of the module's docstring."""
     body = inflate(body, max_bytes)
     if len(body) > max_bytes:
         raise XmlRefusedError(f"larger than {max_bytes:,} bytes")
     if _ENTITY.search(body, 0, _prolog_end(body)):
         raise XmlRefusedError("the document declares entities (refused: entity expansion)")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                             huge_tree=False, recover=True, remove_comments=True, remove_pis=True)
+    return body
+
+
+def parse_xml(body: bytes, max_bytes: int = MAX_XML_BYTES) -> _Element:
+    """The root of an XML document from the network, parsed defused (see the module's docstring)."""
+    body = _defused(body, max_bytes)
+    parser = etree.XMLParser(**_DEFUSED)
     try:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
@@ -126,26 +138,48 @@ def parse_sitemap(body: bytes, url: str, max_bytes: int = MAX_XML_BYTES) -> Site
         if not locs:
             raise XmlRefusedError("neither XML nor a list of URLs")
         return Sitemap(url, False, tuple(SitemapEntry(loc) for loc in locs))
-    root = parse_xml(raw, max_bytes)
-    kind = _local(root)
+    raw = _defused(raw, max_bytes)
+    stream = _stream_sitemap(raw, url)
+    try:
+        kind = next(stream)
+    except StopIteration:
+        raise XmlRefusedError("not XML (no root element)") from None
     if kind in ("rss", "feed", "rdf"):
+        stream.close()
         return Sitemap(url, False, tuple(SitemapEntry(e.url, e.updated_text or e.date_text, e.title)
-                                         for e in _feed_entries(root, url)))
+                                         for e in _feed_entries(parse_xml(raw, max_bytes), url)))
     if kind not in ("urlset", "sitemapindex"):
+        stream.close()
         raise XmlRefusedError(f"not a sitemap (its root element is <{kind}>)")
-    index = kind == "sitemapindex"
-    entries = []
-    for el in root:
-        if _local(el) not in ("url", "sitemap"):
-            continue
-        loc = _absolute(_text(_child(el, "loc")), url)
-        if not loc:
-            continue
-        news = _child(el, "news")
-        title = _text(_child(news, "title")) if news is not None else ""
-        published = _text(_child(news, "publication_date")) if news is not None else ""
-        entries.append(SitemapEntry(loc, _text(_child(el, "lastmod")) or None, title or None, published or None))
-    return Sitemap(url, index, tuple(entries))
+    return Sitemap(url, kind == "sitemapindex", tuple(e for e in stream if isinstance(e, SitemapEntry)))
+
+
+def _stream_sitemap(raw: bytes, url: str) -> Iterator[str | SitemapEntry]:
+    """The root element's local name, then each `<url>` or `<sitemap>` entry as it is parsed. The
+    tree never holds more than the entry being read: a URL set of 50,000 entries parsed whole took
+    about 2 KB of memory per entry, for a moment at the end of every crawl."""
+    depth = 0
+    try:
+        for event, el in etree.iterparse(io.BytesIO(raw), events=("start", "end"), **_DEFUSED):
+            if event == "start":
+                if depth == 0:
+                    yield _local(el)
+                depth += 1
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            if _local(el) in ("url", "sitemap") and (loc := _absolute(_text(_child(el, "loc")), url)):
+                news = _child(el, "news")
+                title = _text(_child(news, "title")) if news is not None else ""
+                published = _text(_child(news, "publication_date")) if news is not None else ""
+                yield SitemapEntry(loc, _text(_child(el, "lastmod")) or None, title or None, published or None)
+            el.clear(keep_tail=False)
+            parent = el.getparent()
+            while parent is not None and len(parent) and parent[0] is not el:  # the entries read before
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise XmlRefusedError(f"not XML ({exc})") from None
 
 
 def robots_sitemaps(text: str, base: str) -> list[str]:
