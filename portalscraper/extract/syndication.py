@@ -16,7 +16,7 @@ import datetime as dt
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
@@ -154,7 +154,7 @@ def parse_sitemap(body: bytes, url: str, max_bytes: int = MAX_XML_BYTES) -> Site
     return Sitemap(url, kind == "sitemapindex", tuple(e for e in stream if isinstance(e, SitemapEntry)))
 
 
-def _stream_sitemap(raw: bytes, url: str) -> Iterator[str | SitemapEntry]:
+def _stream_sitemap(raw: bytes, url: str) -> Generator[str | SitemapEntry, None, None]:
     """The root element's local name, then each `<url>` or `<sitemap>` entry as it is parsed. The
     tree never holds more than the entry being read: a URL set of 50,000 entries parsed whole took
     about 2 KB of memory per entry, for a moment at the end of every crawl."""
