@@ -70,6 +70,11 @@ def _released(callback: Callable[..., Any], lease: str, frontier: Frontier, *arg
     yield Release(lease)
 
 
+def _unwrapped(callback: Any) -> Any:
+    """A callback or errback as the spider has it, not as a worker wraps it for one request."""
+    return callback.args[0] if isinstance(callback, partial) and callback.func is _released else callback
+
+
 def _release(frontier: Frontier, lease: str) -> None:
     if not frontier.release(lease):
         logger.warning("A request this worker finished had been put back in the frontier while the worker did "
@@ -117,11 +122,13 @@ class FrontierScheduler(_WorkerPart):
 
     def enqueue_request(self, request: Request) -> bool:
         assert self.crawler.request_fingerprinter is not None
-        if isinstance(request.callback, partial) and request.callback.func is _released:
-            # A redirect or a retry of a request this worker holds: its own callbacks, and the
-            # request it continues released when it is queued.
-            request = request.replace(callback=request.callback.args[0],
-                                      errback=getattr(request.errback, "args", (None,))[0])
+        callback, errback = _unwrapped(request.callback), _unwrapped(request.errback)
+        if (callback, errback) != (request.callback, request.errback):
+            # A redirect or a retry of a request this worker holds, or a request made with a callback
+            # of the one it continues (the next page of a web archive's index, a failed replay's look-
+            # up): the spider's own callbacks (a redirect's or a retry's request it continues is
+            # released when it is queued).
+            request = request.replace(callback=callback, errback=errback)
         continues = request.meta.get("frontier_lease")
         meta = {k: v for k, v in request.meta.items() if k not in _LOCAL_META}
         payload = wire.request_payload(request.replace(meta=meta), self.spider)
