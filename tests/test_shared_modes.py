@@ -48,7 +48,7 @@ def test_a_shared_portal_crawl_is_the_single_process_one(redis_url: str, tmp_pat
     proxy = RecordingProxy([server.base_url])
     asked: dict[str, list[Counter[str]]] = {"single": [], "shared": []}
     try:
-        for run in (1, 2):
+        for _ in ("crawled", "crawled again"):
             for name, extra in (("single", ()), ("shared", ("--redis", redis_url, "--workers", "2"))):
                 server.hits.clear()
                 result = run_cli("crawl", "portal", "--start-url", server.base_url + "/", "--db",
