@@ -248,7 +248,7 @@ class PortalSpiderGeneric(PortalSpider):
     def offer(self, listing: ItemListing, response: Response) -> None:
         """Keep, for each item, the listing entry that names it best: one with a date and a teaser
         over one without; then one on a page nearer the start URL; then the page whose URL sorts
-        first. Items are requested once every page is read (`request_items`), so the choice does
+        first. Items are requested once every page is read (`held_items`), so the choice does
         not depend on the order responses arrive in."""
         depth = response.meta.get("page_depth", 0)
         rank = (not listing["date_text"], not listing["summary"], depth, listing["source_url"])
