@@ -25,7 +25,6 @@ from redis import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
-from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import DeferredList
 
 from portalscraper.crawl.contract import portal_spider
@@ -35,6 +34,7 @@ from portalscraper.distributed.frontier import Frontier, holding
 from portalscraper.distributed.memory import SharedMemory
 from portalscraper.items import Record
 from portalscraper.pipelines.validate import RecordRejected
+from portalscraper.spiders.context import schedule
 from portalscraper.webarchive.warc import offset_written
 
 logger = logging.getLogger(__name__)
@@ -334,11 +334,7 @@ class WorkerLifecycle(_WorkerPart):
             logger.error("The items held back could not be requested", exc_info=True)
         finally:
             holding.reset(held)
-        assert self.crawler.engine is not None
-        for request in requests:
-            self.crawler.engine.crawl(request)
-        scraper = self.crawler.engine.scraper
-        sent = [deferred_from_coro(scraper.start_itemproc_async(record, response=None)) for record in records]
+        sent = schedule(self.crawler, requests, records)
         DeferredList(sent, consumeErrors=True).addBoth(lambda _: self._held_done(lease))
 
     def _held_done(self, lease: str) -> None:

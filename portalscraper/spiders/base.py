@@ -18,7 +18,6 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
-from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from portalscraper import signals as portal_signals
@@ -31,7 +30,7 @@ from portalscraper.crawl.recordids import RecordIdSet
 from portalscraper.crawl.scope import Scope
 from portalscraper.extract.listing import ListingEntry, extract_listing
 from portalscraper.items import FetchFailure, ItemListing, Record
-from portalscraper.spiders.context import Crawl, CrawlPass, Output
+from portalscraper.spiders.context import Crawl, CrawlPass, Output, schedule
 from portalscraper.spiders.item_pages import ItemHooks, ItemPages
 from portalscraper.spiders.listings import Listings
 from portalscraper.spiders.pages import page_of, page_selector
@@ -127,8 +126,7 @@ class PortalSpider(scrapy.Spider):
 
         frontier = Frontier(url, prefix, worker)
         self.requested = SharedRecordIds(frontier)
-        if self.defer_items or self.args.wayback:  # what it holds back, crawl-wide
-            self.hold = SharedHold(frontier)
+        self.hold = SharedHold(frontier) if self.defer_items or self.args.wayback else None  # crawl-wide
         memory = SharedMemory(frontier, self.args.portal)
         self.archive_memory, self.crawl_id = memory, memory.crawl_id
         self.crawl_pass.resumed = bool(memory.meta.get("resumed"))
@@ -292,24 +290,11 @@ class PortalSpider(scrapy.Spider):
     def nearest_good_capture(self, response: Response, listing: ItemListing, around: str) -> Iterator[Output]:
         yield from self._replaying().nearest_good_capture(response, listing, around)
 
-    # -- items held back until every page is read ---------------------------------------------
-
     def held_items(self) -> tuple[list[scrapy.Request], list[Record]]:
-        """Once every page so far is read: the requests for the items held back (a web archive's:
-        once every capture is read), and the records that need no request. A shared crawl's worker
-        asks when the whole crawl has settled (distributed.scrapy_parts.WorkerLifecycle)."""
-        requests = self.replay.captured_items() if self.replay is not None else []
-        if requests:
-            self.logger.info("Every capture read so far: requesting %d item pages", len(requests))
-        return requests, []
+        """Items held back until every page so far is read: their requests, and records needing none."""
+        return (self.replay.captured_items() if self.replay is not None else []), []
 
     def request_held_items(self) -> None:
-        """The spider is idle: the items held back requested, their records to the pipelines."""
-        requests, records = self.held_items()
-        for request in requests:
-            self.crawler.engine.crawl(request)
-        scraper = self.crawler.engine.scraper
-        for record in records:  # to the pipelines, as a callback's items go (Scrapy >= 2.14)
-            deferred_from_coro(scraper.start_itemproc_async(record, response=None))
-        if requests or records:
+        requests, records = self.held_items()  # the spider is idle: every page so far is read
+        if schedule(self.crawler, requests, records) or requests:
             raise DontCloseSpider

@@ -270,7 +270,10 @@ class Replay:
                         held.offer(rank, listing, place)
         entries, self.wb.entries = self.wb.entries, {}
         requests = (self.items.request(held.chosen) for held in sorted(entries.values(), key=lambda e: e.place))
-        return [request for request in requests if request is not None]
+        asked = [request for request in requests if request is not None]
+        if asked:
+            self.crawl.logger.info("Every capture read so far: requesting %d item pages", len(asked))
+        return asked
 
     # -- an item whose replay is not a page ---------------------------------------------------
 
