@@ -28,6 +28,7 @@ from portalscraper.distributed import memory as memory_module
 from portalscraper.distributed import wire
 from portalscraper.distributed.coordinator import Coordinator, job_settings
 from portalscraper.distributed.frontier import Frontier, SharedRecordIds, holding
+from portalscraper.distributed.hold import SharedHold
 from portalscraper.distributed.memory import SharedMemory, answer_questions, publish_memory
 from portalscraper.distributed.scrapy_parts import FrontierScheduler
 from portalscraper.items import Appearance, FetchFailure, PageState, Record, Sightings
@@ -202,6 +203,56 @@ def test_the_crawl_is_not_over_while_its_start_requests_are_being_queued(workers
     c.redis.set(c.key("seeded"), "c")
     stall(c)
     assert b.settled() is True
+
+
+# -- items held back until every page is read (the `portal` spider, web archives) -------------------
+
+
+def test_one_worker_requests_the_held_items_and_a_dead_ones_claims_go_back(workers: dict[str, Frontier]) -> None:
+    a, b, c = workers["a"], workers["b"], workers["c"]
+    a.seeded()
+    hold = SharedHold(a)
+    assert [w.settle() for w in (a, b)] == [True, True]  # settled, nothing held: the crawl is over
+    hold.offer("item-1", "https://site/news", "0:000000001", ["entry"])
+    hold.offer("item-1", "https://site/news", "0:000000001", ["entry"])  # the page read again: the same key
+    assert SharedHold(b).offers() == {"item-1": [["entry"]]}
+    lease_a = a.settle()
+    assert isinstance(lease_a, str)  # a requests the held items; meanwhile the crawl is not over for others
+    assert [b.settle(), c.settle()] == [False, False]
+    assert claim(a, "item-1", lease_a) and claim_page(a, "https://site/page-2", lease_a)
+    stall(a)  # killed before its item requests are queued
+    assert b.requeue_dead() == 1
+    assert "item-1" not in SharedRecordIds(b) and "https://site/page-2" not in SharedRecordIds(b, "pages")
+    assert b.queued() == 0  # the phase is no request: it is not put back in the queue
+    lease_b = b.settle()  # the held items are still there: b is elected in turn
+    assert isinstance(lease_b, str) and c.settle() is False
+    assert claim(b, "item-1", lease_b)
+    assert b.add("item page", b"the item", 10, unique=False)
+    assert b.held_done(lease_b)
+    assert SharedHold(c).offers() == {}  # requested: forgotten, and the claims are the crawl's for good
+    assert c.settle() is False  # the item page is queued
+    stall(b)
+    assert c.requeue_dead() == 0 and not claim(c, "item-1", None)
+    assert not a.held_done(lease_a)  # the first one wakes too late: it releases nothing
+
+
+def test_held_entries_come_back_by_item_page_and_place(workers: dict[str, Frontier]) -> None:
+    hold = SharedHold(workers["a"])
+    hold.offer("b", "https://site/2", "1:000000002", "b on 2, second")
+    hold.offer("b", "https://site/2", "1:000000001", "b on 2, first")
+    hold.offer("b", "https://site/1", "1:000000007", "b on 1")
+    hold.offer("a", "https://site/2", "1:000000003", "a on 2")
+    hold.source("a", "https://site/feed", "digest", {"title": "Ä feed's"})
+    assert hold.offers() == {"a": ["a on 2"], "b": ["b on 1", "b on 2, first", "b on 2, second"]}
+    assert hold.sources() == {"a": [{"title": "Ä feed's"}]}
+
+
+def claim_page(frontier: Frontier, url: str, lease: str | None) -> bool:
+    held = holding.set(lease)
+    try:
+        return SharedRecordIds(frontier, "pages").add(url)
+    finally:
+        holding.reset(held)
 
 
 # -- questions to the writer ------------------------------------------------------------------------

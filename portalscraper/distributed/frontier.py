@@ -12,6 +12,10 @@ Keys, all under `<prefix>:` (one crawl per prefix):
   requests put back, and a request is released only by the lease that holds it;
 - `workers` (set), `done:<worker>` (its totals, JSON, when it stopped), `seeded` (the worker
   queueing the crawl's start requests, then `done`);
+- `claims:<token>` (set): what a request's callback claimed (record ids; members of the other
+  claimed sets as "\x1f<set>\x1f<member>"), undone if its worker dies before releasing it;
+- `held:*`: what spiders that hold items back until every page is read keep crawl-wide (`hold`);
+  `inflight:<worker>` holds the key `held` while that worker requests them (`settle`);
 - `items` (list): what workers send the writer, in order of arrival (`wire` messages);
 - `polite`: the earliest time the next request to the portal may leave (a shared delay).
 
@@ -85,16 +89,22 @@ if ARGV[5] ~= '' then release(KEYS[5], KEYS[3], ARGV[5], ARGV[6], ARGV[7]) end
 return added
 """
 _RELEASE = _RELEASE_FUNCTION + "return release(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])"
-# Put a worker's leased requests back in the queue, at their old places; with ARGV[1] '1', only if
-# the worker is dead (its `alive` key, KEYS[3], expired), checked in the same step: a worker that
-# answers again between a look and the requeue keeps its requests.
+# Put a worker's leased requests back in the queue, at their old places, and undo their claims (in
+# `requested`, KEYS[4], or in the set a claim names); with ARGV[1] '1', only if the worker is dead
+# (its `alive` key, KEYS[3], expired), checked in the same step: a worker that answers again
+# between a look and the requeue keeps its requests.
 _REQUEUE = """
 if ARGV[1] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local leased = redis.call('HGETALL', KEYS[1])
 for i = 1, #leased, 2 do
-  redis.call('ZADD', KEYS[2], string.match(leased[i + 1], '|(.*)$'), leased[i])
+  if leased[i] ~= 'held' then  -- the phase that requests held items is no request: settle() elects anew
+    redis.call('ZADD', KEYS[2], string.match(leased[i + 1], '|(.*)$'), leased[i])
+  end
   local claims = ARGV[2] .. string.match(leased[i + 1], '^([^|]*)|')
-  for _, record in ipairs(redis.call('SMEMBERS', claims)) do redis.call('SREM', KEYS[4], record) end
+  for _, claimed in ipairs(redis.call('SMEMBERS', claims)) do
+    local set, member = string.match(claimed, '^\\31([^\\31]*)\\31(.*)$')
+    if set then redis.call('SREM', ARGV[3] .. set, member) else redis.call('SREM', KEYS[4], claimed) end
+  end
   redis.call('DEL', claims)
 end
 redis.call('DEL', KEYS[1])
@@ -104,7 +114,8 @@ return #leased / 2
 # worker, and no live worker still queueing the crawl's start requests. Looked at in two steps, a
 # request put back in the queue between them (a dead worker's, or a stopping one's) was in
 # neither. Key names from the prefix (ARGV[1]): the workers come from the `workers` set.
-_SETTLED = """
+_SETTLED_FUNCTION = """
+local function settled()
 if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('HLEN', ARGV[1] .. ':inflight:' .. worker) > 0 then return 0 end
@@ -112,11 +123,31 @@ end
 local seeder = redis.call('GET', KEYS[3])
 if seeder and seeder ~= 'done' and redis.call('EXISTS', ARGV[1] .. ':alive:' .. seeder) == 1 then return 0 end
 return 1
+end
+"""
+_SETTLED = _SETTLED_FUNCTION + "return settled()"
+# Settled, and what then: 0 the crawl is not settled; 1 it is, and nothing is held back (the crawl
+# has nothing left to ask); else items are held back (`held:offers`, `held:sources`): this worker
+# (ARGV[2]) requests them, under a lease of its own (`inflight:<worker>` -> `held`), returned.
+_SETTLE = _SETTLED_FUNCTION + """
+if settled() == 0 then return 0 end
+if redis.call('EXISTS', KEYS[4]) == 0 and redis.call('EXISTS', KEYS[5]) == 0 then return 1 end
+local token = tostring(redis.call('INCR', KEYS[6]))
+redis.call('HSET', ARGV[1] .. ':inflight:' .. ARGV[2], 'held', token .. '|0')
+return 'held:' .. token
+"""
+# The held items requested (their requests queued, their records sent): the phase's lease
+# released, and what was held forgotten, in one step; 0 if the lease was no longer this worker's.
+_HELD_DONE = _RELEASE_FUNCTION + """
+if release(KEYS[1], KEYS[2], 'held', ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('DEL', KEYS[3], KEYS[4])
+return 1
 """
 # Claim a record for the request whose callback runs (token ARGV[2], '' for none: a claim for good).
+# ARGV[3]: the claim as the request's claims hold it.
 _CLAIM = """
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-if ARGV[2] ~= '' then redis.call('SADD', KEYS[2] .. ARGV[2], ARGV[1]) end
+if ARGV[2] ~= '' then redis.call('SADD', KEYS[2] .. ARGV[2], ARGV[3]) end
 return 1
 """
 # A politeness slot: taken if the portal may be asked now (the next one then `delay` later), else
@@ -179,6 +210,8 @@ class Frontier:
         self._release = self.redis.register_script(_RELEASE)
         self._requeue = self.redis.register_script(_REQUEUE)
         self._settled = self.redis.register_script(_SETTLED)
+        self._settle = self.redis.register_script(_SETTLE)
+        self._held_done = self.redis.register_script(_HELD_DONE)
         self._slot = self.redis.register_script(_SLOT)
         self._take_items = self.redis.register_script(_TAKE_ITEMS)
         self._download = self.redis.register_script(_DOWNLOAD)
@@ -252,8 +285,7 @@ class Frontier:
         """This worker starts: a process that joins holds nothing, so what a predecessor under its
         name held (a crashed worker brought back by systemd before its lease ran out) goes back."""
         assert self.worker is not None
-        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue"), self.key("alive", self.worker),
-                            self.key("requested")], args=[0, self.key("claims", "")])
+        self._put_back(self.worker, only_dead=False)
         self.redis.sadd(self.key("workers"), self.worker)
         self.heartbeat()
 
@@ -281,17 +313,16 @@ class Frontier:
             tx.set(self.key("done", self.worker), json.dumps(totals))
             tx.delete(self.key("alive", self.worker))
             tx.execute()
-        self._requeue(keys=[self.key("inflight", self.worker), self.key("queue"), self.key("alive", self.worker),
-                            self.key("requested")], args=[0, self.key("claims", "")])
+        self._put_back(self.worker, only_dead=False)
 
     def requeue_dead(self) -> int:
         """Put back what dead workers had taken; the number of requests put back."""
-        back = 0
-        for worker in self.workers():
-            back += int(self._requeue(keys=[self.key("inflight", worker), self.key("queue"),
-                                            self.key("alive", worker), self.key("requested")],
-                                      args=[1, self.key("claims", "")]))
-        return back
+        return sum(self._put_back(worker, only_dead=True) for worker in self.workers())
+
+    def _put_back(self, worker: str, only_dead: bool) -> int:
+        return int(self._requeue(keys=[self.key("inflight", worker), self.key("queue"), self.key("alive", worker),
+                                       self.key("requested")],
+                                 args=[int(only_dead), self.key("claims", ""), self.key("")]))
 
     def live_workers(self) -> list[str]:
         return [w for w in self.workers() if self.redis.exists(self.key("alive", w))]
@@ -304,6 +335,29 @@ class Frontier:
         pages to ask for (decided in one step)."""
         return bool(self._settled(keys=[self.key("queue"), self.key("workers"), self.key("seeded")],
                                   args=[self.prefix]))
+
+    def settle(self) -> bool | str:
+        """Whether the crawl is settled (`settled`), and if so whether items are held back: False
+        (not settled), True (settled, nothing held: the crawl is over), or the lease under which
+        this worker requests the held items (then `held_done`). One step: one worker at a time
+        requests them, and while it does the crawl is not settled for the others."""
+        assert self.worker is not None
+        got = self._settle(keys=[self.key("queue"), self.key("workers"), self.key("seeded"), self.key("held", "offers"),
+                                 self.key("held", "sources"), self.key("leases")], args=[self.prefix, self.worker])
+        if isinstance(got, bytes | str):
+            token = _text(got).removeprefix("held:")
+            return f"{token}|held"
+        return bool(got)
+
+    def held_done(self, lease: str) -> bool:
+        """The held items are requested: what was held is forgotten and the lease released (False:
+        the lease was no longer this worker's; the held items are then requested again, by whoever
+        is elected next: the crawl-wide claims keep each item asked once)."""
+        assert self.worker is not None
+        _, token = _lease_parts(lease)
+        return bool(self._held_done(keys=[self.key("inflight", self.worker), self.key("requests"),
+                                          self.key("held", "offers"), self.key("held", "sources")],
+                                    args=[token, self.key("claims", "")]))
 
     # -- items to the writer ------------------------------------------------------------------
 
@@ -357,24 +411,28 @@ holding: ContextVar[str | None] = ContextVar("holding", default=None)
 class SharedRecordIds:
     """The record ids a shared crawl has asked for, in Redis: a worker claims an item when it reads
     the listing that names it (the first listing read wins, as in one process), whichever worker
-    reads it.
+    reads it. Under another `name`, any other set of things claimed once per crawl the same way (the
+    `portal` spider's pages and feeds).
 
     A claim made while a request's callback runs is that request's until the request is released
     (its output, the item requests among it, all sent): if the worker dies first, its requests go
     back to the queue and its claims are undone in the same step, so that whoever reads the listing
     again asks for its items."""
 
-    def __init__(self, frontier: Frontier) -> None:
+    def __init__(self, frontier: Frontier, name: str = "requested") -> None:
         self.redis = frontier.redis
-        self.key = frontier.key("requested")
+        self.frontier = frontier
+        self.key = frontier.key(name)
         self.claims = frontier.key("claims", "")
+        # As a request's claims name a claim: a record id as it is, another set's member with the set.
+        self.claimed = "" if name == "requested" else f"\x1f{name}\x1f"
         self._claim = self.redis.register_script(_CLAIM)
 
     def add(self, record_id: str) -> bool:
         """Claim an id; False if it was claimed already."""
         lease = holding.get()
         token = _lease_parts(lease)[1] if lease else ""
-        return bool(self._claim(keys=[self.key, self.claims], args=[record_id, token]))
+        return bool(self._claim(keys=[self.key, self.claims], args=[record_id, token, self.claimed + record_id]))
 
     def __contains__(self, record_id: object) -> bool:
         return isinstance(record_id, str) and bool(self.redis.sismember(self.key, record_id))

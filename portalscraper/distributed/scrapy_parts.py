@@ -19,12 +19,13 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 from redis import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
+from twisted.internet.defer import DeferredList
 
 from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.politeness import answers_as_replica
@@ -33,6 +34,7 @@ from portalscraper.distributed.frontier import Frontier, holding
 from portalscraper.distributed.memory import SharedMemory
 from portalscraper.items import Record
 from portalscraper.pipelines.validate import RecordRejected
+from portalscraper.spiders.context import schedule
 from portalscraper.webarchive.warc import offset_written
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,11 @@ def _released(callback: Callable[..., Any], lease: str, frontier: Frontier, *arg
             holding.reset(held)
         yield output
     yield Release(lease)
+
+
+def _unwrapped(callback: Any) -> Any:
+    """A callback or errback as the spider has it, not as a worker wraps it for one request."""
+    return callback.args[0] if isinstance(callback, partial) and callback.func is _released else callback
 
 
 def _release(frontier: Frontier, lease: str) -> None:
@@ -115,11 +122,13 @@ class FrontierScheduler(_WorkerPart):
 
     def enqueue_request(self, request: Request) -> bool:
         assert self.crawler.request_fingerprinter is not None
-        if isinstance(request.callback, partial) and request.callback.func is _released:
-            # A redirect or a retry of a request this worker holds: its own callbacks, and the
-            # request it continues released when it is queued.
-            request = request.replace(callback=request.callback.args[0],
-                                      errback=getattr(request.errback, "args", (None,))[0])
+        callback, errback = _unwrapped(request.callback), _unwrapped(request.errback)
+        if (callback, errback) != (request.callback, request.errback):
+            # A redirect or a retry of a request this worker holds, or a request made with a callback
+            # of the one it continues (the next page of a web archive's index, a failed replay's look-
+            # up): the spider's own callbacks (a redirect's or a retry's request it continues is
+            # released when it is queued).
+            request = request.replace(callback=callback, errback=errback)
         continues = request.meta.get("frontier_lease")
         meta = {k: v for k, v in request.meta.items() if k not in _LOCAL_META}
         payload = wire.request_payload(request.replace(meta=meta), self.spider)
@@ -269,6 +278,13 @@ class SendToWriter(_WorkerPart):
             self.frontier.send(wire.dumps(["reject", item, exception.reasons]))
 
 
+@runtime_checkable
+class HoldsItems(Protocol):
+    """A spider that holds items back until every page is read (PortalSpider.held_items)."""
+
+    def held_items(self) -> tuple[list[Request], list[Any]]: ...
+
+
 class WorkerLifecycle(_WorkerPart):
     """Extension: the worker's heartbeat; staying up while the crawl has requests queued or in
     flight anywhere (another worker may yet add some); dead workers' requests put back; the
@@ -292,12 +308,42 @@ class WorkerLifecycle(_WorkerPart):
         try:
             if self.frontier.requeue_dead():
                 logger.warning("Requests of a worker that stopped answering were put back in the frontier")
-            settled = self.frontier.settled()
+            settled = self.frontier.settle()
         except RedisError as exc:  # the crawl's state is gone: nothing to wait for
             logger.error("The crawl's Redis does not answer (%s): this worker stops", exc)
             return
-        if not settled:
-            raise DontCloseSpider
+        if settled is True:
+            return
+        if settled is not False:  # this worker requests the items the crawl held back
+            self.request_held(settled)
+        raise DontCloseSpider
+
+    def request_held(self, lease: str) -> None:
+        """Every page of the crawl is read, and items were held back (the `portal` spider's, a web
+        archive's): this worker requests them, as one process would when idle. The item pages it
+        claims are the phase's (`lease`) until their requests are queued and the records that need
+        none are sent: if the worker dies first, the next one elected requests them again."""
+        spider = self.crawler.spider
+        requests: list[Request] = []
+        records: list[Any] = []
+        held = holding.set(lease)
+        try:
+            if isinstance(spider, HoldsItems):
+                requests, records = spider.held_items()
+        except Exception:  # said, and the crawl goes on: the lease is released below
+            logger.error("The items held back could not be requested", exc_info=True)
+        finally:
+            holding.reset(held)
+        sent = schedule(self.crawler, requests, records)
+        DeferredList(sent, consumeErrors=True).addBoth(lambda _: self._held_done(lease))
+
+    def _held_done(self, lease: str) -> None:
+        try:
+            if not self.frontier.held_done(lease):
+                logger.warning("The items held back were requested by this worker after it had stopped answering: "
+                               "they are requested again")
+        except RedisError as exc:
+            logger.error("The crawl's Redis does not answer (%s)", exc)
 
     def heartbeat(self) -> None:
         try:

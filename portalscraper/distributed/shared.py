@@ -23,11 +23,6 @@ def shared_crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any], ur
     if workers < 0:
         raise CrawlRefusedError("--workers must be 0 or more")
     settings, spidercls = prepare(spider, overrides)
-    if getattr(spidercls, "defer_items", False):
-        raise CrawlRefusedError(f"spider {spider!r} reads every listing before any item page: it cannot be shared yet")
-    if raw.get("wayback"):
-        raise CrawlRefusedError("a web-archive crawl (--wayback) reads the homepage's captures in order: it cannot be "
-                                "shared yet")
     check_output_path(settings.get("ARCHIVE_JSONL_PATH"), "jsonl")
     check_output_path(settings.get("LOG_FILE"), "log")
     try:

@@ -29,8 +29,8 @@ from portalscraper.crawl.politeness import politeness
 from portalscraper.crawl.recordids import RecordIdSet
 from portalscraper.crawl.scope import Scope
 from portalscraper.extract.listing import ListingEntry, extract_listing
-from portalscraper.items import FetchFailure, ItemListing
-from portalscraper.spiders.context import Crawl, CrawlPass, Output
+from portalscraper.items import FetchFailure, ItemListing, Record
+from portalscraper.spiders.context import Crawl, CrawlPass, Output, schedule
 from portalscraper.spiders.item_pages import ItemHooks, ItemPages
 from portalscraper.spiders.listings import Listings
 from portalscraper.spiders.pages import page_of, page_selector
@@ -39,6 +39,7 @@ from portalscraper.spiders.sources import SourceHooks, SourceOptions, Sources
 
 if TYPE_CHECKING:
     from portalscraper.distributed.frontier import SharedRecordIds
+    from portalscraper.distributed.hold import SharedHold
 
 
 class PortalSpider(scrapy.Spider):
@@ -81,6 +82,7 @@ class PortalSpider(scrapy.Spider):
         self.full_pass_days = 7.0  # settings, read in from_crawler
         self.listing_page_limit = 20_000
         self.listings_ended: set[str] = set()  # listings paged through to their last page
+        self.hold: SharedHold | None = None  # a shared crawl's held items (defer_items, web archives)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -100,8 +102,8 @@ class PortalSpider(scrapy.Spider):
                        SourceOptions(settings.getbool("PORTAL_SOURCES"), settings.getint("PORTAL_MAX_SITEMAPS"),
                                      settings.getint("PORTAL_XML_MAX_BYTES"), cls.skip_unchanged_sitemaps))
         crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
-        if wayback:
-            crawler.signals.connect(spider.request_captured_items, signal=signals.spider_idle)
+        if (cls.defer_items or wayback) and spider.hold is None:  # a shared crawl's are requested by a worker
+            crawler.signals.connect(spider.request_held_items, signal=signals.spider_idle)
         return spider
 
     def compose(self, crawl: Crawl, options: SourceOptions) -> None:
@@ -113,16 +115,18 @@ class PortalSpider(scrapy.Spider):
             self.parse_robots, self.parse_feed_source, self.parse_sitemap_source, self.source_failed, self.take_source))
         self.replay = Replay(crawl, self.args.wayback, self.items, ReplayHooks(
             self.parse_homepage_index, self.homepage_index_failed, self.parse_homepage, self.homepage_capture_failed,
-            self.nearest_good_capture)) if self.args.wayback else None
+            self.nearest_good_capture), self.hold) if self.args.wayback else None
 
     def share(self, url: str, prefix: str, worker: str) -> None:
         """A shared crawl's worker: one request per record for all workers, and the memory of the
         archive the writer keeps."""
         from portalscraper.distributed.frontier import Frontier, SharedRecordIds
+        from portalscraper.distributed.hold import SharedHold
         from portalscraper.distributed.memory import SharedMemory
 
         frontier = Frontier(url, prefix, worker)
         self.requested = SharedRecordIds(frontier)
+        self.hold = SharedHold(frontier) if self.defer_items or self.args.wayback else None  # crawl-wide
         memory = SharedMemory(frontier, self.args.portal)
         self.archive_memory, self.crawl_id = memory, memory.crawl_id
         self.crawl_pass.resumed = bool(memory.meta.get("resumed"))
@@ -281,16 +285,16 @@ class PortalSpider(scrapy.Spider):
 
     def homepage_capture_failed(self, failure: Failure) -> Iterator[Output]:
         yield from self.listing_failed(failure)
-        yield from self._replaying().next_homepage_capture()
+        yield from self._replaying().next_homepage_capture(failure.request)  # type: ignore[attr-defined]
 
     def nearest_good_capture(self, response: Response, listing: ItemListing, around: str) -> Iterator[Output]:
         yield from self._replaying().nearest_good_capture(response, listing, around)
 
-    def request_captured_items(self) -> None:
-        """Once every capture so far is read (the spider is idle): a request for each item offered."""
-        requests = self._replaying().captured_items()
-        for request in requests:
-            self.crawler.engine.crawl(request)
-        if requests:
-            self.logger.info("Every capture read so far: requesting %d item pages", len(requests))
+    def held_items(self) -> tuple[list[scrapy.Request], list[Record]]:
+        """Items held back until every page so far is read: their requests, and records needing none."""
+        return (self.replay.captured_items() if self.replay is not None else []), []
+
+    def request_held_items(self) -> None:
+        requests, records = self.held_items()  # the spider is idle: every page so far is read
+        if schedule(self.crawler, requests, records) or requests:
             raise DontCloseSpider

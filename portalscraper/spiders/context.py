@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from portalscraper.archive.memory import ArchiveMemory
@@ -62,3 +64,14 @@ class CrawlPass:
     full: bool
     incremental: bool = False
     resumed: bool = False
+
+
+def schedule(crawler: Crawler, requests: list[scrapy.Request], records: list[Record]) -> list[Deferred[Any]]:
+    """Requests and records made outside any callback (items held back until the spider is idle):
+    the requests to the engine, the records to the pipelines as a callback's items go (Scrapy >=
+    2.14); each record's way through the pipelines."""
+    assert crawler.engine is not None
+    for request in requests:
+        crawler.engine.crawl(request)
+    scraper = crawler.engine.scraper
+    return [deferred_from_coro(scraper.start_itemproc_async(record, response=None)) for record in records]

@@ -38,7 +38,7 @@ class NatoSpider(PortalSpider):
         entries = self.listing_entries(response)
         yield from self.follow_entries(response, entries)
         if self.args.wayback:  # a web-archive crawl walks the captured homepages and the items they link to
-            yield from self._replaying().next_homepage_capture()
+            yield from self._replaying().next_homepage_capture(response.request)
             return
         # The listings the profile says items belong to (NATO Review editions: each edition's index
         # lists all its articles).

@@ -27,18 +27,17 @@ profile (`-a profile=nato` or a TOML path) may still lend its URL rules, selecto
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy import signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
-from scrapy.utils.defer import deferred_from_coro
 
+from portalscraper.crawl.recordids import RecordIdSet
+from portalscraper.distributed import wire
 from portalscraper.extract.listing import (
     ListingEntry,
     extract_listing,
@@ -56,6 +55,9 @@ from portalscraper.spiders.context import Output
 from portalscraper.spiders.pages import page_of, page_selector
 from portalscraper.spiders.sources import FEED, SITEMAP, TEXTS
 
+if TYPE_CHECKING:
+    from portalscraper.distributed.frontier import SharedRecordIds
+
 # Links that are files, never pages to read or items: documents, images, media, styles, scripts.
 _NOT_PAGES = re.compile(
     r"\.(?:pdf|docx?|xlsx?|pptx?|zip|gz|rar|7z|jpe?g|png|gif|svg|webp|ico|mp[34]|avi|mov|wmv|css|js|xml|rss|json"
@@ -72,13 +74,25 @@ class PortalSpiderGeneric(PortalSpider):
         super().__init__(**kwargs)
         self.start_url = self.args.start_url or self.args.base_url
         self.page_budget = self.args.max_pages or DEFAULT_MAX_PAGES
-        self.pages: set[str] = set()  # canonical URLs of the pages requested (not items)
+        # Canonical URLs of the pages requested (not items), and of the feeds pages announce that
+        # were asked for: in a shared crawl, the crawl's (`share`).
+        self.pages: RecordIdSet | SharedRecordIds = RecordIdSet()
+        self.feeds: RecordIdSet | SharedRecordIds = RecordIdSet()
         self.listing_pages: set[str] = set()  # canonical URLs of the pages read as listings
         self.pending: dict[str, tuple[tuple[bool, bool, int, str], ItemListing]] = {}  # record id: (rank, best listing)
         self.sourced: dict[str, list[ItemListing]] = {}  # record id: its feeds' and sitemaps' entries
         self.templates = TemplateBook()  # the site's URL templates, from every page read
-        self.feeds_found = 0
         self.budget_hit = False
+
+    def share(self, url: str, prefix: str, worker: str) -> None:
+        """A shared crawl's worker: the page budget, the feeds asked for and what is held back until
+        every page is read are the crawl's, in Redis."""
+        from portalscraper.distributed.frontier import SharedRecordIds
+
+        super().share(url, prefix, worker)
+        assert isinstance(self.requested, SharedRecordIds)
+        self.pages = SharedRecordIds(self.requested.frontier, "pages")
+        self.feeds = SharedRecordIds(self.requested.frontier, "feeds")
 
     # -- what is a page, what is an item ------------------------------------------------------
 
@@ -120,7 +134,10 @@ class PortalSpiderGeneric(PortalSpider):
             for link in navigation_links(root, url):
                 if self.in_site(link):
                     book.vote(self.scope.canonical(link), item=False)
-            self.templates.update(book)
+            if self.hold is not None:  # kept crawl-wide, read when the items are requested
+                self.hold.book(("item" if "listing" in response.meta else "page") + "\x1f" + response.url, book)
+            else:
+                self.templates.update(book)
             response.meta["_templates"] = book
             entries = extract_listing(root, url, lambda u: self.in_site(u) and book.is_item(self.scope.canonical(u)),
                                       self.scope.canonical)
@@ -176,14 +193,16 @@ class PortalSpiderGeneric(PortalSpider):
             # An article's "More news" names items; it does not make the article a listing.
             self.crawler.stats.inc_value("portal/item_page_not_read_as_listing")
             entries = []
+        elif entries and self.hold is not None:
+            self.hold.page_read("listing", self.scope.canonical(page_url))
         elif entries:
             self.listing_pages.add(self.scope.canonical(page_url))
         yield from self.follow_entries(response, entries)
         root = page_selector(response).root
         for feed in feed_links(root, page_url):
-            if self.feeds_found < MAX_FEEDS and self.sources.wanted() and self.in_site_source(feed) and \
-                    (request := self.sources.request(feed, FEED)) is not None:
-                self.feeds_found += 1
+            if len(self.feeds) < MAX_FEEDS and self.sources.wanted() and self.in_site_source(feed) and \
+                    feed not in self.feeds and (request := self.sources.request(feed, FEED)) is not None and \
+                    self.feeds.add(feed):
                 yield request
         listed = {self.scope.canonical(e.url) for e in entries}
         # A listing's other pages are as near the start as its first: its entries rank alike.
@@ -203,9 +222,12 @@ class PortalSpiderGeneric(PortalSpider):
             if len(self.pages) >= self.page_budget:
                 if not self.budget_hit:
                     self.budget_hit = True
+                    if self.hold is not None:
+                        self.hold.put("budget_hit", True)
                     self.logger.info("Requested %d pages (max_pages): following no more links", self.page_budget)
                 return
-            self.pages.add(page)
+            if not self.pages.add(page):
+                continue  # another worker's meanwhile
             # Nearer pages first, and item pages before any of them.
             step = 0 if page in pager else 1
             yield response.follow(url, self.parse_page, errback=self.listing_failed, priority=-(depth + step),
@@ -216,27 +238,25 @@ class PortalSpiderGeneric(PortalSpider):
         return self.allows_request(url)
 
     def listings_complete(self) -> bool:
-        return not self.budget_hit
+        return not self.budget_hit and not (self.hold is not None and self.hold.get("budget_hit"))
 
     # -- each item from every source that names it ---------------------------------------------
 
     defer_items = True
     skip_unchanged_sitemaps = False  # every page is read again: each item's lastmod saves its request
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.request_items, signal=signals.spider_idle)
-        return spider
-
     def offer(self, listing: ItemListing, response: Response) -> None:
         """Keep, for each item, the listing entry that names it best: one with a date and a teaser
         over one without; then one on a page nearer the start URL; then the page whose URL sorts
-        first. Items are requested once every page is read (`request_items`), so the choice does
+        first. Items are requested once every page is read (`held_items`), so the choice does
         not depend on the order responses arrive in."""
         depth = response.meta.get("page_depth", 0)
         rank = (not listing["date_text"], not listing["summary"], depth, listing["source_url"])
         rid = listing["record_id"]
+        if self.hold is not None:  # kept crawl-wide: the best is chosen when the items are requested
+            index = response.meta["_offered"] = response.meta.get("_offered", 0) + 1
+            self.hold.offer(rid, listing["source_url"], f"{depth}:{index:09d}", [rank, listing])
+            return
         best = self.pending.get(rid)
         if best is None or rank < best[0]:
             self.pending[rid] = (rank, listing)
@@ -244,7 +264,11 @@ class PortalSpiderGeneric(PortalSpider):
     def take_source(self, listing: ItemListing, kind: str) -> Iterator[Output]:
         """A feed's or sitemap's entry, kept until every page is read."""
         if self.in_site(listing["url"]):
-            self.sourced.setdefault(record_id(self.scope.canonical(listing["url"])), []).append(listing)
+            rid = record_id(self.scope.canonical(listing["url"]))
+            if self.hold is not None:  # kept crawl-wide, by what it is: a source read again writes it again
+                self.hold.source(rid, listing["source_url"], hashlib.sha1(wire.dumps(listing)).hexdigest(), listing)
+            else:
+                self.sourced.setdefault(rid, []).append(listing)
         yield from ()
 
     def with_sources(self, rid: str, listed: ItemListing | None, sources: list[ItemListing],
@@ -282,14 +306,17 @@ class PortalSpiderGeneric(PortalSpider):
             return self.sources.complete_listing(cast(ItemListing, listing), self.scope.local(listing["url"]))
         return cast(ItemListing, listing)
 
-    def request_items(self, spider: scrapy.Spider) -> None:
+    def held_items(self) -> tuple[list[scrapy.Request], list[Record]]:
         """Once every page, feed and sitemap is read: a request for each item, in record-id order,
-        but for an archived item whose feed or sitemap date has not moved (an incremental crawl)."""
+        but for an archived item whose feed or sitemap date has not moved (an incremental crawl),
+        whose record is then the archive's."""
+        if self.hold is not None:
+            self.take_held()
         if not self.pending and not self.sourced:
-            return
+            return [], []
         pending, self.pending = self.pending, {}
         sourced, self.sourced = self.sourced, {}
-        scheduled = 0
+        requests: list[scrapy.Request] = []
         unchanged: list[Record] = []
         for rid in sorted(pending.keys() | sourced.keys()):
             listed = pending[rid][1] if rid in pending else None
@@ -307,15 +334,24 @@ class PortalSpiderGeneric(PortalSpider):
                 continue
             request = self.items.request(listing)
             if request is not None:
-                self.crawler.engine.crawl(request)
-                scheduled += 1
+                requests.append(request)
         if unchanged:
             self.logger.info("%d archived items not asked for: their feed or sitemap date has not moved",
                              len(unchanged))
-            scraper = self.crawler.engine.scraper
-            for record in unchanged:  # to the pipelines, as a callback's items go (Scrapy >= 2.14)
-                deferred_from_coro(scraper.start_itemproc_async(record, response=None))
-        if scheduled:
-            self.logger.info("Every page read: requesting %d item pages", scheduled)
-        if scheduled or unchanged:
-            raise DontCloseSpider
+        if requests:
+            self.logger.info("Every page read: requesting %d item pages", len(requests))
+        return requests, unchanged
+
+    def take_held(self) -> None:
+        """A shared crawl's held entries, from every worker (`hold`): each item's best listing entry
+        chosen by the rank `offer` uses (on one page, the first offered), its sources in their
+        order, the pages read as listings and the site's templates from every page."""
+        assert self.hold is not None
+        for rid, offers in self.hold.offers().items():
+            for rank, listing in offers:  # by page, then in the order the page offered them
+                best = self.pending.get(rid)
+                if best is None or tuple(rank) < best[0]:
+                    self.pending[rid] = (tuple(rank), listing)
+        self.sourced = self.hold.sources()
+        self.listing_pages = self.hold.pages_read("listing")
+        self.templates = self.hold.books()
