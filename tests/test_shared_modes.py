@@ -40,6 +40,25 @@ def archive(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+def crawl(way: str, redis_url: str, proxy: RecordingProxy, folder: Path, *args: str) -> None:
+    """`portalscraper crawl ARGS` into FOLDER/WAY.sqlite, by one process (`single`) or by two
+    workers (`shared`), every request through the recording proxy; its exit code 0, or 4 when
+    items could not be read."""
+    shared = ("--redis", redis_url, "--workers", "2") if way == "shared" else ()
+    result = run_cli("crawl", *args, "--db", str(folder / f"{way}.sqlite"), "--jsonl", "", "--warc", "", "-q",
+                     *shared, cwd=folder, env=proxy.env(), check=False)
+    assert result.returncode in (0, 4), result.stderr[-2000:]
+
+
+def same_archive(proxy: RecordingProxy, folder: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """The one process's archive, once the two workers' is found the same, and nothing was asked
+    elsewhere."""
+    assert proxy.refused == []
+    single = archive(folder / "single.sqlite")
+    assert archive(folder / "shared.sqlite") == single
+    return single
+
+
 def test_a_shared_portal_crawl_is_the_single_process_one(redis_url: str, tmp_path: Path) -> None:
     """A site learnt from its own evidence (templates from every page, each item's best entry from
     every listing, its feed's and sitemap's entries): crawled, then crawled again unchanged (the
@@ -49,19 +68,15 @@ def test_a_shared_portal_crawl_is_the_single_process_one(redis_url: str, tmp_pat
     asked: dict[str, list[Counter[str]]] = {"single": [], "shared": []}
     try:
         for _ in ("crawled", "crawled again"):
-            for name, extra in (("single", ()), ("shared", ("--redis", redis_url, "--workers", "2"))):
+            for way in ("single", "shared"):
                 server.hits.clear()
-                result = run_cli("crawl", "portal", "--start-url", server.base_url + "/", "--db",
-                                 str(tmp_path / f"{name}.sqlite"), "--jsonl", "", "--warc", "", "-q", *extra,
-                                 cwd=tmp_path, env=proxy.env(), check=False)
-                assert result.returncode == 0, result.stderr[-2000:]
-                asked[name].append(Counter(server.hits))
+                crawl(way, redis_url, proxy, tmp_path, "portal", "--start-url", server.base_url + "/")
+                asked[way].append(Counter(server.hits))
     finally:
         proxy.stop()
         server.stop()
-    assert proxy.refused == []
-    single, shared = archive(tmp_path / "single.sqlite"), archive(tmp_path / "shared.sqlite")
-    assert shared == single
+    single = same_archive(proxy, tmp_path)
+    assert [c[3] for c in single["crawls"]] == [0, 0]  # exit codes
     assert len(single["records"]) >= 20 and [c[:3] for c in single["crawls"]] == [("full", "finished", 1),
                                                                                    ("incremental", "finished", 0)]
     for first, again in zip(asked["single"], asked["shared"], strict=True):
@@ -80,20 +95,17 @@ def test_a_shared_web_archive_crawl_is_the_single_process_one(redis_url: str, tm
     proxy = RecordingProxy([server.endpoint])
     asked = []
     try:
-        for name, extra in (("single", ()), ("shared", ("--redis", redis_url, "--workers", "2"))):
+        for way in ("single", "shared"):
             start = len(server.log)
-            result = run_cli("crawl", "nato", "--wayback", server.endpoint, "--from", "2012", "--to", "2012", "--db",
-                             str(tmp_path / f"{name}.sqlite"), "--jsonl", "", "--warc", "", "-q", "-s",
-                             "PORTAL_WAYBACK_FULL_SPEED=true", *extra, cwd=tmp_path, env=proxy.env(), check=False)
-            assert result.returncode == 4, result.stderr[-2000:]  # two items the archive does not have
+            crawl(way, redis_url, proxy, tmp_path, "nato", "--wayback", server.endpoint, "--from", "2012", "--to",
+                  "2012", "-s", "PORTAL_WAYBACK_FULL_SPEED=true")
             asked.append(Counter(hit.path for hit in server.log[start:]))
     finally:
         proxy.stop()
         server.stop()
-    assert proxy.refused == []
-    single, shared = archive(tmp_path / "single.sqlite"), archive(tmp_path / "shared.sqlite")
-    assert shared == single
-    assert len(single["records"]) == 6 and len(single["failures"]) == 2
+    single = same_archive(proxy, tmp_path)
+    assert len(single["records"]) == 6 and len(single["failures"]) == 2  # two items the archive does not have
+    assert [c[3] for c in single["crawls"]] == [4]  # and the exit code says so
     assert len({row[-1] for row in single["appearances"]}) == 3  # three homepage captures read
     assert asked[1].pop("/robots.txt") - asked[0].pop("/robots.txt") in (0, 1)  # read by each worker that asks
     assert asked[1] == asked[0] and max(asked[1].values()) == 1  # the same requests, each once

@@ -22,7 +22,7 @@ from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.lexicon import alternation
-from portalscraper.extract.text import clean_text, drop_boilerplate, fold
+from portalscraper.extract.text import ClassWords, clean_text, drop_boilerplate, fold
 from portalscraper.extract.vocabulary import BLOCK_TAGS, OFF_TAGS, SKIP_TAGS
 
 # Menus: never rendered at all (their text is navigation, and menus are large).
@@ -133,19 +133,7 @@ _NEGATED = re.compile(r"(?:no|not|has|with|without|is|show|hide)[-_]", re.IGNORE
 _NEGATED_LOWER = re.compile(_NEGATED.pattern)
 # Inline boxes shown only on hover or click: a person's card beside a linked name, a footnote's tooltip.
 _HOVER = re.compile(r"tooltip|popover|rollover|hover-?card|popup", re.IGNORECASE)
-_HOVER_LOWER = re.compile(_HOVER.pattern)  # for ASCII classes lower-cased (see _OFF_WORDS_LOWER)
-
-
-_HOVER_CACHE: dict[str, bool] = {}
-
-
-def _hover_class(klass: str) -> bool:
-    found = _HOVER_CACHE.get(klass)
-    if found is None:
-        found = (_HOVER_LOWER.search(klass.lower()) if klass.isascii() else _HOVER.search(klass)) is not None
-        if len(_HOVER_CACHE) < 100_000:
-            _HOVER_CACHE[klass] = found
-    return found
+_hover_class = ClassWords(_HOVER)
 
 
 def _hover_box(el: _Element) -> bool:

@@ -50,7 +50,7 @@ from portalscraper.extract.headline import (
 from portalscraper.extract.islands import island_body, island_date
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS, alternation
 from portalscraper.extract.listing import parse_html
-from portalscraper.extract.text import clean_markup, clean_text, drop_boilerplate, fold
+from portalscraper.extract.text import ClassWords, clean_markup, clean_text, drop_boilerplate, fold
 from portalscraper.extract.tree import parse_page
 from portalscraper.extract.vocabulary import HEADLINE_BLOCKS as BLOCKS
 from portalscraper.extract.vocabulary import NOT_CONTENT as _NOT_CONTENT
@@ -355,17 +355,7 @@ def _lead_classed(el: _Element) -> bool:
         [c for c in parent if isinstance(c.tag, str)]) == 1
 
 
-_LEAD_WORDS: dict[str, bool] = {}
-_LEAD_CLASS_LOWER = re.compile(_LEAD_CLASS.pattern)  # for ASCII words lower-cased (see body._OFF_WORDS_LOWER)
-
-
-def _lead_words(words: str) -> bool:
-    found = _LEAD_WORDS.get(words)
-    if found is None:
-        found = (_LEAD_CLASS_LOWER.search(words.lower()) if words.isascii() else _LEAD_CLASS.search(words)) is not None
-        if len(_LEAD_WORDS) < 100_000:
-            _LEAD_WORDS[words] = found
-    return found
+_lead_words = ClassWords(_LEAD_CLASS)
 
 
 def extract_detail(

@@ -136,3 +136,22 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> str:
     """Paragraphs cleaned one by one, boilerplate and empty ones dropped, joined by blank lines."""
     kept = (drop_boilerplate(clean_text(p)) for p in paragraphs)
     return "\n\n".join(p for p in kept if p)
+
+
+class ClassWords:
+    """Whether a class or id string matches a case-insensitive pattern of words, judged once per
+    distinct string (pages repeat the same few thousands of times; at most 100,000 kept). An ASCII
+    string is lower-cased and searched with a case-sensitive copy of the all-lower-case pattern: the
+    regex engine skips ahead on literal branches only when it need not fold case."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.lower = pattern, re.compile(pattern.pattern)
+        self.judged: dict[str, bool] = {}
+
+    def __call__(self, words: str) -> bool:
+        found = self.judged.get(words)
+        if found is None:
+            found = (self.lower.search(words.lower()) if words.isascii() else self.pattern.search(words)) is not None
+            if len(self.judged) < 100_000:
+                self.judged[words] = found
+        return found
