@@ -81,6 +81,27 @@ def test_record_id_set() -> None:
     assert record_id("https://www.nato.int/other") not in ids and "0" * 16 not in ids and "x" not in ids
 
 
+def test_a_record_id_set_past_its_memory_moves_to_a_file_and_answers_the_same() -> None:
+    from portalscraper.crawl.recordids import RecordIdSet
+
+    ids, same = RecordIdSet(spill_at=700), set()
+    many = [record_id(f"https://www.nato.int/cps/en/natohq/news_{n}.htm") for n in range(2000)]
+    for n, rid in enumerate(many):
+        assert ids.add(rid) is (rid not in same)
+        same.add(rid)
+        if n % 3 == 0:  # an id seen again, before and after the move
+            assert ids.add(many[n // 2]) is False
+    assert ids._table is None and ids._db is not None  # moved: nothing of the table left in memory
+    assert ids.add("not-hex") and not ids.add("not-hex") and "not-hex" in ids
+    assert len(ids) == 2001
+    assert all(rid in ids for rid in many)
+    assert ids.add("f" * 16) and "f" * 16 in ids and "e" + "f" * 15 not in ids  # the highest key fits
+    assert ids.add("0" * 15 + "2") and "0" * 15 + "2" in ids  # and the lowest
+    assert record_id("https://www.nato.int/other") not in ids
+    ids.close()
+    assert len(ids) == 0 and many[0] not in ids and ids.add(many[0])
+
+
 def test_tracking_parameters_are_never_part_of_an_identity() -> None:
     from portalscraper.profiles import UrlRules
 

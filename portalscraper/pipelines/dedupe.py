@@ -35,3 +35,6 @@ class DedupePipeline:
             raise DuplicateRecord(item.id)
         self.seen.add(item.id)
         return item
+
+    def close_spider(self) -> None:
+        self.seen.close()
