@@ -16,7 +16,7 @@ import datetime as dt
 import io
 import re
 import zlib
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
@@ -128,16 +128,34 @@ class Sitemap:
     entries: tuple[SitemapEntry, ...]
 
 
+@dataclass(frozen=True)
+class SitemapStream:
+    """A sitemap read as its entries are used: only the entry being read is held, never the whole
+    list (a 10,000-URL set held whole is about 3 MB: a crawl's last minute reads several at once).
+    `entries` raises XmlRefusedError where a document turns out broken, after those before."""
+
+    url: str
+    index: bool
+    entries: Iterator[SitemapEntry]
+
+
 def parse_sitemap(body: bytes, url: str, max_bytes: int = MAX_XML_BYTES) -> Sitemap:
     """A sitemap (URL set or index, XML or plain text); a feed given as a sitemap counts as one
     (its entries' links, dated). Raises XmlRefusedError."""
+    stream = read_sitemap(body, url, max_bytes)
+    return Sitemap(url, stream.index, tuple(stream.entries))
+
+
+def read_sitemap(body: bytes, url: str, max_bytes: int = MAX_XML_BYTES) -> SitemapStream:
+    """`parse_sitemap`'s entries as a stream. Raises XmlRefusedError for a document that is no
+    sitemap (checked before the first entry)."""
     raw = inflate(body, max_bytes)
     if not raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         lines = raw.decode("utf-8", "replace").splitlines()[:50_000]
         locs = [line.strip() for line in lines if line.strip().startswith(("http://", "https://"))]
         if not locs:
             raise XmlRefusedError("neither XML nor a list of URLs")
-        return Sitemap(url, False, tuple(SitemapEntry(loc) for loc in locs))
+        return SitemapStream(url, False, (SitemapEntry(loc) for loc in locs))
     raw = _defused(raw, max_bytes)
     stream = _stream_sitemap(raw, url)
     try:
@@ -146,12 +164,12 @@ def parse_sitemap(body: bytes, url: str, max_bytes: int = MAX_XML_BYTES) -> Site
         raise XmlRefusedError("not XML (no root element)") from None
     if kind in ("rss", "feed", "rdf"):
         stream.close()
-        return Sitemap(url, False, tuple(SitemapEntry(e.url, e.updated_text or e.date_text, e.title)
-                                         for e in _feed_entries(parse_xml(raw, max_bytes), url)))
+        return SitemapStream(url, False, iter([SitemapEntry(e.url, e.updated_text or e.date_text, e.title)
+                                               for e in _feed_entries(parse_xml(raw, max_bytes), url)]))
     if kind not in ("urlset", "sitemapindex"):
         stream.close()
         raise XmlRefusedError(f"not a sitemap (its root element is <{kind}>)")
-    return Sitemap(url, kind == "sitemapindex", tuple(e for e in stream if isinstance(e, SitemapEntry)))
+    return SitemapStream(url, kind == "sitemapindex", (e for e in stream if isinstance(e, SitemapEntry)))
 
 
 def _stream_sitemap(raw: bytes, url: str) -> Generator[str | SitemapEntry, None, None]:

@@ -29,7 +29,7 @@ from portalscraper.extract.syndication import (
     XmlRefusedError,
     latest_moment,
     parse_feed,
-    parse_sitemap,
+    read_sitemap,
     robots_sitemaps,
 )
 from portalscraper.extract.urls import record_id
@@ -149,25 +149,28 @@ class Sources:
             yield from self.hooks.take(feed_listing(entry, response.url), FEED)
 
     def read_sitemap(self, response: Response) -> Iterator[Output]:
-        sitemap = self._read(response, SITEMAP, parse_sitemap)
+        sitemap = self._read(response, SITEMAP, read_sitemap)
         if sitemap is None:
             return
-        stats = self.crawl.stats
-        if sitemap.index:
-            since = self.last_pass()
-            for entry in sitemap.entries:
-                moment = latest_moment(entry.lastmod)
-                if since is not None and moment is not None and moment <= since:
-                    # Unchanged since the complete pass that read it (and asked for its items).
-                    stats.inc_value("portal/sitemap_unchanged")
+        stats, urls = self.crawl.stats, 0
+        since = self.last_pass() if sitemap.index else None
+        try:
+            for entry in sitemap.entries:  # taken as they are read: the list is never held whole
+                if sitemap.index:
+                    moment = latest_moment(entry.lastmod)
+                    if since is not None and moment is not None and moment <= since:
+                        # Unchanged since the complete pass that read it (and asked for its items).
+                        stats.inc_value("portal/sitemap_unchanged")
+                    elif (request := self.request(entry.url, SITEMAP)) is not None:
+                        yield request
                     continue
-                if (request := self.request(entry.url, SITEMAP)) is not None:
-                    yield request
-            return
-        self.crawl.logger.info("Sitemap %s: %d URLs", response.url, len(sitemap.entries))
-        stats.inc_value("portal/sitemap_urls", len(sitemap.entries))
-        for entry in sitemap.entries:
-            yield from self.hooks.take(sitemap_listing(entry, response.url), SITEMAP)
+                urls += 1
+                yield from self.hooks.take(sitemap_listing(entry, response.url), SITEMAP)
+        except XmlRefusedError as exc:  # broken after its first entries: those were taken
+            self.refused(response, str(exc))
+        if not sitemap.index:
+            self.crawl.logger.info("Sitemap %s: %d URLs", response.url, urls)
+            stats.inc_value("portal/sitemap_urls", urls)
 
     def last_pass(self) -> dt.datetime | None:
         """When the last complete pass started: an incremental crawl's sitemaps older than it are
