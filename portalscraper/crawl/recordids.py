@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from array import array
 
-# Ids a set keeps in memory (a table of at most 1 MB); past them, in a database file of its own.
-SPILL_AT = 1 << 16
+# Ids a set keeps in memory (a table of at most 512 KB); past them, in a database file of its own.
+SPILL_AT = 1 << 15
 _SIGNED = 1 << 63  # SQLite's integers are signed 64-bit: keys are shifted into that range
 _CACHE_KB = 256  # the database's page cache: what a spilled set keeps in memory
 
