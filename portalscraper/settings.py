@@ -167,6 +167,8 @@ FEED_EXPORT_FIELDS = list(_items.RECORD_FIELDS)  # the record's shape, from its 
 TELNETCONSOLE_ENABLED = False
 # Scrapy's stats, without the check for a deprecated argument on every look-up (crawl/stats.py).
 STATS_CLASS = "portalscraper.crawl.stats.CrawlStats"
+# Listing pages a crawl asked for, 64 bits each (a portal of a million items has tens of thousands).
+DUPEFILTER_CLASS = "portalscraper.crawl.dupefilter.CompactDupeFilter"
 # Peak memory is the benchmarks' to measure (ru_maxrss), not a timer's in every crawl.
 MEMUSAGE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

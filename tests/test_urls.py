@@ -126,3 +126,21 @@ def test_one_identity_whatever_the_spelling(url: str, same_as: str) -> None:
     rules = UrlRules(keep_query=("*",))
     assert canonical_url(url, rules) == canonical_url(same_as, rules) == same_as
     assert canonical_url("http://ex.org:8080/a", rules) == "http://ex.org:8080/a"  # another port is another site
+
+
+def test_the_duplicate_filter_keeps_64_bits_a_request_and_its_job_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from scrapy import Request
+
+    from portalscraper.crawl.dupefilter import CompactDupeFilter
+
+    seen = CompactDupeFilter(str(tmp_path))
+    pages = [Request(f"https://www.nato.int/cps/en/natolive/news.htm?page={n}") for n in range(3_000)]
+    assert not any(seen.request_seen(r) for r in pages)
+    assert all(seen.request_seen(r) for r in pages[::97])
+    assert seen.request_seen(Request("https://www.nato.int/cps/en/natolive/news.htm?page=7#top"))  # same page
+    assert not seen.request_seen(Request("https://www.nato.int/cps/en/natolive/news.htm?page=7", method="POST"))
+    assert not seen._fingerprints and len(seen.seen) == 3_001  # none kept as Scrapy's 20-byte strings
+    seen.close("finished")
+    again = CompactDupeFilter(str(tmp_path))  # a job directory's file read back, as Scrapy writes it
+    assert again.request_seen(pages[2_345]) and not again.request_seen(Request("https://www.nato.int/new"))
+    again.close("finished")
