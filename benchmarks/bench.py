@@ -892,14 +892,14 @@ def _sql_timings(db: Path, words: list[str], record_id: str) -> dict[str, Any]:
     from portalscraper.serve.config import HOMEPAGE_SIGHTINGS, QUERIES
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    search = QUERIES["search"][1].replace("LIMIT 200", "LIMIT 20")
+    search = QUERIES["search"][1]  # its first page: 20 results
 
     def run(query: str, params: Any = ()) -> Any:
         return lambda: conn.execute(query, params).fetchall()
 
     try:
         return {
-            "search": [_timed(run(search, {"q": w}), 1) for w in words],
+            "search": [_timed(run(search, {"q": w, "page": ""}), 1) for w in words],
             "table": _timed(run("SELECT * FROM records ORDER BY date_start DESC LIMIT 101")),
             "table_json": _timed(run("SELECT * FROM records ORDER BY date_start DESC LIMIT 101")),
             "facet": _timed(run("SELECT section, count(*) FROM records GROUP BY section ORDER BY count(*) DESC")),

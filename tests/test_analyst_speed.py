@@ -128,7 +128,7 @@ def test_items_per_month_counts_in_the_month_index_alone(archive_path: Path) -> 
 def test_a_records_history_and_a_ranked_search_look_up_what_they_need(archive_path: Path) -> None:
     steps = plan(archive_path, QUERIES["record_history"][1], {"id": f"{7:016x}"})
     assert any(s.startswith("SEARCH records") for s in steps) and not [s for s in steps if s.startswith("SCAN")], steps
-    steps = plan(archive_path, QUERIES["search"][1], {"q": "maritime"})
+    steps = plan(archive_path, QUERIES["search"][1], {"q": "maritime", "page": ""})
     index = [s.rsplit(" ", 1)[1] for s in steps if s.startswith("SCAN records_fts VIRTUAL TABLE INDEX")]
     # Three reads of the index: the newest matches (rowids, newest first), the best of those ranked
     # within a rowid bound, and each row shown found by its rowid for its snippet.
@@ -149,15 +149,19 @@ def test_a_ranked_search_ranks_the_newest_5000_matches(tmp_path: Path) -> None:
             (n, f"r{n}", "summit summit" if n <= 1000 else f"summit and other words of record {n}",
              "rare" if n % 60 == 0 else "", "") for n in range(1, 6001)])
         conn.execute("INSERT INTO records_fts (records_fts) VALUES ('rebuild')")
-        ids = {q: [row[4] for row in conn.execute(QUERIES["search"][1], {"q": q})] for q in ("summit", "rare")}
+        ids = {q: [row[4] for page in ("", "2", "3", "4", "5", "6")
+                   for row in conn.execute(QUERIES["search"][1], {"q": q, "page": page})] for q in ("summit", "rare")}
         best_recent = [rid for (rid,) in conn.execute(
             "SELECT r.id FROM records_fts JOIN records r ON r.rowid = records_fts.rowid WHERE records_fts MATCH "
-            "'summit' AND records_fts.rowid > 1000 ORDER BY rank LIMIT 200")]
+            "'summit' AND records_fts.rowid > 1000 ORDER BY rank LIMIT 120")]
         all_rare = [rid for (rid,) in conn.execute(
             "SELECT r.id FROM records_fts JOIN records r ON r.rowid = records_fts.rowid WHERE records_fts MATCH "
-            "'rare' ORDER BY rank LIMIT 200")]
-    assert ids["summit"] == best_recent and len(best_recent) == 200
-    assert ids["rare"] == all_rare and len(all_rare) == 100
+            "'rare' ORDER BY rank")]
+        first = [row[4] for row in conn.execute(QUERIES["search"][1], {"q": "rare", "page": "1"})]
+        junk = [row[4] for row in conn.execute(QUERIES["search"][1], {"q": "rare", "page": "x"})]
+    assert ids["summit"] == best_recent and len(best_recent) == 120  # six pages of 20, the first left empty
+    assert ids["rare"] == all_rare and len(all_rare) == 100  # five pages, the sixth empty
+    assert first == junk == all_rare[:20]
 
 
 def fts_segments(path: Path) -> int:

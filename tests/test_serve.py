@@ -62,8 +62,10 @@ def test_ranked_search_and_a_records_history(served: tuple[str, Path]) -> None:
     found = get(f"{base}/search.json?q=cyber&_shape=array")
     assert found and all("[cyber]" in r["snippet"].lower() or "cyber" in r["title"].lower() for r in found)
     ranked = [rid for (rid,) in rows(db, "SELECT r.id FROM records_fts JOIN records r ON r.rowid = records_fts.rowid "
-                                         "WHERE records_fts MATCH 'cyber' ORDER BY rank LIMIT 200")]
-    assert [r["id"] for r in found] == ranked  # best matches first, not by id
+                                         "WHERE records_fts MATCH 'cyber' ORDER BY rank")]
+    assert [r["id"] for r in found] == ranked[:20]  # best matches first, not by id; 20 a page
+    more = get(f"{base}/search.json?q=cyber&page=2&_shape=array")
+    assert len(ranked) > 20 and [r["id"] for r in more] == ranked[20:40]
     rid = found[0]["id"]
     history = get(f"{base}/record_history.json?id={rid}&_shape=array")
     assert history[0]["version"] == "current" and history[0]["title"] == found[0]["title"]

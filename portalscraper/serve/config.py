@@ -31,15 +31,16 @@ _HOMEPAGES = """WITH homes AS MATERIALIZED (
 # `search` ranks (bm25) the 5,000 most recently archived records that match, all of them for a
 # query that matches fewer: FTS5 scores every match before it sorts, so a word most of a million
 # records hold took about 2 s ranked whole; the newest 5,000 are found from the end of the index
-# and ranked in milliseconds. Its snippets are made for the rows shown only.
+# and ranked in milliseconds. Its snippets are made for the rows shown only, 20 a page (`:page`,
+# from 1; left empty, the first): a page of 200 spent most of its time making snippets.
 QUERIES: dict[str, tuple[str, str]] = {
-    "search": ("Full-text search, best matches first (among the 5,000 most recently archived)", """
+    "search": ("Full-text search, best matches first, 20 a page (among the 5,000 most recently archived)", """
 WITH best AS MATERIALIZED (
   SELECT rowid, rank FROM records_fts
   WHERE records_fts MATCH :q
     AND rowid >= (SELECT min(rowid) FROM (SELECT rowid FROM records_fts WHERE records_fts MATCH :q
                                           ORDER BY rowid DESC LIMIT 5000))
-  ORDER BY rank LIMIT 200)
+  ORDER BY rank LIMIT 20 OFFSET 20 * (max(coalesce(CAST(nullif(:page, '') AS INTEGER), 1), 1) - 1))
 SELECT r.date_start, r.title, r.section, r.url, r.id,
        snippet(records_fts, -1, '[', ']', '…', 16) AS snippet
 FROM records_fts JOIN records r ON r.rowid = records_fts.rowid JOIN best ON best.rowid = records_fts.rowid
