@@ -83,10 +83,12 @@ PORTAL_MAX_LISTING_PAGES = 20_000
 PORTAL_INCREMENTAL = True
 PORTAL_FULL_PASS_DAYS = 7.0
 # Feeds and sitemaps (a profile's [sources], else robots.txt's Sitemap lines, /sitemap.xml and the
-# feeds pages announce): read after the listings; at most this many sitemap files a crawl, each
-# at most this large once inflated.
+# feeds pages announce): read after the listings; at most this many sitemap files a crawl, so many
+# asked for at a time (the next once one is read; 0: all an index names at once), each at most
+# this large once inflated.
 PORTAL_SOURCES = True
 PORTAL_MAX_SITEMAPS = 1000
+PORTAL_SITEMAPS_AT_ONCE = 2
 PORTAL_XML_MAX_BYTES = 50 * 1024 * 1024
 
 # Spiders page through listings themselves (max_pages); Scrapy's depth bookkeeping on every

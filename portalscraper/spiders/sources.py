@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import NamedTuple, TypeVar
 
@@ -26,6 +27,7 @@ from portalscraper.extract.syndication import (
     MAX_XML_BYTES,
     FeedEntry,
     SitemapEntry,
+    SitemapStream,
     XmlRefusedError,
     latest_moment,
     parse_feed,
@@ -42,15 +44,16 @@ TEXTS = ("title", "date_text", "summary")
 
 
 class SourceOptions(NamedTuple):
-    """How a crawl reads its sources: PORTAL_SOURCES, PORTAL_MAX_SITEMAPS and PORTAL_XML_MAX_BYTES
-    (from the crawler's settings), and the spider's `skip_unchanged_sitemaps`: an incremental crawl
-    leaves out a sitemap whose lastmod is older than the last complete pass (a spider that re-reads
+    """How a crawl reads its sources: PORTAL_SOURCES, PORTAL_MAX_SITEMAPS, PORTAL_XML_MAX_BYTES and
+    PORTAL_SITEMAPS_AT_ONCE (from the crawler's settings), and the spider's `skip_unchanged_sitemaps`:
+    an incremental crawl leaves out a sitemap whose lastmod is older than the last complete pass (a spider that re-reads
     every listing anyway reads them all, for each item's lastmod)."""
 
     read: bool = True
     max_sitemaps: int = 1000
     xml_max_bytes: int = MAX_XML_BYTES
     skip_unchanged_sitemaps: bool = True
+    sitemaps_at_once: int = 2  # PORTAL_SITEMAPS_AT_ONCE; 0: every sitemap an index names at once
 
 
 class SourceHooks(NamedTuple):
@@ -73,6 +76,11 @@ class Sources:
         self.started = False
         self.asked: set[str] = set()
         self.sitemaps_asked = 0
+        # Sitemaps asked but not yet read, and those waiting for one of them to be: a big portal's
+        # index names a hundred files of 10,000 URLs (1.2 MB each), all asked at once otherwise,
+        # and their responses waited in memory together (10 MB more at the peak for ten of them).
+        self.sitemaps_out = 0
+        self.sitemaps_waiting: deque[scrapy.Request] = deque()
 
     def wanted(self) -> bool:
         """Sources widen a crawl to every item they name: not for a crawl limited to part of the
@@ -93,8 +101,7 @@ class Sources:
                 yield request
         sitemaps = profile.source_urls("sitemaps", base, lang)
         for url in sitemaps:
-            if (request := self.request(url, SITEMAP, declared=True)) is not None:
-                yield request
+            yield from self.ask_sitemap(url, declared=True)
         if not sitemaps:
             yield scrapy.Request(base + "/robots.txt", self.hooks.robots, errback=self.hooks.failed,
                                  meta={"declared": False}, dont_filter=True)
@@ -115,8 +122,33 @@ class Sources:
             self.sitemaps_asked += 1
         self.asked.add(url)
         callback = self.hooks.feed if kind == FEED else self.hooks.sitemap
-        return scrapy.Request(url, callback, errback=self.hooks.failed, meta={"declared": declared},
+        return scrapy.Request(url, callback, errback=self.hooks.failed, meta={"declared": declared, "source": kind},
                               dont_filter=True)
+
+    def ask_sitemap(self, url: str, declared: bool = False) -> Iterator[scrapy.Request]:
+        """A sitemap's request, now, or once one of those being read is done (at most
+        `sitemaps_at_once` at a time)."""
+        if (request := self.request(url, SITEMAP, declared)) is None:
+            return
+        at_once = self.options.sitemaps_at_once
+        if at_once and self.sitemaps_out >= at_once:
+            self.sitemaps_waiting.append(request)
+            return
+        self.sitemaps_out += 1
+        yield request
+
+    def sitemap_done(self) -> Iterator[scrapy.Request]:
+        """A sitemap read (or failed): the next ones waiting."""
+        self.sitemaps_out = max(0, self.sitemaps_out - 1)
+        yield from self.sitemaps_left(self.options.sitemaps_at_once - self.sitemaps_out)
+
+    def sitemaps_left(self, count: int) -> Iterator[scrapy.Request]:
+        """Up to `count` of the sitemaps waiting (the spider, idle, asks for every one left: a
+        sitemap whose answer never came back to the spider must not hold the others)."""
+        while self.sitemaps_waiting and count > 0:
+            self.sitemaps_out += 1
+            count -= 1
+            yield self.sitemaps_waiting.popleft()
 
     # -- responses ----------------------------------------------------------------------------
 
@@ -126,8 +158,7 @@ class Sources:
         self.crawl.logger.info("robots.txt names %d sitemap(s)%s", len(named),
                                "" if named else "; trying /sitemap.xml")
         for url in named or [self.crawl.args.base_url + "/sitemap.xml"]:
-            if (request := self.request(url, SITEMAP, declared=bool(named))) is not None:
-                yield request
+            yield from self.ask_sitemap(url, declared=bool(named))
 
     def _read(self, response: Response, kind: str, parse: Callable[[bytes, str, int], T]) -> T | None:
         """A feed or sitemap parsed (counted in stats), or None when it is not one (logged)."""
@@ -150,8 +181,11 @@ class Sources:
 
     def read_sitemap(self, response: Response) -> Iterator[Output]:
         sitemap = self._read(response, SITEMAP, read_sitemap)
-        if sitemap is None:
-            return
+        if sitemap is not None:
+            yield from self._sitemap_entries(response, sitemap)
+        yield from self.sitemap_done()
+
+    def _sitemap_entries(self, response: Response, sitemap: SitemapStream) -> Iterator[Output]:
         stats, urls = self.crawl.stats, 0
         since = self.last_pass() if sitemap.index else None
         try:
@@ -161,8 +195,8 @@ class Sources:
                     if since is not None and moment is not None and moment <= since:
                         # Unchanged since the complete pass that read it (and asked for its items).
                         stats.inc_value("portal/sitemap_unchanged")
-                    elif (request := self.request(entry.url, SITEMAP)) is not None:
-                        yield request
+                    else:
+                        yield from self.ask_sitemap(entry.url)
                     continue
                 urls += 1
                 yield from self.hooks.take(sitemap_listing(entry, response.url), SITEMAP)
@@ -185,10 +219,15 @@ class Sources:
         log = self.crawl.logger.warning if response.meta.get("declared") else self.crawl.logger.info
         log("Not a feed or sitemap, not read: %s (%s)", response.url, why)
 
-    def failed(self, failure: Failure) -> Iterator[FetchFailure]:
+    def failed(self, failure: Failure) -> Iterator[FetchFailure | scrapy.Request]:
         """A feed or sitemap that is not there (404, 410) is none; one that failed otherwise is a
-        listing that could not be read: the crawl is no complete pass."""
+        listing that could not be read: the crawl is no complete pass. (A sitemap's: the next waiting.)"""
         request = failure.request  # type: ignore[attr-defined]
+        yield from self._failure(request, failure)
+        if request.meta.get("source") == SITEMAP:
+            yield from self.sitemap_done()
+
+    def _failure(self, request: scrapy.Request, failure: Failure) -> Iterator[FetchFailure]:
         url = request.meta.get("redirect_urls", [request.url])[0]
         reason, status, counted = describe_failure(failure)
         stats, logger = self.crawl.stats, self.crawl.logger
