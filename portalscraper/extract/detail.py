@@ -51,7 +51,7 @@ from portalscraper.extract.islands import island_body, island_date
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS, alternation
 from portalscraper.extract.listing import parse_html
 from portalscraper.extract.text import ClassWords, clean_markup, clean_text, drop_boilerplate, fold
-from portalscraper.extract.tree import parse_page
+from portalscraper.extract.tree import parse_tree
 from portalscraper.extract.vocabulary import HEADLINE_BLOCKS as BLOCKS
 from portalscraper.extract.vocabulary import NOT_CONTENT as _NOT_CONTENT
 
@@ -332,12 +332,16 @@ def _lead(root: _Element, title_el: _Element | None) -> str:
         if not after_title:
             after_title = el is title_el
             continue
-        if el in inside_title or el.tag not in _LEAD_TAGS or any(_is_block(c) for c in el):
-            continue  # a container: its paragraphs are looked at one by one
+        if el in inside_title or el.tag not in _LEAD_TAGS:
+            continue
         classed = _lead_classed(el)
+        if not classed and el.tag != "p":
+            continue  # (its children and its text are read only when its class or markup may make it a lead)
+        if any(_is_block(c) for c in el):
+            continue  # a container: its paragraphs are looked at one by one
         children = [c for c in el if isinstance(c.tag, str)]
-        if not classed and not (el.tag == "p" and len(children) == 1 and children[0].tag in _EMPHASIS):
-            continue  # (its text is read only when its class or its markup may make it a lead)
+        if not classed and not (len(children) == 1 and children[0].tag in _EMPHASIS):
+            continue
         text = drop_boilerplate(clean_text(el.text_content()))
         if not 40 <= len(text) <= 700 or _linked_or_hidden(el):
             continue
@@ -363,26 +367,33 @@ def extract_detail(
 ) -> DetailFields:
     """The title, date text, updated text, summary and body of an item page (`url`, when given,
     tells the site's name in titles by the host's)."""
+    named: list[_Element] | None = None
     if isinstance(html, Selector):
         root: _Element = html.root if isinstance(html.root, _Element) else parse_html(html.get())
         etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)  # their tails are text
-    else:  # parsed here, without comments: the same tree, for a walk less over the page
-        root = parse_page(html if isinstance(html, str) else html.decode("utf-8", "replace"), url,
-                          comments=False).root
-    return _Reader(root, selectors or {}, url).read()
+    else:  # parsed here, without comments (the same tree, for a walk less), its named elements found
+        root, named = parse_tree(html if isinstance(html, str) else html.decode("utf-8", "replace"), url,
+                                 comments=False, find=_NAMED)
+    return _Reader(root, selectors or {}, url, named).read()
+
+
+# The elements the reader looks up by their names: scripts (JSON-LD), meta tags, titles, headings h1 to h3.
+_NAMED = ("script", "meta", "title", "h1", "h2", "h3")
 
 
 class _Reader:
     """One item page read field by field: the profile's selectors, then structured metadata, then
     what the page shows."""
 
-    def __init__(self, root: _Element, selectors: Mapping[str, Iterable[str]], url: str | None) -> None:
+    def __init__(self, root: _Element, selectors: Mapping[str, Iterable[str]], url: str | None,
+                 found: list[_Element] | None = None) -> None:
+        """`found`: the page's `_NAMED` elements in document order, when its parse found them."""
         self.root, self.selectors, self.url = root, selectors, url
         self.out = DetailFields()
         # The elements read by their names, found in one pass (a pass over a page's tree costs as
         # much as reading its meta tags): scripts, meta tags, titles, and the headings h1 to h3.
         named: dict[str, list[_Element]] = {"script": [], "meta": [], "title": [], "h": []}
-        for el in root.iter("script", "meta", "title", "h1", "h2", "h3"):
+        for el in root.iter(*_NAMED) if found is None else found:
             named["h" if el.tag[0] == "h" else el.tag].append(el)
         self.scripts = [s.text or "" for s in named["script"]
                         if (s.get("type") or "").lower() == "application/ld+json"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import pairwise
 from urllib.parse import urlsplit
 
@@ -209,16 +209,28 @@ def _spelled(el: _Element, text: str, metas: list[str]) -> str:
     return text
 
 
-def _shown_headings(headings: Iterable[_Element]) -> list[tuple[str, str, _Element]]:
+class _ShownHeadings:
     """The visible headings with a text, h1s first (in document order within a level): their
-    level, text as `_key`, and element."""
-    out = []
-    hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
-    for el in sorted(headings, key=lambda el: str(el.tag)):  # (stable)
-        key = _key(el.text_content())
-        if key and _shown(el, hides):
-            out.append((str(el.tag), key, el))
-    return out
+    level, text as `_key`, and element; each heading read when an iteration first comes to it (the
+    first pass over them mostly stops at the first few)."""
+
+    def __init__(self, headings: Iterable[_Element]) -> None:
+        self._headings = iter(sorted(headings, key=lambda el: str(el.tag)))  # (stable)
+        self._hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
+        self._read: list[tuple[str, str, _Element]] = []
+
+    def __iter__(self) -> Iterator[tuple[str, str, _Element]]:
+        n = 0
+        while True:
+            while n == len(self._read):
+                el = next(self._headings, None)
+                if el is None:
+                    return
+                key = _key(el.text_content())
+                if key and _shown(el, self._hides):
+                    self._read.append((str(el.tag), key, el))
+            yield self._read[n]
+            n += 1
 
 
 def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: Iterable[str] = (),
@@ -234,7 +246,7 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: I
     wanted = [w for w in (_key(t) for t in metas) if w]
     names = [n for n in site_names if n]
     hosts = _host_names(url)
-    candidates = _shown_headings(root.iter("h1", "h2", "h3") if headings is None else headings)
+    candidates = _ShownHeadings(root.iter("h1", "h2", "h3") if headings is None else headings)
 
     def long_enough(key: str, whole: str) -> bool:
         return len(key) >= 12 or len(key) >= len(whole) / 2
