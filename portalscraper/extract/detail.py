@@ -120,7 +120,7 @@ def _texts_after(el: _Element, limit: int = 12) -> list[str]:
         for sib in node.itersiblings():
             if not isinstance(sib.tag, str):
                 continue
-            out.extend(islice((fold(t) for t in sib.itertext() if t.strip()), limit - len(out)))
+            out.extend(islice((fold(t) for t in sib.itertext() if t and not t.isspace()), limit - len(out)))
             if len(out) >= limit:
                 break  # never the whole article's text: a few pieces are wanted
         else:
@@ -141,7 +141,8 @@ def _texts_before(el: _Element, limit: int = 6) -> list[str]:
                 continue
             if sib.tail and sib.tail.strip():
                 pieces.append(fold(sib.tail))
-            pieces.extend(islice((fold(t) for t in _texts_backwards(sib) if t.strip()), limit - len(pieces)))
+            pieces.extend(islice((fold(t) for t in _texts_backwards(sib) if t and not t.isspace()),
+                                 limit - len(pieces)))
             if len(pieces) >= limit:
                 break
         parent = node.getparent()
@@ -579,9 +580,9 @@ def _data_paragraphs(text: str) -> str:
 
 
 def _is_body_paragraph(text: str) -> bool:
-    """Not a date line, not a "Last updated" line."""
-    if not _DIGIT.search(text):
-        return True  # every date (and so every date line) has a digit
-    if len(text) < 150 and (_DATE_LINE_RE.fullmatch(text) or DATE_TEXT_RE.fullmatch(text)):
+    """Not a date line, not a "Last updated" line (both are short, and every date has a digit)."""
+    if len(text) >= 150 or not _DIGIT.search(text):
+        return True
+    if _DATE_LINE_RE.fullmatch(text) or DATE_TEXT_RE.fullmatch(text):
         return False
     return not (len(text) < 100 and find_updated_text(text))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from itertools import pairwise
 from urllib.parse import urlsplit
 
@@ -41,22 +42,23 @@ def _key_transliterated(text: str) -> str:
     return _key(text.lower().translate(_TRANSLITERATE))
 
 
-def _host_names(url: str | None) -> list[str]:
+@lru_cache(maxsize=256)
+def _host_names(url: str | None) -> tuple[str, ...]:
     """The host's distinctive labels: `www.boersen-zeitung.de` gives `boersenzeitung` and
-    `boersenzeitungde`."""
+    `boersenzeitungde`. (Once per URL: a page's titles ask for them several times.)"""
     host = (urlsplit(url).hostname or "") if url else ""
     labels = [label for label in host.split(".") if label and label not in ("www", "m", "amp", "mobile", "news")]
     if len(labels) < 2:
-        return []
+        return ()
     suffix_start = len(labels) - 1
     if len(labels) >= 3 and len(labels[-2]) <= 3:  # co.uk, com.au, co.jp
         suffix_start -= 1
     names = [_key(label) for label in labels[:suffix_start] if len(label) >= 3]
     names.append(_key("".join(labels[suffix_start - 1:])))
-    return [n for n in names if n]
+    return tuple(n for n in names if n)
 
 
-def _is_site_name(part: str, names: Iterable[str], hosts: list[str]) -> bool:
+def _is_site_name(part: str, names: Iterable[str], hosts: tuple[str, ...]) -> bool:
     keys = {_key(part), _key_transliterated(part)}
     if any(key and key == _key(name) for key in keys for name in names):
         return True
@@ -245,7 +247,6 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: I
     metas = [t for t in meta_titles if t]
     wanted = [w for w in (_key(t) for t in metas) if w]
     names = [n for n in site_names if n]
-    hosts = _host_names(url)
     candidates = _ShownHeadings(root.iter("h1", "h2", "h3") if headings is None else headings)
 
     def long_enough(key: str, whole: str) -> bool:
@@ -254,11 +255,16 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: I
     def starts_or_ends(k: str, w: str) -> bool:
         return (w.startswith(k) or w.endswith(k)) and long_enough(k, w)
 
-    meta_words = set().union(*(_words(t) for t in [*metas, page_title]))
+    # What own_headline compares with, worked out when it is first asked (on most pages it never is).
+    meta_words: set[str] | None = None
+    hosts: tuple[str, ...] = ()
 
     def own_headline(el: _Element, key: str) -> bool:
         """An h1 that matches no metadata title: the page's headline if it speaks of what they
         speak of, and is not the site's name or a section's label."""
+        nonlocal meta_words, hosts
+        if meta_words is None:
+            hosts, meta_words = _host_names(url), set().union(*(_words(t) for t in [*metas, page_title]))
         text = fold(el.text_content())
         if not 2 <= len(key) <= 300 or key in {_key(n) for n in names} or key in hosts:
             return False
