@@ -212,13 +212,18 @@ def _date_off(el: _Element, wrappers: Container[_Element] = ()) -> bool:
 
 # The parents of the attributes: the same elements as `//*[@datetime]`, found in a third less time.
 _TIMES = etree.XPath("//@datetime/.. | //time")
+# The elements with an itemprop and the times, in one search: a page whose microdata is read has its
+# times read next, nearly always (both at once take two thirds of the time of the two searches).
+_ITEMPROPS_AND_TIMES = etree.XPath("//@itemprop/.. | //@datetime/.. | //time")
 
 
-def _time_texts(root: _Element, wrappers: Container[_Element] = ()) -> list[tuple[_Element, str]]:
+def _time_texts(root: _Element, wrappers: Container[_Element] = (),
+                times: list[_Element] | None = None) -> list[tuple[_Element, str]]:
     """Machine-readable times (`datetime` on `time` or a custom element such as `relative-time`)
-    and `time` elements without one (their text), outside other items' blocks."""
+    and `time` elements without one (their text), outside other items' blocks. (`times`: the
+    page's `_TIMES`, when the caller has them already.)"""
     found = []
-    for el in _TIMES(root):
+    for el in _TIMES(root) if times is None else times:
         if el.tag in ("ins", "del"):
             continue
         value = fold(el.get("datetime") or "") or fold(el.text_content())
@@ -409,17 +414,20 @@ class _Reader:
         self._microdata: dict[str, list[tuple[_Element, str]]] = {}
         self._times: list[tuple[_Element, str]] | None = None
         self._itemprops: list[_Element] | None = None
+        self._time_elements: list[_Element] | None = None  # found with the itemprops, when they were looked for
 
     def microdata(self, prop: str) -> list[tuple[_Element, str]]:
         if prop not in self._microdata:
             if self._itemprops is None:
-                self._itemprops = md.ITEMPROPS(self.root)
+                found = _ITEMPROPS_AND_TIMES(self.root)
+                self._itemprops = [el for el in found if el.get("itemprop") is not None]
+                self._time_elements = [el for el in found if el.tag == "time" or el.get("datetime") is not None]
             self._microdata[prop] = md.microdata(self.root, prop, self._itemprops)
         return self._microdata[prop]
 
     def times(self) -> list[tuple[_Element, str]]:
         if self._times is None:
-            self._times = _time_texts(self.root, self.layout().wrappers)
+            self._times = _time_texts(self.root, self.layout().wrappers, self._time_elements)
         return self._times
 
     def layout(self) -> Layout:
