@@ -4,14 +4,16 @@ habits of real sites (news portals, blogs, agencies, the 2012 portal), with the 
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from portalscraper.extract import body
 from portalscraper.extract.body import render_paragraphs
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.headline import strip_site_name
+from portalscraper.extract.itempage import decode_page
 from portalscraper.extract.listing import parse_html
 from portalscraper.extract.normalize import normalize
-from portalscraper.extract.tree import parse_page
+from portalscraper.extract.tree import PageText, parse_page, parse_tree
 from portalscraper.items import Record
 
 LONG = ("The ministers met for two days in Brussels and agreed on the next steps of the programme, which will be "
@@ -398,6 +400,39 @@ def test_a_page_read_from_its_text_is_the_page_read_from_its_tree_with_comments(
     from_tree = extract_detail(parse_page(html, "https://example.org/talks"), url="https://example.org/talks")
     assert from_text == from_tree
     assert from_text.body.startswith("The talks resumed on Monday in Brussels, after a pause")
+
+
+@pytest.mark.parametrize("around", ["", "\n", " \t\r\n", "\x1c\x1f", "\xa0", "\u3000\n", "\n\x85"])
+def test_a_page_parsed_from_the_bytes_it_was_decoded_from_is_the_page_parsed_from_its_text(around: str) -> None:
+    # Whitespace around the page is cut from the bytes only where it is ASCII; other whitespace (a
+    # no-break space, an ideographic space, NEL) makes the parser read the text encoded again.
+    html = (f"{around}<html><head><title>Caf\u00e9 talks</title></head><body><h1>Caf\u00e9 talks</h1>"
+            f"<p>{LONG} \u4e2d\u6587\x00 \U0001f600</p></body></html>{around}")
+    raw = html.encode("utf-8")
+    decoded = decode_page(raw)
+    assert isinstance(decoded, PageText) and decoded == html
+    from_bytes, from_text = parse_tree(decoded, comments=False)[0], parse_tree(html, comments=False)[0]
+    assert etree.tostring(from_bytes, encoding="unicode") == etree.tostring(from_text, encoding="unicode")
+    assert extract_detail(decoded) == extract_detail(html)
+
+
+def test_the_elements_found_while_scripts_are_dropped_are_those_left_in_the_tree() -> None:
+    # JSON-LD, meta tags and headings inside a noscript or a template go with it; a data island is set
+    # aside in the head and is no JSON-LD; the page reads the same from its text as from its tree.
+    ld = '{"@type": "NewsArticle", "headline": "Talks resume", "datePublished": "2012-09-13"}'
+    html = (f'<html><head><meta name="description" content="Talks in Brussels.">'
+            f'<noscript><meta name="description" content="Enable scripts."><script type="application/ld+json">'
+            f'{{"@type": "NewsArticle", "datePublished": "2001-01-01"}}</script></noscript>'
+            f'<script type="application/ld+json">{ld}</script><script>var x = 1;</script></head><body>'
+            f'<template><h1>Not shown</h1></template><script>window.state = {{"publishedAt": "2012-09-14"}}'
+            f'</script><h1>Talks resume</h1><p>{LONG}</p></body></html>')
+    root, found = parse_tree(html, comments=False, find=("script", "meta", "title", "h1"))
+    left = [el for el in root.iter("script", "meta", "title", "h1")
+            if el.tag != "script" or el.get("type") == "application/ld+json"]
+    assert found == left
+    assert [el.tag for el in found] == ["meta", "script", "h1"]
+    assert extract_detail(html) == extract_detail(parse_page(html))
+    assert extract_detail(html).date_text == "2012-09-13"
 
 
 # A page that says nothing of its summary: the lead is the first text after the headline classed as

@@ -17,6 +17,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
 
 from lxml import etree
 from lxml.etree import _Element
@@ -412,9 +413,18 @@ class Layout:
             if (p.off and not keep_off) or (p.links > len(p.text) / 2 and not _linked_prose(p)):
                 continue
             text = drop_boilerplate(clean_text(p.text) if "<" in p.text else p.text)
-            if text and text.lower().rstrip(".:") not in _AD_LABELS:
+            if text and not _ad_label(text):
                 out.append((text, p))
         return out
+
+
+def _ad_label(text: str) -> bool:
+    """An ad's label standing alone ("Advertisement", "Anzeige:"); lower-cased only when short
+    enough to be one (lower-casing never shortens a text, nor makes a dot or a colon)."""
+    return (len(text) <= _AD_LABEL_LENGTH or text[-1] in ".:") and text.lower().rstrip(".:") in _AD_LABELS
+
+
+_AD_LABEL_LENGTH = max(map(len, _AD_LABELS))
 
 
 def _linked_prose(p: Paragraph) -> bool:
@@ -440,13 +450,14 @@ class _Totals:
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        rows = sorted((layout.order[p.block][0], len(p.text) - p.links if p.running else 0, len(p.text), p.links)
-                      for p in layout.paragraphs)
+        order = layout.order
+        rows = sorted([(order[p.block][0], n - p.links if p.running else 0, n, p.links)
+                       for p in layout.paragraphs for n in (len(p.text),)])
         self.at = [row[0] for row in rows]
-        self.sums: list[tuple[int, int, int]] = [(0, 0, 0)]
-        for _, running, chars, links in rows:
-            last = self.sums[-1]
-            self.sums.append((last[0] + running, last[1] + chars, last[2] + links))
+        # (each column summed on its own: one tuple a paragraph fewer)
+        self.running = list(accumulate([row[1] for row in rows], initial=0))
+        self.chars = list(accumulate([row[2] for row in rows], initial=0))
+        self.links = list(accumulate([row[3] for row in rows], initial=0))
         self.cache: dict[_Element, tuple[int, int, int]] = {}
 
     def __getitem__(self, el: _Element) -> tuple[int, int, int]:
@@ -457,8 +468,8 @@ class _Totals:
                 found = (0, 0, 0)
             else:
                 lo, hi = bisect_left(self.at, span[0]), bisect_right(self.at, span[1])
-                top, bottom = self.sums[hi], self.sums[lo]
-                found = (top[0] - bottom[0], top[1] - bottom[1], top[2] - bottom[2])
+                found = (self.running[hi] - self.running[lo], self.chars[hi] - self.chars[lo],
+                         self.links[hi] - self.links[lo])
             self.cache[el] = found
         return found
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from itertools import pairwise
 from urllib.parse import urlsplit
 
@@ -41,22 +42,23 @@ def _key_transliterated(text: str) -> str:
     return _key(text.lower().translate(_TRANSLITERATE))
 
 
-def _host_names(url: str | None) -> list[str]:
+@lru_cache(maxsize=256)
+def _host_names(url: str | None) -> tuple[str, ...]:
     """The host's distinctive labels: `www.boersen-zeitung.de` gives `boersenzeitung` and
-    `boersenzeitungde`."""
+    `boersenzeitungde`. (Once per URL: a page's titles ask for them several times.)"""
     host = (urlsplit(url).hostname or "") if url else ""
     labels = [label for label in host.split(".") if label and label not in ("www", "m", "amp", "mobile", "news")]
     if len(labels) < 2:
-        return []
+        return ()
     suffix_start = len(labels) - 1
     if len(labels) >= 3 and len(labels[-2]) <= 3:  # co.uk, com.au, co.jp
         suffix_start -= 1
     names = [_key(label) for label in labels[:suffix_start] if len(label) >= 3]
     names.append(_key("".join(labels[suffix_start - 1:])))
-    return [n for n in names if n]
+    return tuple(n for n in names if n)
 
 
-def _is_site_name(part: str, names: Iterable[str], hosts: list[str]) -> bool:
+def _is_site_name(part: str, names: Iterable[str], hosts: tuple[str, ...]) -> bool:
     keys = {_key(part), _key_transliterated(part)}
     if any(key and key == _key(name) for key in keys for name in names):
         return True
@@ -209,16 +211,28 @@ def _spelled(el: _Element, text: str, metas: list[str]) -> str:
     return text
 
 
-def _shown_headings(headings: Iterable[_Element]) -> list[tuple[str, str, _Element]]:
+class _ShownHeadings:
     """The visible headings with a text, h1s first (in document order within a level): their
-    level, text as `_key`, and element."""
-    out = []
-    hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
-    for el in sorted(headings, key=lambda el: str(el.tag)):  # (stable)
-        key = _key(el.text_content())
-        if key and _shown(el, hides):
-            out.append((str(el.tag), key, el))
-    return out
+    level, text as `_key`, and element; each heading read when an iteration first comes to it (the
+    first pass over them mostly stops at the first few)."""
+
+    def __init__(self, headings: Iterable[_Element]) -> None:
+        self._headings = iter(sorted(headings, key=lambda el: str(el.tag)))  # (stable)
+        self._hides: dict[_Element, bool] = {}  # the headings' ancestors, judged once
+        self._read: list[tuple[str, str, _Element]] = []
+
+    def __iter__(self) -> Iterator[tuple[str, str, _Element]]:
+        n = 0
+        while True:
+            while n == len(self._read):
+                el = next(self._headings, None)
+                if el is None:
+                    return
+                key = _key(el.text_content())
+                if key and _shown(el, self._hides):
+                    self._read.append((str(el.tag), key, el))
+            yield self._read[n]
+            n += 1
 
 
 def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: Iterable[str] = (),
@@ -233,8 +247,7 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: I
     metas = [t for t in meta_titles if t]
     wanted = [w for w in (_key(t) for t in metas) if w]
     names = [n for n in site_names if n]
-    hosts = _host_names(url)
-    candidates = _shown_headings(root.iter("h1", "h2", "h3") if headings is None else headings)
+    candidates = _ShownHeadings(root.iter("h1", "h2", "h3") if headings is None else headings)
 
     def long_enough(key: str, whole: str) -> bool:
         return len(key) >= 12 or len(key) >= len(whole) / 2
@@ -242,11 +255,16 @@ def displayed_headline(root: _Element, meta_titles: Iterable[str], site_names: I
     def starts_or_ends(k: str, w: str) -> bool:
         return (w.startswith(k) or w.endswith(k)) and long_enough(k, w)
 
-    meta_words = set().union(*(_words(t) for t in [*metas, page_title]))
+    # What own_headline compares with, worked out when it is first asked (on most pages it never is).
+    meta_words: set[str] | None = None
+    hosts: tuple[str, ...] = ()
 
     def own_headline(el: _Element, key: str) -> bool:
         """An h1 that matches no metadata title: the page's headline if it speaks of what they
         speak of, and is not the site's name or a section's label."""
+        nonlocal meta_words, hosts
+        if meta_words is None:
+            hosts, meta_words = _host_names(url), set().union(*(_words(t) for t in [*metas, page_title]))
         text = fold(el.text_content())
         if not 2 <= len(key) <= 300 or key in {_key(n) for n in names} or key in hosts:
             return False

@@ -26,6 +26,7 @@ from w3lib.encoding import html_to_unicode, read_bom, resolve_encoding
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.normalize import normalize
 from portalscraper.extract.records import Identity, merge
+from portalscraper.extract.tree import PageText
 from portalscraper.extract.urls import canonical_url, language, record_id
 from portalscraper.items import Record
 from portalscraper.profiles import Profile, profile_from_dict, site_profile
@@ -65,7 +66,7 @@ def decode_page(body: bytes, content_type: str | None = None) -> str:
     bom, _ = read_bom(body)
     if bom is None:
         try:
-            return body.decode("utf-8")
+            return PageText.decode(body)
         except UnicodeDecodeError:
             pass
     return html_to_unicode(content_type, body, default_encoding=resolve_encoding("cp1252") or "cp1252")[1]

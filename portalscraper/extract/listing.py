@@ -75,15 +75,38 @@ def repair_markup(html: str) -> str:
 def drop_scripts(root: _Element) -> _Element:
     """Remove scripts, styles and the like, whose text is never the page's text; JSON-LD stays,
     and data islands (an application's state) are set aside in the head (`extract.islands`)."""
-    for el in list(root.iter("script", "style", "noscript", "template")):
-        if el.tag == "script":
-            if (el.get("type") or "").lower() == "application/ld+json" or el.get(SET_ASIDE) is not None:
+    drop_scripts_finding(root, ())
+    return root
+
+
+_CODE = ("script", "style", "noscript", "template")
+
+
+def drop_scripts_finding(root: _Element, tags: tuple[str, ...]) -> list[_Element]:
+    """`drop_scripts`, and the elements of the other `tags` left in the tree once they are dropped,
+    in document order, found in the same pass (with the JSON-LD scripts when `tags` names scripts)."""
+    found: list[_Element] = []
+    gone: set[_Element] = set()  # the elements of `tags` inside a dropped noscript or template
+    json_ld = "script" in tags
+    for el in list(root.iter(*_CODE, *tags)):
+        tag = el.tag
+        if tag == "script":
+            if (el.get("type") or "").lower() == "application/ld+json":
+                if json_ld:
+                    found.append(el)
+                continue
+            if el.get(SET_ASIDE) is not None:
                 continue
             if is_data_island(el):
                 set_aside(el, root)
                 continue
+        elif tag not in _CODE:
+            found.append(el)
+            continue
+        if tags and tag in ("noscript", "template"):
+            gone.update(el.iter(*tags))
         el.drop_tree()
-    return root
+    return [el for el in found if el not in gone] if gone else found
 
 
 def parse_html(html: str | bytes) -> _Element:
