@@ -208,7 +208,7 @@ _ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:
 _ISO_FIELDS = frozenset({"year", "month", "day", "time"})
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def _parse(raw: str) -> tuple[dt.datetime, frozenset[str]] | str:
     """The datetime and the set of fields the text really has, or the reason it failed. (Pages
     repeat their dates, and the extraction asks about the same texts more than once: cached.)"""
@@ -304,7 +304,7 @@ def _with_text(parsed: ParsedDate, text: str) -> ParsedDate:
     return ParsedDate(text, parsed.value, parsed.precision, parsed.reason)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def parse_date_range(text: str | None) -> DateRange:
     """Parse a date text that may be a range: `13 Sep. 2012 - 14 Sep. 2012`, an open `28 Aug.
     2012 -`, `13-14 Sep. 2012`, or a single date. The end is None unless the text names one."""
@@ -353,7 +353,7 @@ def find_updated_text(text: str) -> str | None:
     return m.group(0).strip() if m else None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def instant(text: str | None) -> dt.datetime | None:
     """The moment a date text names, when it has a time and a zone (an offset, `Z`, or an
     abbreviation such as `EST`); None otherwise."""
