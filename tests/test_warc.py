@@ -409,3 +409,22 @@ def test_a_writer_that_cannot_write_fails_every_offset(tmp_path: Path, caplog: p
             offset.result(timeout=0)
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
         "Raw captures not written from here on: [Errno 28] No space left on device"]
+
+
+def test_digests_and_record_ids_are_as_the_format_has_them() -> None:
+    """SHA-1 digests in RFC 4648's base 32 (as base64.b32encode writes them), record ids random
+    (version 4, RFC 4122's variant) UUIDs, never twice the same."""
+    import base64
+    import hashlib
+    import uuid
+
+    from portalscraper.webarchive.warc import _record_id, _sha1
+
+    for data in (b"", b"\x00" * 20, b"\xff" * 4096, *(str(n).encode() * n for n in range(300))):
+        assert _sha1(data) == b"sha1:" + base64.b32encode(hashlib.sha1(data).digest())
+    ids = [_record_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    for found in ids:
+        assert found.startswith(b"<urn:uuid:") and found.endswith(b">")
+        parsed = uuid.UUID(found[10:-1].decode())
+        assert (parsed.version, parsed.variant, f"<urn:uuid:{parsed}>".encode()) == (4, uuid.RFC_4122, found)
