@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -332,3 +333,98 @@ def test_files_are_grouped_by_the_crawl_that_wrote_them_in_the_order_the_crawls_
         {"crawl_id": 2, "started_at": "2012-09-02T03:00:00+00:00", "mode": "full+resume", "resumed": 1,
          "finished_at": "2012-09-02T05:00:00Z"}]
     assert [c.args for c in crawls] == [{"base_url": "http://127.0.0.1:9"}] * 2
+
+
+def _exchanges(count: int) -> list[Any]:
+    """Responses as the recorder hands them over: item pages of a few kilobytes, gzipped by the
+    server (as received) or not, and a 304 of one of them."""
+    import datetime as dt
+    import gzip
+    from ipaddress import ip_address
+
+    from portalscraper.webarchive.warc import Exchange
+
+    found = []
+    for n in range(count):
+        body = f"<html><body><h1>Item {n}</h1><p>{'Text of the item. ' * (20 + n % 50)}</p></body></html>".encode()
+        encoded = n % 3 != 0
+        headers = [(b"Content-Type", b"text/html; charset=utf-8"),
+                   *([(b"Content-Encoding", b"gzip")] if encoded else [])]
+        body = gzip.compress(body, 6) if encoded else body
+        status = 304 if n % 17 == 16 else 200
+        body = b"" if status == 304 else body
+        found.append(Exchange(
+            target=f"http://127.0.0.1:9/cps/en/natolive/news_{n}.htm", when=dt.datetime(2012, 9, 13, tzinfo=dt.UTC),
+            protocol="HTTP/1.1", status=status, headers=[*headers, (b"Content-Length", str(len(body)).encode())],
+            body=body, ip_address=ip_address("127.0.0.1"), method="GET",
+            request_headers=[(b"Accept-Encoding", b"gzip, deflate")], request_body=b""))
+    return found
+
+
+def test_the_writer_thread_writes_batches_each_offset_its_own_response_record(tmp_path: Path) -> None:
+    """Exchanges handed over faster than a small queue takes them: the crawl waits (and counts it),
+    every offset is its own response record's (each a gzip member that reads alone), followed by
+    its request, and the file reads whole."""
+    import zlib
+
+    from portalscraper.webarchive.warc import _WriterThread
+
+    path = tmp_path / "w.warc.gz"
+    exchanges = _exchanges(120)
+    with path.open("ab") as out:
+        writer = _WriterThread(out, 1, queue_size=8)
+        writer.start()
+        offsets = [writer.submit(exchange) for exchange in exchanges]
+        writer.close()
+    assert writer.full_waits > 0
+    assert all(offset.done() for offset in offsets)
+    data = path.read_bytes()
+    with path.open("rb") as stream:  # what `warcio check` reads: every record, its digests checked
+        records = []
+        for record in ArchiveIterator(stream, check_digests=True):
+            record.content_stream().read()
+            records.append((record.rec_type, record.rec_headers.get_header("WARC-Target-URI"),
+                            record.digest_checker.passed))
+    assert records == [(kind, exchange.target, None if kind == "revisit" else True) for exchange in exchanges
+                       for kind in ("revisit" if exchange.status == 304 else "response", "request")]
+    for exchange, offset in zip(exchanges, offsets, strict=True):
+        at = offset.result()
+        record = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data[at:])
+        assert record.startswith(b"WARC/1.1\r\nWARC-Type: " + (b"revisit" if exchange.status == 304 else b"response"))
+        assert f"WARC-Target-URI: {exchange.target}\r\n".encode() in record
+        assert record.endswith(exchange.body + b"\r\n\r\n")
+
+
+def test_a_writer_that_cannot_write_fails_every_offset(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A full disk (/dev/full): said once, and every offset asked for, then or later, raises it."""
+    from portalscraper.webarchive.warc import _WriterThread
+
+    with Path("/dev/full").open("ab") as out:
+        writer = _WriterThread(out, 1, queue_size=256)
+        writer.start()
+        offsets = [writer.submit(exchange) for exchange in _exchanges(40)]
+        writer.close()
+    for offset in offsets:
+        with pytest.raises(OSError, match="No space left on device"):
+            offset.result(timeout=0)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "Raw captures not written from here on: [Errno 28] No space left on device"]
+
+
+def test_digests_and_record_ids_are_as_the_format_has_them() -> None:
+    """SHA-1 digests in RFC 4648's base 32 (as base64.b32encode writes them), record ids random
+    (version 4, RFC 4122's variant) UUIDs, never twice the same."""
+    import base64
+    import hashlib
+    import uuid
+
+    from portalscraper.webarchive.warc import _record_id, _sha1
+
+    for data in (b"", b"\x00" * 20, b"\xff" * 4096, *(str(n).encode() * n for n in range(300))):
+        assert _sha1(data) == b"sha1:" + base64.b32encode(hashlib.sha1(data).digest())
+    ids = [_record_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    for found in ids:
+        assert found.startswith(b"<urn:uuid:") and found.endswith(b">")
+        parsed = uuid.UUID(found[10:-1].decode())
+        assert (parsed.version, parsed.variant, f"<urn:uuid:{parsed}>".encode()) == (4, uuid.RFC_4122, found)

@@ -8,10 +8,10 @@ it confirms: the one the archived record was made from, by record id, target URI
 file's warcinfo record says which crawl wrote it (archive, crawl id and start, resumes) and how
 (its arguments, mode and whether it asked conditionally); it is written with the first capture,
 once the crawl has chosen its mode. The records are serialized, digested, compressed and written
-by a thread of their own, in order, from a bounded queue: the reactor's thread only hands each
-exchange over. Each response's place in the file (a future, resolved once written) goes into
-`response.meta["warc"]`, and from there into the record made of it (`warc_file`, `warc_offset`),
-which waits for it before it is committed.
+by a thread of their own, in order, a batch at a time, from a bounded queue: the reactor's thread
+only hands each exchange over. Each response's place in the file (a future, resolved once
+written) goes into `response.meta["warc"]`, and from there into the record made of it
+(`warc_file`, `warc_offset`), which waits for it before it is committed.
 
 `WarcReplayHandler` answers a crawl's requests from its WARC files instead of the network, so
 that `portalscraper reparse` runs the same spider, extraction and pipelines over captured bytes
@@ -20,21 +20,21 @@ that `portalscraper reparse` runs the same spider, extraction and pipelines over
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import logging
 import os
-import queue
+import random
 import threading
 import time
-import uuid
 import zlib
+from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
-from typing import IO, Any, Protocol, Self
+from typing import IO, TYPE_CHECKING, Any, Protocol, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
@@ -48,9 +48,13 @@ from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.httputil import status_phrase
 from portalscraper.webarchive.warcfiles import ARG_PREFIX, REVISIT_PROFILE, Capture, WarcIndex, parse_date
 
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+
 logger = logging.getLogger(__name__)
 
 _HOP_BY_HOP = {b"transfer-encoding", b"connection", b"keep-alive"}
+_NOT_KEPT = _HOP_BY_HOP | {b"content-length"}  # a response's: the length of the body as received is written
 _CRLF = b"\r\n"
 
 
@@ -60,19 +64,29 @@ def _header_block(first_line: str, pairs: Iterable[tuple[bytes, bytes]]) -> byte
 
 
 def _header_pairs(headers: Headers, drop: set[bytes] = _HOP_BY_HOP) -> list[tuple[bytes, bytes]]:
-    return [(name, value) for name, values in headers.items() if name.lower() not in drop for value in values]
+    # The lists as Headers keeps them, by their normalized names: its items() looks each name up
+    # again, normalizing it twice (most of the reactor's hand-over of an exchange).
+    return [(name, value) for name, values in dict.items(headers) if name.lower() not in drop for value in values]
+
+
+_BASE32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_BASE32_PAIRS = [bytes((_BASE32[n >> 5], _BASE32[n & 31])) for n in range(1024)]  # ten bits, two letters
 
 
 def _sha1(data: bytes) -> bytes:
-    return b"sha1:" + base64.b32encode(hashlib.sha1(data).digest())
+    """A WARC digest: "sha1:" and the SHA-1 in base 32 (RFC 4648), its 160 bits taken ten at a
+    time; base64.b32encode, in Python, five bytes at a time, held the writer's GIL three times as
+    long (three digests a response)."""
+    bits = int.from_bytes(hashlib.sha1(data).digest())
+    return b"sha1:" + b"".join([_BASE32_PAIRS[(bits >> shift) & 1023] for shift in range(150, -1, -10)])
 
 
-def warc_record(kind: str, target: str, block: bytes, when: dt.datetime, extra: list[tuple[bytes, bytes]]) -> bytes:
+def warc_record(kind: str, target: str, block: bytes, when: bytes, extra: list[tuple[bytes, bytes]]) -> bytes:
     """One WARC/1.1 record (a request, a response or a revisit), uncompressed: its header, `block`
-    (an HTTP message) and the two CRLFs."""
+    (an HTTP message) and the two CRLFs; `when` is its WARC-Date."""
     msgtype = b"request" if kind == "request" else b"response"  # a revisit holds a response's headers
     headers = [(b"WARC-Type", kind.encode()), *extra,
-               (b"WARC-Date", _warc_date(when)),
+               (b"WARC-Date", when),
                (b"WARC-Target-URI", target.encode("utf-8")), (b"WARC-Block-Digest", _sha1(block)),
                (b"Content-Type", b"application/http; msgtype=" + msgtype),
                (b"Content-Length", str(len(block)).encode())]
@@ -86,34 +100,38 @@ class Exchange:
 
     target: str
     when: dt.datetime
+    protocol: str
     status: int
-    status_line: str
     headers: list[tuple[bytes, bytes]]
     body: bytes
-    ip_address: str | None
-    request_line: str
-    request_headers: list[tuple[bytes, bytes]]
+    ip_address: IPv4Address | IPv6Address | None
+    method: str
+    request_headers: list[tuple[bytes, bytes]]  # as sent, but Host (the target's)
     request_body: bytes
     confirms: tuple[Path, int] | None = None
 
     def records(self, level: int, captures: CaptureHeaders) -> bytes:
         """The response (or revisit) record and its request record, each one gzip member (at zlib
         `level`), as a WARC file wants; a revisit's reference read through `captures`."""
-        response_id = f"<urn:uuid:{uuid.uuid4()}>".encode()
+        response_id = _record_id()
         extra = [(b"WARC-Record-ID", response_id)]
+        status_line = f"{self.protocol} {self.status} {status_phrase(self.status)}"
         if self.status == 304:
-            kind, block = "revisit", _header_block(self.status_line, self.headers)
+            kind, block = "revisit", _header_block(status_line, self.headers)
             extra += [(b"WARC-Profile", REVISIT_PROFILE.encode()), *captures.refers_to(self.confirms)]
         else:
-            kind, block = "response", _header_block(self.status_line, self.headers) + self.body
+            kind, block = "response", _header_block(status_line, self.headers) + self.body
             extra.append((b"WARC-Payload-Digest", _sha1(self.body)))
         if self.ip_address:
-            extra.append((b"WARC-IP-Address", self.ip_address.encode()))
-        response = warc_record(kind, self.target, block, self.when, extra)
-        request = warc_record("request", self.target, _header_block(self.request_line, self.request_headers)
-                              + self.request_body, self.when,
-                              [(b"WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>".encode()),
-                               (b"WARC-Concurrent-To", response_id)])
+            extra.append((b"WARC-IP-Address", str(self.ip_address).encode()))
+        when = _warc_date(self.when)
+        response = warc_record(kind, self.target, block, when, extra)
+        parts = urlsplit(self.target)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        request_block = _header_block(f"{self.method} {path} {self.protocol}",
+                                      [(b"Host", parts.netloc.encode("latin-1")), *self.request_headers])
+        request = warc_record("request", self.target, request_block + self.request_body, when,
+                              [(b"WARC-Record-ID", _record_id()), (b"WARC-Concurrent-To", response_id)])
         return _member(response, level) + _member(request, level)
 
 
@@ -174,7 +192,7 @@ class _Warcinfo:
 
     def records(self, level: int, captures: CaptureHeaders) -> bytes:
         return _member(_header_block("WARC/1.1", [
-            (b"WARC-Type", b"warcinfo"), (b"WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>".encode()),
+            (b"WARC-Type", b"warcinfo"), (b"WARC-Record-ID", _record_id()),
             (b"WARC-Date", _warc_date(dt.datetime.now(dt.UTC))),
             (b"WARC-Filename", self.filename.encode()), (b"Content-Type", b"application/warc-fields"),
             (b"Content-Length", str(len(self.block)).encode())]) + self.block + _CRLF + _CRLF, level)
@@ -182,6 +200,19 @@ class _Warcinfo:
 
 class _Job(Protocol):
     def records(self, level: int, captures: CaptureHeaders) -> bytes: ...
+
+
+_UUID4 = 0x4000 << 64 | 0x8000 << 48  # the version (4: random) and variant (RFC 4122) bits
+_UUID4_MASK = ~(0xF000 << 64 | 0xC000 << 48)
+
+
+def _record_id() -> bytes:
+    """A random (version 4) UUID as a WARC record id. What an id needs is to be unique: the random
+    module's generator (seeded by the system, and again in a forked child) gives it without the
+    system call uuid4() makes for each, and its text is put together as uuid.UUID would (which
+    costs as much again, in Python, on the writer's thread)."""
+    hex_ = f"{random.getrandbits(128) & _UUID4_MASK | _UUID4:032x}"
+    return f"<urn:uuid:{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}>".encode()
 
 
 def _warc_date(when: dt.datetime) -> bytes:
@@ -193,15 +224,26 @@ def _member(record: bytes, level: int) -> bytes:
 
 
 class _WriterThread(threading.Thread):
-    """Serializes, digests, compresses and writes exchanges in order, off the reactor's thread
-    (hashlib and zlib release the GIL: the work runs on the second core). The queue is bounded: a
-    disk slower than the crawl slows the crawl, it does not grow memory. Each exchange's offset
-    in the file is its future's result, once written."""
+    """Serializes, digests, compresses and writes exchanges in order, off the reactor's thread,
+    a batch at a time: whatever is waiting when it wakes (every BATCH_SECONDS, or sooner when the
+    queue is full), put together and written with one write and one flush; then each exchange's
+    offset in the file is its future's result. The reactor's thread only appends to the queue:
+    no lock, no wake-up per response. Both threads share one GIL, and every time the writer takes
+    it back (after zlib, a system call, a wake-up) the reactor may wait: per batch, not per
+    response, that is a handful of times a second. The queue is bounded: a disk slower than the
+    crawl slows the crawl, it does not grow memory."""
+
+    BATCH_SECONDS = 0.05
 
     def __init__(self, out: IO[bytes], level: int, queue_size: int) -> None:
         super().__init__(name="warc-writer", daemon=True)
         self.out, self.level = out, level
-        self.queue: queue.Queue[tuple[_Job, Future[int]] | None] = queue.Queue(maxsize=queue_size)
+        self.queue_size = max(1, queue_size)
+        self.position = out.tell()
+        self.waiting: deque[tuple[_Job, Future[int]]] = deque()  # appended by the reactor, taken here
+        self.wake = threading.Event()  # the queue is full, or the crawl is over
+        self.taken = threading.Event()  # a batch was taken: there is room again
+        self.closing = False
         self.failure: BaseException | None = None
         self.captures = CaptureHeaders()
         # Times a response found the queue full, and the time the crawl waited for room (stats).
@@ -209,34 +251,50 @@ class _WriterThread(threading.Thread):
         self.full_wait_seconds = 0.0
 
     def run(self) -> None:
-        while (job := self.queue.get()) is not None:
-            exchange, offset = job
-            if self.failure is not None:
-                offset.set_exception(self.failure)
-                continue
+        while True:
+            self.wake.wait(self.BATCH_SECONDS)
+            self.wake.clear()
+            closing = self.closing  # read before the queue: what is queued before close() is written
+            batch = [self.waiting.popleft() for _ in range(len(self.waiting))]
+            self.taken.set()
+            if batch:
+                self._write(batch)
+            if closing and not self.waiting:
+                return
+
+    def _write(self, batch: list[tuple[_Job, Future[int]]]) -> None:
+        if self.failure is None:
             try:
-                at = self.out.tell()
-                self.out.write(exchange.records(self.level, self.captures))
+                members = [job.records(self.level, self.captures) for job, _ in batch]
+                self.out.write(b"".join(members))
                 self.out.flush()
-                offset.set_result(at)
             except BaseException as exc:  # a full disk: said once, and by every offset still asked
                 self.failure = exc
-                offset.set_exception(exc)
                 logger.error("Raw captures not written from here on: %s", exc)
+        if self.failure is not None:
+            for _, offset in batch:
+                offset.set_exception(self.failure)
+            return
+        for member, (_, offset) in zip(members, batch, strict=True):
+            offset.set_result(self.position)
+            self.position += len(member)
 
     def submit(self, exchange: _Job) -> Future[int]:
         offset: Future[int] = Future()
-        try:
-            self.queue.put_nowait((exchange, offset))
-        except queue.Full:  # the writer is behind: the crawl waits for it, and that is counted
+        if len(self.waiting) >= self.queue_size:  # the writer is behind: the crawl waits for it, and that is counted
             started = time.monotonic()
-            self.queue.put((exchange, offset))
+            while len(self.waiting) >= self.queue_size and self.is_alive():
+                self.taken.clear()
+                self.wake.set()
+                self.taken.wait(self.BATCH_SECONDS)
             self.full_waits += 1
             self.full_wait_seconds += time.monotonic() - started
+        self.waiting.append((exchange, offset))
         return offset
 
     def close(self) -> None:
-        self.queue.put(None)
+        self.closing = True
+        self.wake.set()
         self.join()
         self.captures.close()
 
@@ -302,21 +360,17 @@ class WarcRecorder:
         if self._writer is None or self.path is None or "cached" in response.flags:
             return response  # an HTTP-cache hit (HTTPCACHE_ENABLED) is no capture: it was recorded when fetched
         self._write_warcinfo()
-        protocol = (response.protocol or "HTTP/1.1").upper()
-        parts = urlsplit(request.url)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         # What a 304 confirms: the capture the archived record (whose validators were sent) came from.
         confirms = request.meta.get("revalidates") if response.status == 304 else None
+        # Copies of what may change once handed over (headers); the rest is put together by the writer.
         exchange = Exchange(
-            target=request.url, when=dt.datetime.now(dt.UTC), status=response.status,
-            status_line=f"{protocol} {response.status} {status_phrase(response.status)}",
+            target=request.url, when=dt.datetime.now(dt.UTC), protocol=(response.protocol or "HTTP/1.1").upper(),
+            status=response.status,
             # The body as received, and its length (the length the server sent is dropped: one, not two).
-            headers=[*_header_pairs(response.headers, _HOP_BY_HOP | {b"content-length"}),
+            headers=[*_header_pairs(response.headers, _NOT_KEPT),
                      (b"Content-Length", str(len(response.body)).encode())],
-            body=response.body, ip_address=str(response.ip_address) if response.ip_address else None,
-            request_line=f"{request.method} {path} {protocol}",
-            request_headers=[(b"Host", parts.netloc.encode("latin-1")), *_header_pairs(request.headers)],
-            request_body=request.body,
+            body=response.body, ip_address=response.ip_address, method=request.method,
+            request_headers=_header_pairs(request.headers), request_body=request.body,
             confirms=(self.folder / confirms["file"], int(confirms["offset"])) if confirms else None)
         self.records += 1
         # Where the response is in the file, once written (response.meta, once tied): a record's
@@ -335,12 +389,41 @@ async def offset_written(item: Any) -> None:
         return
     if not offset.done():
         from scrapy.utils.defer import deferred_to_future
-        from twisted.internet import defer, reactor
+        from twisted.internet import defer
 
         finished: defer.Deferred[None] = defer.Deferred()
-        offset.add_done_callback(lambda _: reactor.callFromThread(finished.callback, None))
+        offset.add_done_callback(lambda _: _SETTLED.add(finished))
         await deferred_to_future(finished)
     state.warc_offset = offset.result()  # type: ignore[union-attr]
+
+
+class _Settled:
+    """Items waiting for their offsets, woken on the reactor's thread once per batch the writer
+    settles, not once per item (each wake-up is a write to the reactor's waker, from the writer's
+    thread, and a turn of the reactor's loop)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ready: list[Deferred[None]] = []
+
+    def add(self, finished: Deferred[None]) -> None:
+        """On the writer's thread: `finished` fires on the reactor's, with the rest of its batch."""
+        with self._lock:
+            self._ready.append(finished)
+            if len(self._ready) > 1:
+                return  # the reactor is to fire them already
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self._fire)
+
+    def _fire(self) -> None:
+        with self._lock:
+            ready, self._ready = self._ready, []
+        for finished in ready:
+            finished.callback(None)
+
+
+_SETTLED = _Settled()
 
 
 def warcinfo_fields(spider: Spider) -> bytes:
