@@ -129,17 +129,26 @@ class Writer:
         session.writer.flush()  # the crawl row, before workers read the archive
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no reactor, no open archive
         pipes: dict[Connection, int] = {}
+        # The first worker's pipe to each other one: the item requests of its records.
+        handover = [context.Pipe(duplex=False) for _ in range(jobs - 1)]
+        for receive, _ in handover:
+            _widen(receive)
         for index in range(jobs):
             receive, send = context.Pipe(duplex=False)
             _widen(receive)
             place = WorkerPlace(index, jobs, str(session.path.resolve()), session.crawl_id, session.resumed,
                                 stamp)
-            process: BaseProcess = context.Process(target=run_worker, args=(spider, raw, overrides, place, send, scans),
-                                      name=f"reparse-worker-{index + 1}", daemon=True)
+            links = [s for _, s in handover] if index == 0 else [handover[index - 1][0]]
+            process: BaseProcess = context.Process(
+                target=run_worker, args=(spider, raw, overrides, place, send, scans, links),
+                name=f"reparse-worker-{index + 1}", daemon=True)
             process.start()
             send.close()  # the worker's end: its pipe reads as closed when it exits
             self.processes.append(process)
             pipes[receive] = index
+        for ends in handover:  # the workers' now: a pipe reads as closed when the first worker exits
+            for end in ends:
+                end.close()
         previous = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.receive(pipes)
