@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from scrapy.utils.log import configure_logging
@@ -72,6 +73,52 @@ def jobs_for(crawl: WarcCrawl, jobs: int | None) -> int:
         return jobs
     captures = sum(len(scanned(f.path).found) for f in crawl.files)
     return max(1, min(os.cpu_count() or 1, captures // CAPTURES_PER_JOB))
+
+
+# The modules a worker runs (Scrapy, the spiders, the extraction, the pipelines): imported once,
+# by the fork server the workers are forked from, not by each worker.
+_PRELOAD = ("portalscraper.webarchive.reparse_worker", "portalscraper.webarchive.warc", "portalscraper.crawl.runner",
+            "portalscraper.crawl.attached", "portalscraper.crawl.overrides", "scrapy.spiderloader",
+            "portalscraper.spiders", "portalscraper.pipelines", "portalscraper.middlewares")
+# WARC bytes per capture (the replica's pages, gzipped): what `warm_up` guesses a crawl's captures by.
+_BYTES_PER_CAPTURE = 2_000
+
+
+def _context() -> multiprocessing.context.ForkServerContext:
+    """Workers forked from a fork server: a fresh interpreter that opened no archive and runs no
+    reactor, which imported what a worker runs once (a second or two a worker, spent while this
+    process reads the WARC files through when it is warmed up early)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*_PRELOAD, *_submodules("portalscraper.spiders", "portalscraper.pipelines",
+                                                            "portalscraper.middlewares")])
+    return context
+
+
+def _submodules(*packages: str) -> list[str]:
+    import importlib
+    import pkgutil
+
+    names = []
+    for package in packages:
+        path = getattr(importlib.import_module(package), "__path__", [])
+        names += [f"{package}.{module.name}" for module in pkgutil.iter_modules(path)]
+    return names
+
+
+def warm_up(files: list[Path], jobs: int | None) -> None:
+    """The workers' fork server started (its imports run) while this process reads the WARC files
+    through, when the crawl is likely to be re-parsed by several processes: --jobs 2 or more, or
+    files with captures enough for two (`jobs_for`)."""
+    if jobs == 1 or ((os.cpu_count() or 1) == 1 and jobs is None):
+        return
+    if jobs is None:
+        size = sum(path.stat().st_size for path in files if path.is_file())
+        if size < 2 * CAPTURES_PER_JOB * _BYTES_PER_CAPTURE:
+            return
+    from multiprocessing import forkserver
+
+    _context()
+    forkserver.ensure_running()
 
 
 def reparse_crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any], jobs: int) -> Outcome:
@@ -127,7 +174,7 @@ class Writer:
         stamp = session.memory.stamp
         assert stamp is not None
         session.writer.flush()  # the crawl row, before workers read the archive
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no reactor, no open archive
+        context = _context()
         pipes: dict[Connection, int] = {}
         # The first worker's pipe to each other one: the item requests of its records.
         handover = [context.Pipe(duplex=False) for _ in range(jobs - 1)]
