@@ -18,7 +18,7 @@ import pytest
 from portalscraper.cli import main
 from portalscraper.webarchive.reparse import warc_crawls
 from portalscraper.webarchive.reparse_jobs import CAPTURES_PER_JOB, jobs_for, parse_jobs
-from portalscraper.webarchive.reparse_worker import owner
+from portalscraper.webarchive.reparse_worker import owner, shares
 from tests.conftest import Replica, run_cli
 from tests.test_scheduling import read_until, start_crawl
 from tests.test_warc import archive_rows
@@ -72,11 +72,18 @@ def test_jobs_are_one_per_core_unless_given_and_a_small_crawl_takes_one(tmp_path
     assert jobs_for(crawl, None) == 1 and jobs_for(crawl, 2) == 2
 
 
-def test_a_record_has_the_same_worker_in_every_process_and_the_shares_are_even() -> None:
-    # Not Python's hash (seeded per process): the workers and the writer agree on it.
-    assert [owner(rid, 2) for rid in ("news_90387", "news_91045", "topics_49208", "news_100020")] == [0, 0, 1, 1]
-    shares = Counter(owner(f"news_{n}", 4) for n in range(100_000, 101_000))
-    assert sorted(shares) == [0, 1, 2, 3] and min(shares.values()) >= 200
+def test_a_record_has_the_same_worker_in_every_process_and_the_first_worker_reads_fewer() -> None:
+    # Not Python's hash (seeded per process): the workers agree on it.
+    assert [owner(rid, 2) for rid in ("news_90387", "news_91045", "topics_49208", "news_100020")] == [1, 1, 1, 0]
+    # The first worker reads the shared pages too: it reads fewer item pages, the others even parts.
+    assert shares(1) == [1.0] and sum(shares(3)) == pytest.approx(1.0)
+    counts = Counter(owner(f"news_{n}", 2) for n in range(100_000, 102_000))
+    assert counts[0] + counts[1] == 2_000 and 0.35 < counts[0] / 2_000 < 0.47
+    counts = Counter(owner(f"news_{n}", 4) for n in range(100_000, 104_000))
+    assert sorted(counts) == [0, 1, 2, 3] and counts[0] < min(counts[1], counts[2], counts[3])
+    assert max(counts[k] for k in (1, 2, 3)) - min(counts[k] for k in (1, 2, 3)) < 200
+    # With enough workers, reading the shared pages is the first one's whole part.
+    assert shares(8)[0] == 0 and 0 not in {owner(f"news_{n}", 8) for n in range(100_000, 101_000)}
 
 
 @pytest.mark.slow
