@@ -157,21 +157,32 @@ class Handover:
         self.pipes = pipes  # worker 1's, worker 2's...
         self.spider = spider
         self.batches: list[list[Handed]] = [[] for _ in pipes]
+        self.gone: set[int] = set()  # workers that died: the writer says the crawl is incomplete
 
     def give(self, share: int, request: Request) -> None:
-        self.batches[share - 1].append(_handed(request, self.spider))
+        if share not in self.gone:
+            self.batches[share - 1].append(_handed(request, self.spider))
 
     def flush(self) -> None:
-        for pipe, batch in zip(self.pipes, self.batches, strict=True):
+        for share, batch in enumerate(self.batches, 1):
             if batch:
-                pipe.send(batch)
+                self._send(share, batch)
                 batch.clear()
 
     def close(self) -> None:
         self.flush()
-        for pipe in self.pipes:
-            pipe.send(None)  # the end: the first worker asks for nothing more
+        for share, pipe in enumerate(self.pipes, 1):
+            self._send(share, None)  # the end: the first worker asks for nothing more
             pipe.close()
+
+    def _send(self, share: int, message: list[Handed] | None) -> None:
+        if share in self.gone:
+            return
+        try:
+            self.pipes[share - 1].send(message)
+        except OSError:  # the worker died (BrokenPipeError): its item pages are not read
+            self.gone.add(share)
+            logger.error("Reparse worker %d is gone: its item pages are not read", share + 1)
 
 
 class Takeover:
