@@ -2,8 +2,9 @@
 into one archive by this process.
 
 This process opens the archive (its CrawlSession: the lock, the crawl row) and starts the
-workers; each replays the whole crawl and reads the item pages of its share of the records
-(reparse_worker.py), and sends what its pipelines let through. This process writes it, in order of
+workers (forked from a fork server, warmed up while the files are read through); the first
+replays the crawl and reads the shared pages, each reads the item pages of its share of the
+records, handed over by the first (reparse_worker.py), and sends what its pipelines let through. This process writes it, in order of
 arrival, through the same session a one-process crawl writes with, and judges the crawl from the
 workers' stats summed (a shared page counted once). The archive is the one `--jobs 1` rebuilds:
 the same records, versions, appearances, failures, rejects and crawl row; only the order rows were
