@@ -45,8 +45,9 @@ logger = logging.getLogger(__name__)
 _WORKER_FAILED = "reparse_worker_failed"  # the finish reason of a crawl whose worker died
 
 
-# Captures a worker process is worth starting for: its start-up (about 1.5 CPU-seconds) and its
-# reading of every shared page pay off only over a few thousand item pages.
+# Captures a worker process is worth starting for: the fork server's imports (about 1.5
+# CPU-seconds), each worker's crawler and the pipes to the writer pay off only over a few thousand
+# item pages.
 CAPTURES_PER_JOB = 2_000
 
 
