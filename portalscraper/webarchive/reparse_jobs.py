@@ -2,13 +2,13 @@
 into one archive by this process.
 
 This process opens the archive (its CrawlSession: the lock, the crawl row) and starts the
-workers (forked from a fork server, warmed up while the files are read through); the first
-replays the crawl and reads the shared pages, each reads the item pages of its share of the
-records, handed over by the first (reparse_worker.py), and sends what its pipelines let through. This process writes it, in order of
-arrival, through the same session a one-process crawl writes with, and judges the crawl from the
-workers' stats summed (a shared page counted once). The archive is the one `--jobs 1` rebuilds:
-the same records, versions, appearances, failures, rejects and crawl row; only the order rows were
-inserted in differs.
+workers (forked from a fork server, warmed up while the files are read through). The first
+replays the crawl and reads the shared pages; each reads the item pages of its share of the
+records, handed over by the first (reparse_worker.py), and sends what its pipelines let through.
+This process writes it, in order of arrival, through the same session a one-process crawl writes
+with, and judges the crawl from the workers' stats summed. The archive is the one `--jobs 1`
+rebuilds: the same records, versions, appearances, failures, rejects and crawl row; only the
+order rows were inserted in differs.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from portalscraper.crawl.runner import Outcome, crawl, open_session, prepare
 from portalscraper.crawl.verdict import CrawlRefusedError, Verdict
 from portalscraper.items import Record
 from portalscraper.pipelines.store import JsonLinesArchivePipeline, crawl_totals
-from portalscraper.webarchive.reparse_worker import WorkerPlace
+from portalscraper.webarchive.reparse_worker import WorkerPipes, WorkerPlace
 from portalscraper.webarchive.warcfiles import Scan, WarcCrawl, scanned
 
 logger = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class Writer:
                                 stamp)
             links = [s for _, s in handover] if index == 0 else [handover[index - 1][0]]
             process: BaseProcess = context.Process(
-                target=run_worker, args=(spider, raw, overrides, place, send, scans, links),
+                target=run_worker, args=(spider, raw, overrides, place, WorkerPipes(send, links), scans),
                 name=f"reparse-worker-{index + 1}", daemon=True)
             process.start()
             send.close()  # the worker's end: its pipe reads as closed when it exits

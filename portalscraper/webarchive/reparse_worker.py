@@ -250,13 +250,14 @@ class PartitionScheduler(Scheduler):
         scheduler = super().from_crawler(crawler)
         scheduler.place = _place(crawler.settings.get("REPARSE_WORKER"))
         scheduler.partition_crawler = crawler
-        links = _LINKS.get(crawler, [])
+        links = _PIPES[crawler].handover if crawler in _PIPES else []
         if scheduler.place.index and links:
             scheduler.takeover = Takeover(links[0], crawler)
         return scheduler
 
     def open(self, spider: Spider) -> Any:
-        links = _LINKS.get(self.partition_crawler, [])
+        pipes = _PIPES.get(self.partition_crawler)
+        links = pipes.handover if pipes else []
         if not self.place.index and links:
             self.handover = Handover(links, spider)
         return super().open(spider)
@@ -384,7 +385,8 @@ class SendToWriter:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         place = _place(crawler.settings.get("REPARSE_WORKER"))
-        pipe = _PIPES.get(crawler)
+        pipes = _PIPES.get(crawler)
+        pipe = pipes.writer if pipes else None
         if pipe is None:
             raise NotConfigured("a reparse worker with no pipe to its writer")
         sender = cls(crawler, place, pipe)
@@ -439,10 +441,21 @@ class SendToWriter:
             self.conn.close()
 
 
-# Each worker crawler's pipe to the writer, and to the other workers (the first worker: its ends of
-# theirs; another: its end of the first's) (a pipe cannot travel in settings, which are copied).
-_PIPES: dict[Crawler, Connection] = {}
-_LINKS: dict[Crawler, list[Connection]] = {}
+@dataclass
+class WorkerPipes:
+    """A worker's pipes: to the writer, and to the other workers (the first worker: its ends of
+    theirs, worker 2's first; another: its end of the first's)."""
+
+    writer: Connection
+    handover: list[Connection]
+
+    def close(self) -> None:
+        for pipe in (self.writer, *self.handover):
+            pipe.close()
+
+
+# Each worker crawler's pipes (a pipe cannot travel in settings, which are copied).
+_PIPES: dict[Crawler, WorkerPipes] = {}
 
 _PARTS = "portalscraper.webarchive.reparse_worker"
 
@@ -465,8 +478,8 @@ def worker_settings(project: Any, place: WorkerPlace) -> dict[str, Any]:
     }
 
 
-def run_worker(spider: str, raw: dict[str, Any], overrides: dict[str, Any], place: WorkerPlace, pipe: Connection,
-               scans: list[Scan], links: list[Connection]) -> None:
+def run_worker(spider: str, raw: dict[str, Any], overrides: dict[str, Any], place: WorkerPlace, pipes: WorkerPipes,
+               scans: list[Scan]) -> None:
     """A worker process: the crawl replayed, its share of the item pages read, its items sent."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
@@ -485,12 +498,9 @@ def run_worker(spider: str, raw: dict[str, Any], overrides: dict[str, Any], plac
     crawler = process.create_crawler(spidercls)
     if args is not None:
         attach_args(crawler, args)
-    _PIPES[crawler] = pipe
-    _LINKS[crawler] = links
+    _PIPES[crawler] = pipes
     try:
         process.crawl(crawler, **raw)
         process.start()
     finally:
-        pipe.close()
-        for link in links:
-            link.close()
+        pipes.close()
