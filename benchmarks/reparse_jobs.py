@@ -7,17 +7,20 @@
 
 The replica at --items is crawled once with its raw captures (`crawl nato --warc`), then the files
 are re-parsed into a new archive by `--jobs 1` and by each other --jobs, in alternating pairs (the
-order swapped every pair). Printed: each run's wall time, pages/s (the crawl row's responses) and
-CPU seconds (every process of the run); each --jobs' median pages/s as a ratio of `--jobs 1`'s
-in the same pair; whether each archive is the `--jobs 1` one. The last line is the figures as JSON.
+order swapped every pair). Printed: each run's wall time, pages/s (the crawl row's responses), CPU
+seconds (every process of the run, read from /proc: Linux), the load average, and the wall time
+two idle cores would give, estimated from the processes' CPU seconds (`idle_wall`: on a loaded
+machine the wall time says more of the other runs than of this one); each --jobs' median pages/s
+as a ratio of `--jobs 1`'s in the same pair, measured and estimated; whether each archive is the
+`--jobs 1` one. The last line is the figures as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -49,21 +52,66 @@ def make_warcs(items: int, folder: Path) -> list[Path]:
     return sorted(folder.glob("nato-*.warc.gz"))
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int) -> dict[int, float]:
+    """CPU seconds of `root` and each of its descendants, from /proc (Linux): the workers are forked
+    from a fork server, whose children the command's resource usage does not count."""
+    found: dict[int, float] = {}
+    pids = [root]
+    while pids:
+        pid = pids.pop()
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            found[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+    return found
 
 
 def reparse(warcs: list[Path], db: Path, jobs: int) -> dict[str, Any]:
+    """One re-parse; its processes' CPU sampled every 0.1 s (each one's last tenth of a second is
+    not counted)."""
     for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         path.unlink(missing_ok=True)
-    cpu, started = children_cpu(), time.perf_counter()
-    subprocess.run([sys.executable, "-m", "portalscraper.cli", "reparse", "--warc", *map(str, warcs), "--db", str(db),
-                    "--jsonl", "", "-q", "--jobs", str(jobs)], check=True, capture_output=True, cwd=db.parent)
-    wall, cpu = time.perf_counter() - started, children_cpu() - cpu
+    load, started = os.getloadavg()[0], time.perf_counter()
+    log = db.with_suffix(".log")
+    samples: list[dict[int, float]] = []
+    with log.open("wb") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "portalscraper.cli", "reparse", "--warc", *map(str, warcs),
+                                    "--db", str(db), "--jsonl", "", "-q", "--jobs", str(jobs)],
+                                   stdout=subprocess.DEVNULL, stderr=stderr, cwd=db.parent)
+        while process.poll() is None:
+            samples.append(tree_cpu(process.pid))
+            time.sleep(0.1)
+    wall = time.perf_counter() - started
+    if process.returncode:
+        raise SystemExit(f"reparse --jobs {jobs} failed:\n{log.read_text()[-2000:]}")
     with sqlite3.connect(db) as conn:
         pages = conn.execute("SELECT sum(responses) FROM crawls").fetchone()[0]
-    return {"jobs": jobs, "wall": wall, "cpu": cpu, "pages": pages, "pages_per_s": pages / wall}
+    cpu: dict[int, float] = {}
+    for sample in samples:
+        cpu |= sample
+    return {"jobs": jobs, "wall": wall, "cpu": sum(cpu.values()), "pages": pages, "pages_per_s": pages / wall,
+            "load": (load + os.getloadavg()[0]) / 2, "idle_wall": idle_wall(process.pid, samples, cpu)}
+
+
+def idle_wall(root: int, samples: list[dict[int, float]], cpu: dict[int, float]) -> float:
+    """The run's wall time on two idle cores, estimated from its processes' CPU seconds (the loaded
+    machine's wall time says more of the others' runs than of this one): this process's CPU before
+    the first worker started and after the last one ended, one after the other; between them every
+    process's CPU over two cores, or the busiest worker's, whichever is more. One process: its CPU."""
+    total = sum(cpu.values())
+    workers = {pid for pid, seconds in cpu.items() if pid != root and seconds > 0.1 * total}
+    if not workers:
+        return total
+    first = next(i for i, sample in enumerate(samples) if workers & sample.keys())
+    last = max(i for i, sample in enumerate(samples) if workers & sample.keys())
+    before = samples[first].get(root, 0.0)
+    after = cpu.get(root, 0.0) - samples[last].get(root, 0.0)
+    return before + max((total - before - after) / 2, max(cpu[pid] for pid in workers)) + after
 
 
 def same_archive(one: Path, other: Path) -> bool:
@@ -94,22 +142,28 @@ def main() -> None:
                 run = reparse(warcs, Path(tmp) / f"jobs{jobs}.sqlite", jobs)
                 runs[jobs].append(run)
                 print(f"pair {pair + 1}, --jobs {jobs}: {run['pages']:,} pages in {run['wall']:.1f} s, "
-                      f"{run['pages_per_s']:.0f} pages/s, {run['cpu']:.1f} CPU s", flush=True)
+                      f"{run['pages_per_s']:.0f} pages/s, {run['cpu']:.1f} CPU s, load average {run['load']:.2f}; "
+                      f"on two idle cores about {run['idle_wall']:.1f} s", flush=True)
             for jobs in others:
                 same[jobs] = same.get(jobs, True) and same_archive(Path(tmp) / "jobs1.sqlite",
                                                                    Path(tmp) / f"jobs{jobs}.sqlite")
-    figures: dict[str, Any] = {"items": options.items, "pairs": options.pairs,
+    loads = [run["load"] for jobs_runs in runs.values() for run in jobs_runs]
+    figures: dict[str, Any] = {"items": options.items, "pairs": options.pairs, "load": [min(loads), max(loads)],
                                "jobs1_pages_per_s": statistics.median(r["pages_per_s"] for r in runs[1])}
     for jobs in others:
         ratios = [run["pages_per_s"] / base["pages_per_s"] for run, base in zip(runs[jobs], runs[1], strict=True)]
         cpu = [run["cpu"] / base["cpu"] for run, base in zip(runs[jobs], runs[1], strict=True)]
+        idle = [base["idle_wall"] / run["idle_wall"] for run, base in zip(runs[jobs], runs[1], strict=True)]
         figures |= {f"jobs{jobs}_pages_per_s": statistics.median(r["pages_per_s"] for r in runs[jobs]),
                     f"jobs{jobs}_ratio": statistics.median(ratios),
                     f"jobs{jobs}_ratio_spread": [min(ratios), max(ratios)],
+                    f"jobs{jobs}_idle_ratio": statistics.median(idle),
+                    f"jobs{jobs}_idle_ratio_spread": [min(idle), max(idle)],
                     f"jobs{jobs}_cpu_ratio": statistics.median(cpu), f"jobs{jobs}_same_archive": same[jobs]}
         print(f"--jobs {jobs} / --jobs 1 pages/s: median {statistics.median(ratios):.2f} of {len(ratios)} pairs "
-              f"({min(ratios):.2f}-{max(ratios):.2f}); CPU seconds {statistics.median(cpu):.2f} of --jobs 1's; "
-              f"same archive: {same[jobs]}", flush=True)
+              f"({min(ratios):.2f}-{max(ratios):.2f}); on two idle cores, estimated from CPU seconds, "
+              f"{statistics.median(idle):.2f} ({min(idle):.2f}-{max(idle):.2f}); CPU seconds "
+              f"{statistics.median(cpu):.2f} of --jobs 1's; same archive: {same[jobs]}", flush=True)
     print(json.dumps(figures))
 
 

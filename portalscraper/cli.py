@@ -85,10 +85,11 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     pages spread over `--jobs` processes. The JSON Lines archive goes next to the database
     (`<db>.jsonl`), not over the crawls' own."""
     from portalscraper.webarchive.reparse import reparse_each, replay_job, warc_crawls
-    from portalscraper.webarchive.reparse_jobs import jobs_for, parse_jobs, reparse_crawl
+    from portalscraper.webarchive.reparse_jobs import jobs_for, parse_jobs, reparse_crawl, warm_up
 
     try:
         jobs = parse_jobs(args.jobs)
+        warm_up([Path(f) for f in args.warc_files], jobs)
         crawls = warc_crawls([Path(f) for f in args.warc_files], args.spider)
     except CrawlRefusedError as exc:
         raise CliError(str(exc), exc.code) from None

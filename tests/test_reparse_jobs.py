@@ -5,7 +5,10 @@ failures, rejects, crawl rows with their counts)."""
 from __future__ import annotations
 
 import io
+import logging
+import multiprocessing
 import os
+import pickle
 import signal
 import sqlite3
 import subprocess
@@ -14,11 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import scrapy
 
 from portalscraper.cli import main
 from portalscraper.webarchive.reparse import warc_crawls
 from portalscraper.webarchive.reparse_jobs import CAPTURES_PER_JOB, jobs_for, parse_jobs
-from portalscraper.webarchive.reparse_worker import owner
+from portalscraper.webarchive.reparse_worker import SHARE, Handover, _handed, _taken, owner, shares
 from tests.conftest import Replica, run_cli
 from tests.test_scheduling import read_until, start_crawl
 from tests.test_warc import archive_rows
@@ -72,11 +76,18 @@ def test_jobs_are_one_per_core_unless_given_and_a_small_crawl_takes_one(tmp_path
     assert jobs_for(crawl, None) == 1 and jobs_for(crawl, 2) == 2
 
 
-def test_a_record_has_the_same_worker_in_every_process_and_the_shares_are_even() -> None:
-    # Not Python's hash (seeded per process): the workers and the writer agree on it.
-    assert [owner(rid, 2) for rid in ("news_90387", "news_91045", "topics_49208", "news_100020")] == [0, 0, 1, 1]
-    shares = Counter(owner(f"news_{n}", 4) for n in range(100_000, 101_000))
-    assert sorted(shares) == [0, 1, 2, 3] and min(shares.values()) >= 200
+def test_a_record_has_the_same_worker_in_every_process_and_the_first_worker_reads_fewer() -> None:
+    # Not Python's hash (seeded per process): the workers agree on it.
+    assert [owner(rid, 2) for rid in ("news_90387", "news_91045", "topics_49208", "news_100020")] == [1, 1, 1, 0]
+    # The first worker reads the shared pages too: it reads fewer item pages, the others even parts.
+    assert shares(1) == [1.0] and sum(shares(3)) == pytest.approx(1.0)
+    counts = Counter(owner(f"news_{n}", 2) for n in range(100_000, 102_000))
+    assert counts[0] + counts[1] == 2_000 and 0.35 < counts[0] / 2_000 < 0.47
+    counts = Counter(owner(f"news_{n}", 4) for n in range(100_000, 104_000))
+    assert sorted(counts) == [0, 1, 2, 3] and counts[0] < min(counts[1], counts[2], counts[3])
+    assert max(counts[k] for k in (1, 2, 3)) - min(counts[k] for k in (1, 2, 3)) < 200
+    # With enough workers, reading the shared pages is the first one's whole part.
+    assert shares(8)[0] == 0 and 0 not in {owner(f"news_{n}", 8) for n in range(100_000, 101_000)}
 
 
 @pytest.mark.slow
@@ -147,3 +158,41 @@ def test_a_killed_and_resumed_crawl_rebuilds_alike_on_two_processes(start_replic
     assert archive_rows(two) == archive_rows(one)
     assert archive_rows(two, runs=False) == archive_rows(killed, runs=False)
     assert rows(two, "SELECT status, mode, resumed, records FROM crawls") == [("finished", "full+resume", 1, 230)]
+
+
+class _Spider(scrapy.Spider):
+    name = "handover"
+
+    def parse_item(self, response: object, listing: object = None) -> None:
+        """An item page's callback."""
+
+    def item_failed(self, failure: object) -> None:
+        """Its errback."""
+
+
+def test_an_item_request_is_handed_over_whole_and_a_dead_worker_is_handed_nothing(
+        caplog: pytest.LogCaptureFixture) -> None:
+    spider = _Spider()
+    listing = {"record_id": "news_1", "title": "Allies meet"}
+    request = scrapy.Request("http://127.0.0.1:9/news_1.htm", spider.parse_item, errback=spider.item_failed,
+                             headers={"If-None-Match": '"e1"'}, meta={"listing": listing, SHARE: 1}, priority=5,
+                             dont_filter=True, cb_kwargs={"listing": listing})
+    taken = _taken(pickle.loads(pickle.dumps(_handed(request, spider))), spider)
+    assert taken.to_dict(spider=spider) == request.to_dict(spider=spider)
+    # A request of another class goes as Scrapy's request_to_dict has it.
+    form = scrapy.FormRequest("http://127.0.0.1:9/", spider.parse_item, formdata={"q": "x"})
+    assert isinstance(_handed(form, spider), dict) and _taken(_handed(form, spider), spider).body == b"q=x"
+
+    receive, send = multiprocessing.Pipe(duplex=False)
+    handover = Handover([send], spider)
+    handover.give(1, request)
+    handover.flush()
+    assert _taken(receive.recv()[0], spider).url == request.url
+    receive.close()  # the worker died
+    handover.give(1, request)
+    with caplog.at_level(logging.ERROR):
+        handover.flush()
+        handover.give(1, request)
+        handover.close()
+    assert handover.gone == {1} and handover.batches == [[]]
+    assert [r.getMessage() for r in caplog.records] == ["Reparse worker 2 is gone: its item pages are not read"]

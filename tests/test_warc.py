@@ -428,3 +428,53 @@ def test_digests_and_record_ids_are_as_the_format_has_them() -> None:
         assert found.startswith(b"<urn:uuid:") and found.endswith(b">")
         parsed = uuid.UUID(found[10:-1].decode())
         assert (parsed.version, parsed.variant, f"<urn:uuid:{parsed}>".encode()) == (4, uuid.RFC_4122, found)
+
+
+def test_a_crawls_gzipped_file_is_read_through_as_warcio_reads_it(tmp_path: Path) -> None:
+    """`_scan_members` (zlib, headers split by hand) finds what warcio finds in a file written as
+    crawls write them (each record a gzip member: warcinfo, requests, 200s, a 304 response, a
+    revisit), and leaves to warcio a file cut short, an uncompressed one, and a member of two records."""
+    import gzip
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from portalscraper.webarchive import warcfiles
+
+    def warcio_scan(path: Path) -> list[object]:
+        fast, warcfiles._scan_members = warcfiles._scan_members, lambda path: None  # type: ignore[assignment]
+        try:
+            return list(warcfiles._scan(path))
+        finally:
+            warcfiles._scan_members = fast
+
+    path = tmp_path / "nato.warc.gz"
+    _old_warc(path, "2012-09-08", (304, b""))
+    with path.open("ab") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        url = "http://127.0.0.1:9/cps/en/natolive/news_2.htm"
+        writer.write_record(writer.create_warc_record(url, "request", payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n")))
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(b"<p>x</p>" * 30_000),
+                                                      http_headers=http))
+        revisit = writer.create_revisit_record(url, "sha1:AAAA", url, "2012-09-01T00:00:00Z", http_headers=http)
+        writer.write_record(revisit)
+    found = warcfiles._scan_members(path)
+    assert found is not None and found == warcio_scan(path)
+    captures = [c for c in found if isinstance(c, warcfiles.Capture)]
+    assert [(c.uri.rsplit("/", 1)[1], c.revisit) for c in captures] == [
+        ("robots.txt", False), ("index.htm", False), ("news_1.htm", True), ("news_2.htm", False),
+        ("news_2.htm", True)]
+    assert isinstance(found[0], dict) and found[0]["spider"] == "nato"
+
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(path.read_bytes()[:-40])
+    plain = tmp_path / "plain.warc"
+    plain.write_bytes(gzip.decompress(path.read_bytes()))
+    two = tmp_path / "two.warc.gz"
+    two.write_bytes(gzip.compress(plain.read_bytes()))
+    assert [warcfiles._scan_members(p) for p in (cut, plain, two)] == [None, None, None]
+    # Which warcio reads: the cut file's whole records, at least.
+    uris = [getattr(c, "uri", None) for c in found]
+    assert [getattr(c, "uri", None) for c in warcfiles._scan(cut)] in (uris, uris[:-1])

@@ -2,12 +2,13 @@
 into one archive by this process.
 
 This process opens the archive (its CrawlSession: the lock, the crawl row) and starts the
-workers; each replays the whole crawl and reads the item pages of its share of the records
-(reparse_worker.py), and sends what its pipelines let through. This process writes it, in order of
-arrival, through the same session a one-process crawl writes with, and judges the crawl from the
-workers' stats summed (a shared page counted once). The archive is the one `--jobs 1` rebuilds:
-the same records, versions, appearances, failures, rejects and crawl row; only the order rows were
-inserted in differs.
+workers (forked from a fork server, warmed up while the files are read through). The first
+replays the crawl and reads the shared pages; each reads the item pages of its share of the
+records, handed over by the first (reparse_worker.py), and sends what its pipelines let through.
+This process writes it, in order of arrival, through the same session a one-process crawl writes
+with, and judges the crawl from the workers' stats summed. The archive is the one `--jobs 1`
+rebuilds: the same records, versions, appearances, failures, rejects and crawl row; only the
+order rows were inserted in differs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import time
 from collections.abc import Iterable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from scrapy.utils.log import configure_logging
@@ -35,7 +37,7 @@ from portalscraper.crawl.runner import Outcome, crawl, open_session, prepare
 from portalscraper.crawl.verdict import CrawlRefusedError, Verdict
 from portalscraper.items import Record
 from portalscraper.pipelines.store import JsonLinesArchivePipeline, crawl_totals
-from portalscraper.webarchive.reparse_worker import WorkerPlace
+from portalscraper.webarchive.reparse_worker import WorkerPipes, WorkerPlace
 from portalscraper.webarchive.warcfiles import Scan, WarcCrawl, scanned
 
 logger = logging.getLogger(__name__)
@@ -43,8 +45,9 @@ logger = logging.getLogger(__name__)
 _WORKER_FAILED = "reparse_worker_failed"  # the finish reason of a crawl whose worker died
 
 
-# Captures a worker process is worth starting for: its start-up (about 1.5 CPU-seconds) and its
-# reading of every shared page pay off only over a few thousand item pages.
+# Captures a worker process is worth starting for: the fork server's imports (about 1.5
+# CPU-seconds), each worker's crawler and the pipes to the writer pay off only over a few thousand
+# item pages.
 CAPTURES_PER_JOB = 2_000
 
 
@@ -72,6 +75,52 @@ def jobs_for(crawl: WarcCrawl, jobs: int | None) -> int:
         return jobs
     captures = sum(len(scanned(f.path).found) for f in crawl.files)
     return max(1, min(os.cpu_count() or 1, captures // CAPTURES_PER_JOB))
+
+
+# The modules a worker runs (Scrapy, the spiders, the extraction, the pipelines): imported once,
+# by the fork server the workers are forked from, not by each worker.
+_PRELOAD = ("portalscraper.webarchive.reparse_worker", "portalscraper.webarchive.warc", "portalscraper.crawl.runner",
+            "portalscraper.crawl.attached", "portalscraper.crawl.overrides", "scrapy.spiderloader",
+            "portalscraper.spiders", "portalscraper.pipelines", "portalscraper.middlewares")
+# WARC bytes per capture (the replica's pages, gzipped): what `warm_up` guesses a crawl's captures by.
+_BYTES_PER_CAPTURE = 2_000
+
+
+def _context() -> multiprocessing.context.ForkServerContext:
+    """Workers forked from a fork server: a fresh interpreter that opened no archive and runs no
+    reactor, which imported what a worker runs once (a second or two a worker, spent while this
+    process reads the WARC files through when it is warmed up early)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*_PRELOAD, *_submodules("portalscraper.spiders", "portalscraper.pipelines",
+                                                            "portalscraper.middlewares")])
+    return context
+
+
+def _submodules(*packages: str) -> list[str]:
+    import importlib
+    import pkgutil
+
+    names = []
+    for package in packages:
+        path = getattr(importlib.import_module(package), "__path__", [])
+        names += [f"{package}.{module.name}" for module in pkgutil.iter_modules(path)]
+    return names
+
+
+def warm_up(files: list[Path], jobs: int | None) -> None:
+    """The workers' fork server started (its imports run) while this process reads the WARC files
+    through, when the crawl is likely to be re-parsed by several processes: --jobs 2 or more, or
+    files with captures enough for two (`jobs_for`)."""
+    if jobs == 1 or ((os.cpu_count() or 1) == 1 and jobs is None):
+        return
+    if jobs is None:
+        size = sum(path.stat().st_size for path in files if path.is_file())
+        if size < 2 * CAPTURES_PER_JOB * _BYTES_PER_CAPTURE:
+            return
+    from multiprocessing import forkserver
+
+    _context()
+    forkserver.ensure_running()
 
 
 def reparse_crawl(spider: str, raw: dict[str, Any], overrides: dict[str, Any], jobs: int) -> Outcome:
@@ -127,19 +176,28 @@ class Writer:
         stamp = session.memory.stamp
         assert stamp is not None
         session.writer.flush()  # the crawl row, before workers read the archive
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no reactor, no open archive
+        context = _context()
         pipes: dict[Connection, int] = {}
+        # The first worker's pipe to each other one: the item requests of its records.
+        handover = [context.Pipe(duplex=False) for _ in range(jobs - 1)]
+        for receive, _ in handover:
+            _widen(receive)
         for index in range(jobs):
             receive, send = context.Pipe(duplex=False)
             _widen(receive)
             place = WorkerPlace(index, jobs, str(session.path.resolve()), session.crawl_id, session.resumed,
                                 stamp)
-            process: BaseProcess = context.Process(target=run_worker, args=(spider, raw, overrides, place, send, scans),
-                                      name=f"reparse-worker-{index + 1}", daemon=True)
+            links = [s for _, s in handover] if index == 0 else [handover[index - 1][0]]
+            process: BaseProcess = context.Process(
+                target=run_worker, args=(spider, raw, overrides, place, WorkerPipes(send, links), scans),
+                name=f"reparse-worker-{index + 1}", daemon=True)
             process.start()
             send.close()  # the worker's end: its pipe reads as closed when it exits
             self.processes.append(process)
             pipes[receive] = index
+        for ends in handover:  # the workers' now: a pipe reads as closed when the first worker exits
+            for end in ends:
+                end.close()
         previous = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.receive(pipes)

@@ -1,16 +1,15 @@
 """What a reparse worker's Scrapy uses (`portalscraper reparse --jobs N`, see reparse_jobs.py).
 
-Every worker replays the whole crawl from its WARC files with the same spider, arguments and
-settings, and reads every shared page: the homepage, listings, feeds, sitemaps, hubs (an item page
-that is also a listing), robots.txt. Item pages are partitioned by record id: each is asked by the
-one worker that owns its record (`owner`). So every worker finds every item, in the order the
-crawl found them, and each item page is read once.
+The first worker replays the crawl from its WARC files as one process would: it reads every shared
+page (the homepage, listings, feeds, sitemaps, hubs: an item page that is also a listing,
+robots.txt), so the crawl's order, and which listing entry asks for each item, are one process's.
+Item pages are partitioned by record id (`owner`): the first worker hands each item request that
+is not its own to the worker that owns its record, through a pipe, and the other workers read
+those alone. So each page is read once, and every item is found as the crawl found it.
 
-- `PartitionScheduler`: drops the item requests of other workers' records (what an item page's
-  callbacks ask for stays with its worker); in every worker but the first, a shared page's
-  callback and errback run with the stats and the log muted, and only the requests they make are
-  kept (the first worker counts, logs and sends what shared pages give).
-- `MutableStatsCollector`: Scrapy's stats, which a worker mutes for the shared pages it reads again.
+- `PartitionScheduler`: the first worker's scheduler hands other workers' item requests on
+  (`Handover`); another worker's keeps only the requests handed to it and those its own item pages
+  make, and keeps its crawl open until the first worker is done (`Takeover`).
 - `PartitionDownloaderStats`: Scrapy's downloader counts; a worker but the first counts only its
   own item pages (robots.txt, asked by a middleware, never reaches the scheduler).
 - `SendToWriter`: the archive's memory for the spider (read-only, over a connection of its own:
@@ -23,9 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Self
@@ -34,9 +33,9 @@ from scrapy import Request, Spider, signals
 from scrapy.core.scheduler import Scheduler
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.stats import DownloaderStats
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import Response
-from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.request import request_from_dict
 
 from portalscraper import signals as portal_signals
 from portalscraper.archive.memory import ArchiveMemory, CrawlStamp
@@ -47,14 +46,33 @@ from portalscraper.webarchive.warcfiles import Scan, remember_scans
 logger = logging.getLogger(__name__)
 
 SHARE = "reparse_share"  # request meta: the worker that owns an item request's record
-_MUTED = "reparse_muted"  # request meta: a shared page's callbacks, muted already
 _OWNED = "reparse_owned"  # request meta: an item page's callbacks, their requests kept by its worker
 SEND_BATCH = 64  # items per message to the writer
 
 
+# The part of a re-parse's work that is the shared pages' (reading them, and handing item requests
+# over): about 0.15 of every process's CPU on a 20,000-item crawl of the replica. The first worker,
+# which does it, reads fewer item pages, so that every worker has about the same to do.
+SHARED_WORK = 0.15
+
+
+def shares(jobs: int) -> list[float]:
+    """Each worker's part of the item pages: the first worker's less by the shared work (none when
+    that is a worker's whole part), the others' even."""
+    if jobs == 1:
+        return [1.0]
+    first = max(0.0, 1 / jobs - SHARED_WORK) / (1 - SHARED_WORK)
+    return [first, *[(1 - first) / (jobs - 1)] * (jobs - 1)]
+
+
 def owner(record_id: str, jobs: int) -> int:
-    """The worker that reads a record's item page: the same in every process (no hash seed)."""
-    return zlib.crc32(record_id.encode("utf-8")) % jobs
+    """The worker that reads a record's item page (`shares`): the same in every process (no hash
+    seed)."""
+    point = zlib.crc32(record_id.encode("utf-8")) / 2**32
+    first = shares(jobs)[0]
+    if point < first or jobs == 1:
+        return 0
+    return min(jobs - 1, 1 + int((point - first) / (1 - first) * (jobs - 1)))
 
 
 @dataclass(frozen=True)
@@ -76,71 +94,12 @@ def _place(place: Any) -> WorkerPlace:
     return place
 
 
-class MutableStatsCollector(MemoryStatsCollector):
-    """Scrapy's stats, which count nothing while `muted`."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.mute_depth = 0
-
-    @contextmanager
-    def muted(self) -> Iterator[None]:
-        self.mute_depth += 1
-        try:
-            yield
-        finally:
-            self.mute_depth -= 1
-
-    def set_value(self, key: str, value: Any, spider: Spider | None = None) -> None:
-        if not self.mute_depth:
-            super().set_value(key, value)
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0, spider: Spider | None = None) -> None:
-        if not self.mute_depth:
-            super().inc_value(key, count, start)
-
-    def max_value(self, key: str, value: Any, spider: Spider | None = None) -> None:
-        if not self.mute_depth:
-            super().max_value(key, value)
-
-    def min_value(self, key: str, value: Any, spider: Spider | None = None) -> None:
-        if not self.mute_depth:
-            super().min_value(key, value)
-
-
 def _outputs(result: Any) -> Iterable[Any]:
     if result is None:
         return ()
     if isinstance(result, Request) or not isinstance(result, Iterable) or isinstance(result, dict):
         return (result,)
     return result
-
-
-def _requests_only(callback: Callable[..., Any], stats: MutableStatsCollector) -> Callable[..., list[Request]]:
-    """A shared page's callback (or errback) as a worker but the first runs it: what it counts is
-    not counted, what it logs is not logged, what it gives but requests is the first worker's to
-    send (the first worker reads the same page, and counts, logs and sends all of it). A callback
-    that raises stops there, as it would in Scrapy."""
-
-    def run(result: Any, **kwargs: Any) -> list[Request]:
-        requests = []
-        raised: Exception | None = None
-        disabled = logging.root.manager.disable
-        logging.disable(logging.CRITICAL)  # the callback runs to its end here, with nothing else between
-        try:
-            with stats.muted():
-                for output in _outputs(callback(result, **kwargs)):
-                    if isinstance(output, Request):
-                        requests.append(output)
-        except Exception as exc:  # the first worker's callback raises it too, counted and logged there
-            raised = exc
-        finally:
-            logging.disable(disabled)
-        if raised is not None:
-            logger.debug("A shared page's callback raised (the first worker logs it): %r", raised)
-        return requests
-
-    return run
 
 
 def _kept(callback: Callable[..., Any], share: int) -> Callable[..., Iterator[Any]]:
@@ -155,26 +114,165 @@ def _kept(callback: Callable[..., Any], share: int) -> Callable[..., Iterator[An
     return run
 
 
+# A request handed over: its fields, with its callback and errback by name (methods of the spider),
+# or Scrapy's request_to_dict of one that is not so plain.
+Handed = tuple[Any, ...] | dict[str, Any]
+
+
+def _method(spider: Spider, method: Callable[..., Any] | None) -> str | None:
+    """A callback's name on the spider ('' if it is none of the spider's methods)."""
+    if method is None:
+        return None
+    name = getattr(method, "__name__", "")
+    return name if getattr(method, "__self__", None) is spider and getattr(spider, name, None) == method else ""
+
+
+def _handed(request: Request, spider: Spider) -> Handed:
+    """A request as data. Scrapy's request_to_dict looks its callbacks up among every member of the
+    spider, a tenth of the first worker's time spent handing requests over: an item request's
+    callbacks are the spider's own methods, named."""
+    callback, errback = _method(spider, request.callback), _method(spider, request.errback)
+    if type(request) is not Request or callback == "" or errback == "":
+        return request.to_dict(spider=spider)
+    return (request.url, callback, errback, request.method, dict(request.headers), request.body, request.cookies,
+            request.meta, request.encoding, request.priority, request.dont_filter, request.flags, request.cb_kwargs)
+
+
+def _taken(data: Handed, spider: Spider) -> Request:
+    if isinstance(data, dict):
+        return request_from_dict(data, spider=spider)
+    url, callback, errback, method, headers, body, cookies, meta, encoding, priority, dont_filter, flags, kwargs = data
+    return Request(url, getattr(spider, callback) if callback else None,
+                   errback=getattr(spider, errback) if errback else None, method=method, headers=headers, body=body,
+                   cookies=cookies, meta=meta, encoding=encoding, priority=priority, dont_filter=dont_filter,
+                   flags=flags, cb_kwargs=kwargs)
+
+
+class Handover:
+    """The first worker's ends of the pipes to the others: each item request of another worker's
+    record goes to it, in batches (one per turn of the reactor), and at the end a word that no
+    more will come (the pipe's closing, if the first worker dies)."""
+
+    def __init__(self, pipes: list[Connection], spider: Spider) -> None:
+        self.pipes = pipes  # worker 1's, worker 2's...
+        self.spider = spider
+        self.batches: list[list[Handed]] = [[] for _ in pipes]
+        self.gone: set[int] = set()  # workers that died: the writer says the crawl is incomplete
+
+    def give(self, share: int, request: Request) -> None:
+        if share not in self.gone:
+            self.batches[share - 1].append(_handed(request, self.spider))
+
+    def flush(self) -> None:
+        for share, batch in enumerate(self.batches, 1):
+            if batch:
+                self._send(share, batch)
+                batch.clear()
+
+    def close(self) -> None:
+        self.flush()
+        for share, pipe in enumerate(self.pipes, 1):
+            self._send(share, None)  # the end: the first worker asks for nothing more
+            pipe.close()
+
+    def _send(self, share: int, message: list[Handed] | None) -> None:
+        if share in self.gone:
+            return
+        try:
+            self.pipes[share - 1].send(message)
+        except OSError:  # the worker died (BrokenPipeError): its item pages are not read
+            self.gone.add(share)
+            logger.error("Reparse worker %d is gone: its item pages are not read", share + 1)
+
+
+class Takeover:
+    """Another worker's end of the pipe from the first: a thread reads it, and each request handed
+    over is given to the engine; the crawl stays open until the first worker's end comes."""
+
+    def __init__(self, pipe: Connection, crawler: Crawler) -> None:
+        self.pipe = pipe
+        self.crawler = crawler
+        self.open = True
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+
+    def spider_opened(self, spider: Spider) -> None:
+        from twisted.internet import reactor
+
+        def read() -> None:
+            while True:
+                try:
+                    batch = self.pipe.recv()
+                except (EOFError, OSError):
+                    batch = None
+                reactor.callFromThread(self.handed, batch)
+                if batch is None:
+                    return
+
+        threading.Thread(target=read, name="reparse-takeover", daemon=True).start()
+
+    def handed(self, batch: list[Handed] | None) -> None:
+        engine, spider = self.crawler.engine, self.crawler.spider
+        if engine is None or spider is None or engine.spider is None:
+            return  # the crawl stopped (SIGTERM): what comes now is not read
+        if batch is None:
+            self.open = False
+            if engine.spider_is_idle():  # no request of ours left: the crawl ends now, not at the heartbeat
+                _wake(engine)
+            return
+        for data in batch:
+            engine.crawl(_taken(data, spider))
+
+    def spider_idle(self, spider: Spider) -> None:
+        if self.open:
+            raise DontCloseSpider
+
+
+def _wake(engine: Any) -> None:
+    """The engine's next look at its queue, now (it looks every 5 s when idle): with nothing to do
+    and nothing more to come, it closes the crawl."""
+    slot = getattr(engine, "_slot", None)
+    if slot is not None:
+        slot.nextcall.schedule()
+
+
 class PartitionScheduler(Scheduler):
-    """Scrapy's scheduler, keeping of the item requests only this worker's."""
+    """Scrapy's scheduler: in the first worker, each item request of another worker's record
+    handed over to it; in another worker, only its own item requests kept."""
 
     place: WorkerPlace
     partition_crawler: Crawler
+    handover: Handover | None = None
+    takeover: Takeover | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         scheduler = super().from_crawler(crawler)
         scheduler.place = _place(crawler.settings.get("REPARSE_WORKER"))
         scheduler.partition_crawler = crawler
+        links = _PIPES[crawler].handover if crawler in _PIPES else []
+        if scheduler.place.index and links:
+            scheduler.takeover = Takeover(links[0], crawler)
         return scheduler
+
+    def open(self, spider: Spider) -> Any:
+        pipes = _PIPES.get(self.partition_crawler)
+        links = pipes.handover if pipes else []
+        if not self.place.index and links:
+            self.handover = Handover(links, spider)
+        return super().open(spider)
 
     def enqueue_request(self, request: Request) -> bool:
         place = self.place
         share = request.meta.get(SHARE)
+        if place.index and share is None:
+            return False  # a shared page, or an item request this worker found itself: the first worker's
         if share is None and (rid := (request.meta.get("listing") or {}).get("record_id")) and \
                 not self._hub(request.url):
             share = request.meta[SHARE] = owner(str(rid), place.jobs)
         if share is not None and share != place.index:
+            if self.handover is not None:
+                self.handover.give(share, request)
             return False  # another worker's record
         if share is not None and not request.meta.get(_OWNED):
             # What an item page's callbacks ask for (a web archive's other capture of it) is asked
@@ -182,12 +280,17 @@ class PartitionScheduler(Scheduler):
             self.partition_crawler.stats.inc_value("reparse/item_pages_own")
             request.meta[_OWNED] = True
             self._wrap(request, lambda callback: _kept(callback, share))
-        if share is None and place.index and not request.meta.get(_MUTED):
-            stats = self.partition_crawler.stats
-            assert isinstance(stats, MutableStatsCollector)
-            request.meta[_MUTED] = True
-            self._wrap(request, lambda callback: _requests_only(callback, stats))
         return super().enqueue_request(request)
+
+    def next_request(self) -> Request | None:
+        if self.handover is not None:
+            self.handover.flush()  # what this turn's callbacks handed over
+        return super().next_request()
+
+    def close(self, reason: str) -> Any:
+        if self.handover is not None:
+            self.handover.close()
+        return super().close(reason)
 
     def _wrap(self, request: Request, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
         """The request's callback (the spider's default one if it names none) and errback, wrapped."""
@@ -198,7 +301,7 @@ class PartitionScheduler(Scheduler):
             request.errback = wrap(request.errback)
 
     def _hub(self, url: str) -> bool:
-        """A hub's page is also a listing: every worker reads it, for the items it links to."""
+        """A hub's page is also a listing: the first worker reads it, for the items it links to."""
         spider = portal_spider(self.partition_crawler.spider)
         return spider is not None and spider.scope.is_hub(spider.scope.canonical(url))
 
@@ -282,7 +385,8 @@ class SendToWriter:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         place = _place(crawler.settings.get("REPARSE_WORKER"))
-        pipe = _PIPES.get(crawler)
+        pipes = _PIPES.get(crawler)
+        pipe = pipes.writer if pipes else None
         if pipe is None:
             raise NotConfigured("a reparse worker with no pipe to its writer")
         sender = cls(crawler, place, pipe)
@@ -337,8 +441,21 @@ class SendToWriter:
             self.conn.close()
 
 
-# Each worker crawler's pipe to the writer (a pipe cannot travel in settings, which are copied).
-_PIPES: dict[Crawler, Connection] = {}
+@dataclass
+class WorkerPipes:
+    """A worker's pipes: to the writer, and to the other workers (the first worker: its ends of
+    theirs, worker 2's first; another: its end of the first's)."""
+
+    writer: Connection
+    handover: list[Connection]
+
+    def close(self) -> None:
+        for pipe in (self.writer, *self.handover):
+            pipe.close()
+
+
+# Each worker crawler's pipes (a pipe cannot travel in settings, which are copied).
+_PIPES: dict[Crawler, WorkerPipes] = {}
 
 _PARTS = "portalscraper.webarchive.reparse_worker"
 
@@ -350,19 +467,18 @@ def worker_settings(project: Any, place: WorkerPlace) -> dict[str, Any]:
     return {
         "REPARSE_WORKER": place, "ARCHIVE_SQLITE_PATH": "", "ARCHIVE_JSONL_PATH": "", "WARC_DIR": "",
         "SCHEDULER": f"{_PARTS}.PartitionScheduler",
-        "STATS_CLASS": f"{_PARTS}.MutableStatsCollector",
         "ITEM_PIPELINES": {**pipelines, f"{_PARTS}.SendToWriter": 800},
         "DOWNLOADER_MIDDLEWARES": {**dict(project["DOWNLOADER_MIDDLEWARES"]),
                                    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
                                    f"{_PARTS}.PartitionDownloaderStats": 850},
         "PROGRESS_INTERVAL": -1,  # the writer's log says how far the crawl is
-        # Scrapy reads a callback's source to warn of a generator's return value: a shared page's
-        # callback is a wrapper in every worker but the first.
+        # Scrapy reads a callback's source to warn of a generator's return value: an item page's
+        # callback is a wrapper.
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
     }
 
 
-def run_worker(spider: str, raw: dict[str, Any], overrides: dict[str, Any], place: WorkerPlace, pipe: Connection,
+def run_worker(spider: str, raw: dict[str, Any], overrides: dict[str, Any], place: WorkerPlace, pipes: WorkerPipes,
                scans: list[Scan]) -> None:
     """A worker process: the crawl replayed, its share of the item pages read, its items sent."""
     from scrapy.crawler import CrawlerProcess
@@ -382,9 +498,9 @@ def run_worker(spider: str, raw: dict[str, Any], overrides: dict[str, Any], plac
     crawler = process.create_crawler(spidercls)
     if args is not None:
         attach_args(crawler, args)
-    _PIPES[crawler] = pipe
+    _PIPES[crawler] = pipes
     try:
         process.crawl(crawler, **raw)
         process.start()
     finally:
-        pipe.close()
+        pipes.close()

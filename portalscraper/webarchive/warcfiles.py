@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,10 @@ def _scan(path: Path) -> Iterator[Capture | dict[str, str]]:
     """The file's warcinfo fields and captures, read from it. A file that ends with a record cut
     short (a crawl killed while writing it) is read up to it. Records' HTTP headers are not parsed
     (the slower half of reading a file through): a response's status line is read for a 304."""
+    found = _scan_members(path)
+    if found is not None:
+        yield from found
+        return
     read = 0
     try:
         with path.open("rb") as stream:
@@ -121,6 +126,86 @@ def _scan(path: Path) -> Iterator[Capture | dict[str, str]]:
         if not read:  # warcio's ArchiveLoadFailed echoes the bytes: one line instead
             raise WarcError(f"{path} is not a readable WARC file ({type(exc).__name__})") from None
         logger.warning("%s ends with a record cut short (%s): read up to it", path, type(exc).__name__)
+
+
+_HEAD = 65_536  # what is read of a record's block: a warcinfo's fields, a response's status line
+_READ = 1 << 16  # bytes read at a time (what follows a record's end is copied once per record)
+_OUT = 1 << 20  # bytes inflated at a time
+
+
+def _scan_members(path: Path) -> list[Capture | dict[str, str]] | None:
+    """The file read as the crawls write it: each record a gzip member of its own, read with zlib
+    and its WARC headers split by hand, three times as fast as warcio, which parses them as a
+    general reader must (a scan is read before any worker starts). None for any other file, or
+    anything unexpected in it (an uncompressed file, a record cut short, several records in one
+    member): warcio reads that one."""
+    found: list[Capture | dict[str, str]] = []
+    try:
+        with path.open("rb") as stream:
+            if stream.read(2) != b"\x1f\x8b":
+                return None
+            stream.seek(0)
+            offset, pending = 0, b""
+            while True:
+                if not pending:
+                    pending = stream.read(_READ)
+                    if not pending:
+                        return found
+                inflate = zlib.decompressobj(31)
+                head, size, fed, data = bytearray(), 0, len(pending), pending
+                while True:
+                    out = inflate.decompress(data, _OUT)  # a bounded piece at a time (a gzip bomb)
+                    size += len(out)
+                    if len(head) < _HEAD:
+                        head += out[:_HEAD - len(head)]
+                    if inflate.eof:
+                        pending = inflate.unused_data
+                        break
+                    data = inflate.unconsumed_tail
+                    if not data:
+                        data = stream.read(_READ)
+                        if not data:
+                            return None  # the last record cut short
+                        fed += len(data)
+                used = fed - len(pending)
+                record = _member_record(bytes(head), size, path, offset)
+                if record is not None:
+                    found.append(record)
+                offset += used
+    except (OSError, zlib.error, ValueError, EOFError):
+        return None
+
+
+def _member_record(head: bytes, size: int, path: Path, offset: int) -> Capture | dict[str, str] | None:
+    """A member's record: a warcinfo's fields, a capture, None for a record of another kind;
+    ValueError if it is not one whole WARC record."""
+    end = head.find(b"\r\n\r\n")
+    if end < 0 or not head.startswith(b"WARC/"):
+        raise ValueError("no WARC record")
+    fields: dict[str, str] = {}
+    for line in head[:end].decode("utf-8").split("\r\n")[1:]:
+        name, sep, value = line.partition(":")
+        if not sep or line[:1] in (" ", "\t"):
+            raise ValueError("a continued header line")  # warcio reads that
+        fields[name.strip().lower()] = value.strip()
+    block = head[end + 4:]
+    if size != end + 4 + int(fields.get("content-length", "-1")) + 4:
+        raise ValueError("not one record")
+    kind = fields.get("warc-type")
+    if kind == "warcinfo":
+        info = {"WARC-Date": fields.get("warc-date") or ""}
+        for line in block.decode("utf-8", "replace").splitlines():
+            name, sep, value = line.partition(":")
+            if sep:
+                info[name.strip()] = value.strip()
+        return info
+    if kind not in ("response", "revisit"):
+        return None
+    status = block.split(b"\r\n", 1)[0].split(b" ", 2)
+    revisit = kind == "revisit" or (len(status) > 1 and status[1] == b"304")
+    return Capture(path, offset, fields.get("warc-target-uri") or "", fields.get("warc-date") or "",
+                   fields.get("warc-record-id"), revisit, fields.get("warc-refers-to"),
+                   fields.get("warc-refers-to-target-uri"), fields.get("warc-refers-to-date"))
 
 
 def _warcinfo(record: ArcWarcRecord) -> dict[str, str]:
