@@ -98,14 +98,10 @@ class PortalSpider(scrapy.Spider):
         spider.listing_page_limit = settings.getint("PORTAL_MAX_LISTING_PAGES")
         if settings.get("FRONTIER_REDIS_URL"):  # a worker of a shared crawl: its archive is the writer's
             spider.share(settings["FRONTIER_REDIS_URL"], settings["FRONTIER_PREFIX"], settings["FRONTIER_WORKER"])
-        # A shared crawl's workers ask for every sitemap an index names at once: the ones waiting
-        # would be one worker's to ask, and die with it.
-        at_once = 0 if settings.get("FRONTIER_REDIS_URL") else settings.getint("PORTAL_SITEMAPS_AT_ONCE")
         spider.compose(Crawl(spider.args, spider.scope, crawler, spider.logger),
-                       SourceOptions(settings.getbool("PORTAL_SOURCES"), settings.getint("PORTAL_MAX_SITEMAPS"),
-                                     settings.getint("PORTAL_XML_MAX_BYTES"), cls.skip_unchanged_sitemaps, at_once))
+                       SourceOptions.from_crawler(crawler, cls.skip_unchanged_sitemaps))
         crawler.signals.connect(spider.archive_opened, signal=portal_signals.archive_opened)
-        crawler.signals.connect(spider.request_waiting_sitemaps, signal=signals.spider_idle)
+        crawler.signals.connect(spider.sources.request_waiting, signal=signals.spider_idle)
         if (cls.defer_items or wayback) and spider.hold is None:  # a shared crawl's are requested by a worker
             crawler.signals.connect(spider.request_held_items, signal=signals.spider_idle)
         return spider
@@ -263,13 +259,6 @@ class PortalSpider(scrapy.Spider):
 
     def source_failed(self, failure: Failure) -> Iterator[Output]:
         yield from self.sources.failed(failure)
-
-    def request_waiting_sitemaps(self) -> None:
-        """Idle with sitemaps still waiting (one asked never came back to a callback or errback):
-        every one of them now."""
-        if requests := list(self.sources.sitemaps_left(len(self.sources.sitemaps_waiting))):
-            schedule(self.crawler, requests, [])
-            raise DontCloseSpider
 
     def take_source(self, listing: ItemListing, kind: str) -> Iterator[Output]:
         """What the spider does with a source's entry (a request, or keeping it for later)."""

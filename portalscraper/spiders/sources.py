@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple, TypeVar
 
 import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -36,7 +38,7 @@ from portalscraper.extract.syndication import (
 )
 from portalscraper.extract.urls import record_id
 from portalscraper.items import FetchFailure, ItemListing, Record, utc_now
-from portalscraper.spiders.context import Callback, Crawl, CrawlPass, Errback, Output
+from portalscraper.spiders.context import Callback, Crawl, CrawlPass, Errback, Output, schedule
 
 FEED, SITEMAP = "feed", "sitemap"
 T = TypeVar("T")
@@ -54,6 +56,14 @@ class SourceOptions(NamedTuple):
     xml_max_bytes: int = MAX_XML_BYTES
     skip_unchanged_sitemaps: bool = True
     sitemaps_at_once: int = 2  # PORTAL_SITEMAPS_AT_ONCE; 0: every sitemap an index names at once
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, skip_unchanged_sitemaps: bool) -> SourceOptions:
+        settings = crawler.settings
+        # A shared crawl's workers ask for all sitemaps at once (those waiting would die with a worker).
+        at_once = 0 if settings.get("FRONTIER_REDIS_URL") else settings.getint("PORTAL_SITEMAPS_AT_ONCE")
+        return cls(settings.getbool("PORTAL_SOURCES"), settings.getint("PORTAL_MAX_SITEMAPS"),
+                   settings.getint("PORTAL_XML_MAX_BYTES"), skip_unchanged_sitemaps, at_once)
 
 
 class SourceHooks(NamedTuple):
@@ -141,6 +151,13 @@ class Sources:
         """A sitemap read (or failed): the next ones waiting."""
         self.sitemaps_out = max(0, self.sitemaps_out - 1)
         yield from self.sitemaps_left(self.options.sitemaps_at_once - self.sitemaps_out)
+
+    def request_waiting(self) -> None:
+        """The spider idle with sitemaps still waiting (one asked never came back to a callback or
+        errback): every one of them now."""
+        if requests := list(self.sitemaps_left(len(self.sitemaps_waiting))):
+            schedule(self.crawl.crawler, requests, [])
+            raise DontCloseSpider
 
     def sitemaps_left(self, count: int) -> Iterator[scrapy.Request]:
         """Up to `count` of the sitemaps waiting (the spider, idle, asks for every one left: a
