@@ -48,8 +48,8 @@ TEXTS = ("title", "date_text", "summary")
 class SourceOptions(NamedTuple):
     """How a crawl reads its sources: PORTAL_SOURCES, PORTAL_MAX_SITEMAPS, PORTAL_XML_MAX_BYTES and
     PORTAL_SITEMAPS_AT_ONCE (from the crawler's settings), and the spider's `skip_unchanged_sitemaps`:
-    an incremental crawl leaves out a sitemap whose lastmod is older than the last complete pass (a spider that re-reads
-    every listing anyway reads them all, for each item's lastmod)."""
+    an incremental crawl leaves out a sitemap whose lastmod is older than the last complete pass
+    (a spider that re-reads every listing anyway reads them all, for each item's lastmod)."""
 
     read: bool = True
     max_sitemaps: int = 1000
