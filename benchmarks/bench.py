@@ -561,6 +561,8 @@ def million_crawls(sizes: list[int], tmp: Path) -> tuple[list[str], dict[str, An
             figures["bytes_per_record"] = figures["archive_bytes"] / max(1, figures["item_pages_fetched"])
             if items == max(sizes):
                 figures["recrawl"] = crawl("full", base_url, db, tmp / f"million{items}.jsonl")
+        if items == max(sizes):
+            figures["analysts"] = crawled_archive_timings(db, tmp)
         with (tmp / "million-crawls.jsonl").open("a", encoding="utf-8") as kept:
             kept.write(json.dumps({"items": items, **figures}) + "\n")
         print(f"crawl of {items:,} items: {json.dumps(figures)}", flush=True)
@@ -587,11 +589,50 @@ def million_crawls(sizes: list[int], tmp: Path) -> tuple[list[str], dict[str, An
               f"unchanged replica right after: {again['requests']:,} requests, {again['bytes']:,} bytes of "
               f"{last['bytes']:,} (**{again['bytes'] / last['bytes']:.5f}**; target at most 0.001), "
               f"{again['wall']:.1f} s.", ""]
+    seen = last["analysts"]
+    lines += [f"The archive that crawl wrote ({seen['records']:,} records), as analysts use it (section 7's "
+              "questions; ms, serve / SQL): " + "; ".join(f"{key} {t['serve'] * 1000:,.0f} / {t['sql'] * 1000:,.0f}"
+                                                          for key, t in seen["timings"].items())
+              + f"; `export --format jsonl` {seen['export_records_per_s']:,.0f} records/s. Search words and "
+              "the records each matches: " + ", ".join(f"{w} {n:,}" for w, n in seen["words"]) + ".", ""]
     return lines, {"million_last_over_first": last["last_tenth"] / last["first_tenth"],
                    "million_memory_ratio": last["maxrss_mb"] / base["maxrss_mb"],
                    "million_bytes_per_record_ratio": last["bytes_per_record"] / sized["bytes_per_record"],
                    "million_warc_queue_full": float(last["warc_queue_full"]),
                    "million_recrawl_bytes_ratio": again["bytes"] / last["bytes"]}
+
+
+def crawled_words(db: Path, count: int = 20) -> list[tuple[str, int]]:
+    """Half the most common words of a crawled archive's full-text index, half rare ones (in about
+    0.05% of its records, at least 2), with the number of records each matches."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE VIRTUAL TABLE temp.vocabulary USING fts5vocab(main, records_fts, 'row')")
+        (records,) = conn.execute("SELECT count(*) FROM records").fetchone()
+        common = conn.execute("SELECT term, doc FROM temp.vocabulary WHERE length(term) > 3 ORDER BY doc DESC "
+                              "LIMIT ?", [count // 2]).fetchall()
+        rare = conn.execute("SELECT term, doc FROM temp.vocabulary WHERE doc >= ? AND length(term) > 3 "
+                            "ORDER BY doc LIMIT ?", [max(2, records // 2000), count - count // 2]).fetchall()
+    return [(term, doc) for term, doc in [*common, *rare]]
+
+
+def crawled_archive_timings(db: Path, tmp: Path) -> dict[str, Any]:
+    """The analysts' questions (section 7's) on the archive the crawl wrote, and its export."""
+    words = crawled_words(db)
+    with sqlite3.connect(db) as conn:
+        (rid,) = conn.execute("SELECT id FROM records LIMIT 1 OFFSET (SELECT count(*) / 2 FROM records)").fetchone()
+        (records,) = conn.execute("SELECT count(*) FROM records").fetchone()
+    sql = _sql_timings(db, [w for w, _ in words], rid)
+    http = _serve_timings(db, [w for w, _ in words], rid)
+    timings = {key: {"serve": _p95(v) if isinstance(v, list) else v,
+                     "sql": _p95(sql[key]) if isinstance(sql[key], list) else sql[key]} for key, v in http.items()}
+    out = tmp / "crawled-export.jsonl"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "portalscraper.cli", "export", "--db", str(db), "--format", "jsonl",
+                    "--output", str(out)], check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    out.unlink()
+    return {"records": records, "words": words, "timings": timings, "export_records_per_s": records / seconds,
+            "refused": REFUSED[:]}
 
 
 # Words of the synthetic archive's texts, most frequent first: function words, then the portal's

@@ -158,3 +158,45 @@ def test_closing_the_archive_leaves_an_empty_wal_and_takes_no_lock(tmp_path: Pat
     wal = path.with_name(path.name + "-wal")
     assert wal.exists() and wal.stat().st_size == 0
     assert search(path, "maritime") == ["a"]
+
+
+def test_jsonl_export_is_each_record_as_dumps_writes_it(tmp_path: Path) -> None:
+    """The export encodes each distinct provenance once and joins it to the other fields' JSON:
+    line for line what decoding every row and encoding it whole gives, in the same order."""
+    import io
+    import json
+
+    from portalscraper.archive import open_database
+    from portalscraper.archive.export import export, record_lines
+    from portalscraper.archive.jsonl import dumps
+    from portalscraper.archive.sqlite import iter_records
+
+    path = tmp_path / "a.sqlite"
+    archive = SQLiteArchive(path)
+    archive.begin_crawl("nato", "nato", {})
+    texts = ["NATO’s “smart defence”", 'a "quoted", \\ back\\slash', "line\nbreak\ttab\x01\x7f",
+             "Václav Havel \u2028 ☃ 北约", "}, {", ""]
+    provenances = [{}, {"title": "selector"}, {"title": "selector", "date_start": "jsonld"},
+                   {"body": "h1.title, p \"x\": ü"}]
+    for n in range(40):
+        record = row(f"r{n:02d}", texts[n % len(texts)] or "Untitled", texts[(n + 1) % len(texts)], str(n))
+        record.update(provenance=provenances[n % len(provenances)], portal="nato" if n % 3 else "other",
+                      date_start=f"2012-09-{n % 28 + 1:02d}" if n % 5 else None, summary=None if n % 2 else "s")
+        archive.add_record(record)
+    archive.finish_crawl("finished", "finished", {})
+    archive.close()
+    with sqlite3.connect(path) as conn:  # an older writer's empty and missing provenance
+        conn.execute("UPDATE records SET provenance = '' WHERE id = 'r00'")
+        conn.execute("UPDATE records SET provenance = NULL WHERE id = 'r04'")
+    db = open_database(path)
+    for portal in (None, "nato"):
+        expected = [dumps(r) for r in iter_records(db, portal)]
+        got = [line for lines in record_lines(db, portal, batch=7) for line in lines]
+        assert got == expected and len(got) == (40 if portal is None else 26)
+        out = io.StringIO()
+        assert export(db, out, "jsonl", portal) == len(expected)
+        assert out.getvalue() == "".join(line + "\n" for line in expected)
+        out = io.StringIO()
+        export(db, out, "json", portal)
+        assert json.loads(out.getvalue())["records"] == [json.loads(line) for line in expected]
+    assert json.loads(expected[0])["provenance"] in provenances
