@@ -161,8 +161,8 @@ def test_closing_the_archive_leaves_an_empty_wal_and_takes_no_lock(tmp_path: Pat
 
 
 def test_jsonl_export_is_each_record_as_dumps_writes_it(tmp_path: Path) -> None:
-    """The export encodes each distinct provenance once and joins it to the other fields' JSON:
-    line for line what decoding every row and encoding it whole gives, in the same order."""
+    """SQLite writes the exported JSON (json_object): line for line what decoding every row and
+    encoding it in Python gives, in the same order, whatever the texts' escapes."""
     import io
     import json
 
@@ -174,7 +174,7 @@ def test_jsonl_export_is_each_record_as_dumps_writes_it(tmp_path: Path) -> None:
     path = tmp_path / "a.sqlite"
     archive = SQLiteArchive(path)
     archive.begin_crawl("nato", "nato", {})
-    texts = ["NATO’s “smart defence”", 'a "quoted", \\ back\\slash', "line\nbreak\ttab\x01\x7f",
+    texts = ["NATO’s “smart defence”", 'a "quoted", \\ back\\slash', "line\nbreak\ttab\x01\x7f\x00\x1f\x08\x0c\r",
              "Václav Havel \u2028 ☃ 北约", "}, {", ""]
     provenances = [{}, {"title": "selector"}, {"title": "selector", "date_start": "jsonld"},
                    {"body": "h1.title, p \"x\": ü"}]
