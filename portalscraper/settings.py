@@ -158,7 +158,12 @@ EXTENSIONS = {
     # Scrapy's LogStats lines.
     "scrapy.extensions.logstats.LogStats": None,
     "portalscraper.crawl.progress.Progress": 0,
+    "portalscraper.crawl.collector.CrawlCollector": 0,
 }
+# Python's garbage collector during a crawl (crawl/collector.py): the long-lived heap frozen once the
+# engine has started, the youngest generation collected every GC_THRESHOLD allocations (Python: 700);
+# 0 leaves the collector alone.
+GC_THRESHOLD = 10_000
 # Seconds between progress lines; 0: every 10 s on a terminal, every 60 s in a log; -1: none.
 PROGRESS_INTERVAL = 0.0
 FEED_EXPORT_ENCODING = "utf-8"

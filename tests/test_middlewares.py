@@ -287,3 +287,29 @@ def test_the_replica_speed_stays_polite_unless_the_replica_answers_in_a_portal_c
     later = Request(f"{PORTAL}/news.htm")
     middleware.process_request(later)
     assert "autothrottle_dont_adjust_delay" not in later.meta
+
+
+def test_the_collector_is_set_for_the_crawl_and_given_back() -> None:
+    """An extension, not a middleware, but built and driven the same way."""
+    import gc
+
+    from portalscraper.crawl.collector import CrawlCollector
+
+    before = gc.get_threshold()
+    collector = CrawlCollector.from_crawler(get_crawler(settings_dict={"GC_THRESHOLD": 12_345}))
+    other = CrawlCollector.from_crawler(get_crawler(settings_dict={"GC_THRESHOLD": 23_456}))
+    collector.engine_started()
+    try:
+        assert gc.get_threshold() == (12_345, *before[1:])
+        assert gc.get_freeze_count() > 1000  # the heap built before the engine started
+        collector.engine_started()  # a second start changes nothing
+        other.engine_started()  # nor another crawler's, in the same process
+        assert gc.get_threshold()[0] == 12_345
+        collector.engine_stopped()
+        assert gc.get_threshold()[0] == 12_345 and gc.get_freeze_count() > 1000  # the other still runs
+    finally:
+        collector.engine_stopped()
+        other.engine_stopped()
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    with pytest.raises(NotConfigured):
+        CrawlCollector.from_crawler(get_crawler(settings_dict={"GC_THRESHOLD": 0}))
