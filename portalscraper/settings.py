@@ -90,6 +90,10 @@ PORTAL_SOURCES = True
 PORTAL_MAX_SITEMAPS = 1000
 PORTAL_SITEMAPS_AT_ONCE = 2
 PORTAL_XML_MAX_BYTES = 50 * 1024 * 1024
+# A sitemap's item requests put in Scrapy's queue at a time: the rest of the sitemap is read once
+# fewer than a quarter of them are queued (0: all at once). Flat memory for a portal whose items
+# are only in its sitemaps.
+PORTAL_SITEMAP_REQUESTS_AT_ONCE = 1000
 
 # Spiders page through listings themselves (max_pages); Scrapy's depth bookkeeping on every
 # request they yield buys nothing.

@@ -66,3 +66,53 @@ def test_sitemaps_all_at_once_when_asked_to(at_once: int) -> None:
     sources = nato(PORTAL_SITEMAPS_AT_ONCE=at_once).sources
     list(sources.read_robots(ROBOTS))
     assert sitemaps(sources.read_sitemap(INDEX)) == [f"/sitemap-{n}.xml" for n in range(6)]
+
+
+def test_a_sitemap_of_new_items_is_read_a_thousand_requests_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sitemap naming 10,000 items no listing named put them all in Scrapy's queue at once (+50 MB
+    for two sitemaps at a million items): 1,000 requests at a time, the rest of the sitemap read
+    once a response finds fewer than 250 queued, or at idle; the next sitemap after its last."""
+    from scrapy.exceptions import DontCloseSpider
+
+    from portalscraper.spiders import sources as module
+
+    scheduled: list[list[str]] = []
+    monkeypatch.setattr(module, "schedule", lambda crawler, requests, others: scheduled.append(
+        [r.url.removeprefix(BASE) for r in requests]) or [])
+    spider = nato()
+    sources, stats = spider.sources, spider.crawler.stats
+    assert stats is not None
+    list(sources.read_robots(ROBOTS))
+    list(sources.read_sitemap(INDEX))
+    body = "<urlset>" + "".join(f"<url><loc>{BASE}/cps/en/natolive/news_{k}.htm</loc></url>"
+                                for k in range(2500)) + "</urlset>"
+    first = list(sources.read_sitemap(XmlResponse(f"{BASE}/sitemap-0.xml", body=body.encode())))
+    assert [o.url.removeprefix(BASE) for o in first] == [f"/cps/en/natolive/news_{k}.htm" for k in range(1000)]
+    stats.set_value("scheduler/enqueued", 1000)
+    stats.set_value("scheduler/dequeued", 750)  # 250 queued: not short yet
+    sources.read_paused()
+    assert scheduled == []
+    stats.set_value("scheduler/dequeued", 751)
+    sources.read_paused()
+    assert scheduled == [[f"/cps/en/natolive/news_{k}.htm" for k in range(1000, 2000)]]
+    with pytest.raises(DontCloseSpider):  # idle: the rest, and the next sitemap after the last of it
+        sources.request_waiting()
+    assert scheduled[1] == [f"/cps/en/natolive/news_{k}.htm" for k in range(2000, 2500)] + ["/sitemap-2.xml"]
+    assert not sources.sitemaps_paused
+    sources.read_paused()  # nothing left to read
+    assert len(scheduled) == 2
+
+
+def test_a_sitemaps_requests_all_at_once_when_asked_to_and_in_a_shared_crawl() -> None:
+    """A shared crawl's worker takes them whole: what it left for later would die with it."""
+    from portalscraper.spiders.sources import SourceOptions
+
+    alone = {"PORTAL_SITEMAP_REQUESTS_AT_ONCE": 1000}
+    shared = get_crawler(NatoSpider, settings_dict={**alone, "FRONTIER_REDIS_URL": "redis://127.0.0.1:9/0"})
+    assert SourceOptions.from_crawler(shared, True).sitemap_requests == 0
+    assert SourceOptions.from_crawler(get_crawler(NatoSpider, settings_dict=alone), True).sitemap_requests == 1000
+    body = "<urlset>" + "".join(f"<url><loc>{BASE}/cps/en/natolive/news_{k}.htm</loc></url>"
+                                for k in range(1500)) + "</urlset>"
+    sources = nato(PORTAL_SITEMAP_REQUESTS_AT_ONCE=0).sources
+    read = list(sources.read_sitemap(XmlResponse(f"{BASE}/sitemap-0.xml", body=body.encode())))
+    assert len(read) == 1500 and not sources.sitemaps_paused

@@ -4,7 +4,7 @@ they serve and the pass it runs, as values of their own rather than the spider's
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -66,7 +66,7 @@ class CrawlPass:
     resumed: bool = False
 
 
-def schedule(crawler: Crawler, requests: list[scrapy.Request], records: list[Record]) -> list[Deferred[Any]]:
+def schedule(crawler: Crawler, requests: list[scrapy.Request], records: Sequence[Output]) -> list[Deferred[Any]]:
     """Requests and records made outside any callback (items held back until the spider is idle):
     the requests to the engine, the records to the pipelines as a callback's items go (Scrapy >=
     2.14); each record's way through the pipelines."""

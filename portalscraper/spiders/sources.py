@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple, TypeVar
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
@@ -56,14 +57,18 @@ class SourceOptions(NamedTuple):
     xml_max_bytes: int = MAX_XML_BYTES
     skip_unchanged_sitemaps: bool = True
     sitemaps_at_once: int = 2  # PORTAL_SITEMAPS_AT_ONCE; 0: every sitemap an index names at once
+    sitemap_requests: int = 1000  # PORTAL_SITEMAP_REQUESTS_AT_ONCE; 0: a sitemap's requests all at once
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, skip_unchanged_sitemaps: bool) -> SourceOptions:
         settings = crawler.settings
-        # A shared crawl's workers ask for all sitemaps at once (those waiting would die with a worker).
-        at_once = 0 if settings.get("FRONTIER_REDIS_URL") else settings.getint("PORTAL_SITEMAPS_AT_ONCE")
+        # A shared crawl's workers ask for all sitemaps at once and take a sitemap's requests whole
+        # (what waits, and the rest of a sitemap, would die with a worker).
+        shared = bool(settings.get("FRONTIER_REDIS_URL"))
+        at_once = 0 if shared else settings.getint("PORTAL_SITEMAPS_AT_ONCE")
+        requests = 0 if shared else settings.getint("PORTAL_SITEMAP_REQUESTS_AT_ONCE")
         return cls(settings.getbool("PORTAL_SOURCES"), settings.getint("PORTAL_MAX_SITEMAPS"),
-                   settings.getint("PORTAL_XML_MAX_BYTES"), skip_unchanged_sitemaps, at_once)
+                   settings.getint("PORTAL_XML_MAX_BYTES"), skip_unchanged_sitemaps, at_once, requests)
 
 
 class SourceHooks(NamedTuple):
@@ -91,6 +96,13 @@ class Sources:
         # and their responses waited in memory together (10 MB more at the peak for ten of them).
         self.sitemaps_out = 0
         self.sitemaps_waiting: deque[scrapy.Request] = deque()
+        # Sitemaps read in part: a sitemap of items no listing named (a portal whose listings stop,
+        # or name only the latest) gave 10,000 requests at once, and Scrapy's queue held them all
+        # (+50 MB for two sitemaps at a million items). The rest of each is read once the queue is
+        # short again (a response received with fewer than a quarter of a batch queued), or at idle.
+        self.sitemaps_paused: deque[Iterator[Output]] = deque()
+        if options.sitemap_requests:
+            crawl.crawler.signals.connect(self.read_paused, signal=signals.response_received)
 
     def wanted(self) -> bool:
         """Sources widen a crawl to every item they name: not for a crawl limited to part of the
@@ -153,8 +165,10 @@ class Sources:
         yield from self.sitemaps_left(self.options.sitemaps_at_once - self.sitemaps_out)
 
     def request_waiting(self) -> None:
-        """The spider idle with sitemaps still waiting (one asked never came back to a callback or
-        errback): every one of them now."""
+        """The spider idle: the next requests of a sitemap read in part, else the sitemaps still
+        waiting (one asked never came back to a callback or errback): every one of them now."""
+        if self._read_paused():
+            raise DontCloseSpider
         if requests := list(self.sitemaps_left(len(self.sitemaps_waiting))):
             schedule(self.crawl.crawler, requests, [])
             raise DontCloseSpider
@@ -197,10 +211,45 @@ class Sources:
             yield from self.hooks.take(feed_listing(entry, response.url), FEED)
 
     def read_sitemap(self, response: Response) -> Iterator[Output]:
+        """A sitemap's requests, `sitemap_requests` at a time (see sitemaps_paused), then the next
+        sitemaps waiting."""
+        yield from self._some(self._sitemap_outputs(response), front=False)
+
+    def _sitemap_outputs(self, response: Response) -> Iterator[Output]:
         sitemap = self._read(response, SITEMAP, read_sitemap)
         if sitemap is not None:
             yield from self._sitemap_entries(response, sitemap)
         yield from self.sitemap_done()
+
+    def _some(self, outputs: Iterator[Output], front: bool) -> Iterator[Output]:
+        """`outputs` up to `sitemap_requests` requests; the rest paused, first in line if `front`."""
+        limit, count = self.options.sitemap_requests, 0
+        for output in outputs:
+            yield output
+            count += isinstance(output, scrapy.Request)
+            if limit and count >= limit:
+                (self.sitemaps_paused.appendleft if front else self.sitemaps_paused.append)(outputs)
+                return
+
+    def read_paused(self) -> None:
+        """A response received: the next requests of a sitemap read in part, if the queue is short."""
+        if not self.sitemaps_paused:
+            return
+        stats = self.crawl.stats
+        queued = (stats.get_value("scheduler/enqueued") or 0) - (stats.get_value("scheduler/dequeued") or 0)
+        if queued * 4 < self.options.sitemap_requests:
+            self._read_paused()
+
+    def _read_paused(self) -> bool:
+        """The next requests (and anything else) of the sitemaps read in part, to the engine: True if
+        there were any."""
+        while self.sitemaps_paused:
+            outputs = list(self._some(self.sitemaps_paused.popleft(), front=True))
+            if outputs:
+                requests = [o for o in outputs if isinstance(o, scrapy.Request)]
+                schedule(self.crawl.crawler, requests, [o for o in outputs if not isinstance(o, scrapy.Request)])
+                return True
+        return False
 
     def _sitemap_entries(self, response: Response, sitemap: SitemapStream) -> Iterator[Output]:
         stats, urls = self.crawl.stats, 0
