@@ -77,7 +77,9 @@ PORTAL_FULL_SPEED = False
 PORTAL_FULL_SPEED_CONCURRENCY = 16
 # No listing is paged through further than this (a "Next" link that never ends); --max-pages is
 # the per-crawl limit below it. A listing whose page shows only items of its earlier pages stops too.
-PORTAL_MAX_LISTING_PAGES = 20_000
+# A million-item portal's news archive has 40,000 pages: a listing stopped by this limit makes the
+# crawl no complete pass, so the next crawl is a complete pass again (every item asked again).
+PORTAL_MAX_LISTING_PAGES = 100_000
 # Incremental crawls: conditional requests for archived item pages, and listings paged only until
 # they show nothing new. A complete pass (which is what notices removed items) at least this often.
 PORTAL_INCREMENTAL = True

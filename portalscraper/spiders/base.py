@@ -80,7 +80,7 @@ class PortalSpider(scrapy.Spider):
         self.failed_before: list[tuple[str, str, dict[str, Any]]] = []
         self.crawl_id: int | None = None
         self.full_pass_days = 7.0  # settings, read in from_crawler
-        self.listing_page_limit = 20_000
+        self.listing_page_limit = 100_000
         self.listings_ended: set[str] = set()  # listings paged through to their last page
         self.hold: SharedHold | None = None  # a shared crawl's held items (defer_items, web archives)
 
