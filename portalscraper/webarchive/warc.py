@@ -46,7 +46,14 @@ from warcio.archiveiterator import ArchiveIterator
 
 from portalscraper.crawl.contract import portal_spider
 from portalscraper.crawl.httputil import status_phrase
-from portalscraper.webarchive.warcfiles import ARG_PREFIX, REVISIT_PROFILE, Capture, WarcIndex, parse_date
+from portalscraper.webarchive.warcfiles import (
+    ARG_PREFIX,
+    REVISIT_PROFILE,
+    Capture,
+    WarcIndex,
+    header_fields,
+    parse_date,
+)
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -167,14 +174,7 @@ class CaptureHeaders:
         head = stream.read(_HEAD_BYTES)
         if head[:2] == b"\x1f\x8b":  # one gzip member per record
             head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 4 * _HEAD_BYTES)
-        block, found, _ = head.partition(_CRLF + _CRLF)
-        if not found or not block.startswith(b"WARC/"):
-            raise ValueError("no WARC record header there")
-        fields = {}
-        for line in block.decode("utf-8", "replace").split("\r\n")[1:]:
-            name, _, value = line.partition(":")
-            fields[name.strip().lower()] = value.strip()
-        return fields
+        return header_fields(head)[0]
 
     def close(self) -> None:
         for stream in self._files.values():

@@ -179,26 +179,12 @@ def _scan_members(path: Path) -> list[Capture | dict[str, str]] | None:
 def _member_record(head: bytes, size: int, path: Path, offset: int) -> Capture | dict[str, str] | None:
     """A member's record: a warcinfo's fields, a capture, None for a record of another kind;
     ValueError if it is not one whole WARC record."""
-    end = head.find(b"\r\n\r\n")
-    if end < 0 or not head.startswith(b"WARC/"):
-        raise ValueError("no WARC record")
-    fields: dict[str, str] = {}
-    for line in head[:end].decode("utf-8").split("\r\n")[1:]:
-        name, sep, value = line.partition(":")
-        if not sep or line[:1] in (" ", "\t"):
-            raise ValueError("a continued header line")  # warcio reads that
-        fields[name.strip().lower()] = value.strip()
-    block = head[end + 4:]
-    if size != end + 4 + int(fields.get("content-length", "-1")) + 4:
+    fields, block = header_fields(head)
+    if size != len(head) - len(block) + int(fields.get("content-length", "-1")) + 4:
         raise ValueError("not one record")
     kind = fields.get("warc-type")
     if kind == "warcinfo":
-        info = {"WARC-Date": fields.get("warc-date") or ""}
-        for line in block.decode("utf-8", "replace").splitlines():
-            name, sep, value = line.partition(":")
-            if sep:
-                info[name.strip()] = value.strip()
-        return info
+        return _info_fields(fields.get("warc-date"), block)
     if kind not in ("response", "revisit"):
         return None
     status = block.split(b"\r\n", 1)[0].split(b" ", 2)
@@ -209,12 +195,33 @@ def _member_record(head: bytes, size: int, path: Path, offset: int) -> Capture |
 
 
 def _warcinfo(record: ArcWarcRecord) -> dict[str, str]:
-    fields = {"WARC-Date": record.rec_headers.get_header("WARC-Date") or ""}
-    for line in record.raw_stream.read(65536).decode("utf-8", "replace").splitlines():
+    return _info_fields(record.rec_headers.get_header("WARC-Date"), record.raw_stream.read(65536))
+
+
+def _info_fields(date: str | None, block: bytes) -> dict[str, str]:
+    """A warcinfo record's fields (its block's `name: value` lines) and its WARC-Date."""
+    fields = {"WARC-Date": date or ""}
+    for line in block.decode("utf-8", "replace").splitlines():
         name, sep, value = line.partition(":")
         if sep:
             fields[name.strip()] = value.strip()
     return fields
+
+
+def header_fields(head: bytes) -> tuple[dict[str, str], bytes]:
+    """The header of the WARC record `head` starts with (its fields, by lower-cased name) and what
+    follows it in `head`; ValueError if there is none, or it has a line this reader does not take
+    (a continued one: warcio reads those)."""
+    end = head.find(b"\r\n\r\n")
+    if end < 0 or not head.startswith(b"WARC/"):
+        raise ValueError("no WARC record header there")
+    fields: dict[str, str] = {}
+    for line in head[:end].decode("utf-8").split("\r\n")[1:]:
+        name, sep, value = line.partition(":")
+        if not sep or line[:1] in (" ", "\t"):
+            raise ValueError("a continued header line")
+        fields[name.strip().lower()] = value.strip()
+    return fields, head[end + 4:]
 
 
 def _status(record: ArcWarcRecord) -> bytes:
