@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -28,6 +28,7 @@ from portalscraper.extract.dates import DATE_TEXT_RE
 from portalscraper.extract.islands import SET_ASIDE, is_data_island, set_aside
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, UPDATED_LABELS, alternation
 from portalscraper.extract.text import clean_text, drop_boilerplate, fold
+from portalscraper.extract.urls import absolute_url
 from portalscraper.extract.vocabulary import HEADINGS, PSEUDO_HEADINGS
 from portalscraper.extract.vocabulary import LISTING_SKIP as _SKIP
 
@@ -149,7 +150,7 @@ def join_pieces(pieces: list[str]) -> str:
 
 
 def _absolute(href: str, page_url: str) -> str:
-    return urldefrag(urljoin(page_url, href.strip()))[0]
+    return absolute_url(href, page_url) or urldefrag(page_url)[0]  # an empty link is the page
 
 
 def extract_listing(

@@ -18,13 +18,13 @@ import re
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from urllib.parse import urldefrag, urljoin
 
 from lxml import etree
 from lxml.etree import _Element
 
 from portalscraper.extract.dates import parse_datetime
 from portalscraper.extract.text import clean_markup, fold
+from portalscraper.extract.urls import absolute_url
 
 # The sitemaps protocol's own limit for one file, uncompressed.
 MAX_XML_BYTES = 50 * 1024 * 1024
@@ -101,12 +101,20 @@ def _child(el: _Element, *names: str) -> _Element | None:
     return None
 
 
+def _children(el: _Element) -> dict[str, _Element]:
+    """An element's children by local name, the first of each (one pass, where `_child` is one per name)."""
+    found: dict[str, _Element] = {}
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str):
+            found.setdefault(tag[tag.rfind("}") + 1:].lower(), child)
+    return found
+
+
 def _text(el: _Element | None) -> str:
-    return fold("".join(el.itertext())) if el is not None else ""
-
-
-def _absolute(href: str, base: str) -> str:
-    return urldefrag(urljoin(base, href.strip()))[0] if href.strip() else ""
+    if el is None:
+        return ""
+    return fold(el.text or "") if not len(el) else fold("".join(el.itertext()))
 
 
 # -- sitemaps --------------------------------------------------------------------------------------
@@ -187,15 +195,17 @@ def _stream_sitemap(raw: bytes, url: str) -> Generator[str | SitemapEntry, None,
             depth -= 1
             if depth != 1:
                 continue
-            if _local(el) in ("url", "sitemap") and (loc := _absolute(_text(_child(el, "loc")), url)):
-                news = _child(el, "news")
-                title = _text(_child(news, "title")) if news is not None else ""
-                published = _text(_child(news, "publication_date")) if news is not None else ""
-                yield SitemapEntry(loc, _text(_child(el, "lastmod")) or None, title or None, published or None)
+            if _local(el) in ("url", "sitemap"):
+                parts = _children(el)
+                if loc := absolute_url(_text(parts.get("loc")), url):
+                    news = parts.get("news")
+                    title = _text(_child(news, "title")) if news is not None else ""
+                    published = _text(_child(news, "publication_date")) if news is not None else ""
+                    yield SitemapEntry(loc, _text(parts.get("lastmod")) or None, title or None, published or None)
             el.clear(keep_tail=False)
             parent = el.getparent()
-            while parent is not None and len(parent) and parent[0] is not el:  # the entries read before
-                del parent[0]
+            if parent is not None and len(parent) > 256:  # the entries read before, emptied: gone in one cut
+                del parent[:-1]
     except etree.XMLSyntaxError as exc:
         raise XmlRefusedError(f"not XML ({exc})") from None
 
@@ -205,7 +215,7 @@ def robots_sitemaps(text: str, base: str) -> list[str]:
     out = []
     for line in text.splitlines():
         name, sep, value = line.partition(":")
-        if sep and name.strip().lower() == "sitemap" and (url := _absolute(value.split("#")[0], base)):
+        if sep and name.strip().lower() == "sitemap" and (url := absolute_url(value.split("#")[0], base)):
             out.append(url)
     return list(dict.fromkeys(out))
 
@@ -243,7 +253,7 @@ def _feed_entries(root: _Element, url: str) -> list[FeedEntry]:
                 link = _text(guid)
             date = _text(_child(el, "pubdate")) or _text(_child(el, "date")) or None
             summary = _text(_child(el, "description")) or _text(_child(el, "encoded"))
-            out.append(FeedEntry(_absolute(link, url), _text(_child(el, "title")), date, clean_markup(summary), None,
+            out.append(FeedEntry(absolute_url(link, url), _text(_child(el, "title")), date, clean_markup(summary), None,
                                  _text(_child(el, "category"))))
         elif kind == "entry":
             href = ""
@@ -255,7 +265,7 @@ def _feed_entries(root: _Element, url: str) -> list[FeedEntry]:
             updated = _text(_child(el, "updated")) or _text(_child(el, "modified")) or None
             summary = _text(_child(el, "summary")) or _text(_child(el, "content"))
             category = _child(el, "category")
-            out.append(FeedEntry(_absolute(href, url), _text(_child(el, "title")), published or updated,
+            out.append(FeedEntry(absolute_url(href, url), _text(_child(el, "title")), published or updated,
                                  clean_markup(summary), updated,
                                  (category.get("label") or category.get("term") or "") if category is not None
                                  else ""))
@@ -271,7 +281,7 @@ def feed_links(root: _Element, page_url: str) -> list[str]:
     for el in root.iter("link"):
         rels = (el.get("rel") or "").lower().split()
         kind = (el.get("type") or "").lower().split(";")[0].strip()
-        if "alternate" in rels and kind in _FEED_TYPES and (href := _absolute(el.get("href") or "", page_url)):
+        if "alternate" in rels and kind in _FEED_TYPES and (href := absolute_url(el.get("href") or "", page_url)):
             out.append(href)
     return list(dict.fromkeys(out))
 

@@ -6,15 +6,43 @@ import hashlib
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 if TYPE_CHECKING:  # the rules are a profile's (profiles/)
     from portalscraper.profiles import UrlRules
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
+# An absolute http(s) URL that urllib splits, and joins to any base without a fragment, into what
+# it is: a lower-case scheme, a plain host, printable ASCII, no fragment, parameters, brackets or
+# empty query. Its parts are the groups.
+_PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9.-]+(?::[0-9]+)?)((?:/[!-\"$-:<->@-Z^-~]*)?)(?:\?([!-\"$-~]+))?\Z")
+
+
+def split_url(url: str) -> SplitResult:
+    """urllib's urlsplit, by one match for a plain absolute URL (most of a sitemap's or a page's)."""
+    if m := _PLAIN_URL.match(url):
+        return SplitResult(m[1], m[2], m[3], m[4] or "", "")
+    return urlsplit(url)
+
+
+def absolute_url(href: str, base: str) -> str:
+    """A link as an absolute URL without its fragment ("" for an empty one). A sitemap's ten
+    thousand locations are absolute already: those are taken as they are, not split and joined."""
+    href = href.strip()
+    if not href:
+        return ""
+    if _PLAIN_URL.match(href):
+        return href
+    return urldefrag(urljoin(base, href))[0]
+
+
+def _origin(parts: SplitResult) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+@lru_cache(maxsize=16)
+def _split(url: str) -> SplitResult:
+    return urlsplit(url)
 
 
 def _same_site(netloc: str, canonical_netloc: str) -> bool:
@@ -23,8 +51,11 @@ def _same_site(netloc: str, canonical_netloc: str) -> bool:
 
 def language(url: str, rules: UrlRules) -> str | None:
     """The language a URL's page is in: a locale query parameter wins over the path."""
-    parts = urlsplit(url)
-    if rules.language_query:
+    return _language(urlsplit(url), rules)
+
+
+def _language(parts: SplitResult, rules: UrlRules) -> str | None:
+    if rules.language_query and parts.query:
         for key, value in parse_qsl(parts.query):
             if key == rules.language_query and value:
                 return value.lower()
@@ -68,24 +99,25 @@ def _normal_path(path: str) -> str:
     return "/".join(out) or "/"
 
 
-@lru_cache(maxsize=2048)  # a listing page asks for the same few URLs several times
 def canonical_url(url: str, rules: UrlRules) -> str:
     """One absolute form per page: https and the canonical host, session segments and
     non-identity query parameters dropped, path rewrites applied, language kept."""
-    parts = urlsplit(url.strip())
-    lang = language(url, rules) or ""
+    parts = split_url(url.strip())
+    lang = _language(parts, rules) or ""
     scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
     if (scheme, netloc.rpartition(":")[2]) in (("http", "80"), ("https", "443")):
         netloc = netloc.rpartition(":")[0]  # the default port is no port
-    canonical = urlsplit(rules.canonical_origin) if rules.canonical_origin else None
-    if canonical and (_origin(url) in rules.local_origins or _same_site(netloc, canonical.netloc)):
+    canonical = _split(rules.canonical_origin) if rules.canonical_origin else None
+    if canonical and (_origin(parts) in rules.local_origins or _same_site(netloc, canonical.netloc)):
         scheme, netloc = canonical.scheme, canonical.netloc
     path = _normal_path(parts.path or "/")
     for pattern, replacement in rules.rewrites:
         path = pattern.sub(replacement.replace("{lang}", lang or "en"), path)
-    keep_all = "*" in rules.keep_query
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query)
-                             if (keep_all and not _TRACKING.match(k)) or k in rules.keep_query))
+    query = ""
+    if parts.query:
+        keep_all = "*" in rules.keep_query
+        query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query)
+                                 if (keep_all and not _TRACKING.match(k)) or k in rules.keep_query))
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
