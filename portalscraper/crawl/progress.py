@@ -23,10 +23,15 @@ from portalscraper.archive import CrawlSession
 logger = logging.getLogger(__name__)
 
 
+def queued_requests(stats: dict[str, Any]) -> int:
+    """The requests in the scheduler's queue, by Scrapy's stats."""
+    return max(0, int(stats.get("scheduler/enqueued", 0)) - int(stats.get("scheduler/dequeued", 0)))
+
+
 def progress_line(stats: dict[str, Any], counts: dict[str, int] | None, rate: float) -> str:
     """The progress line for Scrapy's `stats` and the archive's running `counts` (None without one)."""
     done = stats.get("downloader/response_count", 0)
-    queued = max(0, stats.get("scheduler/enqueued", 0) - stats.get("scheduler/dequeued", 0))
+    queued = queued_requests(stats)
     failed = stats.get("portal/item_page_failed", 0) + stats.get("portal/listing_failed", 0)
     not_modified = stats.get("portal/item_page_not_modified", 0)
     if counts is not None:

@@ -24,6 +24,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from portalscraper.crawl.progress import queued_requests
 from portalscraper.crawl.responses import describe_failure
 from portalscraper.extract.records import listing_hash
 from portalscraper.extract.syndication import (
@@ -235,9 +236,7 @@ class Sources:
         """A response received: the next requests of a sitemap read in part, if the queue is short."""
         if not self.sitemaps_paused:
             return
-        stats = self.crawl.stats
-        queued = (stats.get_value("scheduler/enqueued") or 0) - (stats.get_value("scheduler/dequeued") or 0)
-        if queued * 4 < self.options.sitemap_requests:
+        if queued_requests(self.crawl.stats.get_stats()) * 4 < self.options.sitemap_requests:
             self._read_paused()
 
     def _read_paused(self) -> bool:
