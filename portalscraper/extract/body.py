@@ -335,10 +335,7 @@ def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, t
         else:
             order[el] = (pop(), n, events)
             if tag in _OPENED or ("-" in tag and el in custom):
-                if buf or blocks.judged == len(opened):
-                    links, first = blocks.leave(links, first)
-                else:  # (`leave` for a block with no text of its own, never judged: most of a page's)
-                    opened.pop()
+                links, first = blocks.leave(links, first)
             elif tag == "a" and el not in skipped:
                 in_link -= 1
             text = el.tail
