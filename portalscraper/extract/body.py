@@ -235,12 +235,10 @@ def _custom_block(el: _Element, found: set[_Element]) -> bool:
 _HIDING = frozenset({"style", "hidden", "aria-hidden"})
 
 
-def _hidden_inline(el: _Element, tag: str) -> bool:
-    """An inline element that is hidden, off, or a hover box: never rendered. (Its attributes' names
-    first, in one call: most inline elements have none of these, and links' values are long.)"""
-    names = el.keys()
-    if not names:
-        return False
+def _hidden_inline(el: _Element, tag: str, names: list[str]) -> bool:
+    """An inline element that is hidden, off, or a hover box: never rendered. (`names`: its attributes'
+    names, read in one call (most inline elements have none of these, and links' values are long), and
+    not called for one that has none.)"""
     if not _HIDING.isdisjoint(names) and (
             el.get("style") or el.get("hidden") is not None or el.get("aria-hidden") == "true") and is_off(el):
         return True
@@ -318,7 +316,7 @@ def _render(root: _Element, paragraphs: list[Paragraph], order: dict[_Element, t
                     walker.skip_subtree()  # menus: never rendered
                     continue
                 opened.append(el)
-            elif tag in SKIP_TAGS or _hidden_inline(el, tag):
+            elif tag in SKIP_TAGS or ((names := el.keys()) and _hidden_inline(el, tag, names)):
                 walker.skip_subtree()  # never shown, or never the article: code, controls, hidden boxes
                 skipped.add(el)
                 continue

@@ -51,7 +51,7 @@ from portalscraper.extract.islands import island_body, island_date
 from portalscraper.extract.lexicon import PUBLISHED_LABELS, WEEKDAY_WORDS, alternation
 from portalscraper.extract.listing import parse_html
 from portalscraper.extract.text import ClassWords, clean_markup, clean_text, drop_boilerplate, fold
-from portalscraper.extract.tree import parse_tree
+from portalscraper.extract.tree import Uncollected, parse_tree
 from portalscraper.extract.vocabulary import HEADLINE_BLOCKS as BLOCKS
 from portalscraper.extract.vocabulary import NOT_CONTENT as _NOT_CONTENT
 
@@ -373,6 +373,12 @@ def extract_detail(
 ) -> DetailFields:
     """The title, date text, updated text, summary and body of an item page (`url`, when given,
     tells the site's name in titles by the host's)."""
+    with Uncollected():  # (see there: nothing the page's reading allocates is garbage a collection finds)
+        return _extract_detail(html, selectors, url)
+
+
+def _extract_detail(html: str | bytes | Selector, selectors: Mapping[str, Iterable[str]] | None,
+                    url: str | None) -> DetailFields:
     named: list[_Element] | None = None
     if isinstance(html, Selector):
         root: _Element = html.root if isinstance(html.root, _Element) else parse_html(html.get())

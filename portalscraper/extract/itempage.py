@@ -26,7 +26,7 @@ from w3lib.encoding import html_to_unicode, read_bom, resolve_encoding
 from portalscraper.extract.detail import extract_detail
 from portalscraper.extract.normalize import normalize
 from portalscraper.extract.records import Identity, merge
-from portalscraper.extract.tree import PageText
+from portalscraper.extract.tree import PageText, Uncollected
 from portalscraper.extract.urls import canonical_url, language, record_id
 from portalscraper.items import Record
 from portalscraper.profiles import Profile, profile_from_dict, site_profile
@@ -48,13 +48,14 @@ def page_profile(url: str | None) -> Profile:
 def read_item_page(html: str | Selector, url: str | None = None, profile: Profile | None = None) -> Record:
     """The record of one item page: its fields extracted (the profile's selectors first), merged
     with the page's own entry, normalized in the profile's time zone."""
-    profile = profile or page_profile(url)
-    fields = extract_detail(html, profile.selectors, url)  # (a text is parsed there, as `parse_page` does)
-    canonical = canonical_url(url, profile.urls) if url else ""
-    identity = Identity(record_id(canonical), profile.name, "page", canonical,
-                        language(url, profile.urls) if url else None, None, url or "")
-    record = merge(identity, {"url": url}, dict(vars(fields)), profile.title)
-    return normalize(record, profile.timezone)
+    with Uncollected():  # (the fields' normalization as well as their extraction: see there)
+        profile = profile or page_profile(url)
+        fields = extract_detail(html, profile.selectors, url)  # (a text is parsed there, as `parse_page` does)
+        canonical = canonical_url(url, profile.urls) if url else ""
+        identity = Identity(record_id(canonical), profile.name, "page", canonical,
+                            language(url, profile.urls) if url else None, None, url or "")
+        record = merge(identity, {"url": url}, dict(vars(fields)), profile.title)
+        return normalize(record, profile.timezone)
 
 
 def decode_page(body: bytes, content_type: str | None = None) -> str:
