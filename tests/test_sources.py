@@ -14,6 +14,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet import reactor  # noqa: F401  (the crawler factory expects one installed)
 from twisted.python.failure import Failure
 
+from portalscraper.extract.urls import record_id
 from portalscraper.spiders.nato import NatoSpider
 
 BASE = "http://127.0.0.1:9"
@@ -116,3 +117,22 @@ def test_a_sitemaps_requests_all_at_once_when_asked_to_and_in_a_shared_crawl() -
     sources = nato(PORTAL_SITEMAP_REQUESTS_AT_ONCE=0).sources
     read = list(sources.read_sitemap(XmlResponse(f"{BASE}/sitemap-0.xml", body=body.encode())))
     assert len(read) == 1500 and not sources.sitemaps_paused
+
+
+def test_a_sitemap_names_items_asked_already_they_are_set_aside_by_their_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At a crawl's end the sitemaps name every item the listings named, most of them as the
+    listings did: an entry asked for under the same URL is set aside by that alone, without its
+    canonical URL; one named another way (another host's spelling) by its record id, as before."""
+    spider = nato()
+    sources = spider.sources
+    asked = f"{BASE}/cps/en/natolive/news_00.htm"
+    request = spider.items.request(sources.complete_listing({"url": asked, "title": "A"}, asked))  # type: ignore[typeddict-item]
+    assert request is not None and spider.items.asked(asked)
+    other = "https://www.nato.int/cps/en/natohq/news_01.htm"  # the same portal's item, its canonical spelling
+    spider.requested.add(record_id(spider.scope.canonical(other)))
+    canonicalized: list[str] = []
+    canonical = spider.scope.canonical
+    monkeypatch.setattr(spider.scope, "canonical", lambda url: canonicalized.append(url) or canonical(url))
+    read = list(sources.read_sitemap(urlset(0)))
+    assert [o for o in read if isinstance(o, Request) and "/sitemap" not in o.url] == []
+    assert canonicalized == [f"{BASE}/cps/en/natolive/news_01.htm"]  # news_00: its URL was enough

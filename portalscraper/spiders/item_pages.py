@@ -49,6 +49,15 @@ class ItemPages:
     def __init__(self, crawl: Crawl, crawl_pass: CrawlPass, requested: RecordIdSet | SharedRecordIds,
                  hooks: ItemHooks) -> None:
         self.crawl, self.crawl_pass, self.requested, self.hooks = crawl, crawl_pass, requested, hooks
+        # The ids of the URLs items were asked for under, as their listings named them (one process's
+        # crawl): see asked.
+        self.asked_urls = RecordIdSet() if isinstance(requested, RecordIdSet) else None
+
+    def asked(self, url: str) -> bool:
+        """Whether an item was asked for under exactly this URL. A sitemap read at a crawl's end names
+        items the listings named already, most of them as the listings did: those are set aside by
+        this look-up alone, without their canonical URLs worked out (a third of the time a URL)."""
+        return self.asked_urls is not None and record_id(url) in self.asked_urls
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -67,6 +76,8 @@ class ItemPages:
             return None
         if not self.requested.add(rid):
             return None  # a shared crawl's other worker asked for it meanwhile
+        if self.asked_urls is not None:
+            self.asked_urls.add(record_id(listing["url"]))
         memory = self.crawl_pass.memory
         if self.crawl_pass.resumed and memory.stored_in_this_crawl(rid):
             stats.inc_value("portal/item_page_resumed")

@@ -92,7 +92,7 @@ class NatoSpider(PortalSpider):
     def take_source(self, listing: ItemListing, kind: str) -> Iterator[scrapy.Request]:
         """A feed's or sitemap's item that no listing named: asked for (listing pages are read
         as listings, not as items; another language's items are not this crawl's)."""
-        if record_id(self.scope.canonical(listing["url"])) in self.requested:
+        if self.items.asked(listing["url"]) or record_id(self.scope.canonical(listing["url"])) in self.requested:
             return  # most of a sitemap: items the listings named, asked for already (checked first: the cheapest)
         url = self.scope.local(listing["url"])
         if not self.allows_request(url):
