@@ -75,7 +75,7 @@ class Hit:
     kind: str  # "cdx", "web" or "other"
     path: str
     status: int = 0
-    done: float = 0.0  # time.monotonic() once answered
+    done: float = 0.0  # time.monotonic() as the body is sent
 
 
 @dataclass
@@ -129,9 +129,11 @@ class ArchiveServer:
         for name, value in [*headers, ("Content-Length", str(len(body)))]:
             handler.send_header(name, value)
         handler.end_headers()
+        # Answered once its last bytes are on their way: a client that waits for them can ask again
+        # (on this server's next thread) before this one's line after the write would run.
+        hit.done = time.monotonic()
         handler.wfile.write(body)
         handler.wfile.flush()
-        hit.done = time.monotonic()
 
     def hits(self, kind: str) -> list[Hit]:
         with self._lock:
