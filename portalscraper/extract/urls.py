@@ -51,7 +51,7 @@ def _same_site(netloc: str, canonical_netloc: str) -> bool:
 
 def language(url: str, rules: UrlRules) -> str | None:
     """The language a URL's page is in: a locale query parameter wins over the path."""
-    return _language(urlsplit(url), rules)
+    return _language(split_url(url), rules)
 
 
 def _language(parts: SplitResult, rules: UrlRules) -> str | None:

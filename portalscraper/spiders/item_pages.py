@@ -49,9 +49,13 @@ class ItemPages:
     def __init__(self, crawl: Crawl, crawl_pass: CrawlPass, requested: RecordIdSet | SharedRecordIds,
                  hooks: ItemHooks) -> None:
         self.crawl, self.crawl_pass, self.requested, self.hooks = crawl, crawl_pass, requested, hooks
-        # The ids of the URLs items were asked for under, as their listings named them (one process's
-        # crawl): see asked.
-        self.asked_urls = RecordIdSet() if isinstance(requested, RecordIdSet) else None
+        self.asked_urls: RecordIdSet | None = None  # see remember_urls
+
+    def remember_urls(self) -> None:
+        """Keep the ids of the URLs items are asked for under, as their listings named them (for a
+        spider that asks `asked`; in one process's crawl: a shared crawl's workers check record ids)."""
+        if isinstance(self.requested, RecordIdSet):
+            self.asked_urls = RecordIdSet()
 
     def asked(self, url: str) -> bool:
         """Whether an item was asked for under exactly this URL. A sitemap read at a crawl's end names

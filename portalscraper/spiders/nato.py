@@ -13,8 +13,9 @@ from portalscraper.extract.listing import next_page_url
 from portalscraper.extract.urls import language, record_id
 from portalscraper.items import ItemListing
 from portalscraper.spiders.base import PortalSpider
-from portalscraper.spiders.context import Output
+from portalscraper.spiders.context import Crawl, Output
 from portalscraper.spiders.pages import page_selector
+from portalscraper.spiders.sources import SourceOptions
 
 
 class NatoSpider(PortalSpider):
@@ -24,6 +25,10 @@ class NatoSpider(PortalSpider):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.archive_seen = RecordIdSet()  # items of the archive's pages so far (a loop repeats them)
+
+    def compose(self, crawl: Crawl, options: SourceOptions) -> None:
+        super().compose(crawl, options)
+        self.items.remember_urls()  # for take_source: a sitemap's entries the listings named as it does
 
     def first_requests(self) -> Iterator[scrapy.Request]:
         homepage = self.profile.start_url("homepage", self.args.base_url, self.args.lang)
