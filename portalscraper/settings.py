@@ -186,6 +186,8 @@ DUPEFILTER_CLASS = "portalscraper.crawl.dupefilter.CompactDupeFilter"
 MEMUSAGE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
+# Scrapy's messages; the DEBUG ones of every page and item not put together above DEBUG (crawl/logformatter.py).
+LOG_FORMATTER = "portalscraper.crawl.logformatter.CrawlLogFormatter"
 
 # Shared crawls (`crawl --redis`, `worker`; portalscraper/distributed/): the key prefix of the
 # crawl's state in Redis (one crawl per prefix and database). The workers set the others.

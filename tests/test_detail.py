@@ -451,3 +451,25 @@ LEAD = "Ministers agreed on Tuesday to extend the training programme by two year
 ])
 def test_a_lead_is_found_by_its_class_or_its_bold_after_the_headline(markup: str, summary: str) -> None:
     assert extract_detail(page(markup)).summary == summary
+
+
+@pytest.mark.parametrize("css", ["#content h1", "#content .dateline .date", "#review p.date", "#missing h1",
+                                 "#twice .text", "#content > h1", "#content.x h1", "h1", "#content h1, h2",
+                                 "#content  div   .text"])
+def test_a_profiles_id_led_selector_finds_what_css_finds(css: str) -> None:
+    """A selector led by an id is read below that element (the page's ids found in one pass): the
+    same element as the selector read whole, for an id given once, never, or twice, and for other
+    selectors as they are."""
+    from cssselect import HTMLTranslator
+
+    from portalscraper.extract.detail import _by_selectors, _Ids
+
+    root = parse_html(b"""<html><body><h2>Side</h2><div id="twice"><p class="text">First</p></div>
+        <div id="content" class="x"><div><h1>Title</h1><p class="dateline">On <span class="date">3 May
+        2012</span></p><div class="text"><p>Body</p></div></div></div>
+        <div id="review"><p class="date">4 May</p></div><div id="twice"><p class="text">Second</p></div>
+        </body></html>""")
+    expected = root.xpath(HTMLTranslator().css_to_xpath(css))
+    found = _by_selectors(root, [css], _Ids(root))
+    assert found is (expected[0] if expected else None)
+    assert (found is None) == (css in ("#missing h1", "#content > h1"))

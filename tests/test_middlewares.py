@@ -313,3 +313,25 @@ def test_the_collector_is_set_for_the_crawl_and_given_back() -> None:
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
     with pytest.raises(NotConfigured):
         CrawlCollector.from_crawler(get_crawler(settings_dict={"GC_THRESHOLD": 0}))
+
+
+@pytest.mark.parametrize(("level", "shown"), [("DEBUG", True), ("INFO", False), ("WARNING", False), (10, True),
+                                              (30, False)])
+def test_the_per_page_debug_messages_are_put_together_only_when_shown(level: str | int, shown: bool) -> None:
+    """"Crawled (200)" and "Scraped from" (DEBUG, one a page and one an item): built at DEBUG,
+    skipped above it (Scrapy logs nothing for a formatter's None)."""
+    from portalscraper.crawl.logformatter import CrawlLogFormatter
+
+    crawler = get_crawler(DefaultSpider, {"LOG_LEVEL": level,
+                                          "LOG_FORMATTER": "portalscraper.crawl.logformatter.CrawlLogFormatter"})
+    formatter = CrawlLogFormatter.from_crawler(crawler)
+    request = Request("http://127.0.0.1:9/news_1.htm")
+    response = HtmlResponse(request.url, body=b"<p>x</p>", request=request)
+    spider = DefaultSpider()
+    crawled, scraped = formatter.crawled(request, response, spider), formatter.scraped({"id": 1}, response, spider)
+    if shown:
+        assert crawled is not None and crawled["level"] == 10
+        assert crawled["msg"] % crawled["args"] == "Crawled (200) <GET http://127.0.0.1:9/news_1.htm> (referer: None)"
+        assert scraped is not None and (scraped["msg"] % scraped["args"]).startswith("Scraped from <200 ")
+    else:
+        assert (crawled, scraped) == (None, None)

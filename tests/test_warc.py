@@ -342,7 +342,7 @@ def _exchanges(count: int) -> list[Any]:
     import gzip
     from ipaddress import ip_address
 
-    from portalscraper.webarchive.warc import Exchange
+    from portalscraper.webarchive.warcwriter import Exchange
 
     found = []
     for n in range(count):
@@ -354,29 +354,33 @@ def _exchanges(count: int) -> list[Any]:
         status = 304 if n % 17 == 16 else 200
         body = b"" if status == 304 else body
         found.append(Exchange(
-            target=f"http://127.0.0.1:9/cps/en/natolive/news_{n}.htm", when=dt.datetime(2012, 9, 13, tzinfo=dt.UTC),
+            target=f"http://127.0.0.1:9/cps/en/natolive/news_{n}.htm", when=dt.datetime(2012, 9, 13, tzinfo=dt.UTC).timestamp(),
             protocol="HTTP/1.1", status=status, headers=[*headers, (b"Content-Length", str(len(body)).encode())],
-            body=body, ip_address=ip_address("127.0.0.1"), method="GET",
+            body=body, ip_address="127.0.0.1", method="GET",
             request_headers=[(b"Accept-Encoding", b"gzip, deflate")], request_body=b""))
     return found
 
 
-def test_the_writer_thread_writes_batches_each_offset_its_own_response_record(tmp_path: Path) -> None:
-    """Exchanges handed over faster than a small queue takes them: the crawl waits (and counts it),
-    every offset is its own response record's (each a gzip member that reads alone), followed by
-    its request, and the file reads whole."""
+@pytest.mark.slow
+def test_the_writer_process_writes_batches_each_offset_its_own_response_record(tmp_path: Path) -> None:
+    """Exchanges handed over faster than a small queue of the writer process takes them: the crawl
+    waits (and counts it), every offset is its own response record's (each a gzip member that reads
+    alone), followed by its request, and the file reads whole. A SIGINT (a terminal's Ctrl-C, sent
+    to the crawl's whole process group) does not stop the writer: the crawl closes it when done."""
+    import signal
     import zlib
 
-    from portalscraper.webarchive.warc import _WriterThread
+    from portalscraper.webarchive.warc import WriterProcess
 
     path = tmp_path / "w.warc.gz"
     exchanges = _exchanges(120)
-    with path.open("ab") as out:
-        writer = _WriterThread(out, 1, queue_size=8)
-        writer.start()
-        offsets = [writer.submit(exchange) for exchange in exchanges]
-        writer.close()
+    writer = WriterProcess(path, 1, queue_size=8)
+    offsets = [writer.submit(exchange) for exchange in exchanges[:60]]
+    writer.process.send_signal(signal.SIGINT)
+    offsets += [writer.submit(exchange) for exchange in exchanges[60:]]
+    writer.close()
     assert writer.full_waits > 0
+    assert writer.process.returncode == 0
     assert all(offset.done() for offset in offsets)
     data = path.read_bytes()
     with path.open("rb") as stream:  # what `warcio check` reads: every record, its digests checked
@@ -395,20 +399,44 @@ def test_the_writer_thread_writes_batches_each_offset_its_own_response_record(tm
         assert record.endswith(exchange.body + b"\r\n\r\n")
 
 
+@pytest.mark.slow
 def test_a_writer_that_cannot_write_fails_every_offset(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A full disk (/dev/full): said once, and every offset asked for, then or later, raises it."""
-    from portalscraper.webarchive.warc import _WriterThread
+    from portalscraper.webarchive.warc import WriterProcess
 
-    with Path("/dev/full").open("ab") as out:
-        writer = _WriterThread(out, 1, queue_size=256)
-        writer.start()
-        offsets = [writer.submit(exchange) for exchange in _exchanges(40)]
-        writer.close()
+    writer = WriterProcess(Path("/dev/full"), 1, queue_size=16)
+    offsets = [writer.submit(exchange) for exchange in _exchanges(40)]
+    writer.close()
     for offset in offsets:
         with pytest.raises(OSError, match="No space left on device"):
             offset.result(timeout=0)
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
         "Raw captures not written from here on: [Errno 28] No space left on device"]
+
+
+@pytest.mark.slow
+def test_a_writer_process_that_dies_fails_what_it_had_not_answered(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """The writer process killed: what it had answered stays written, every offset not answered
+    (then or later) raises, said once; closing does not wait for it."""
+    import signal
+
+    from portalscraper.webarchive.warc import WriterProcess
+
+    exchanges = _exchanges(30)
+    writer = WriterProcess(tmp_path / "w.warc.gz", 1, queue_size=4)
+    written = [writer.submit(exchange) for exchange in exchanges[:10]]
+    writer.process.send_signal(signal.SIGKILL)
+    writer.process.wait()
+    lost = [writer.submit(exchange) for exchange in exchanges[10:]]
+    writer.close()
+    assert all(offset.done() for offset in written + lost)
+    assert [offset.exception() is None for offset in written].count(True) >= 6  # answered before the kill
+    for offset in lost:
+        with pytest.raises(RuntimeError, match="the WARC writer process ended"):
+            offset.result(timeout=0)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "Raw captures not written from here on: the WARC writer process ended (exit status -9)"]
 
 
 def test_digests_and_record_ids_are_as_the_format_has_them() -> None:
@@ -418,11 +446,11 @@ def test_digests_and_record_ids_are_as_the_format_has_them() -> None:
     import hashlib
     import uuid
 
-    from portalscraper.webarchive.warc import _record_id, _sha1
+    from portalscraper.webarchive.warcwriter import record_id, sha1_digest
 
     for data in (b"", b"\x00" * 20, b"\xff" * 4096, *(str(n).encode() * n for n in range(300))):
-        assert _sha1(data) == b"sha1:" + base64.b32encode(hashlib.sha1(data).digest())
-    ids = [_record_id() for _ in range(5000)]
+        assert sha1_digest(data) == b"sha1:" + base64.b32encode(hashlib.sha1(data).digest())
+    ids = [record_id() for _ in range(5000)]
     assert len(set(ids)) == len(ids)
     for found in ids:
         assert found.startswith(b"<urn:uuid:") and found.endswith(b">")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+from functools import lru_cache
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -45,8 +46,11 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=1024)
 def origin(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of an http(s) URL; None for any other scheme or a malformed URL."""
+    """(scheme, host, port) of an http(s) URL; None for any other scheme or a malformed URL. The
+    last URLs' are kept: a crawl asks it of each URL several times (its scope, the origin guard)
+    within a few pages."""
     try:
         parts = urlsplit(url)
         port = parts.port

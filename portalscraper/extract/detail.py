@@ -83,15 +83,54 @@ class DetailFields:
             self.provenance[name] = source
 
 
+# A selector led by an id and a descendant combinator ("#content .text"): the id, and what is below it.
+_ID_LED = re.compile(r"#(-?[A-Za-z_][\w-]*)\s+([^\s,>+~][^,]*)")
+
+
 @lru_cache(maxsize=256)
-def _compiled(css: str) -> etree.XPath:
-    """A profile's CSS selector as compiled XPath, once per process."""
-    return etree.XPath(HTMLTranslator().css_to_xpath(css))
+def _compiled(css: str) -> tuple[str | None, etree.XPath]:
+    """A profile's CSS selector as compiled XPath, once per process. One led by an id ("#content
+    h1", how most profiles anchor theirs) is the id and the XPath of the rest below that element:
+    its XPath whole reads every element of the page for the id, once per selector tried."""
+    css = css.strip()
+    led = _ID_LED.fullmatch(css)
+    if led:
+        return led[1], etree.XPath(HTMLTranslator().css_to_xpath(led[2], prefix="descendant::"))
+    return None, _whole(css)
 
 
-def _by_selectors(root: _Element, selectors: Iterable[str]) -> _Element | None:
+@lru_cache(maxsize=64)
+def _whole(css: str) -> etree.XPath:
+    return etree.XPath(HTMLTranslator().css_to_xpath(css.strip()))
+
+
+_WITH_ID = etree.XPath("//*[@id]")
+
+
+class _Ids:
+    """The page's elements by id, found in one pass when an id-led selector is first tried."""
+
+    def __init__(self, root: _Element) -> None:
+        self.root = root
+        self._found: dict[str, list[_Element]] | None = None
+
+    def get(self, name: str) -> list[_Element]:
+        if self._found is None:
+            self._found = {}
+            for el in _WITH_ID(self.root):
+                self._found.setdefault(el.get("id"), []).append(el)
+        return self._found.get(name, [])
+
+
+def _by_selectors(root: _Element, selectors: Iterable[str], ids: _Ids) -> _Element | None:
     for css in selectors:
-        found = _compiled(css)(root)
+        id_, xpath = _compiled(css)
+        if id_ is None:
+            found = xpath(root)
+        else:
+            anchors = ids.get(id_)
+            # Below the one element of that id; an id the page gives twice, read whole as CSS reads it.
+            found = xpath(anchors[0]) if len(anchors) == 1 else _whole(css)(root) if anchors else []
         if found and isinstance(found, list) and isinstance(found[0], _Element):
             return found[0]
     return None
@@ -444,14 +483,14 @@ class _Reader:
         return self._layout
 
     def read(self) -> DetailFields:
-        out, root = self.out, self.root
+        out, root, ids = self.out, self.root, _Ids(self.root)
         for name in ("title", "date", "updated", "summary"):
-            hit = _by_selectors(root, self.selectors.get(name, ()))
+            hit = _by_selectors(root, self.selectors.get(name, ()), ids)
             if hit is not None:
                 text = drop_boilerplate(clean_text(" ".join(hit.itertext())))
                 out.set("date_text" if name == "date" else "updated_text" if name == "updated" else name, text,
                         "selector")
-        body_hit = _by_selectors(root, self.selectors.get("body", ()))
+        body_hit = _by_selectors(root, self.selectors.get("body", ()), ids)
         if not out.title:
             self.title()
         # The headline's element and the date line next to it: looked for only when a field needs them

@@ -8,10 +8,11 @@ it confirms: the one the archived record was made from, by record id, target URI
 file's warcinfo record says which crawl wrote it (archive, crawl id and start, resumes) and how
 (its arguments, mode and whether it asked conditionally); it is written with the first capture,
 once the crawl has chosen its mode. The records are serialized, digested, compressed and written
-by a thread of their own, in order, a batch at a time, from a bounded queue: the reactor's thread
-only hands each exchange over. Each response's place in the file (a future, resolved once
-written) goes into `response.meta["warc"]`, and from there into the record made of it
-(`warc_file`, `warc_offset`), which waits for it before it is committed.
+by a process of their own (portalscraper/webarchive/warcwriter.py), in order, a batch at a time,
+with a bound on what waits: the reactor's thread only frames each exchange and hands it over.
+Each response's place in the file (a future, resolved once written) goes into
+`response.meta["warc"]`, and from there into the record made of it (`warc_file`, `warc_offset`),
+which waits for it before it is committed.
 
 `WarcReplayHandler` answers a crawl's requests from its WARC files instead of the network, so
 that `portalscraper reparse` runs the same spider, extraction and pipelines over captured bytes
@@ -20,40 +21,34 @@ that `portalscraper reparse` runs the same spider, extraction and pipelines over
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import hashlib
+import fcntl
 import logging
 import os
-import random
+import select
+import subprocess
+import sys
 import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, Self
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
+from twisted.internet.interfaces import IReadDescriptor
 from warcio.archiveiterator import ArchiveIterator
+from zope.interface import implementer
 
 from portalscraper.crawl.contract import portal_spider
-from portalscraper.crawl.httputil import status_phrase
-from portalscraper.webarchive.warcfiles import (
-    ARG_PREFIX,
-    REVISIT_PROFILE,
-    Capture,
-    WarcIndex,
-    header_fields,
-    parse_date,
-)
+from portalscraper.webarchive.warcfiles import ARG_PREFIX, Capture, WarcIndex, parse_date
+from portalscraper.webarchive.warcwriter import ACK, Exchange, Warcinfo, failure, frame
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -62,12 +57,6 @@ logger = logging.getLogger(__name__)
 
 _HOP_BY_HOP = {b"transfer-encoding", b"connection", b"keep-alive"}
 _NOT_KEPT = _HOP_BY_HOP | {b"content-length"}  # a response's: the length of the body as received is written
-_CRLF = b"\r\n"
-
-
-def _header_block(first_line: str, pairs: Iterable[tuple[bytes, bytes]]) -> bytes:
-    return b"".join([first_line.encode("latin-1"), _CRLF, *(name + b": " + value + _CRLF for name, value in pairs),
-                     _CRLF])
 
 
 def _header_pairs(headers: Headers, drop: set[bytes] = _HOP_BY_HOP) -> list[tuple[bytes, bytes]]:
@@ -76,231 +65,189 @@ def _header_pairs(headers: Headers, drop: set[bytes] = _HOP_BY_HOP) -> list[tupl
     return [(name, value) for name, values in dict.items(headers) if name.lower() not in drop for value in values]
 
 
-_BASE32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_BASE32_PAIRS = [bytes((_BASE32[n >> 5], _BASE32[n & 31])) for n in range(1024)]  # ten bits, two letters
+class WriterProcess:
+    """The crawl's end of the WARC writer process (portalscraper/webarchive/warcwriter.py).
 
-
-def _sha1(data: bytes) -> bytes:
-    """A WARC digest: "sha1:" and the SHA-1 in base 32 (RFC 4648), its 160 bits taken ten at a
-    time; base64.b32encode, in Python, five bytes at a time, held the writer's GIL three times as
-    long (three digests a response)."""
-    bits = int.from_bytes(hashlib.sha1(data).digest())
-    return b"sha1:" + b"".join([_BASE32_PAIRS[(bits >> shift) & 1023] for shift in range(150, -1, -10)])
-
-
-def warc_record(kind: str, target: str, block: bytes, when: bytes, extra: list[tuple[bytes, bytes]]) -> bytes:
-    """One WARC/1.1 record (a request, a response or a revisit), uncompressed: its header, `block`
-    (an HTTP message) and the two CRLFs; `when` is its WARC-Date."""
-    msgtype = b"request" if kind == "request" else b"response"  # a revisit holds a response's headers
-    headers = [(b"WARC-Type", kind.encode()), *extra,
-               (b"WARC-Date", when),
-               (b"WARC-Target-URI", target.encode("utf-8")), (b"WARC-Block-Digest", _sha1(block)),
-               (b"Content-Type", b"application/http; msgtype=" + msgtype),
-               (b"Content-Length", str(len(block)).encode())]
-    return _header_block("WARC/1.1", headers) + block + _CRLF + _CRLF
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """A response and its request as received: what the recorder hands to its writer thread. A 304
-    Not Modified is written as a revisit of `confirms` (a capture's WARC file and offset), when known."""
-
-    target: str
-    when: dt.datetime
-    protocol: str
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    ip_address: IPv4Address | IPv6Address | None
-    method: str
-    request_headers: list[tuple[bytes, bytes]]  # as sent, but Host (the target's)
-    request_body: bytes
-    confirms: tuple[Path, int] | None = None
-
-    def records(self, level: int, captures: CaptureHeaders) -> bytes:
-        """The response (or revisit) record and its request record, each one gzip member (at zlib
-        `level`), as a WARC file wants; a revisit's reference read through `captures`."""
-        response_id = _record_id()
-        extra = [(b"WARC-Record-ID", response_id)]
-        status_line = f"{self.protocol} {self.status} {status_phrase(self.status)}"
-        if self.status == 304:
-            kind, block = "revisit", _header_block(status_line, self.headers)
-            extra += [(b"WARC-Profile", REVISIT_PROFILE.encode()), *captures.refers_to(self.confirms)]
-        else:
-            kind, block = "response", _header_block(status_line, self.headers) + self.body
-            extra.append((b"WARC-Payload-Digest", _sha1(self.body)))
-        if self.ip_address:
-            extra.append((b"WARC-IP-Address", str(self.ip_address).encode()))
-        when = _warc_date(self.when)
-        response = warc_record(kind, self.target, block, when, extra)
-        parts = urlsplit(self.target)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        request_block = _header_block(f"{self.method} {path} {self.protocol}",
-                                      [(b"Host", parts.netloc.encode("latin-1")), *self.request_headers])
-        request = warc_record("request", self.target, request_block + self.request_body, when,
-                              [(b"WARC-Record-ID", _record_id()), (b"WARC-Concurrent-To", response_id)])
-        return _member(response, level) + _member(request, level)
-
-
-class CaptureHeaders:
-    """Reads the header of a capture a revisit confirms, for its WARC-Refers-To fields: the record
-    id, target URI and date of the archived record's capture, in its WARC file (in the crawl's WARC
-    folder). Only the head of its gzip member is read (a few kilobytes, through zlib: warcio took
-    five times as long, on the writer thread, per 304). The files stay open until `close`."""
-
-    def __init__(self) -> None:
-        self._files: dict[Path, IO[bytes]] = {}
-
-    def refers_to(self, capture: tuple[Path, int] | None) -> list[tuple[bytes, bytes]]:
-        """A revisit's WARC-Refers-To headers; none if the file is not at hand (on another machine,
-        say): a rebuild then takes the last capture of the same URI before the revisit."""
-        if capture is None:
-            return []
-        path, offset = capture
-        try:
-            fields = self._header(path, offset)
-        except (OSError, ValueError, zlib.error) as exc:
-            logger.debug("The capture a 304 confirms is not at hand (%s at %d: %s)", path, offset, exc)
-            return []
-        return [(name.encode(), fields[source].encode("utf-8")) for name, source in (
-            ("WARC-Refers-To", "warc-record-id"), ("WARC-Refers-To-Target-URI", "warc-target-uri"),
-            ("WARC-Refers-To-Date", "warc-date")) if fields.get(source)]
-
-    def _header(self, path: Path, offset: int) -> dict[str, str]:
-        stream = self._files.get(path)
-        if stream is None:
-            stream = self._files[path] = path.open("rb")
-        stream.seek(offset)
-        head = stream.read(_HEAD_BYTES)
-        if head[:2] == b"\x1f\x8b":  # one gzip member per record
-            head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 4 * _HEAD_BYTES)
-        return header_fields(head)[0]
-
-    def close(self) -> None:
-        for stream in self._files.values():
-            stream.close()
-        self._files.clear()
-
-
-_HEAD_BYTES = 4096  # compressed bytes read for a record's header
-
-
-@dataclass(frozen=True)
-class _Warcinfo:
-    block: bytes
-    filename: str
-
-    def records(self, level: int, captures: CaptureHeaders) -> bytes:
-        return _member(_header_block("WARC/1.1", [
-            (b"WARC-Type", b"warcinfo"), (b"WARC-Record-ID", _record_id()),
-            (b"WARC-Date", _warc_date(dt.datetime.now(dt.UTC))),
-            (b"WARC-Filename", self.filename.encode()), (b"Content-Type", b"application/warc-fields"),
-            (b"Content-Length", str(len(self.block)).encode())]) + self.block + _CRLF + _CRLF, level)
-
-
-class _Job(Protocol):
-    def records(self, level: int, captures: CaptureHeaders) -> bytes: ...
-
-
-_UUID4 = 0x4000 << 64 | 0x8000 << 48  # the version (4: random) and variant (RFC 4122) bits
-_UUID4_MASK = ~(0xF000 << 64 | 0xC000 << 48)
-
-
-def _record_id() -> bytes:
-    """A random (version 4) UUID as a WARC record id. What an id needs is to be unique: the random
-    module's generator (seeded by the system, and again in a forked child) gives it without the
-    system call uuid4() makes for each, and its text is put together as uuid.UUID would (which
-    costs as much again, in Python, on the writer's thread)."""
-    hex_ = f"{random.getrandbits(128) & _UUID4_MASK | _UUID4:032x}"
-    return f"<urn:uuid:{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}>".encode()
-
-
-def _warc_date(when: dt.datetime) -> bytes:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()
-
-
-def _member(record: bytes, level: int) -> bytes:
-    return zlib.compress(record, level, wbits=zlib.MAX_WBITS + 16)
-
-
-class _WriterThread(threading.Thread):
-    """Serializes, digests, compresses and writes exchanges in order, off the reactor's thread,
-    a batch at a time: whatever is waiting when it wakes (every BATCH_SECONDS, or sooner when the
-    queue is full), put together and written with one write and one flush; then each exchange's
-    offset in the file is its future's result. The reactor's thread only appends to the queue:
-    no lock, no wake-up per response. Both threads share one GIL, and every time the writer takes
-    it back (after zlib, a system call, a wake-up) the reactor may wait: per batch, not per
-    response, that is a handful of times a second. The queue is bounded: a disk slower than the
-    crawl slows the crawl, it does not grow memory."""
+    `submit` frames a job into a buffer and gives its offset as a future; the buffer goes to the
+    process's standard input a batch at a time (every BATCH_SECONDS, one write, on the reactor's
+    thread once `attach`ed), and the offsets it answers are read as the reactor reads a socket, a
+    batch at a time, each future settled in order. Nothing but that framing and those two system
+    calls a batch is the crawl's: the records' serialization, digests, compression and writes run
+    on the other core, sharing no interpreter lock with the crawl. Jobs not yet answered are
+    bounded (`queue_size`): a disk slower than the crawl slows the crawl (it waits, and that is
+    counted), it does not grow memory."""
 
     BATCH_SECONDS = 0.05
+    MODULE = "portalscraper.webarchive.warcwriter"
 
-    def __init__(self, out: IO[bytes], level: int, queue_size: int) -> None:
-        super().__init__(name="warc-writer", daemon=True)
-        self.out, self.level = out, level
+    def __init__(self, path: Path, level: int, queue_size: int) -> None:
         self.queue_size = max(1, queue_size)
-        self.position = out.tell()
-        self.waiting: deque[tuple[_Job, Future[int]]] = deque()  # appended by the reactor, taken here
-        self.wake = threading.Event()  # the queue is full, or the crawl is over
-        self.taken = threading.Event()  # a batch was taken: there is room again
-        self.closing = False
+        package_root = str(Path(__file__).resolve().parents[2])  # the child runs the same code as the crawl
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        self.process = subprocess.Popen([sys.executable, "-m", self.MODULE, str(path), str(level)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._to, self._from = self.process.stdin.fileno(), self.process.stdout.fileno()
+        with contextlib.suppress(OSError):  # a megabyte of pipe: a batch goes in one write
+            fcntl.fcntl(self._to, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+        os.set_blocking(self._to, False)
+        os.set_blocking(self._from, False)
+        self._frames: list[bytes] = []  # framed since the last write
+        self._unsent = memoryview(b"")  # what the last write left (the pipe was full)
+        self._waiting: deque[Future[int]] = deque()  # handed over, not yet answered, in order
+        self._answers = bytearray()
+        self._reactor: Any = None
+        self._reader: _Answers | None = None
+        self._send_call: Any = None
         self.failure: BaseException | None = None
-        self.captures = CaptureHeaders()
-        # Times a response found the queue full, and the time the crawl waited for room (stats).
+        self.ended = False
+        # Times a job found too many waiting for their offsets, and the time the crawl waited (stats).
         self.full_waits = 0
         self.full_wait_seconds = 0.0
 
-    def run(self) -> None:
-        while True:
-            self.wake.wait(self.BATCH_SECONDS)
-            self.wake.clear()
-            closing = self.closing  # read before the queue: what is queued before close() is written
-            batch = [self.waiting.popleft() for _ in range(len(self.waiting))]
-            self.taken.set()
-            if batch:
-                self._write(batch)
-            if closing and not self.waiting:
-                return
+    def attach(self, reactor: Any) -> None:
+        """Batches sent on the reactor's timer and answers read by it (without, `submit` writes
+        only when the queue is full, and `close` the rest)."""
+        self._reactor = reactor
+        self._reader = _Answers(self)
+        reactor.addReader(self._reader)
 
-    def _write(self, batch: list[tuple[_Job, Future[int]]]) -> None:
-        if self.failure is None:
-            try:
-                members = [job.records(self.level, self.captures) for job, _ in batch]
-                self.out.write(b"".join(members))
-                self.out.flush()
-            except BaseException as exc:  # a full disk: said once, and by every offset still asked
-                self.failure = exc
-                logger.error("Raw captures not written from here on: %s", exc)
-        if self.failure is not None:
-            for _, offset in batch:
-                offset.set_exception(self.failure)
-            return
-        for member, (_, offset) in zip(members, batch, strict=True):
-            offset.set_result(self.position)
-            self.position += len(member)
-
-    def submit(self, exchange: _Job) -> Future[int]:
+    def submit(self, job: Exchange | Warcinfo) -> Future[int]:
         offset: Future[int] = Future()
-        if len(self.waiting) >= self.queue_size:  # the writer is behind: the crawl waits for it, and that is counted
-            started = time.monotonic()
-            while len(self.waiting) >= self.queue_size and self.is_alive():
-                self.taken.clear()
-                self.wake.set()
-                self.taken.wait(self.BATCH_SECONDS)
-            self.full_waits += 1
-            self.full_wait_seconds += time.monotonic() - started
-        self.waiting.append((exchange, offset))
+        if len(self._waiting) >= self.queue_size and not self.ended:
+            self._wait_for_room()
+        if self.failure is not None:
+            offset.set_exception(self.failure)
+            return offset
+        self._frames.append(frame(job))
+        self._waiting.append(offset)
+        if self._reactor is not None and self._send_call is None:
+            self._send_call = self._reactor.callLater(self.BATCH_SECONDS, self._send_batch)
         return offset
 
+    def _send_batch(self) -> None:
+        self._send_call = None
+        self._send(wait=False)
+        if len(self._unsent) and self._reactor is not None:  # the pipe is full: the rest soon
+            self._send_call = self._reactor.callLater(self.BATCH_SECONDS / 5, self._send_batch)
+
+    def _send(self, wait: bool) -> None:
+        if self._frames:
+            self._unsent = memoryview(bytes(self._unsent) + b"".join(self._frames) if self._unsent
+                                      else b"".join(self._frames))
+            self._frames.clear()
+        while len(self._unsent) and not self.ended:
+            try:
+                self._unsent = self._unsent[os.write(self._to, self._unsent):]
+            except BlockingIOError:
+                if not wait:
+                    return
+                readable, _, _ = select.select([self._from], [self._to], [])
+                if readable:  # its answers read meanwhile: it may be waiting to write them
+                    self._read(wait=False)
+            except OSError:  # the process is gone (EPIPE): its answers' end says so
+                self._unsent = memoryview(b"")
+                self._read(wait=True)
+
+    def _wait_for_room(self) -> None:
+        started = time.monotonic()
+        self._send(wait=True)
+        while len(self._waiting) >= self.queue_size and not self.ended:
+            self._read(wait=True)
+        self.full_waits += 1
+        self.full_wait_seconds += time.monotonic() - started
+
+    def _read(self, wait: bool) -> None:
+        """Reads the answers there are (with `wait`, at least one chunk of them, or their end)."""
+        while not self.ended:
+            try:
+                chunk = os.read(self._from, 65536)
+            except BlockingIOError:
+                if not wait:
+                    return
+                select.select([self._from], [], [])
+                continue
+            if not chunk:
+                self._gone()
+                return
+            self._answers += chunk
+            self._settle()
+            if wait:
+                return
+
+    def _settle(self) -> None:
+        answers, at = self._answers, 0
+        while len(answers) - at >= ACK.size:
+            (value,) = ACK.unpack_from(answers, at)
+            if value <= -2:  # why what follows is not written
+                size = -2 - value
+                if len(answers) - at - ACK.size < size:
+                    break
+                self.failure = failure(bytes(answers[at + ACK.size:at + ACK.size + size]))
+                logger.error("Raw captures not written from here on: %s", self.failure)
+                at += ACK.size + size
+                continue
+            at += ACK.size
+            offset = self._waiting.popleft()
+            if value >= 0:
+                offset.set_result(value)
+            else:
+                offset.set_exception(self.failure or RuntimeError("not written"))
+        del answers[:at]
+
+    def _gone(self) -> None:
+        """The process's answers ended: it exited (after its input's end, or killed)."""
+        self.ended = True
+        if self._reader is not None and self._reactor is not None:
+            self._reactor.removeReader(self._reader)
+            self._reader = None
+        if self._waiting and self.failure is None:
+            self.failure = RuntimeError(f"the WARC writer process ended (exit status {self.process.wait()})")
+            logger.error("Raw captures not written from here on: %s", self.failure)
+        while self._waiting:
+            self._waiting.popleft().set_exception(self.failure or RuntimeError("not written"))
+
     def close(self) -> None:
-        self.closing = True
-        self.wake.set()
-        self.join()
-        self.captures.close()
+        """Everything handed over written, every offset settled; the process waited for."""
+        if self._send_call is not None and self._send_call.active():
+            self._send_call.cancel()
+        self._send_call = None
+        self._send(wait=True)
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        while not self.ended:
+            self._read(wait=True)
+        self.process.wait()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+_PIPE_BYTES = 1 << 20
+
+
+@implementer(IReadDescriptor)
+class _Answers:
+    """The writer process's answers, read by the reactor as they come."""
+
+    def __init__(self, writer: WriterProcess) -> None:
+        self.writer = writer
+
+    def fileno(self) -> int:
+        return self.writer._from
+
+    def doRead(self) -> None:  # noqa: N802 (Twisted's name)
+        self.writer._read(wait=False)
+
+    def connectionLost(self, reason: object) -> None:  # noqa: N802
+        return None
+
+    def logPrefix(self) -> str:  # noqa: N802
+        return "warc-writer"
 
 
 class WarcRecorder:
-    """Writes every response (and its request) to a gzip WARC file, through a writer thread."""
+    """Writes every response (and its request) to a gzip WARC file, through a writer process."""
 
     def __init__(self, crawler: Crawler, folder: Path, gzip_level: int = 1, queue_size: int = 256) -> None:
         self.crawler = crawler
@@ -308,8 +255,7 @@ class WarcRecorder:
         self.gzip_level = gzip_level
         self.queue_size = queue_size
         self.path: Path | None = None
-        self._file: IO[bytes] | None = None
-        self._writer: _WriterThread | None = None
+        self._writer: WriterProcess | None = None
         self._spider: Spider | None = None  # until its warcinfo record is written
         self.records = 0
 
@@ -329,9 +275,10 @@ class WarcRecorder:
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
         self.path = self.folder / f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
-        self._file = self.path.open("ab")
-        self._writer = _WriterThread(self._file, self.gzip_level, self.queue_size)
-        self._writer.start()
+        self._writer = WriterProcess(self.path, self.gzip_level, self.queue_size)
+        from twisted.internet import reactor
+
+        self._writer.attach(reactor)
         self._spider = spider
         logger.info("Writing the crawl's raw captures to %s", self.path)
 
@@ -341,7 +288,7 @@ class WarcRecorder:
         spider, self._spider = self._spider, None
         if spider is None or self._writer is None or self.path is None:
             return
-        self._writer.submit(_Warcinfo(warcinfo_fields(spider), self.path.name))
+        self._writer.submit(Warcinfo(warcinfo_fields(spider), self.path.name))
 
     def spider_closed(self, spider: Spider) -> None:
         self._write_warcinfo()
@@ -351,9 +298,6 @@ class WarcRecorder:
                 self.crawler.stats.set_value("warc/queue_full", self._writer.full_waits)
                 self.crawler.stats.set_value("warc/queue_full_wait_seconds", round(self._writer.full_wait_seconds, 3))
             self._writer = None
-        if self._file is not None:
-            self._file.close()
-            self._file = None
             logger.info("WARC file %s: %d responses", self.path, self.records)
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -364,14 +308,15 @@ class WarcRecorder:
         confirms = request.meta.get("revalidates") if response.status == 304 else None
         # Copies of what may change once handed over (headers); the rest is put together by the writer.
         exchange = Exchange(
-            target=request.url, when=dt.datetime.now(dt.UTC), protocol=(response.protocol or "HTTP/1.1").upper(),
+            target=request.url, when=time.time(), protocol=(response.protocol or "HTTP/1.1").upper(),
             status=response.status,
             # The body as received, and its length (the length the server sent is dropped: one, not two).
             headers=[*_header_pairs(response.headers, _NOT_KEPT),
                      (b"Content-Length", str(len(response.body)).encode())],
-            body=response.body, ip_address=response.ip_address, method=request.method,
+            body=response.body, ip_address=str(response.ip_address) if response.ip_address else None,
+            method=request.method,
             request_headers=_header_pairs(request.headers), request_body=request.body,
-            confirms=(self.folder / confirms["file"], int(confirms["offset"])) if confirms else None)
+            confirms=(str(self.folder / confirms["file"]), int(confirms["offset"])) if confirms else None)
         self.records += 1
         # Where the response is in the file, once written (response.meta, once tied): a record's
         # row waits for it before it is committed.
@@ -382,7 +327,7 @@ class WarcRecorder:
 async def offset_written(item: Any) -> None:
     """The item's page written to the WARC file, and its offset settled into the item (a number, as
     the archive and a shared crawl's Redis take it): waited for without holding the reactor (the
-    WARC writer thread may have it queued)."""
+    WARC writer may have it queued)."""
     state = getattr(item, "state", None)
     offset = getattr(state, "warc_offset", None)
     if not isinstance(offset, Future):
@@ -399,15 +344,16 @@ async def offset_written(item: Any) -> None:
 
 class _Settled:
     """Items waiting for their offsets, woken on the reactor's thread once per batch the writer
-    settles, not once per item (each wake-up is a write to the reactor's waker, from the writer's
-    thread, and a turn of the reactor's loop)."""
+    settles, not once per item, and on a later turn of its loop than the one that settled them (a
+    batch's answers may be read while the crawl waits for room, in the middle of a response's
+    middlewares)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ready: list[Deferred[None]] = []
 
     def add(self, finished: Deferred[None]) -> None:
-        """On the writer's thread: `finished` fires on the reactor's, with the rest of its batch."""
+        """`finished` fires on the reactor's next turn, with the rest of its batch."""
         with self._lock:
             self._ready.append(finished)
             if len(self._ready) > 1:

@@ -30,7 +30,6 @@ from portalscraper.crawl.args import NAMES
 
 logger = logging.getLogger(__name__)
 
-REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 ARG_PREFIX = "portalscraper-"
 
 
