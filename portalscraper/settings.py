@@ -147,7 +147,8 @@ VERDICT_DRIFT_MIN_RECORDS = 20  # fill rates are compared only over at least thi
 # Every response of a crawl in a gzip WARC file in this folder ("" for none).
 WARC_DIR = "exports/warc"
 WARC_GZIP_LEVEL = 1  # bodies mostly arrive gzipped already: higher levels cost time, save little
-# Responses waiting for the WARC writer thread at most; more, and the crawl waits for the disk.
+# Responses handed to the WARC writer process and not yet written, at most; more, and the crawl
+# waits for the disk.
 WARC_QUEUE_SIZE = 256
 # WARC files to answer every request from instead of the network (`portalscraper reparse`): one
 # crawl's; other crawls' files its 304s (revisit records) may refer to; and the crawl they hold, as
