@@ -340,7 +340,6 @@ def _exchanges(count: int) -> list[Any]:
     server (as received) or not, and a 304 of one of them."""
     import datetime as dt
     import gzip
-    from ipaddress import ip_address
 
     from portalscraper.webarchive.warcwriter import Exchange
 
@@ -354,7 +353,8 @@ def _exchanges(count: int) -> list[Any]:
         status = 304 if n % 17 == 16 else 200
         body = b"" if status == 304 else body
         found.append(Exchange(
-            target=f"http://127.0.0.1:9/cps/en/natolive/news_{n}.htm", when=dt.datetime(2012, 9, 13, tzinfo=dt.UTC).timestamp(),
+            target=f"http://127.0.0.1:9/cps/en/natolive/news_{n}.htm",
+            when=dt.datetime(2012, 9, 13, tzinfo=dt.UTC).timestamp(),
             protocol="HTTP/1.1", status=status, headers=[*headers, (b"Content-Length", str(len(body)).encode())],
             body=body, ip_address="127.0.0.1", method="GET",
             request_headers=[(b"Accept-Encoding", b"gzip, deflate")], request_body=b""))
@@ -377,6 +377,8 @@ def test_the_writer_process_writes_batches_each_offset_its_own_response_record(t
     writer = WriterProcess(path, 1, queue_size=8)
     offsets = [writer.submit(exchange) for exchange in exchanges[:60]]
     writer.process.send_signal(signal.SIGINT)
+    # It yields a core to the crawl and to a server beside it (its niceness, once it has read a batch).
+    assert os.getpriority(os.PRIO_PROCESS, writer.process.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
     offsets += [writer.submit(exchange) for exchange in exchanges[60:]]
     writer.close()
     assert writer.full_waits > 0

@@ -38,6 +38,9 @@ ACK = struct.Struct("<q")  # an offset; -1: not written; -2 - n: n bytes of text
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 _CRLF = b"\r\n"
 _READ = 1 << 20
+# The writer yields a core to the crawl and to what it crawls (a server on the same machine): it is
+# behind by at most WARC_QUEUE_SIZE responses, and the crawl waits for it beyond (counted).
+NICENESS = 10
 _REVISIT_PROFILE = REVISIT_PROFILE.encode()
 
 
@@ -254,6 +257,8 @@ def run(path: str, level: int) -> None:
     """Reads jobs on standard input until its end, writes them to `path`, answers their offsets."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     captures, answers, buffer = CaptureHeaders(), _Answers(), bytearray()
     why: bytes | None = None
     out = Path(path).open("ab")  # noqa: SIM115 (closed at the end, below)
