@@ -121,8 +121,9 @@ def child_crawl(kind: str, base_url: str, db: str, jsonl: str, urls_file: str) -
         "wall": wall, "item_pages_fetched": stats.get("portal/item_page_fetched", 0),
         "item_page_bytes": stats.get("portal/item_page_bytes", 0),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        # The WARC writer's process (the crawl's child, waited for at its end), apart.
-        "writer_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        # The WARC writer's process (the crawl's child), apart: its peak memory as it read it before
+        # it ended (its rusage counts its parent's pages from before its exec), its CPU time.
+        "writer_maxrss_mb": stats.get("warc/writer_peak_rss_kb", 0) / 1024,
         "writer_cpu": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),
         "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
         "finish_reason": stats.get("finish_reason"),

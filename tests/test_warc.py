@@ -383,6 +383,8 @@ def test_the_writer_process_writes_batches_each_offset_its_own_response_record(t
     writer.close()
     assert writer.full_waits > 0
     assert writer.process.returncode == 0
+    # Its own peak memory, read before it ended: a small process, not the one that started it.
+    assert writer.peak_rss_kb is not None and 4_000 < writer.peak_rss_kb < 60_000
     assert all(offset.done() for offset in offsets)
     data = path.read_bytes()
     with path.open("rb") as stream:  # what `warcio check` reads: every record, its digests checked

@@ -101,6 +101,7 @@ class WriterProcess:
         self._send_call: Any = None
         self.failure: BaseException | None = None
         self.ended = False
+        self.peak_rss_kb: int | None = None  # the process's, read when it is closed
         # Times a job found too many waiting for their offsets, and the time the crawl waited (stats).
         self.full_waits = 0
         self.full_wait_seconds = 0.0
@@ -213,6 +214,7 @@ class WriterProcess:
             self._send_call.cancel()
         self._send_call = None
         self._send(wait=True)
+        self.peak_rss_kb = _peak_rss_kb(self.process.pid)
         assert self.process.stdin is not None
         with contextlib.suppress(OSError):
             self.process.stdin.close()
@@ -224,6 +226,19 @@ class WriterProcess:
 
 
 _PIPE_BYTES = 1 << 20
+
+
+def _peak_rss_kb(pid: int) -> int | None:
+    """A process's peak resident memory (Linux's VmHWM), before it exits; None where unknown. (Its
+    rusage after it is waited for is no measure: a child started by vfork counts its parent's pages.)"""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text("ascii")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
 
 
 @implementer(IReadDescriptor)
@@ -297,6 +312,8 @@ class WarcRecorder:
             if self.crawler.stats is not None:
                 self.crawler.stats.set_value("warc/queue_full", self._writer.full_waits)
                 self.crawler.stats.set_value("warc/queue_full_wait_seconds", round(self._writer.full_wait_seconds, 3))
+                if self._writer.peak_rss_kb is not None:
+                    self.crawler.stats.set_value("warc/writer_peak_rss_kb", self._writer.peak_rss_kb)
             self._writer = None
             logger.info("WARC file %s: %d responses", self.path, self.records)
 
