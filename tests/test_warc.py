@@ -443,6 +443,36 @@ def test_a_writer_process_that_dies_fails_what_it_had_not_answered(tmp_path: Pat
         "Raw captures not written from here on: the WARC writer process ended (exit status -9)"]
 
 
+@pytest.mark.slow
+def test_a_writer_process_that_dies_between_batches_fails_what_comes_after_at_once(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The writer killed with every offset answered, its end read as the reactor reads it (a
+    hang-up, nothing waiting): what is handed over afterwards fails at once, said once, and closing
+    returns (a crawl waiting for those offsets would never end)."""
+    import signal
+
+    from portalscraper.webarchive.warc import WriterProcess
+
+    exchanges = _exchanges(6)
+    writer = WriterProcess(tmp_path / "w.warc.gz", 1, queue_size=2)
+    written = [writer.submit(exchange) for exchange in exchanges[:4]]
+    writer._send(wait=True)
+    while not all(offset.done() for offset in written):
+        writer._read(wait=True)
+    writer.process.send_signal(signal.SIGKILL)
+    writer.process.wait()
+    writer._read(wait=False)  # the reactor's doRead on the pipe's hang-up
+    later = [writer.submit(exchange) for exchange in exchanges[4:]]
+    assert all(offset.done() for offset in later)
+    writer.close()
+    assert [offset.exception() for offset in written] == [None] * 4
+    for offset in later:
+        with pytest.raises(RuntimeError, match=r"the WARC writer process ended \(exit status -9\)"):
+            offset.result(timeout=0)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "Raw captures not written from here on: the WARC writer process ended (exit status -9)"]
+
+
 def test_digests_and_record_ids_are_as_the_format_has_them() -> None:
     """SHA-1 digests in RFC 4648's base 32 (as base64.b32encode writes them), record ids random
     (version 4, RFC 4122's variant) UUIDs, never twice the same."""

@@ -104,7 +104,7 @@ def _whole(css: str) -> etree.XPath:
     return etree.XPath(HTMLTranslator().css_to_xpath(css.strip()))
 
 
-_WITH_ID = etree.XPath("//*[@id]")
+_WITH_ID = etree.XPath("descendant-or-self::*[@id]")
 
 
 class _Ids:

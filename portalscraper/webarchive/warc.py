@@ -27,6 +27,7 @@ import fcntl
 import logging
 import os
 import select
+import site
 import subprocess
 import sys
 import threading
@@ -82,10 +83,11 @@ class WriterProcess:
 
     def __init__(self, path: Path, level: int, queue_size: int) -> None:
         self.queue_size = max(1, queue_size)
-        package_root = str(Path(__file__).resolve().parents[2])  # the child runs the same code as the crawl
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        # In a process group of its own: a terminal's Ctrl-C is the crawl's to act on, and the crawl
+        # closes the writer's input once stopped (the writer ignores SIGINT too, once started).
         self.process = subprocess.Popen([sys.executable, "-m", self.MODULE, str(path), str(level)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_same_code(),
+                                        process_group=0)
         assert self.process.stdin is not None and self.process.stdout is not None
         self._to, self._from = self.process.stdin.fileno(), self.process.stdout.fileno()
         with contextlib.suppress(OSError):  # a megabyte of pipe: a batch goes in one write
@@ -101,6 +103,7 @@ class WriterProcess:
         self._send_call: Any = None
         self.failure: BaseException | None = None
         self.ended = False
+        self.closing = False
         self.peak_rss_kb: int | None = None  # the process's, read when it is closed
         # Times a job found too many waiting for their offsets, and the time the crawl waited (stats).
         self.full_waits = 0
@@ -117,8 +120,8 @@ class WriterProcess:
         offset: Future[int] = Future()
         if len(self._waiting) >= self.queue_size and not self.ended:
             self._wait_for_room()
-        if self.failure is not None:
-            offset.set_exception(self.failure)
+        if self.failure is not None or self.ended:  # a full disk, or no writer any more
+            offset.set_exception(self.failure or RuntimeError("the WARC writer process ended"))
             return offset
         self._frames.append(frame(job))
         self._waiting.append(offset)
@@ -133,6 +136,10 @@ class WriterProcess:
             self._send_call = self._reactor.callLater(self.BATCH_SECONDS / 5, self._send_batch)
 
     def _send(self, wait: bool) -> None:
+        if self.ended:  # nobody to read it
+            self._frames.clear()
+            self._unsent = memoryview(b"")
+            return
         if self._frames:
             self._unsent = memoryview(bytes(self._unsent) + b"".join(self._frames) if self._unsent
                                       else b"".join(self._frames))
@@ -143,8 +150,7 @@ class WriterProcess:
             except BlockingIOError:
                 if not wait:
                     return
-                readable, _, _ = select.select([self._from], [self._to], [])
-                if readable:  # its answers read meanwhile: it may be waiting to write them
+                if self._ready_to_read(self._to):  # its answers read meanwhile: it may be waiting to write them
                     self._read(wait=False)
             except OSError:  # the process is gone (EPIPE): its answers' end says so
                 self._unsent = memoryview(b"")
@@ -166,7 +172,7 @@ class WriterProcess:
             except BlockingIOError:
                 if not wait:
                     return
-                select.select([self._from], [], [])
+                self._ready_to_read()
                 continue
             if not chunk:
                 self._gone()
@@ -175,6 +181,14 @@ class WriterProcess:
             self._settle()
             if wait:
                 return
+
+    def _ready_to_read(self, or_write: int | None = None) -> bool:
+        """Waits until the answers can be read (True), or `or_write` written (False)."""
+        poll = select.poll()
+        poll.register(self._from, select.POLLIN)
+        if or_write is not None:
+            poll.register(or_write, select.POLLOUT)
+        return any(fd == self._from for fd, _ in poll.poll())
 
     def _settle(self) -> None:
         answers, at = self._answers, 0
@@ -202,9 +216,10 @@ class WriterProcess:
         if self._reader is not None and self._reactor is not None:
             self._reactor.removeReader(self._reader)
             self._reader = None
-        if self._waiting and self.failure is None:
+        if self.failure is None:  # what comes after fails at once, said once if it was not the end
             self.failure = RuntimeError(f"the WARC writer process ended (exit status {self.process.wait()})")
-            logger.error("Raw captures not written from here on: %s", self.failure)
+            if self._waiting or not self.closing:
+                logger.error("Raw captures not written from here on: %s", self.failure)
         while self._waiting:
             self._waiting.popleft().set_exception(self.failure or RuntimeError("not written"))
 
@@ -213,7 +228,10 @@ class WriterProcess:
         if self._send_call is not None and self._send_call.active():
             self._send_call.cancel()
         self._send_call = None
+        self.closing = True
         self._send(wait=True)
+        while self._waiting and not self.ended:  # every batch written: its peak memory is what it was
+            self._read(wait=True)
         self.peak_rss_kb = _peak_rss_kb(self.process.pid)
         assert self.process.stdin is not None
         with contextlib.suppress(OSError):
@@ -226,6 +244,15 @@ class WriterProcess:
 
 
 _PIPE_BYTES = 1 << 20
+
+
+def _same_code() -> dict[str, str]:
+    """The environment the writer starts in: the crawl's, and where the crawl's own portalscraper
+    is when it is not an installed package (a checkout), so that the writer runs the same code."""
+    root = str(Path(__file__).resolve().parents[2])
+    if root in {*site.getsitepackages(), site.getusersitepackages()}:
+        return dict(os.environ)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
 
 
 def _peak_rss_kb(pid: int) -> int | None:
@@ -255,7 +282,10 @@ class _Answers:
         self.writer._read(wait=False)
 
     def connectionLost(self, reason: object) -> None:  # noqa: N802
-        return None
+        """The pipe's end seen as a hang-up, without a read (Twisted's poll reactors)."""
+        self.writer._reader = None  # removed by the reactor already
+        if not self.writer.ended:
+            self.writer._gone()
 
     def logPrefix(self) -> str:  # noqa: N802
         return "warc-writer"
