@@ -27,7 +27,6 @@ import fcntl
 import logging
 import os
 import select
-import site
 import subprocess
 import sys
 import threading
@@ -86,8 +85,7 @@ class WriterProcess:
         # In a process group of its own: a terminal's Ctrl-C is the crawl's to act on, and the crawl
         # closes the writer's input once stopped (the writer ignores SIGINT too, once started).
         self.process = subprocess.Popen([sys.executable, "-m", self.MODULE, str(path), str(level)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_same_code(),
-                                        process_group=0)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, process_group=0)
         assert self.process.stdin is not None and self.process.stdout is not None
         self._to, self._from = self.process.stdin.fileno(), self.process.stdout.fileno()
         with contextlib.suppress(OSError):  # a megabyte of pipe: a batch goes in one write
@@ -244,15 +242,6 @@ class WriterProcess:
 
 
 _PIPE_BYTES = 1 << 20
-
-
-def _same_code() -> dict[str, str]:
-    """The environment the writer starts in: the crawl's, and where the crawl's own portalscraper
-    is when it is not an installed package (a checkout), so that the writer runs the same code."""
-    root = str(Path(__file__).resolve().parents[2])
-    if root in {*site.getsitepackages(), site.getusersitepackages()}:
-        return dict(os.environ)
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
 
 
 def _peak_rss_kb(pid: int) -> int | None:

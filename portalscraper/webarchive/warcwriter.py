@@ -30,6 +30,7 @@ import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, NamedTuple, Protocol
+from urllib.parse import urlsplit
 
 from portalscraper.crawl.httputil import status_phrase
 
@@ -133,8 +134,6 @@ class Exchange(NamedTuple):
 
 
 def _host_and_path(url: str) -> tuple[str, str]:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return parts.netloc, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
