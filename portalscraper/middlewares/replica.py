@@ -26,7 +26,8 @@ class ReplicaSpeedMiddleware:
 
     Scrapy's download slots are changed through the downloader's public `slots` and
     `per_slot_settings` (a slot Scrapy drops when idle comes back with the same speed), as its own
-    AutoThrottle does; AutoThrottle is told to leave the slot's delay alone for later requests
+    AutoThrottle does, and the wait the slot armed for its next request while it was still polite is
+    called off; AutoThrottle is told to leave the slot's delay alone for later requests
     (the `autothrottle_dont_adjust_delay` meta key)."""
 
     def __init__(self, crawler: Crawler, enabled: bool, concurrency: int) -> None:
@@ -65,6 +66,12 @@ class ReplicaSpeedMiddleware:
             downloader.per_slot_settings[slot_key] = {"delay": 0, "concurrency": self.concurrency}
             if (slot := downloader.slots.get(slot_key)) is not None:
                 slot.delay, slot.concurrency = 0, self.concurrency
+                if slot.latercall is not None:
+                    # The polite wait armed when robots.txt went out (DOWNLOAD_DELAY, randomized: up to
+                    # 1.5 s) is no longer owed: the first page goes now, not after it.
+                    slot.latercall.cancel()
+                    slot.latercall = None
+                    downloader._process_queue(slot)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("portal/full_speed", host)
         logger.info("%s answers as the project's replica: read at full speed", host)
