@@ -220,3 +220,28 @@ def test_dates_dateutil_reads(text: str, value: str, precision: str) -> None:
 )
 def test_find_date_text_after_long_month_words(text: str, found: str | None) -> None:
     assert find_date_text(text) == found
+
+
+def test_the_plain_forms_read_as_written_give_what_the_rewriting_gives() -> None:
+    """`13 Sep. 2012` and its kin are read before the month words are rewritten (the crawl's usual
+    dates, read fast): the same moment and fields, or the same refusal, as the rewriting and the
+    common forms give; and texts that are not plainly so are left to them."""
+    from itertools import product
+
+    from portalscraper.extract.dates import _normalize_words, _parse_common, _parse_plain
+
+    days, words = ("1", "13", "31", "00", "7"), ("Sep.", "September", "sept.", "Sept", "mai", "août", "Februar",
+                                                  "Feb", "FEB", "février", "May.", "de", "Mon", "June")
+    ends = ("2012", "2012 14:26", "2012, 14:26", "2012 9:05:07", "2012 25:00")
+    plain = 0
+    for day, word, sep, end in product(days, words, (" ", "-", "\u00a0", "  ", " - "), ends):
+        text = f"{day}{sep}{word}{sep}{end}"
+        found = _parse_plain(text)
+        if found is not None:
+            plain += 1
+            assert found == _parse_common(_normalize_words(text)), text
+    assert plain > 1000  # most of them are plain
+    assert _parse_plain("31 Feb 2012") == _parse_common("31 Feb 2012") == "day is out of range for month"
+    for text in ("Mon 13 Sep 2012", "13 de mayo de 2012", "13. Sep 2012", "13th Sep 2012", "13 Sep 2012 CET",
+                 "Sep 13, 2012", "13 Mon 2012", "13 Sep 12"):
+        assert _parse_plain(text) is None, text

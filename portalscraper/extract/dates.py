@@ -186,6 +186,18 @@ def _century(two_digits: str) -> int:
     return year if year <= dt.date.today().year + 20 else year - 100
 
 
+# The commonest form as pages write it (`13 Sep. 2012`, `20-Sep-2012 14:26`, `30 mai 2012`): read
+# without _normalize_words' rewriting when its word is a month's, to the same result.
+_PLAIN_RE = re.compile(r"(\d{1,2})[\s-]+([^\W\d_]+)\.?[\s-]+,?\s*(\d{4})" + _TIME_GROUPS)
+
+
+def _parse_plain(raw: str) -> tuple[dt.datetime, frozenset[str]] | str | None:
+    if (m := _PLAIN_RE.fullmatch(raw)) is None or (month := _MONTH_WORDS.get(m[2].lower())) is None:
+        return None
+    day, _, year, hour, minute, second = m.groups()
+    return _moment(day, _MONTH_NUMBERS[month], year, hour, minute, second)
+
+
 def _parse_common(text: str) -> tuple[dt.datetime, frozenset[str]] | str | None:
     if m := _COMMON_RE.fullmatch(text):
         day, month, year, hour, minute, second = m.groups()
@@ -197,6 +209,11 @@ def _parse_common(text: str) -> tuple[dt.datetime, frozenset[str]] | str | None:
             year = str(_century(year))
     else:
         return None
+    return _moment(day, month_number, year, hour, minute, second)
+
+
+def _moment(day: str, month_number: int, year: str, hour: str | None, minute: str | None,
+            second: str | None) -> tuple[dt.datetime, frozenset[str]] | str:
     try:
         moment = dt.datetime(int(year), month_number, int(day), int(hour or 0), int(minute or 0), int(second or 0))
     except ValueError as exc:
@@ -217,8 +234,9 @@ def _parse(raw: str) -> tuple[dt.datetime, frozenset[str]] | str:
             return dt.datetime.fromisoformat(raw), _ISO_FIELDS
         except ValueError:
             pass
-    text = _normalize_words(raw)
-    common = _parse_common(text)
+    if (common := _parse_plain(raw)) is None:
+        text = _normalize_words(raw)
+        common = _parse_common(text)
     if isinstance(common, str):
         return f"impossible date {raw!r}: {common}"
     if common is not None:
