@@ -126,6 +126,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 unless every field reaches the best peer's")
     parser.add_argument("--failures", type=int, default=0, help="list the first N failures per field")
     args = parser.parse_args()
+    args.set = args.set.resolve()  # the manifest's page paths are read relative to the manifest's own folder
     if not (args.set / "truth.jsonl").is_file():
         print(f"Error: no development set at {args.set} (a folder with truth.jsonl, pages/, score.py)", file=sys.stderr)
         return 2

@@ -175,8 +175,9 @@ def _iso_precision(text: str) -> ParsedDate | None:
 _MONTH_NUMBERS = {name: n for n, name in enumerate(_MONTH_ABBR, 1)}
 # The commonest forms, after _normalize_words, parsed here; anything else goes to dateutil.
 _TIME_GROUPS = r"(?:,?\s+(\d{1,2}):(\d\d)(?::(\d\d))?)?"
-_COMMON_RE = re.compile(  # 13 Sep 2012, 20-Sep-2012 14:26
-    r"(\d{1,2})[\s-]+(" + "|".join(_MONTH_NUMBERS) + r")[\s-]+,?\s*(\d{4})" + _TIME_GROUPS)
+# 13 Sep 2012, 20-Sep-2012 14:26; as pages write it too (`13 Sep. 2012`, `30 mai 2012`), read without
+# _normalize_words' rewriting when its word is a month's, to the same result.
+_PLAIN_RE = re.compile(r"(\d{1,2})[\s-]+([^\W\d_]+)\.?[\s-]+,?\s*(\d{4})" + _TIME_GROUPS)
 _NUMERIC_RE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d\d)" + _TIME_GROUPS)  # 13.09.2012, 25.04.24
 
 
@@ -184,11 +185,6 @@ def _century(two_digits: str) -> int:
     """A two-digit year in the century that puts it nearest to today (`24` is 2024, `98` 1998)."""
     year = 2000 + int(two_digits)
     return year if year <= dt.date.today().year + 20 else year - 100
-
-
-# The commonest form as pages write it (`13 Sep. 2012`, `20-Sep-2012 14:26`, `30 mai 2012`): read
-# without _normalize_words' rewriting when its word is a month's, to the same result.
-_PLAIN_RE = re.compile(r"(\d{1,2})[\s-]+([^\W\d_]+)\.?[\s-]+,?\s*(\d{4})" + _TIME_GROUPS)
 
 
 def _parse_plain(raw: str) -> tuple[dt.datetime, frozenset[str]] | str | None:
@@ -199,17 +195,12 @@ def _parse_plain(raw: str) -> tuple[dt.datetime, frozenset[str]] | str | None:
 
 
 def _parse_common(text: str) -> tuple[dt.datetime, frozenset[str]] | str | None:
-    if m := _COMMON_RE.fullmatch(text):
-        day, month, year, hour, minute, second = m.groups()
-        month_number = _MONTH_NUMBERS[month]
-    elif m := _NUMERIC_RE.fullmatch(text):
-        day, month, year, hour, minute, second = m.groups()
-        month_number = int(month)
-        if len(year) == 2:
-            year = str(_century(year))
-    else:
+    if (plain := _parse_plain(text)) is not None:
+        return plain
+    if (m := _NUMERIC_RE.fullmatch(text)) is None:
         return None
-    return _moment(day, month_number, year, hour, minute, second)
+    day, month, year, hour, minute, second = m.groups()
+    return _moment(day, int(month), str(_century(year)) if len(year) == 2 else year, hour, minute, second)
 
 
 def _moment(day: str, month_number: int, year: str, hour: str | None, minute: str | None,
